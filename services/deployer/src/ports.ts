@@ -1,0 +1,260 @@
+/**
+ * Ports: the only way the deployer's pure core touches the world. Adapters on the AWS SDK v3 live in
+ * `adapters/`; the in-memory simulation in `sim/` implements the same interfaces for tests,
+ * `--simulate` and benchmarks.
+ *
+ * Errors: adapters throw `PortError` (below) with a `kind` so the core can tell a throttle (retry
+ * later) from a missing resource (refuse) from anything else (internal error).
+ */
+import type { Colour, Strategy } from '../../topology';
+
+export type PortErrorKind = 'throttled' | 'not-found' | 'conflict' | 'invalid' | 'unavailable' | 'internal';
+
+export class PortError extends Error {
+  constructor(
+    readonly kind: PortErrorKind,
+    message: string,
+    readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'PortError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- ECS
+
+export type RolloutState = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+
+export interface EcsDeployment {
+  readonly id: string;
+  /** PRIMARY is the newest; ACTIVE ones are being replaced. */
+  readonly status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
+  readonly taskDefinitionArn: string;
+  readonly rolloutState: RolloutState;
+  readonly rolloutStateReason?: string;
+  readonly desiredCount: number;
+  readonly runningCount: number;
+  readonly failedTasks: number;
+}
+
+export interface EcsServiceState {
+  readonly serviceName: string;
+  readonly status: string; // ACTIVE | DRAINING | INACTIVE
+  readonly taskDefinitionArn: string;
+  readonly desiredCount: number;
+  readonly runningCount: number;
+  readonly deployments: readonly EcsDeployment[];
+}
+
+export interface ContainerImage {
+  readonly containerName: string;
+  readonly image: string;
+}
+
+export interface TaskDefinitionSummary {
+  readonly arn: string;
+  readonly family: string;
+  readonly revision: number;
+  readonly containers: readonly ContainerImage[];
+}
+
+export interface EcsPort {
+  describeService(cluster: string, service: string): Promise<EcsServiceState>;
+  describeTaskDefinition(arn: string): Promise<TaskDefinitionSummary>;
+  /**
+   * Registers a new revision copied field for field from `baseArn`, with only the image of
+   * `containerName` replaced. Returns the new revision.
+   */
+  registerTaskDefinitionFrom(
+    baseArn: string,
+    containerName: string,
+    image: string,
+  ): Promise<TaskDefinitionSummary>;
+  /**
+   * Updates a service; returns the id of the ECS deployment this update started (the new PRIMARY),
+   * or undefined when only the desired count changed.
+   */
+  updateService(
+    cluster: string,
+    service: string,
+    update: { taskDefinitionArn?: string; desiredCount: number },
+  ): Promise<{ deploymentId?: string }>;
+  /** Reasons of recently stopped tasks of a service (for fail-fast and for the rollback reason). */
+  recentStoppedTaskReasons(cluster: string, service: string, sinceMs: number): Promise<string[]>;
+}
+
+// ------------------------------------------------------------------------------------ Load balancer
+
+export interface WeightedTarget {
+  readonly targetGroupArn: string;
+  readonly weight: number;
+}
+
+export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable';
+
+export interface TargetHealth {
+  readonly id: string;
+  readonly port: number;
+  readonly state: TargetState;
+  readonly reason?: string;
+}
+
+export interface LoadBalancerPort {
+  /** Forward weights of a listener rule, as AWS reports them (after a write: read back to verify). */
+  getRuleWeights(ruleArn: string): Promise<WeightedTarget[]>;
+  /** One ModifyRule call setting the forward action's weights. */
+  setRuleWeights(ruleArn: string, weights: readonly WeightedTarget[]): Promise<void>;
+  /** Points the test listener rule at one target group (weight 1). */
+  setRuleTarget(ruleArn: string, targetGroupArn: string): Promise<void>;
+  describeTargetHealth(targetGroupArn: string): Promise<TargetHealth[]>;
+}
+
+// ------------------------------------------------------------------------------ Metrics and alarms
+
+export interface RequestCounts {
+  readonly requests: number;
+  readonly errors5xx: number;
+}
+
+export interface MetricsPort {
+  /** Sum of RequestCount and HTTPCode_Target_5XX_Count for one target group over [fromMs, toMs). */
+  targetGroupRequests(
+    loadBalancerArnSuffix: string,
+    targetGroupArnSuffix: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<RequestCounts>;
+  /** Which of these alarms are in ALARM state now. */
+  alarmsFiring(alarmNames: readonly string[]): Promise<string[]>;
+}
+
+// -------------------------------------------------------------------------------- Image registry
+
+export interface RegistryPort {
+  /** `sha256:…` digest a tag points to, or undefined when the tag does not exist. */
+  resolveTag(repositoryName: string, tag: string): Promise<string | undefined>;
+  /** Whether the repository holds an image with that digest. */
+  hasDigest(repositoryName: string, digest: string): Promise<boolean>;
+}
+
+// ------------------------------------------------------------------------------ Deployment store
+
+export interface ReleaseKey {
+  readonly environment: string;
+  readonly service: string;
+}
+
+export interface LockOwner {
+  /** Who: GitHub actor or local user. */
+  readonly actor: string;
+  readonly host: string;
+  /** CI run id / URL when running in CI. */
+  readonly runId?: string;
+  readonly runUrl?: string;
+  /** What the holder is doing: deploy, rollback, promote. */
+  readonly operation: string;
+}
+
+export interface LockInfo {
+  readonly key: ReleaseKey;
+  readonly owner: LockOwner;
+  /** Unique token of this acquisition; renew/release must present it. */
+  readonly token: string;
+  readonly acquiredAt: number;
+  readonly expiresAt: number;
+}
+
+export type AcquireResult =
+  | { readonly acquired: true; readonly lock: LockInfo; readonly tookOverExpired?: LockInfo }
+  | { readonly acquired: false; readonly heldBy: LockInfo };
+
+export type ReleaseOutcome = 'in-progress' | 'deployed' | 'rolled-back' | 'failed' | 'superseded';
+
+/** The step a deploy is at; written *before* the step acts. */
+export type DeployStep =
+  | 'started'
+  | 'task-definition-registered'
+  | 'scaling-idle'
+  | 'waiting-healthy'
+  | 'shifting'
+  | 'baking'
+  | 'final-bake'
+  | 'rolling-back'
+  | 'draining-old'
+  | 'done';
+
+export interface ReleaseRecord {
+  readonly id: string;
+  readonly environment: string;
+  readonly service: string;
+  readonly kind: 'deploy' | 'rollback' | 'promote';
+  readonly imageTag: string;
+  readonly imageDigest: string;
+  readonly image: string; // repo@sha256:…
+  readonly taskDefinitionArn?: string;
+  /** Colour the release went to (the idle colour at start). */
+  readonly colour: Colour;
+  /** Colour that was live (last known good) when it started. */
+  readonly previousColour: Colour;
+  readonly previousTaskDefinitionArn?: string;
+  readonly strategy: Strategy;
+  readonly outcome: ReleaseOutcome;
+  readonly step: DeployStep;
+  /** Weights the deploy is about to write / last wrote (blue, green). */
+  readonly intendedWeights?: { readonly blue: number; readonly green: number };
+  readonly reason?: string;
+  readonly actor: string;
+  readonly commitSha?: string;
+  readonly runUrl?: string;
+  /** For promotions and rollbacks: where the digest came from. */
+  readonly sourceEnvironment?: string;
+  readonly sourceReleaseId?: string;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  readonly endedAt?: number;
+}
+
+export interface StorePort {
+  /** Conditional write: succeeds when no lock exists or the existing one expired (then `tookOverExpired`). */
+  acquireLock(key: ReleaseKey, owner: LockOwner, leaseMs: number): Promise<AcquireResult>;
+  /** Extends the lease; throws PortError('conflict') when the lock is no longer ours. */
+  renewLock(lock: LockInfo, leaseMs: number): Promise<LockInfo>;
+  /** Deletes the lock only if it is still ours (token matches). Idempotent. */
+  releaseLock(lock: LockInfo): Promise<void>;
+  /** Removes whatever lock exists and records who forced it and why. Returns the lock removed. */
+  forceUnlock(key: ReleaseKey, by: string, reason: string): Promise<LockInfo | undefined>;
+  getLock(key: ReleaseKey): Promise<LockInfo | undefined>;
+
+  putRelease(record: ReleaseRecord): Promise<void>;
+  /** Partial update of a release (step, outcome, reason, weights, endedAt…); `updatedAt` set by caller. */
+  updateRelease(
+    key: ReleaseKey,
+    id: string,
+    patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>,
+  ): Promise<ReleaseRecord>;
+  getRelease(key: ReleaseKey, id: string): Promise<ReleaseRecord | undefined>;
+  /** Newest first. */
+  listReleases(key: ReleaseKey, limit: number): Promise<ReleaseRecord[]>;
+}
+
+// --------------------------------------------------------------------------------- Clock and events
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export type EventLevel = 'info' | 'warn' | 'error';
+
+/** One line of progress. `type` is stable (machines read it with --output json); `message` is for people. */
+export interface DeployEvent {
+  readonly at: number;
+  readonly level: EventLevel;
+  readonly type: string;
+  readonly message: string;
+  readonly data?: Record<string, unknown>;
+}
+
+export interface EventSink {
+  emit(event: DeployEvent): void;
+}

@@ -1,0 +1,126 @@
+/**
+ * The contract between Terraform and the deployer.
+ *
+ * Terraform (modules/ecs) owns the *shape* of a service — clusters, the blue and green ECS services,
+ * their target groups, the production and test listener rules, roles — and publishes it as one JSON
+ * document per service: the SSM parameter `/switchyard/<env>/services/<svc>` and the Terraform output
+ * `topology_<svc>`. The deployer (services/deployer) reads that document (or a file given with
+ * `--topology`) and owns what changes on every release: task-definition revision, desired counts,
+ * rule weights.
+ *
+ * This file is the single definition both sides import: the TypeScript type and the runtime parser.
+ * Keep it free of cdktf and AWS SDK imports.
+ */
+import { z } from 'zod';
+
+export const TOPOLOGY_SCHEMA_VERSION = 1 as const;
+
+export const COLOURS = ['blue', 'green'] as const;
+export type Colour = (typeof COLOURS)[number];
+
+export const STRATEGIES = ['all-at-once', 'canary', 'linear'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** SSM parameter name under which Terraform publishes a service's topology. */
+export function topologyParameterName(environment: string, service: string): string {
+  return `/switchyard/${environment}/services/${service}`;
+}
+
+const perColour = <T extends z.ZodType>(t: T) => z.strictObject({ blue: t, green: t });
+
+/**
+ * Deployment defaults for a service, taken from `environments/<env>.yaml` (`services[].deploy`) at
+ * synth time. CLI flags override them per run.
+ */
+export const deploymentSettingsSchema = z.strictObject({
+  /** Default strategy when `--strategy` is not given. */
+  strategy: z.enum(STRATEGIES),
+  /** canary: share of traffic (1–99) sent to the new colour for the first bake. */
+  canaryPercent: z.number().int().min(1).max(99),
+  /** linear: share of traffic added per step (1–99). */
+  linearStepPercent: z.number().int().min(1).max(99),
+  /** Bake time after each weight step (canary step, each linear step, all-at-once) before the next. */
+  bakeSeconds: z.number().int().min(0),
+  /** Bake time after traffic reached 100% on the new colour before the release is declared good. */
+  finalBakeSeconds: z.number().int().min(0),
+  /** How often gates are polled during waits and bakes. The rollback write happens within one interval. */
+  pollIntervalSeconds: z.number().int().min(1),
+  /** Maximum time for the idle colour's ECS deployment to reach COMPLETED. */
+  deploymentTimeoutSeconds: z.number().int().min(30),
+  /** Maximum time for every target of the idle target group to turn healthy. */
+  healthyTimeoutSeconds: z.number().int().min(10),
+  /** Maximum share (0–1) of 5xx responses from the new colour's target group during a bake. */
+  max5xxRatio: z.number().min(0).max(1),
+  /** Minimum requests in the window before the 5xx ratio is judged (avoids 1 error in 2 requests = 50%). */
+  min5xxSampleRequests: z.number().int().min(0),
+  /** How long the old colour keeps running after a successful shift. Default: deregistration delay + bake. */
+  terminationWaitSeconds: z.number().int().min(0),
+});
+export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
+
+export const serviceTopologySchema = z.strictObject({
+  schemaVersion: z.literal(TOPOLOGY_SCHEMA_VERSION),
+  project: z.string().min(1),
+  environment: z.string().min(1),
+  service: z.string().min(1),
+  region: z.string().min(1),
+  /** ECS cluster name. */
+  cluster: z.string().min(1),
+  /** ECS service name per colour: `<svc>-blue`, `<svc>-green`. */
+  ecsServices: perColour(z.string().min(1)),
+  /** Target group ARN per colour. */
+  targetGroupArns: perColour(z.string().min(1)),
+  /** Target group ARN suffix per colour (`targetgroup/<name>/<id>`), the CloudWatch `TargetGroup` dimension. */
+  targetGroupArnSuffixes: perColour(z.string().min(1)),
+  /** Load balancer ARN suffix (`app/<name>/<id>`), the CloudWatch `LoadBalancer` dimension. */
+  loadBalancerArnSuffix: z.string().min(1),
+  /** Production (HTTPS, or HTTP where the env opted into plain HTTP) listener. */
+  listenerArn: z.string().min(1),
+  /** Weighted forward rule on the production listener; Terraform ignores its action, the deployer owns it. */
+  productionRuleArn: z.string().min(1),
+  /** Test listener (restricted by CIDR) and its rule; the deployer points it at the idle colour. */
+  testListenerArn: z.string().min(1),
+  testRuleArn: z.string().min(1),
+  /** Name of the container whose image a release replaces. */
+  containerName: z.string().min(1),
+  containerPort: z.number().int().min(1).max(65535),
+  /** ECR repository name (e.g. `switchyard/api`) and URI (`<acct>.dkr.ecr.<region>.amazonaws.com/switchyard/api`). */
+  repositoryName: z.string().min(1),
+  repositoryUri: z.string().min(1),
+  /** DynamoDB table holding the deployment lock and release history for this environment. */
+  deploymentTable: z.string().min(1),
+  /** CloudWatch alarm names the deployer gates on during bakes (any in ALARM fails the gate). */
+  alarmNames: z.array(z.string().min(1)),
+  /** Target group deregistration delay (seconds); part of the default termination wait. */
+  deregistrationDelaySeconds: z.number().int().min(0),
+  /** Environment this one accepts promotions from (`promotion.from` in the YAML); absent for the first stage. */
+  promoteFrom: z.string().min(1).optional(),
+  deployment: deploymentSettingsSchema,
+});
+export type ServiceTopology = z.infer<typeof serviceTopologySchema>;
+
+export class TopologyError extends Error {
+  constructor(
+    message: string,
+    readonly issues: string[],
+  ) {
+    super(message);
+    this.name = 'TopologyError';
+  }
+}
+
+/**
+ * Parses and validates a topology document. `source` names where it came from (file path or SSM
+ * parameter) for the error message. Throws TopologyError listing every problem.
+ */
+export function parseTopology(input: unknown, source: string): ServiceTopology {
+  const result = serviceTopologySchema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new TopologyError(`invalid topology document ${source}:\n  ${issues.join('\n  ')}`, issues);
+}
+
+/** The other colour. */
+export function otherColour(c: Colour): Colour {
+  return c === 'blue' ? 'green' : 'blue';
+}
