@@ -1,0 +1,71 @@
+/** The rule pack: one pure rule per file, in report order. */
+import type { GuardrailRule } from '../types';
+import { albDropInvalidHeaders } from './alb-drop-invalid-headers';
+import { albHttpRedirect } from './alb-http-redirect';
+import { albProdDeletionProtection } from './alb-prod-deletion-protection';
+import { albTlsPolicy } from './alb-tls-policy';
+import { dynamodbEncryption } from './dynamodb-encryption';
+import { dynamodbPitr } from './dynamodb-pitr';
+import { ecrImmutableTags } from './ecr-immutable-tags';
+import { ecsNoPlainSecrets } from './ecs-no-plain-secrets';
+import { ecsReadonlyRoot } from './ecs-readonly-root';
+import { logGroupKms } from './log-group-kms';
+import { logGroupRetention } from './log-group-retention';
+import { noOpenIngress } from './no-open-ingress';
+import { rdsIamAuth } from './rds-iam-auth';
+import { rdsNotPublic } from './rds-not-public';
+import { rdsProdResilience } from './rds-prod-resilience';
+import { rdsStorageEncrypted } from './rds-storage-encrypted';
+import { redisAtRestEncryption } from './redis-at-rest-encryption';
+import { redisProdResilience } from './redis-prod-resilience';
+import { redisTransitEncryption } from './redis-transit-encryption';
+import { s3Encryption } from './s3-encryption';
+import { s3PublicAccessBlock } from './s3-public-access-block';
+
+export const RULES: readonly GuardrailRule[] = [
+  rdsStorageEncrypted,
+  rdsNotPublic,
+  rdsProdResilience,
+  rdsIamAuth,
+  redisAtRestEncryption,
+  redisTransitEncryption,
+  redisProdResilience,
+  s3Encryption,
+  s3PublicAccessBlock,
+  logGroupKms,
+  logGroupRetention,
+  dynamodbEncryption,
+  dynamodbPitr,
+  noOpenIngress,
+  ecsNoPlainSecrets,
+  ecsReadonlyRoot,
+  albDropInvalidHeaders,
+  albProdDeletionProtection,
+  albTlsPolicy,
+  albHttpRedirect,
+  ecrImmutableTags,
+];
+
+export {
+  albDropInvalidHeaders,
+  albHttpRedirect,
+  albProdDeletionProtection,
+  albTlsPolicy,
+  dynamodbEncryption,
+  dynamodbPitr,
+  ecrImmutableTags,
+  ecsNoPlainSecrets,
+  ecsReadonlyRoot,
+  logGroupKms,
+  logGroupRetention,
+  noOpenIngress,
+  rdsIamAuth,
+  rdsNotPublic,
+  rdsProdResilience,
+  rdsStorageEncrypted,
+  redisAtRestEncryption,
+  redisProdResilience,
+  redisTransitEncryption,
+  s3Encryption,
+  s3PublicAccessBlock,
+};
