@@ -1,0 +1,479 @@
+/**
+ * Schema of `environments/<name>.yaml` and `environments/project.yaml`.
+ *
+ * The YAML is first merged over the tier defaults (./tiers.ts), then validated with these strict
+ * schemas (unknown keys are errors), then checked by the cross-field rules (./rules.ts), then
+ * resolved (./loader.ts) into the fully-populated types exported at the bottom of this file, which
+ * the stacks and modules consume. Field documentation below is the user-facing reference: every
+ * default given as "tier" lives in ./tiers.ts.
+ */
+import { z } from 'zod';
+import { deploymentSettingsSchema } from '../services/topology';
+import { TIERS, type Tier } from './tiers';
+
+// ---------------------------------------------------------------------------------------------------
+// Reusable field types
+// ---------------------------------------------------------------------------------------------------
+
+/** Lower-case name usable in AWS resource names: `api`, `billing-worker`. */
+const NAME_RE = /^[a-z][a-z0-9-]{0,27}[a-z0-9]$|^[a-z]$/;
+export const nameField = z.string().regex(NAME_RE, {
+  error: 'must be lower-case letters, digits and dashes, start with a letter, at most 29 characters',
+});
+
+export const accountIdField = z
+  .string({ error: 'must be a 12-digit AWS account id in quotes' })
+  .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id in quotes' });
+
+export const regionField = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, { error: 'must be an AWS region such as eu-west-1' });
+
+/** IPv4 CIDR syntax only; host bits, size and ranges are checked by the cross-field rules. */
+export const cidrField = z
+  .string()
+  .regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/, {
+    error: 'must be an IPv4 CIDR such as 10.0.0.0/16',
+  });
+
+const arnOf = (service: string, what: string) =>
+  z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:${what}`), {
+    error: `must be an ${service} ARN (arn:aws:${service}:<region>:<account>:${what}…)`,
+  });
+
+/** Environment-variable name: `LOG_LEVEL`. */
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' });
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+const retentionField = z.literal(LOG_RETENTION_DAYS, {
+  error: `must be one of the CloudWatch retention periods ${LOG_RETENTION_DAYS.join(', ')}`,
+});
+
+/** VPC interface endpoints the VPC module knows how to create (`com.amazonaws.<region>.<name>`). */
+export const INTERFACE_ENDPOINTS = [
+  'ecr.api',
+  'ecr.dkr',
+  'logs',
+  'secretsmanager',
+  'ssm',
+  'kms',
+  'sts',
+  'monitoring',
+  'elasticloadbalancing',
+  'ecs',
+  'ecs-agent',
+  'ecs-telemetry',
+] as const;
+
+/** Fargate CPU units and the memory (MiB) each accepts (Linux, platform 1.4). */
+export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+export const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384] as const;
+
+const int = (min: number, max: number) =>
+  z
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be between ${min} and ${max}` })
+    .max(max, { error: `must be between ${min} and ${max}` });
+
+// ---------------------------------------------------------------------------------------------------
+// project.yaml
+// ---------------------------------------------------------------------------------------------------
+
+/** `environments/project.yaml`: settings shared by every environment and the bootstrap stack. */
+export const projectSchema = z.strictObject({
+  /** Project name: prefix of every resource name and of the state keys (`<project>/<env>/terraform.tfstate`). */
+  project: nameField,
+  /** The AWS account the bootstrap stack (state bucket, lock table, ECR, GitHub roles) is applied to. */
+  accountId: accountIdField,
+  /** Region of the bootstrap resources (state bucket, lock table, ECR). */
+  region: regionField,
+  github: z.strictObject({
+    /** `owner/repo` whose workflows may assume the plan and deploy roles. */
+    repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { error: 'must be "owner/repo"' }),
+    /** Branch whose pushes may assume the plan roles (pull requests always may). @default "main" */
+    mainBranch: z.string().min(1).default('main'),
+  }),
+  ecr: z
+    .strictObject({
+      /** Images kept per repository; older ones expire. @default 30 */
+      keepImages: int(1, 1000).default(30),
+      /** `KMS` (AWS-managed ECR key) or `AES256`. @default "KMS" */
+      encryption: z.enum(['KMS', 'AES256']).default('KMS'),
+    })
+    .prefault({}),
+  state: z
+    .strictObject({
+      /** State bucket name. @default "<project>-tfstate-<accountId>" */
+      bucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'must be a valid S3 bucket name' })
+        .optional(),
+      /** DynamoDB lock table name. @default "<project>-tfstate-lock" */
+      lockTable: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be a valid DynamoDB table name' })
+        .optional(),
+      /** Days noncurrent state versions are kept before they expire. @default 90 */
+      noncurrentVersionDays: int(1, 3650).default(90),
+    })
+    .prefault({}),
+});
+export type ProjectInput = z.output<typeof projectSchema>;
+
+/** Fully resolved project settings. */
+export interface ProjectConfig {
+  readonly project: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly github: { readonly repository: string; readonly mainBranch: string };
+  readonly ecr: { readonly keepImages: number; readonly encryption: 'KMS' | 'AES256' };
+  readonly state: {
+    readonly bucket: string;
+    readonly lockTable: string;
+    /** Alias of the KMS key bootstrap creates for the state: `alias/<project>-tfstate`. */
+    readonly kmsKeyAlias: string;
+    readonly noncurrentVersionDays: number;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// <env>.yaml sections
+// ---------------------------------------------------------------------------------------------------
+
+export const vpcSchema = z.strictObject({
+  /** VPC CIDR, /16 to /23, in an RFC 1918 range. Subnets are carved from it (modules/vpc/subnet-plan.ts). */
+  cidr: cidrField,
+  /** Number of availability zones: 2 or 3. @default tier: dev 2, staging 2, prod 3 */
+  azCount: z.literal([2, 3], { error: 'must be 2 or 3' }),
+  /** AZ names; their count must equal azCount. @default the region's a, b(, c) */
+  availabilityZones: z.array(z.string().min(1)).optional(),
+  /** `single` NAT gateway, one `per-az`, or `none` (then ECR/logs interface endpoints are required). @default tier: single, single, per-az */
+  natGateways: z.enum(['single', 'per-az', 'none']),
+  /** VPC flow-log retention in CloudWatch (days). @default tier: 14, 30, 365 */
+  flowLogRetentionDays: retentionField,
+  /** Interface endpoints to create in the private subnets. The S3 gateway endpoint is always created. @default tier: none, none, ecr.api ecr.dkr logs secretsmanager */
+  interfaceEndpoints: z.array(z.enum(INTERFACE_ENDPOINTS)),
+});
+
+export const stateSchema = z.strictObject({
+  /** State bucket. @default project.yaml state.bucket */
+  bucket: z.string().min(3).optional(),
+  /** DynamoDB lock table. @default project.yaml state.lockTable */
+  lockTable: z.string().min(3).optional(),
+  /** KMS key (ARN or alias ARN) that encrypts the state object. @default the bootstrap key alias */
+  kmsKeyId: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:/, { error: 'must be a KMS key or alias ARN' })
+    .optional(),
+  /** `dynamodb` lock table, `s3-native` (use_lockfile, Terraform >= 1.10) or `both` while migrating. @default dynamodb */
+  locking: z.enum(['dynamodb', 's3-native', 'both']),
+});
+
+export const healthCheckSchema = z.strictObject({
+  /** HTTP path the target group probes. @default "/health" */
+  path: z.string().regex(/^\/[\x21-\x7e]*$/, { error: 'must start with "/" and contain no spaces' }),
+  /** Status codes counted healthy, e.g. "200" or "200-299". @default "200" */
+  matcher: z
+    .string()
+    .regex(/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/, { error: 'must be HTTP codes like "200" or "200-299"' }),
+  /** @default tier: 15, 15, 10 */
+  intervalSeconds: int(5, 300),
+  /** @default 2 */
+  healthyThreshold: int(2, 10),
+  /** @default 3 */
+  unhealthyThreshold: int(2, 10),
+  /** Must be less than intervalSeconds. @default 5 */
+  timeoutSeconds: int(2, 120),
+});
+
+export const autoscalingSchema = z.strictObject({
+  /** @default tier: 1, 2, 3 */
+  min: int(0, 1000),
+  /** @default tier: 2, 4, 12 */
+  max: int(1, 1000),
+  /** Target average CPU (%). @default 60 */
+  cpuTarget: int(10, 95),
+  /** Target average memory (%). @default 75 */
+  memoryTarget: int(10, 95),
+});
+
+export const policyStatementSchema = z.strictObject({
+  /** Optional statement id. */
+  sid: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/, { error: 'must be alphanumeric' })
+    .optional(),
+  /** Specific actions such as "s3:GetObject"; wildcards for a whole service or "*" are refused. */
+  actions: z
+    .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, { error: 'must be "service:Action"' }))
+    .min(1),
+  /** Resource ARNs. */
+  resources: z.array(z.string().min(1)).min(1),
+});
+
+export const routingSchema = z.strictObject({
+  /** Host header the production rule matches, e.g. "api.example.com". */
+  hostHeader: z.string().min(1).optional(),
+  /** Path pattern the production rule matches, e.g. "/api/*". @default "/*" when hostHeader is not set either */
+  pathPattern: z
+    .string()
+    .regex(/^\/\S*$/, { error: 'must start with "/"' })
+    .optional(),
+  /** Listener rule priority, unique per environment. @default 100 + 10 × service index */
+  priority: int(1, 50000).optional(),
+});
+
+export const serviceSchema = z.strictObject({
+  /** Service name, unique in the environment: ECS services are `<name>-blue` and `<name>-green`. */
+  name: nameField,
+  /** ECR repository name (created by bootstrap), e.g. "switchyard/api". */
+  imageRepository: z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
+    error: 'must be an ECR repository name such as "switchyard/api"',
+  }),
+  /** Port the container listens on. */
+  containerPort: int(1, 65535),
+  /** Fargate CPU units. @default tier: 256, 512, 512 */
+  cpu: z.literal(FARGATE_CPU, { error: `must be one of ${FARGATE_CPU.join(', ')}` }),
+  /** Fargate memory (MiB); must be valid for the cpu. @default tier: 512, 1024, 1024 */
+  memory: int(512, 122880),
+  /** Tasks of the live colour. @default tier: 1, 2, 3 */
+  desiredCount: int(0, 1000),
+  /** Task log-group retention (days). @default tier: 14, 30, 90 */
+  logRetentionDays: retentionField,
+  healthCheck: healthCheckSchema,
+  /** Target-group deregistration delay (seconds). @default 30 */
+  deregistrationDelaySeconds: int(0, 3600),
+  autoscaling: autoscalingSchema,
+  /** Plain environment variables. Names that look like secrets (PASSWORD, SECRET, TOKEN, KEY…) are refused. @default {} */
+  environment: z.record(envVarName, z.string({ error: 'must be a string (quote numbers and booleans)' })),
+  /** Secrets injected with `valueFrom`: variable name → Secrets Manager secret or SSM parameter ARN. @default {} */
+  secrets: z.record(
+    envVarName,
+    z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:|ssm:[a-z0-9-]+:\d{12}:parameter\/)\S+$/,
+        {
+          error: 'must be a Secrets Manager secret ARN or an SSM parameter ARN',
+        },
+      ),
+  ),
+  routing: routingSchema,
+  /** Deploy defaults read by the switchyard CLI (flags override per run). @default tier, see README */
+  deploy: deploymentSettingsSchema.extend({
+    /** @default deregistrationDelaySeconds + bakeSeconds */
+    terminationWaitSeconds: deploymentSettingsSchema.shape.terminationWaitSeconds.optional(),
+  }),
+  /** Extra IAM statements for the task role (least privilege: empty by default). @default [] */
+  taskRolePolicyStatements: z.array(policyStatementSchema),
+});
+
+export const albSchema = z.strictObject({
+  /** ACM certificate for the HTTPS listener. Required unless allowPlainHttp is true. */
+  certificateArn: arnOf('acm', 'certificate/').optional(),
+  /** Explicit opt-in to serve plain HTTP on 80 because the environment has no certificate yet. Refused in prod. @default false */
+  allowPlainHttp: z.boolean(),
+  testListener: z.strictObject({
+    /** Port of the test listener that reaches the idle colour. @default 8443 */
+    port: int(1, 65535),
+    /** CIDRs allowed to reach the test listener; never 0.0.0.0/0. @default [vpc.cidr] */
+    allowedCidrs: z.array(cidrField).optional(),
+  }),
+  accessLogs: z.strictObject({
+    /** @default tier: false, true, true */
+    enabled: z.boolean(),
+    /** Existing bucket for the logs; omitted → the ECS module creates one. */
+    bucket: z.string().min(3).optional(),
+    /** Key prefix. @default "" */
+    prefix: z.string(),
+  }),
+  /** @default tier: false, false, true */
+  deletionProtection: z.boolean(),
+  /** @default 60 */
+  idleTimeoutSeconds: int(1, 4000),
+});
+
+export const databaseSchema = z.strictObject({
+  /** PostgreSQL engine version. @default "16.4" */
+  engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { error: 'must be a PostgreSQL version such as "16.4"' }),
+  /** @default tier: db.t4g.micro, db.t4g.small, db.r6g.large */
+  instanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as db.t4g.micro' }),
+  /** GiB. @default tier: 20, 50, 100 */
+  allocatedStorage: int(20, 65536),
+  /** Storage autoscaling ceiling (GiB), >= allocatedStorage. @default tier: 50, 100, 500 */
+  maxAllocatedStorage: int(20, 65536),
+  /** @default "app" */
+  databaseName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, { error: 'must be a PostgreSQL identifier' }),
+  /** Master user name (its password is generated and kept in Secrets Manager by RDS). @default "app_admin" */
+  masterUsername: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, { error: 'must be a PostgreSQL identifier' }),
+  /** Must be true in prod. @default tier: false, false, true */
+  multiAz: z.boolean(),
+  /** Must be true in prod. @default tier: false, true, true */
+  deletionProtection: z.boolean(),
+  /** @default tier: true, false, false */
+  skipFinalSnapshot: z.boolean(),
+  /** @default tier: 1, 7, 30 */
+  backupRetentionDays: int(0, 35),
+  /** @default tier: false, true, true */
+  performanceInsights: z.boolean(),
+  /** CloudWatch log exports. @default ["postgresql", "upgrade"] */
+  logExports: z.array(z.enum(['postgresql', 'upgrade', 'iam-db-auth-error'])),
+  /** Storage encryption key: RDS-managed or a customer-managed KMS key. @default tier: aws-managed, aws-managed, customer-managed */
+  storageKms: z.enum(['aws-managed', 'customer-managed']),
+});
+
+export const cacheSchema = z.strictObject({
+  /** @default "valkey" */
+  engine: z.enum(['redis', 'valkey']),
+  /** @default redis "7.1", valkey "8.0" */
+  engineVersion: z
+    .string()
+    .regex(/^\d+\.\d+$/, { error: 'must be a version such as "7.1"' })
+    .optional(),
+  /** @default tier: cache.t4g.micro, cache.t4g.small, cache.r7g.large */
+  nodeType: z
+    .string()
+    .regex(/^cache\.[a-z0-9-]+\.[a-z0-9]+$/, { error: 'must be a node type such as cache.t4g.micro' }),
+  /** Read replicas. @default tier: 0, 1, 2 */
+  replicas: int(0, 5),
+  /** Needs replicas >= 1; must be true in prod. @default tier: false, true, true */
+  automaticFailover: z.boolean(),
+  /** Needs automaticFailover; must be true in prod. @default tier: false, true, true */
+  multiAz: z.boolean(),
+  /** @default tier: 0, 1, 7 */
+  snapshotRetentionDays: int(0, 35),
+  /** Auth token generated into Secrets Manager, or an RBAC user group. @default "secrets-manager" */
+  authMode: z.enum(['secrets-manager', 'rbac']),
+});
+
+export const suppressionSchema = z.strictObject({
+  /** Guardrail rule id, e.g. "SY-ALB-3". */
+  ruleId: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, { error: 'must be a rule id' }),
+  /** Construct path (or its tail) the suppression applies to; omitted → the whole environment. */
+  resource: z.string().min(1).optional(),
+  /** Why the rule does not apply here, at least 20 characters. */
+  reason: z
+    .string({ error: 'must explain why the rule does not apply (at least 20 characters)' })
+    .trim()
+    .min(20, { error: 'must explain why the rule does not apply (at least 20 characters)' }),
+});
+
+/** The whole `environments/<name>.yaml` after tier defaults are merged in. */
+export const environmentSchema = z.strictObject({
+  /** Environment name; must equal the file name (`prod` for prod.yaml). */
+  name: nameField,
+  /** Tier whose defaults and rules apply. @default the name, when it is dev, staging or prod */
+  tier: z.enum(TIERS, { error: `must be one of ${TIERS.join(', ')} (required when the name is not a tier)` }),
+  /** AWS account of this environment (must be the project.yaml account: single-account bootstrap). */
+  accountId: accountIdField,
+  /** Region of this environment. */
+  region: regionField,
+  vpc: vpcSchema,
+  state: stateSchema,
+  /** The services of this environment; may be empty. @default [] */
+  services: z.array(serviceSchema),
+  alb: albSchema,
+  database: databaseSchema,
+  cache: cacheSchema,
+  protection: z.strictObject({
+    /** `lifecycle.prevent_destroy` on stateful resources (database, cache, deployment table). @default tier: false, false, true */
+    preventDestroy: z.boolean(),
+  }),
+  promotion: z.strictObject({
+    /** Environment whose live, healthy image may be promoted here. @default none */
+    from: nameField.optional(),
+  }),
+  guardrails: z.strictObject({
+    /** Guardrail suppressions, each with a written reason. @default [] */
+    suppressions: z.array(suppressionSchema),
+  }),
+  alarms: z.strictObject({
+    /** E-mail subscribed to the environment's alarm topic. @default none */
+    snsEmail: z.email({ error: 'must be an e-mail address' }).optional(),
+  }),
+});
+export type EnvironmentInput = z.output<typeof environmentSchema>;
+
+// ---------------------------------------------------------------------------------------------------
+// Resolved (defaults applied, computed fields filled) types consumed by stacks and modules
+// ---------------------------------------------------------------------------------------------------
+
+type Input = EnvironmentInput;
+type ServiceInput = Input['services'][number];
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+export type VpcConfig = DeepReadonly<
+  Omit<Input['vpc'], 'availabilityZones'> & { availabilityZones: string[] }
+>;
+export type StateConfig = DeepReadonly<{
+  bucket: string;
+  lockTable: string;
+  /** Region of the state bucket and lock table (the bootstrap region). */
+  region: string;
+  kmsKeyId: string;
+  locking: Input['state']['locking'];
+}>;
+export type ServiceConfig = DeepReadonly<
+  Omit<ServiceInput, 'deploy' | 'routing'> & {
+    deploy: z.output<typeof deploymentSettingsSchema>;
+    routing: { hostHeader?: string; pathPattern?: string; priority: number };
+  }
+>;
+export type AlbConfig = DeepReadonly<
+  Omit<Input['alb'], 'testListener'> & { testListener: { port: number; allowedCidrs: string[] } }
+>;
+export type DatabaseConfig = DeepReadonly<Input['database']>;
+export type CacheConfig = DeepReadonly<Omit<Input['cache'], 'engineVersion'> & { engineVersion: string }>;
+export type SuppressionConfig = DeepReadonly<Input['guardrails']['suppressions'][number]>;
+
+/** One environment, fully resolved: what the platform stack and the modules receive. */
+export interface EnvironmentConfig {
+  readonly name: string;
+  readonly tier: Tier;
+  readonly project: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The YAML file it came from (relative to the repository root), for messages. */
+  readonly file: string;
+  readonly vpc: VpcConfig;
+  readonly state: StateConfig;
+  readonly services: readonly ServiceConfig[];
+  readonly alb: AlbConfig;
+  readonly database: DatabaseConfig;
+  readonly cache: CacheConfig;
+  readonly protection: { readonly preventDestroy: boolean };
+  readonly promotion: { readonly from?: string };
+  readonly guardrails: { readonly suppressions: readonly SuppressionConfig[] };
+  readonly alarms: { readonly snsEmail?: string };
+  /** GitHub repository (`owner/repo`) from project.yaml. */
+  readonly githubRepository: string;
+}
