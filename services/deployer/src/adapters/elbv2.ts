@@ -1,0 +1,159 @@
+/**
+ * LoadBalancerPort on @aws-sdk/client-elastic-load-balancing-v2.
+ *
+ * A listener rule's forward action is rewritten with exactly one ModifyRule call. ModifyRule replaces
+ * the whole action list, so the adapter keeps every other action (e.g. authenticate-oidc) and the
+ * forward action's TargetGroupStickinessConfig as they were; it knows them from the last
+ * DescribeRules / ModifyRule response for that rule (the core reads weights before writing) and only
+ * calls DescribeRules first when it has not seen the rule yet.
+ */
+import {
+  type Action,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  type ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
+  type Rule,
+  type TargetHealthStateEnum,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  type LoadBalancerPort,
+  PortError,
+  type TargetHealth,
+  type TargetState,
+  type WeightedTarget,
+} from '../ports';
+import { aws } from './errors';
+
+/** ALB accepts forward weights 0..999. */
+export const MAX_WEIGHT = 999;
+
+/**
+ * Weight reported for a legacy forward action that names a single `TargetGroupArn` without a
+ * ForwardConfig (all traffic goes there). AWS itself reports such a group with weight 1.
+ */
+export const LEGACY_SINGLE_TARGET_WEIGHT = 1;
+
+/** Forward weights of a rule's forward action. */
+export function forwardWeights(rule: Rule, ruleArn: string): WeightedTarget[] {
+  const forward = (rule.Actions ?? []).find((a) => a.Type === 'forward');
+  if (!forward) {
+    throw new PortError('invalid', `listener rule ${ruleArn} has no forward action; the deployer needs one`);
+  }
+  const groups = forward.ForwardConfig?.TargetGroups ?? [];
+  if (groups.length > 0) {
+    return groups.map((g) => ({ targetGroupArn: g.TargetGroupArn ?? '', weight: g.Weight ?? 1 }));
+  }
+  if (forward.TargetGroupArn) {
+    return [{ targetGroupArn: forward.TargetGroupArn, weight: LEGACY_SINGLE_TARGET_WEIGHT }];
+  }
+  throw new PortError('invalid', `listener rule ${ruleArn}: forward action names no target group`);
+}
+
+/**
+ * The rule's action list with the forward action replaced by one carrying `weights`; other actions
+ * and the stickiness config are kept.
+ */
+export function actionsWithWeights(current: readonly Action[], weights: readonly WeightedTarget[]): Action[] {
+  const forward = current.find((a) => a.Type === 'forward');
+  const newForward: Action = {
+    Type: 'forward',
+    ...(forward?.Order !== undefined ? { Order: forward.Order } : {}),
+    ForwardConfig: {
+      TargetGroups: weights.map((w) => ({ TargetGroupArn: w.targetGroupArn, Weight: w.weight })),
+      ...(forward?.ForwardConfig?.TargetGroupStickinessConfig
+        ? { TargetGroupStickinessConfig: forward.ForwardConfig.TargetGroupStickinessConfig }
+        : {}),
+    },
+  };
+  if (!forward) return [...current, newForward];
+  return current.map((a) => (a === forward ? newForward : a));
+}
+
+function validateWeights(ruleArn: string, weights: readonly WeightedTarget[]): void {
+  if (weights.length === 0) throw new PortError('invalid', `rule ${ruleArn}: no target groups to forward to`);
+  const seen = new Set<string>();
+  for (const w of weights) {
+    if (!w.targetGroupArn) throw new PortError('invalid', `rule ${ruleArn}: empty target group ARN`);
+    if (seen.has(w.targetGroupArn)) {
+      throw new PortError('invalid', `rule ${ruleArn}: target group ${w.targetGroupArn} listed twice`);
+    }
+    seen.add(w.targetGroupArn);
+    if (!Number.isInteger(w.weight) || w.weight < 0 || w.weight > MAX_WEIGHT) {
+      throw new PortError(
+        'invalid',
+        `rule ${ruleArn}: weight ${w.weight} for ${w.targetGroupArn} must be an integer 0..${MAX_WEIGHT}`,
+      );
+    }
+  }
+  if (weights.every((w) => w.weight === 0)) {
+    throw new PortError('invalid', `rule ${ruleArn}: all weights are 0 (no traffic could be served)`);
+  }
+}
+
+const STATES = new Set<TargetState>(['initial', 'healthy', 'unhealthy', 'unused', 'draining', 'unavailable']);
+
+export function mapTargetState(state: TargetHealthStateEnum | string | undefined): TargetState {
+  if (state === 'unhealthy.draining') return 'draining';
+  return STATES.has(state as TargetState) ? (state as TargetState) : 'unavailable';
+}
+
+export class AwsLoadBalancerAdapter implements LoadBalancerPort {
+  /** Last known action list per rule ARN (from DescribeRules or ModifyRule responses). */
+  private readonly actions = new Map<string, Action[]>();
+
+  constructor(private readonly client: ElasticLoadBalancingV2Client) {}
+
+  private async describeRule(ruleArn: string): Promise<Rule> {
+    const what = `ELBv2 DescribeRules ${ruleArn}`;
+    const out = await aws(what, () => this.client.send(new DescribeRulesCommand({ RuleArns: [ruleArn] })));
+    const rule = out.Rules?.[0];
+    if (!rule) throw new PortError('not-found', `${what}: rule not found`);
+    this.actions.set(ruleArn, rule.Actions ?? []);
+    return rule;
+  }
+
+  async getRuleWeights(ruleArn: string): Promise<WeightedTarget[]> {
+    return forwardWeights(await this.describeRule(ruleArn), ruleArn);
+  }
+
+  async setRuleWeights(ruleArn: string, weights: readonly WeightedTarget[]): Promise<void> {
+    validateWeights(ruleArn, weights);
+    const current = this.actions.get(ruleArn) ?? (await this.describeRule(ruleArn)).Actions ?? [];
+    await this.modify(ruleArn, actionsWithWeights(current, weights));
+  }
+
+  async setRuleTarget(ruleArn: string, targetGroupArn: string): Promise<void> {
+    await this.setRuleWeights(ruleArn, [{ targetGroupArn, weight: 1 }]);
+  }
+
+  private async modify(ruleArn: string, actions: Action[]): Promise<void> {
+    const what = `ELBv2 ModifyRule ${ruleArn}`;
+    try {
+      const out = await aws(what, () =>
+        this.client.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions })),
+      );
+      this.actions.set(ruleArn, out.Rules?.[0]?.Actions ?? actions);
+    } catch (err) {
+      // The rule may have changed under us; re-read it on the next write.
+      this.actions.delete(ruleArn);
+      throw err;
+    }
+  }
+
+  async describeTargetHealth(targetGroupArn: string): Promise<TargetHealth[]> {
+    const what = `ELBv2 DescribeTargetHealth ${targetGroupArn}`;
+    const out = await aws(what, () =>
+      this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
+    );
+    return (out.TargetHealthDescriptions ?? []).map((d) => {
+      const reason = [d.TargetHealth?.Reason, d.TargetHealth?.Description].filter(Boolean).join(': ');
+      return {
+        id: d.Target?.Id ?? '',
+        port: d.Target?.Port ?? 0,
+        state: mapTargetState(d.TargetHealth?.State),
+        ...(reason ? { reason } : {}),
+      };
+    });
+  }
+}

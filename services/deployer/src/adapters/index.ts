@@ -1,0 +1,54 @@
+/**
+ * AWS adapters of the deployer ports. `createAwsPorts` builds every port on SDK v3 clients that share
+ * region, retry mode and the standard credential chain (see ./clients.ts for AWS_ENDPOINT_URL).
+ */
+import type { Clock, EcsPort, LoadBalancerPort, MetricsPort, RegistryPort, StorePort } from '../ports';
+import { DynamoStore } from '../store/dynamodb-store';
+import { type AwsClientOptions, type AwsClients, createAwsClients } from './clients';
+import { AwsMetricsAdapter } from './cloudwatch';
+import { AwsRegistryAdapter } from './ecr';
+import { AwsEcsAdapter } from './ecs';
+import { AwsLoadBalancerAdapter } from './elbv2';
+
+export interface AwsPortsOptions extends AwsClientOptions {
+  /** DynamoDB deployment table of the environment (topology `deploymentTable`). Required. */
+  readonly tableName: string;
+  /** Clock for lock leases. @default Date.now */
+  readonly clock?: Pick<Clock, 'now'>;
+  /** Pre-built clients (tests). @default `createAwsClients(options)` */
+  readonly clients?: AwsClients;
+}
+
+export interface AwsPorts {
+  readonly ecs: EcsPort;
+  readonly lb: LoadBalancerPort;
+  readonly metrics: MetricsPort;
+  readonly registry: RegistryPort;
+  readonly store: StorePort;
+}
+
+export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
+  const clients = options.clients ?? createAwsClients(options);
+  return {
+    ecs: new AwsEcsAdapter(clients.ecs),
+    lb: new AwsLoadBalancerAdapter(clients.elbv2),
+    metrics: new AwsMetricsAdapter(clients.cloudwatch),
+    registry: new AwsRegistryAdapter(clients.ecr),
+    store: new DynamoStore({ client: clients.dynamodb, tableName: options.tableName, clock: options.clock }),
+  };
+}
+
+export { DynamoStore } from '../store/dynamodb-store';
+export {
+  type AwsClientOptions,
+  type AwsClients,
+  createAwsClients,
+  DEFAULT_MAX_ATTEMPTS,
+  ENDPOINT_URL_ENV,
+} from './clients';
+export { AwsMetricsAdapter } from './cloudwatch';
+export { AwsRegistryAdapter } from './ecr';
+export { AwsEcsAdapter } from './ecs';
+export { AwsLoadBalancerAdapter } from './elbv2';
+export { portErrorKind, toPortError } from './errors';
+export { listTopologyServices, loadTopologyFile, loadTopologyFromSsm } from './topology';
