@@ -70,13 +70,12 @@ function isAllowedAlbEntry(entry: IngressEntry, albGroups: ReadonlySet<string>):
 }
 
 function describePorts(entry: IngressEntry): string {
-  const protocol =
-    entry.protocol === '-1' || entry.protocol === -1 ? 'all protocols' : String(entry.protocol);
+  if (entry.protocol === '-1' || entry.protocol === -1 || entry.protocol === 'all') return 'all traffic';
   const ports =
     entry.fromPort === entry.toPort
       ? String(entry.fromPort)
       : `${String(entry.fromPort)}-${String(entry.toPort)}`;
-  return `${protocol} port ${ports}`;
+  return `${String(entry.protocol)} port ${ports}`;
 }
 
 export const noOpenIngress: GuardrailRule = {
