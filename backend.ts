@@ -1,0 +1,65 @@
+/**
+ * Per-environment Terraform state backend: S3 with a DynamoDB lock table, S3-native locking
+ * (`use_lockfile`, Terraform >= 1.10) or both while migrating. Computed in TypeScript at synth time
+ * from the resolved environment config — no Terraform variables.
+ *
+ * `s3BackendSettings` is pure (unit-testable, framework-free); `addS3Backend` is the only place that
+ * touches the CDKTF backend class (swap it here if moving to the cdktn fork).
+ */
+import { S3Backend, type TerraformStack } from 'cdktf';
+import type { EnvironmentConfig } from './environments/schema';
+
+/** The settings of one environment's S3 backend, in Terraform's own (snake_case) names. */
+export interface S3BackendSettings {
+  readonly bucket: string;
+  /** `<project>/<env>/terraform.tfstate` */
+  readonly key: string;
+  readonly region: string;
+  readonly encrypt: true;
+  readonly kms_key_id?: string;
+  /** Present for `locking: dynamodb` and `both`. */
+  readonly dynamodb_table?: string;
+  /** Present (true) for `locking: s3-native` and `both`. */
+  readonly use_lockfile?: true;
+}
+
+/** State object key of an environment. */
+export function stateKey(project: string, environment: string): string {
+  return `${project}/${environment}/terraform.tfstate`;
+}
+
+export function s3BackendSettings(
+  env: Pick<EnvironmentConfig, 'project' | 'name' | 'state'>,
+): S3BackendSettings {
+  const { state } = env;
+  const dynamodb = state.locking === 'dynamodb' || state.locking === 'both';
+  const lockfile = state.locking === 's3-native' || state.locking === 'both';
+  return {
+    bucket: state.bucket,
+    key: stateKey(env.project, env.name),
+    region: state.region,
+    encrypt: true,
+    ...(state.kmsKeyId ? { kms_key_id: state.kmsKeyId } : {}),
+    ...(dynamodb ? { dynamodb_table: state.lockTable } : {}),
+    ...(lockfile ? { use_lockfile: true as const } : {}),
+  };
+}
+
+/** Adds the environment's S3 backend to a stack. */
+export function addS3Backend(
+  stack: TerraformStack,
+  env: Pick<EnvironmentConfig, 'project' | 'name' | 'state'>,
+): S3Backend {
+  const s = s3BackendSettings(env);
+  const backend = new S3Backend(stack, {
+    bucket: s.bucket,
+    key: s.key,
+    region: s.region,
+    encrypt: s.encrypt,
+    kmsKeyId: s.kms_key_id,
+    dynamodbTable: s.dynamodb_table,
+  });
+  // cdktf 0.21's S3BackendConfig predates `use_lockfile`; write it as a raw attribute.
+  if (s.use_lockfile) backend.addOverride('use_lockfile', true);
+  return backend;
+}

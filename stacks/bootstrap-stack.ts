@@ -1,0 +1,435 @@
+/**
+ * Bootstrap stack (`bootstrap`, local state, applied once per account by a human with admin rights):
+ * what the environment stacks' backends and the GitHub workflows need before anything else exists.
+ *
+ * - KMS key (rotation on) encrypting the state bucket and the lock table, alias `alias/<project>-tfstate`.
+ * - State bucket(s): versioning, SSE-KMS, public access block, bucket-owner-enforced, TLS-only policy,
+ *   noncurrent versions expiring, `prevent_destroy`.
+ * - Lock table(s): hash key `LockID`, PAY_PER_REQUEST, PITR, deletion protection, `prevent_destroy`.
+ * - ECR repositories (one per `imageRepository` across environments): IMMUTABLE tags, scan on push,
+ *   encryption, lifecycle keeping the newest N images.
+ * - GitHub OIDC provider and, per environment, `<project>-<env>-plan` (pull requests and the main
+ *   branch of this repository; ReadOnlyAccess + its own state) and `<project>-<env>-deploy` (GitHub
+ *   Environment `<env>` of this repository only; PowerUserAccess + IAM limited to `<project>-<env>-*`
+ *   + its own state). Both are denied the other environments' state and any change to the bootstrap
+ *   resources.
+ */
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
+import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
+import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { stateKey } from '../backend';
+import { partitionOf } from '../environments/loader';
+import type { EnvironmentConfig, ProjectConfig } from '../environments/schema';
+
+export const BOOTSTRAP_STACK_NAME = 'bootstrap';
+export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+
+/** Role names of an environment's GitHub roles. */
+export function githubRoleNames(project: string, env: string): { plan: string; deploy: string } {
+  return { plan: `${project}-${env}-plan`, deploy: `${project}-${env}-deploy` };
+}
+
+/** The OIDC `sub` claims each role trusts. */
+export function githubSubjects(
+  repository: string,
+  mainBranch: string,
+  env: string,
+): { plan: string[]; deploy: string[] } {
+  return {
+    plan: [`repo:${repository}:pull_request`, `repo:${repository}:ref:refs/heads/${mainBranch}`],
+    deploy: [`repo:${repository}:environment:${env}`],
+  };
+}
+
+/** Terraform output name of an ECR repository URL: `ecr_repository_url_switchyard_api`. */
+export function ecrOutputName(repository: string): string {
+  return `ecr_repository_url_${repository.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
+export interface BootstrapStackProps {
+  readonly project: ProjectConfig;
+  /** Every environment (roles per environment, ECR repositories and state locations across them). */
+  readonly environments: readonly EnvironmentConfig[];
+  /** Local state file, relative to the stack's output directory. @default "terraform.bootstrap.tfstate" there */
+  readonly localStatePath?: string;
+}
+
+export class BootstrapStack extends TerraformStack {
+  readonly stateKey: KmsKey;
+  readonly stateBuckets: Readonly<Record<string, S3Bucket>>;
+  readonly lockTables: Readonly<Record<string, DynamodbTable>>;
+  readonly repositories: Readonly<Record<string, EcrRepository>>;
+  readonly oidcProvider: IamOpenidConnectProvider;
+  readonly planRoles: Readonly<Record<string, IamRole>>;
+  readonly deployRoles: Readonly<Record<string, IamRole>>;
+
+  constructor(scope: Construct, props: BootstrapStackProps) {
+    super(scope, BOOTSTRAP_STACK_NAME);
+    const { project, environments } = props;
+    const p = project.project;
+    const partition = partitionOf(project.region);
+    const account = project.accountId;
+    const s3Arn = (bucket: string, key = '') => `arn:${partition}:s3:::${bucket}${key ? `/${key}` : ''}`;
+    const tableArn = (table: string) =>
+      `arn:${partition}:dynamodb:${project.region}:${account}:table/${table}`;
+
+    new AwsProvider(this, 'aws', {
+      region: project.region,
+      allowedAccountIds: [account],
+      defaultTags: [{ tags: { project: p, environment: BOOTSTRAP_STACK_NAME, 'managed-by': 'switchyard' } }],
+    });
+    new LocalBackend(this, { path: props.localStatePath ?? 'terraform.bootstrap.tfstate' });
+
+    // ---- state encryption key ---------------------------------------------------------------------
+    this.stateKey = new KmsKey(this, 'state-key', {
+      description: `${p}: Terraform state bucket and lock table`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      lifecycle: { preventDestroy: true },
+    });
+    new KmsAlias(this, 'state-key-alias', {
+      name: project.state.kmsKeyAlias,
+      targetKeyId: this.stateKey.keyId,
+    });
+
+    // ---- state buckets and lock tables ------------------------------------------------------------
+    const bucketNames = unique([project.state.bucket, ...environments.map((e) => e.state.bucket)]);
+    const tableNames = unique([
+      project.state.lockTable,
+      ...environments.filter((e) => e.state.locking !== 's3-native').map((e) => e.state.lockTable),
+    ]);
+    const buckets: Record<string, S3Bucket> = {};
+    bucketNames.forEach((name, i) => {
+      const id = i === 0 ? 'state-bucket' : `state-bucket-${i}`;
+      const bucket = new S3Bucket(this, id, {
+        bucket: name,
+        forceDestroy: false,
+        lifecycle: { preventDestroy: true },
+      });
+      new S3BucketVersioningA(this, `${id}-versioning`, {
+        bucket: bucket.id,
+        versioningConfiguration: { status: 'Enabled' },
+      });
+      new S3BucketServerSideEncryptionConfigurationA(this, `${id}-encryption`, {
+        bucket: bucket.id,
+        rule: [
+          {
+            applyServerSideEncryptionByDefault: {
+              sseAlgorithm: 'aws:kms',
+              kmsMasterKeyId: this.stateKey.arn,
+            },
+            bucketKeyEnabled: true,
+          },
+        ],
+      });
+      new S3BucketPublicAccessBlock(this, `${id}-public-access-block`, {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
+      new S3BucketOwnershipControls(this, `${id}-ownership`, {
+        bucket: bucket.id,
+        rule: { objectOwnership: 'BucketOwnerEnforced' },
+      });
+      const tlsOnly = new DataAwsIamPolicyDocument(this, `${id}-tls-only`, {
+        statement: [
+          {
+            sid: 'DenyInsecureTransport',
+            effect: 'Deny',
+            actions: ['s3:*'],
+            principals: [{ type: '*', identifiers: ['*'] }],
+            resources: [bucket.arn, `${bucket.arn}/*`],
+            condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+          },
+        ],
+      });
+      new S3BucketPolicy(this, `${id}-policy`, { bucket: bucket.id, policy: tlsOnly.json });
+      new S3BucketLifecycleConfiguration(this, `${id}-lifecycle`, {
+        bucket: bucket.id,
+        rule: [
+          {
+            id: 'expire-noncurrent-state-versions',
+            status: 'Enabled',
+            filter: [{ prefix: '' }],
+            noncurrentVersionExpiration: [{ noncurrentDays: project.state.noncurrentVersionDays }],
+            abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+          },
+        ],
+      });
+      buckets[name] = bucket;
+    });
+    this.stateBuckets = buckets;
+
+    const tables: Record<string, DynamodbTable> = {};
+    tableNames.forEach((name, i) => {
+      tables[name] = new DynamodbTable(this, i === 0 ? 'lock-table' : `lock-table-${i}`, {
+        name,
+        billingMode: 'PAY_PER_REQUEST',
+        hashKey: 'LockID',
+        attribute: [{ name: 'LockID', type: 'S' }],
+        pointInTimeRecovery: { enabled: true },
+        deletionProtectionEnabled: true,
+        serverSideEncryption: { enabled: true, kmsKeyArn: this.stateKey.arn },
+        lifecycle: { preventDestroy: true },
+      });
+    });
+    this.lockTables = tables;
+
+    // ---- ECR --------------------------------------------------------------------------------------
+    const repositories: Record<string, EcrRepository> = {};
+    for (const name of unique(environments.flatMap((e) => e.services.map((s) => s.imageRepository)))) {
+      const id = `ecr-${name.replace(/[^A-Za-z0-9]/g, '-')}`;
+      const repo = new EcrRepository(this, id, {
+        name,
+        imageTagMutability: 'IMMUTABLE',
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfiguration: [{ encryptionType: project.ecr.encryption }],
+        forceDelete: false,
+      });
+      new EcrLifecyclePolicy(this, `${id}-lifecycle`, {
+        repository: repo.name,
+        policy: JSON.stringify({
+          rules: [
+            {
+              rulePriority: 1,
+              description: `keep the newest ${project.ecr.keepImages} images`,
+              selection: {
+                tagStatus: 'any',
+                countType: 'imageCountMoreThan',
+                countNumber: project.ecr.keepImages,
+              },
+              action: { type: 'expire' },
+            },
+          ],
+        }),
+      });
+      repositories[name] = repo;
+      new TerraformOutput(this, ecrOutputName(name), { value: repo.repositoryUrl });
+    }
+    this.repositories = repositories;
+
+    // ---- GitHub OIDC ------------------------------------------------------------------------------
+    this.oidcProvider = new IamOpenidConnectProvider(this, 'github-oidc', {
+      url: `https://${GITHUB_OIDC_HOST}`,
+      clientIdList: ['sts.amazonaws.com'],
+      thumbprintList: [
+        '6938fd4d98bab03faadb97b34396831e3780aea1',
+        '1c58a3a8518e8759bf075b76b750d4f2df264fcd',
+      ],
+    });
+
+    const allGithubRoles = environments.flatMap((e) => Object.values(githubRoleNames(p, e.name)));
+    const planRoles: Record<string, IamRole> = {};
+    const deployRoles: Record<string, IamRole> = {};
+    for (const env of environments) {
+      const names = githubRoleNames(p, env.name);
+      const subjects = githubSubjects(project.github.repository, project.github.mainBranch, env.name);
+      const key = stateKey(p, env.name);
+      const stateKms = env.state.kmsKeyId.includes(':alias/') ? this.stateKey.arn : env.state.kmsKeyId;
+      const lockfile = env.state.locking !== 'dynamodb';
+      const dynamodb = env.state.locking !== 's3-native';
+      const otherStates = environments
+        .filter((o) => o.name !== env.name)
+        .map((o) => s3Arn(o.state.bucket, `${stateKey(p, o.name)}*`));
+
+      const trust = (kind: 'plan' | 'deploy') =>
+        new DataAwsIamPolicyDocument(this, `${env.name}-${kind}-trust`, {
+          statement: [
+            {
+              effect: 'Allow',
+              actions: ['sts:AssumeRoleWithWebIdentity'],
+              principals: [{ type: 'Federated', identifiers: [this.oidcProvider.arn] }],
+              condition: [
+                { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:aud`, values: ['sts.amazonaws.com'] },
+                { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:sub`, values: subjects[kind] },
+              ],
+            },
+          ],
+        });
+
+      const statePolicy = (kind: 'plan' | 'deploy') => {
+        const write = kind === 'deploy';
+        const statements = [
+          {
+            sid: 'ListStateBucket',
+            effect: 'Allow',
+            actions: ['s3:ListBucket'],
+            resources: [s3Arn(env.state.bucket)],
+          },
+          {
+            sid: 'OwnState',
+            effect: 'Allow',
+            actions: write ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
+            resources: [s3Arn(env.state.bucket, key)],
+          },
+          ...(lockfile
+            ? [
+                {
+                  sid: 'OwnLockfile',
+                  effect: 'Allow',
+                  actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+                  resources: [s3Arn(env.state.bucket, `${key}.tflock`)],
+                },
+              ]
+            : []),
+          ...(dynamodb
+            ? [
+                {
+                  sid: 'LockTable',
+                  effect: 'Allow',
+                  actions: [
+                    'dynamodb:DescribeTable',
+                    'dynamodb:GetItem',
+                    'dynamodb:PutItem',
+                    'dynamodb:DeleteItem',
+                  ],
+                  resources: [tableArn(env.state.lockTable)],
+                },
+              ]
+            : []),
+          {
+            sid: 'StateKey',
+            effect: 'Allow',
+            actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+            resources: [stateKms],
+          },
+          ...(otherStates.length > 0
+            ? [
+                {
+                  sid: 'DenyOtherEnvironmentsState',
+                  effect: 'Deny',
+                  actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+                  resources: otherStates,
+                },
+              ]
+            : []),
+          {
+            sid: 'DenyBootstrapChanges',
+            effect: 'Deny',
+            actions: [
+              's3:DeleteBucket',
+              's3:PutBucketPolicy',
+              's3:DeleteBucketPolicy',
+              's3:PutBucketVersioning',
+              's3:PutLifecycleConfiguration',
+              's3:PutEncryptionConfiguration',
+              's3:PutBucketPublicAccessBlock',
+              'dynamodb:DeleteTable',
+              'dynamodb:UpdateTable',
+              'kms:ScheduleKeyDeletion',
+              'kms:DisableKey',
+              'kms:PutKeyPolicy',
+            ],
+            resources: [
+              ...bucketNames.map((b) => s3Arn(b)),
+              ...tableNames.map((t) => tableArn(t)),
+              this.stateKey.arn,
+            ],
+          },
+          {
+            sid: 'DenyGithubRoleChanges',
+            effect: 'Deny',
+            actions: ['iam:*'],
+            resources: [
+              ...allGithubRoles.map((r) => `arn:${partition}:iam::${account}:role/${r}`),
+              this.oidcProvider.arn,
+            ],
+          },
+        ];
+        return new DataAwsIamPolicyDocument(this, `${env.name}-${kind}-state`, { statement: statements });
+      };
+
+      const plan = new IamRole(this, `${env.name}-plan-role`, {
+        name: names.plan,
+        description: `GitHub Actions plan for ${env.name}: pull requests and ${project.github.mainBranch} of ${project.github.repository}`,
+        assumeRolePolicy: trust('plan').json,
+        maxSessionDuration: 3600,
+      });
+      new IamRolePolicyAttachment(this, `${env.name}-plan-readonly`, {
+        role: plan.name,
+        policyArn: `arn:${partition}:iam::aws:policy/ReadOnlyAccess`,
+      });
+      new IamRolePolicy(this, `${env.name}-plan-state-policy`, {
+        name: 'terraform-state',
+        role: plan.id,
+        policy: statePolicy('plan').json,
+      });
+
+      const deploy = new IamRole(this, `${env.name}-deploy-role`, {
+        name: names.deploy,
+        description: `GitHub Actions apply/deploy for ${env.name}: GitHub Environment ${env.name} of ${project.github.repository} only`,
+        assumeRolePolicy: trust('deploy').json,
+        maxSessionDuration: 3600,
+      });
+      new IamRolePolicyAttachment(this, `${env.name}-deploy-poweruser`, {
+        role: deploy.name,
+        policyArn: `arn:${partition}:iam::aws:policy/PowerUserAccess`,
+      });
+      new IamRolePolicy(this, `${env.name}-deploy-state-policy`, {
+        name: 'terraform-state',
+        role: deploy.id,
+        policy: statePolicy('deploy').json,
+      });
+      const iamScope = new DataAwsIamPolicyDocument(this, `${env.name}-deploy-iam`, {
+        statement: [
+          {
+            sid: 'EnvironmentRolesAndPolicies',
+            effect: 'Allow',
+            actions: ['iam:*'],
+            resources: [
+              `arn:${partition}:iam::${account}:role/${p}-${env.name}-*`,
+              `arn:${partition}:iam::${account}:policy/${p}-${env.name}-*`,
+              `arn:${partition}:iam::${account}:instance-profile/${p}-${env.name}-*`,
+            ],
+          },
+          {
+            sid: 'ServiceLinkedRolesAndReads',
+            effect: 'Allow',
+            actions: ['iam:CreateServiceLinkedRole', 'iam:Get*', 'iam:List*'],
+            resources: ['*'],
+          },
+        ],
+      });
+      new IamRolePolicy(this, `${env.name}-deploy-iam-policy`, {
+        name: 'environment-iam',
+        role: deploy.id,
+        policy: iamScope.json,
+      });
+
+      planRoles[env.name] = plan;
+      deployRoles[env.name] = deploy;
+      new TerraformOutput(this, `github_plan_role_arn_${env.name}`, { value: plan.arn });
+      new TerraformOutput(this, `github_deploy_role_arn_${env.name}`, { value: deploy.arn });
+    }
+    this.planRoles = planRoles;
+    this.deployRoles = deployRoles;
+
+    new TerraformOutput(this, 'state_bucket', { value: buckets[project.state.bucket].bucket });
+    new TerraformOutput(this, 'lock_table', { value: tables[project.state.lockTable].name });
+    new TerraformOutput(this, 'state_kms_key_arn', { value: this.stateKey.arn });
+    new TerraformOutput(this, 'github_oidc_provider_arn', { value: this.oidcProvider.arn });
+  }
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}

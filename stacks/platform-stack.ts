@@ -1,0 +1,59 @@
+/**
+ * One stack per environment, named like the environment (`dev`, `staging`, `prod`): AWS provider with
+ * default tags, the environment's S3 backend, and the modules composed from its resolved config.
+ *
+ * Adding a module is a few lines in the constructor: every module receives `this.config` (fully
+ * resolved, defaults applied) and the VPC outputs (`this.network`).
+ */
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { addS3Backend } from '../backend';
+import type { EnvironmentConfig } from '../environments/schema';
+import { VpcModule } from '../modules/vpc';
+
+/** Tags on every taggable resource of an environment (through the provider's default_tags). */
+export function environmentTags(config: Pick<EnvironmentConfig, 'project' | 'name'>): Record<string, string> {
+  return { project: config.project, environment: config.name, 'managed-by': 'switchyard' };
+}
+
+export interface PlatformStackProps {
+  /** The environment, validated and resolved by environments/loader.ts. */
+  readonly config: EnvironmentConfig;
+}
+
+export class PlatformStack extends TerraformStack {
+  /** The resolved environment this stack was built from (modules read their settings here). */
+  readonly config: EnvironmentConfig;
+  readonly provider: AwsProvider;
+  readonly network: VpcModule;
+
+  constructor(scope: Construct, props: PlatformStackProps) {
+    const { config } = props;
+    super(scope, config.name);
+    this.config = config;
+
+    this.provider = new AwsProvider(this, 'aws', {
+      region: config.region,
+      allowedAccountIds: [config.accountId],
+      defaultTags: [{ tags: environmentTags(config) }],
+    });
+    addS3Backend(this, config);
+
+    this.network = new VpcModule(this, 'vpc', {
+      name: `${config.project}-${config.name}`,
+      region: config.region,
+      cidr: config.vpc.cidr,
+      availabilityZones: config.vpc.availabilityZones,
+      natGateways: config.vpc.natGateways,
+      flowLogRetentionDays: config.vpc.flowLogRetentionDays,
+      interfaceEndpoints: config.vpc.interfaceEndpoints,
+    });
+
+    new TerraformOutput(this, 'vpc_id', { value: this.network.vpcId });
+    new TerraformOutput(this, 'public_subnet_ids', { value: this.network.publicSubnetIds });
+    new TerraformOutput(this, 'private_subnet_ids', { value: this.network.privateSubnetIds });
+    new TerraformOutput(this, 'isolated_subnet_ids', { value: this.network.isolatedSubnetIds });
+    new TerraformOutput(this, 'availability_zones', { value: this.network.availabilityZones });
+  }
+}
