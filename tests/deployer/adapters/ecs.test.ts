@@ -15,7 +15,10 @@ import { PortError } from '../../../services/deployer/src/ports';
 import { sdkError } from './fixtures/sdk-error';
 import { describeTaskDefinitionResponse, LIVE_ARN, NEW_IMAGE, OLD_IMAGE } from './fixtures/task-definition';
 
-const client = new ECSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } });
+const client = new ECSClient({
+  region: 'eu-west-1',
+  credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' },
+});
 const ecs = mockClient(client);
 const adapter = new AwsEcsAdapter(client);
 const NEW_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/switchyard-dev-api:42';
@@ -130,9 +133,7 @@ describe('registerTaskDefinitionFrom', () => {
 
   it('maps a throttled RegisterTaskDefinition to kind throttled', async () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves(describeTaskDefinitionResponse());
-    ecs
-      .on(RegisterTaskDefinitionCommand)
-      .rejects(sdkError('ThrottlingException', 'Rate exceeded'));
+    ecs.on(RegisterTaskDefinitionCommand).rejects(sdkError('ThrottlingException', 'Rate exceeded'));
     const err = await adapter.registerTaskDefinitionFrom(LIVE_ARN, 'api', NEW_IMAGE).catch((e) => e);
     expect(err).toBeInstanceOf(PortError);
     expect(err.kind).toBe('throttled');
@@ -254,8 +255,12 @@ describe('updateService', () => {
   });
 
   it('changes only the desired count when no task definition is given', async () => {
-    ecs.on(UpdateServiceCommand).resolves({ service: { deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY' }] } });
-    await expect(adapter.updateService('switchyard-dev', 'api-blue', { desiredCount: 0 })).resolves.toEqual({});
+    ecs
+      .on(UpdateServiceCommand)
+      .resolves({ service: { deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY' }] } });
+    await expect(adapter.updateService('switchyard-dev', 'api-blue', { desiredCount: 0 })).resolves.toEqual(
+      {},
+    );
     expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toEqual({
       cluster: 'switchyard-dev',
       service: 'api-blue',
@@ -278,7 +283,10 @@ describe('recentStoppedTaskReasons', () => {
   it('lists stopped tasks of the service and returns reasons since the given time, newest first', async () => {
     const t0 = Date.parse('2026-11-23T12:00:00Z');
     ecs.on(ListTasksCommand).resolves({
-      taskArns: ['arn:aws:ecs:eu-west-1:1:task/switchyard-dev/aaa', 'arn:aws:ecs:eu-west-1:1:task/switchyard-dev/bbb'],
+      taskArns: [
+        'arn:aws:ecs:eu-west-1:1:task/switchyard-dev/aaa',
+        'arn:aws:ecs:eu-west-1:1:task/switchyard-dev/bbb',
+      ],
     });
     ecs.on(DescribeTasksCommand).resolves({
       tasks: [
@@ -312,7 +320,10 @@ describe('recentStoppedTaskReasons', () => {
     });
     expect(ecs.commandCalls(DescribeTasksCommand)[0].args[0].input).toEqual({
       cluster: 'switchyard-dev',
-      tasks: ['arn:aws:ecs:eu-west-1:1:task/switchyard-dev/aaa', 'arn:aws:ecs:eu-west-1:1:task/switchyard-dev/bbb'],
+      tasks: [
+        'arn:aws:ecs:eu-west-1:1:task/switchyard-dev/aaa',
+        'arn:aws:ecs:eu-west-1:1:task/switchyard-dev/bbb',
+      ],
     });
   });
 
@@ -325,7 +336,9 @@ describe('recentStoppedTaskReasons', () => {
 
 describe('describeTaskDefinition', () => {
   it('summarises the revision', async () => {
-    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: LIVE_ARN }).resolves(describeTaskDefinitionResponse());
+    ecs
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: LIVE_ARN })
+      .resolves(describeTaskDefinitionResponse());
     const td = await adapter.describeTaskDefinition(LIVE_ARN);
     expect(td).toEqual({
       arn: LIVE_ARN,

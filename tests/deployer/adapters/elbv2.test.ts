@@ -19,9 +19,12 @@ const client = new ElasticLoadBalancingV2Client({
 });
 const elb = mockClient(client);
 
-const RULE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/sy-dev/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
-const BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sy-dev-api-blue/73e2d6bc24d8a067';
-const GREEN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sy-dev-api-green/2453ed029918f21f';
+const RULE =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/sy-dev/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
+const BLUE =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sy-dev-api-blue/73e2d6bc24d8a067';
+const GREEN =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sy-dev-api-green/2453ed029918f21f';
 const STICKINESS = { Enabled: true, DurationSeconds: 300 };
 const OIDC = {
   Type: 'authenticate-oidc' as const,
@@ -72,7 +75,9 @@ describe('getRuleWeights', () => {
       { targetGroupArn: BLUE, weight: 100 },
       { targetGroupArn: GREEN, weight: 0 },
     ]);
-    expect(elb.commandCalls(DescribeRulesCommand).map((c) => c.args[0].input)).toEqual([{ RuleArns: [RULE] }]);
+    expect(elb.commandCalls(DescribeRulesCommand).map((c) => c.args[0].input)).toEqual([
+      { RuleArns: [RULE] },
+    ]);
   });
 
   it('handles a legacy forward action that only names TargetGroupArn', async () => {
@@ -84,13 +89,17 @@ describe('getRuleWeights', () => {
 
   it('refuses a rule without a forward action', async () => {
     elb.on(DescribeRulesCommand).resolves({
-      Rules: [{ RuleArn: RULE, Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } }] }],
+      Rules: [
+        { RuleArn: RULE, Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } }] },
+      ],
     });
     await expect(adapter.getRuleWeights(RULE)).rejects.toMatchObject({ kind: 'invalid' });
   });
 
   it('maps RuleNotFound to not-found', async () => {
-    elb.on(DescribeRulesCommand).rejects(new RuleNotFoundException({ message: 'One or more rules not found', $metadata: {} }));
+    elb
+      .on(DescribeRulesCommand)
+      .rejects(new RuleNotFoundException({ message: 'One or more rules not found', $metadata: {} }));
     const err = await adapter.getRuleWeights(RULE).catch((e) => e);
     expect(err).toBeInstanceOf(PortError);
     expect(err.kind).toBe('not-found');
@@ -213,7 +222,10 @@ describe('setRuleTarget', () => {
         {
           Type: 'forward',
           Order: 2,
-          ForwardConfig: { TargetGroups: [{ TargetGroupArn: GREEN, Weight: 1 }], TargetGroupStickinessConfig: STICKINESS },
+          ForwardConfig: {
+            TargetGroups: [{ TargetGroupArn: GREEN, Weight: 1 }],
+            TargetGroupStickinessConfig: STICKINESS,
+          },
         },
       ],
     });
@@ -224,7 +236,11 @@ describe('describeTargetHealth', () => {
   it('sends the target group and maps states and reasons', async () => {
     elb.on(DescribeTargetHealthCommand).resolves({
       TargetHealthDescriptions: [
-        { Target: { Id: '10.0.1.10', Port: 8080 }, HealthCheckPort: '8080', TargetHealth: { State: 'healthy' } },
+        {
+          Target: { Id: '10.0.1.10', Port: 8080 },
+          HealthCheckPort: '8080',
+          TargetHealth: { State: 'healthy' },
+        },
         {
           Target: { Id: '10.0.2.11', Port: 8080 },
           TargetHealth: {
@@ -233,7 +249,10 @@ describe('describeTargetHealth', () => {
             Description: 'Health checks failed with these codes: [502]',
           },
         },
-        { Target: { Id: '10.0.3.12', Port: 8080 }, TargetHealth: { State: 'initial', Reason: 'Elb.RegistrationInProgress' } },
+        {
+          Target: { Id: '10.0.3.12', Port: 8080 },
+          TargetHealth: { State: 'initial', Reason: 'Elb.RegistrationInProgress' },
+        },
         { Target: { Id: '10.0.3.13', Port: 8080 }, TargetHealth: { State: 'unhealthy.draining' } },
       ],
     });
@@ -256,7 +275,9 @@ describe('describeTargetHealth', () => {
   it('maps TargetGroupNotFound to not-found', async () => {
     elb
       .on(DescribeTargetHealthCommand)
-      .rejects(new TargetGroupNotFoundException({ message: 'One or more target groups not found', $metadata: {} }));
+      .rejects(
+        new TargetGroupNotFoundException({ message: 'One or more target groups not found', $metadata: {} }),
+      );
     await expect(adapter.describeTargetHealth(GREEN)).rejects.toMatchObject({ kind: 'not-found' });
   });
 });

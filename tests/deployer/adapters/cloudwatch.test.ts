@@ -1,0 +1,176 @@
+import {
+  CloudWatchClient,
+  CloudWatchServiceException,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { AwsMetricsAdapter } from '../../../services/deployer/src/adapters/cloudwatch';
+import { sdkError } from './fixtures/sdk-error';
+
+const client = new CloudWatchClient({
+  region: 'eu-west-1',
+  credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' },
+});
+const cw = mockClient(client);
+const adapter = new AwsMetricsAdapter(client);
+
+const LB = 'app/sy-dev/50dc6c495c0c9188';
+const TG = 'targetgroup/sy-dev-api-green/2453ed029918f21f';
+const FROM = Date.parse('2026-11-23T12:00:00Z');
+const TO = Date.parse('2026-11-23T12:05:00Z');
+
+beforeEach(() => cw.reset());
+
+describe('targetGroupRequests', () => {
+  it('sends one GetMetricData with RequestCount and HTTPCode_Target_5XX_Count (Sum, 60 s, LB + TG dims)', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'requests', Values: [120, 80, 100], StatusCode: 'Complete' },
+        { Id: 'errors5xx', Values: [3], StatusCode: 'Complete' },
+      ],
+    });
+    await expect(adapter.targetGroupRequests(LB, TG, FROM, TO)).resolves.toEqual({
+      requests: 300,
+      errors5xx: 3,
+    });
+    const calls = cw.commandCalls(GetMetricDataCommand);
+    expect(calls).toHaveLength(1);
+    const dims = [
+      { Name: 'LoadBalancer', Value: LB },
+      { Name: 'TargetGroup', Value: TG },
+    ];
+    expect(calls[0].args[0].input).toEqual({
+      StartTime: new Date(FROM),
+      EndTime: new Date(TO),
+      MetricDataQueries: [
+        {
+          Id: 'requests',
+          MetricStat: {
+            Metric: { Namespace: 'AWS/ApplicationELB', MetricName: 'RequestCount', Dimensions: dims },
+            Period: 60,
+            Stat: 'Sum',
+          },
+          ReturnData: true,
+        },
+        {
+          Id: 'errors5xx',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/ApplicationELB',
+              MetricName: 'HTTPCode_Target_5XX_Count',
+              Dimensions: dims,
+            },
+            Period: 60,
+            Stat: 'Sum',
+          },
+          ReturnData: true,
+        },
+      ],
+    });
+  });
+
+  it('counts missing data as 0', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'requests', Values: [42] },
+        { Id: 'errors5xx', Values: [] },
+      ],
+    });
+    await expect(adapter.targetGroupRequests(LB, TG, FROM, TO)).resolves.toEqual({
+      requests: 42,
+      errors5xx: 0,
+    });
+    cw.reset();
+    cw.on(GetMetricDataCommand).resolves({});
+    await expect(adapter.targetGroupRequests(LB, TG, FROM, TO)).resolves.toEqual({
+      requests: 0,
+      errors5xx: 0,
+    });
+  });
+
+  it('follows NextToken', async () => {
+    cw.on(GetMetricDataCommand)
+      .resolvesOnce({ MetricDataResults: [{ Id: 'requests', Values: [10] }], NextToken: 't1' })
+      .resolvesOnce({
+        MetricDataResults: [
+          { Id: 'requests', Values: [5] },
+          { Id: 'errors5xx', Values: [1] },
+        ],
+      });
+    await expect(adapter.targetGroupRequests(LB, TG, FROM, TO)).resolves.toEqual({
+      requests: 15,
+      errors5xx: 1,
+    });
+    expect(cw.commandCalls(GetMetricDataCommand)[1].args[0].input.NextToken).toBe('t1');
+  });
+
+  it('refuses an empty window without calling AWS', async () => {
+    await expect(adapter.targetGroupRequests(LB, TG, TO, TO)).rejects.toMatchObject({ kind: 'invalid' });
+    expect(cw.calls()).toHaveLength(0);
+  });
+
+  it('maps throttling', async () => {
+    cw.on(GetMetricDataCommand).rejects(
+      sdkError('Throttling', 'Rate exceeded', 400, CloudWatchServiceException),
+    );
+    await expect(adapter.targetGroupRequests(LB, TG, FROM, TO)).rejects.toMatchObject({ kind: 'throttled' });
+  });
+});
+
+describe('alarmsFiring', () => {
+  it('asks for metric and composite alarms by name and returns those in ALARM', async () => {
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        { AlarmName: 'api-5xx', StateValue: 'ALARM' },
+        { AlarmName: 'api-latency-p99', StateValue: 'OK' },
+      ],
+      CompositeAlarms: [{ AlarmName: 'api-slo', StateValue: 'ALARM' }],
+    });
+    await expect(adapter.alarmsFiring(['api-5xx', 'api-latency-p99', 'api-slo'])).resolves.toEqual([
+      'api-5xx',
+      'api-slo',
+    ]);
+    expect(cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        AlarmNames: ['api-5xx', 'api-latency-p99', 'api-slo'],
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+      },
+    ]);
+  });
+
+  it('treats INSUFFICIENT_DATA as not firing', async () => {
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [{ AlarmName: 'a', StateValue: 'INSUFFICIENT_DATA' }],
+    });
+    await expect(adapter.alarmsFiring(['a'])).resolves.toEqual([]);
+  });
+
+  it('makes no call for no alarms', async () => {
+    await expect(adapter.alarmsFiring([])).resolves.toEqual([]);
+    expect(cw.calls()).toHaveLength(0);
+  });
+
+  it('batches at most 100 names per call', async () => {
+    const names = Array.from({ length: 250 }, (_, i) => `alarm-${i}`);
+    cw.on(DescribeAlarmsCommand).callsFake((input) => ({
+      MetricAlarms: input.AlarmNames.map((n: string) => ({
+        AlarmName: n,
+        StateValue: n === 'alarm-149' || n === 'alarm-249' ? 'ALARM' : 'OK',
+      })),
+    }));
+    await expect(adapter.alarmsFiring(names)).resolves.toEqual(['alarm-149', 'alarm-249']);
+    const batches = cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames ?? []);
+    expect(batches.map((b) => b.length)).toEqual([100, 100, 50]);
+    expect(batches.flat()).toEqual(names);
+  });
+
+  it('fails with not-found naming alarms that do not exist (a misspelt alarm must not disable the gate)', async () => {
+    cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'api-5xx', StateValue: 'OK' }] });
+    const err = await adapter.alarmsFiring(['api-5xx', 'api-5xxx']).catch((e) => e);
+    expect(err.kind).toBe('not-found');
+    expect(err.message).toContain('api-5xxx');
+    expect(err.message).not.toContain('api-5xx,');
+  });
+});
