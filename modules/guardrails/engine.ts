@@ -150,7 +150,7 @@ export class StackEvaluation {
           message,
         };
         const fromOptions = (this.options.suppressions ?? []).find(
-          (s) => s.ruleId === rule.id && suppressionCovers(s, this.stack.node.id, view.path),
+          (s) => s.ruleId === rule.id && suppressionCovers(s, view.path),
         );
         const fromCode = code.find((s) => s.ruleId === rule.id);
         if (fromOptions) {

@@ -38,14 +38,20 @@ export function suppressionProblems(
 }
 
 /**
- * Whether `suppression.resource` covers the construct at `path` (`<stack>/<...>`): the same path
- * or an ancestor, written with or without the stack prefix. No resource: the whole stack.
+ * Whether `suppression.resource` covers the construct at `path` (`<stack>/<...>`): its segments must
+ * appear as a contiguous run of whole path segments, so the full path, the path without the stack
+ * prefix, a tail such as `ecs/alb`, or an ancestor (covering everything below it) all match, while
+ * `repos/ap` does not match `repos/api`. No resource: every resource of the stack.
  */
-export function suppressionCovers(suppression: Suppression, stackName: string, path: string): boolean {
+export function suppressionCovers(suppression: Suppression, path: string): boolean {
   if (suppression.resource === undefined) return true;
-  const wanted = suppression.resource.replace(/^\/+|\/+$/g, '');
-  const candidates = [wanted, `${stackName}/${wanted}`];
-  return candidates.some((c) => path === c || path.startsWith(`${c}/`));
+  const wanted = suppression.resource.split('/').filter((s) => s !== '');
+  const segments = path.split('/');
+  if (wanted.length === 0) return false;
+  for (let start = 0; start + wanted.length <= segments.length; start++) {
+    if (wanted.every((w, i) => segments[start + i] === w)) return true;
+  }
+  return false;
 }
 
 /** Code suppressions recorded on `construct` and its ancestors (innermost first). */

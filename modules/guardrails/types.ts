@@ -52,8 +52,9 @@ export interface GuardrailRule {
 export interface Suppression {
   readonly ruleId: string;
   /**
-   * Construct path the suppression applies to (with or without the stack prefix); it covers that
-   * construct and everything below it. Omitted: every resource of the stack.
+   * Construct path the suppression applies to: the full path, the path without the stack prefix,
+   * or a tail (`ecs/alb`), matched on whole segments; it covers that construct and everything
+   * below it. Omitted: every resource of the stack.
    */
   readonly resource?: string;
   /** Why this is acceptable; at least 10 characters. */

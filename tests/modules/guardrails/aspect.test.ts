@@ -186,14 +186,14 @@ describe('suppressions', () => {
     ]);
   });
 
-  it('matches the resource path with or without the stack prefix, including descendants, and nothing else', () => {
+  it('matches the resource path (full, without stack prefix, tail or ancestor) on whole segments only', () => {
     const build = () => {
       const app = appIn();
       const stack = stackWithFindings(app);
       new EcrRepository(stack, 'other', { name: 'other' });
       return stack;
     };
-    for (const resource of ['repos', 'repos/api', 'dev/repos/api']) {
+    for (const resource of ['repos', 'repos/api', 'dev/repos/api', 'api', '/dev/repos/api/']) {
       const report = evaluateGuardrails(build(), {
         tier: 'dev',
         suppressions: [{ ruleId: 'SY-ECR-1', resource, reason: 'mirror of an upstream image' }],
@@ -203,14 +203,13 @@ describe('suppressions', () => {
         ['dev/repos/api', 'mirror of an upstream image'],
       ]);
     }
-    const noMatch = evaluateGuardrails(build(), {
-      tier: 'dev',
-      suppressions: [{ ruleId: 'SY-ECR-1', resource: 'repos/ap', reason: 'prefix is not a path segment' }],
-    });
-    expect(noMatch.errors).toHaveLength(2);
-    expect(noMatch.unusedSuppressions).toEqual([
+    const misses = [
       { ruleId: 'SY-ECR-1', resource: 'repos/ap', reason: 'prefix is not a path segment' },
-    ]);
+      { ruleId: 'SY-ECR-1', resource: 'prod/repos/api', reason: 'another stack is not this one' },
+    ];
+    const noMatch = evaluateGuardrails(build(), { tier: 'dev', suppressions: misses });
+    expect(noMatch.errors).toHaveLength(2);
+    expect(noMatch.unusedSuppressions).toEqual(misses);
   });
 
   it('a suppression only covers its own rule', () => {

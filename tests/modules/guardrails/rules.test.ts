@@ -8,7 +8,7 @@ import { ElasticacheCluster } from '@cdktf/provider-aws/lib/elasticache-cluster'
 import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
-import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { LbListener, type LbListenerDefaultAction } from '@cdktf/provider-aws/lib/lb-listener';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
@@ -747,7 +747,7 @@ describe('SY-ALB-3 TLS policy', () => {
 });
 
 describe('SY-ALB-4 HTTP only redirects (warning)', () => {
-  const http = (s: TerraformStack, defaultAction: Record<string, unknown>[]) => {
+  const http = (s: TerraformStack, defaultAction: LbListenerDefaultAction[]) => {
     const { lb } = alb(s);
     new LbListener(s, 'http', { loadBalancerArn: lb.arn, port: 80, protocol: 'HTTP', defaultAction });
   };
