@@ -124,8 +124,12 @@ export function zodProblems(error: z.ZodError, doc: unknown, schema: z.ZodType):
       }
       continue;
     }
-    if (got === undefined && issue.code === 'invalid_type') {
-      out.push({ path: p, message: 'required', hasGot: false });
+    if (got === undefined) {
+      out.push({
+        path: p,
+        message: issue.code === 'invalid_type' ? 'required' : issue.message,
+        hasGot: false,
+      });
       continue;
     }
     out.push({ path: p, message: issue.message, got, hasGot: true });
@@ -204,12 +208,13 @@ function readYaml(absolute: string, display: string): { doc?: unknown; problems:
   } catch (e) {
     return { problems: [`${display}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`] };
   }
-  const parsed = YAML.parseDocument(text, { prettyErrors: false });
+  const parsed = YAML.parseDocument(text);
   if (parsed.errors.length > 0) {
     return {
-      problems: parsed.errors.map(
-        (e) => `${display}: line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`,
-      ),
+      problems: parsed.errors.map((e) => {
+        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        return `${display}: line ${e.linePos?.[0].line ?? '?'}: ${message}`;
+      }),
     };
   }
   const doc = parsed.toJS();
@@ -231,16 +236,21 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   return out;
 }
 
-/** The YAML document with the tier defaults merged under it (services item by item). */
-export function withTierDefaults(doc: Record<string, unknown>): Record<string, unknown> {
-  const tier = (TIERS as readonly unknown[]).includes(doc.tier)
-    ? (doc.tier as Tier)
-    : doc.tier === undefined && (TIERS as readonly unknown[]).includes(doc.name)
-      ? (doc.name as Tier)
+/**
+ * The YAML document with the tier defaults merged under it (services item by item). The tier is the
+ * `tier` field, else the file name when it is a tier name. When neither gives a tier, the strictest
+ * (prod) defaults fill the document so that only real problems are reported, and `tier` stays unset
+ * for the schema to report.
+ */
+export function withTierDefaults(doc: Record<string, unknown>, fileName: string): Record<string, unknown> {
+  const isTier = (v: unknown): v is Tier => (TIERS as readonly unknown[]).includes(v);
+  const tier = isTier(doc.tier)
+    ? doc.tier
+    : doc.tier === undefined && isTier(fileName)
+      ? fileName
       : undefined;
-  if (!tier) return doc; // the schema reports the missing / wrong tier
-  const merged = deepMerge(tierDefaults(tier), doc) as Record<string, unknown>;
-  merged.tier = tier;
+  const merged = deepMerge(tierDefaults(tier ?? 'prod'), doc) as Record<string, unknown>;
+  if (tier) merged.tier = tier;
   if (Array.isArray(merged.services)) {
     merged.services = merged.services.map((s) =>
       isPlainObject(s) ? deepMerge(serviceDefaults(tier), s) : s,
@@ -297,7 +307,7 @@ export function parseEnvironment(
       problems: [`${ctx.display}: (file): must be a YAML mapping of fields (got ${formatValue(doc)})`],
     };
   }
-  const merged = withTierDefaults(doc);
+  const merged = withTierDefaults(doc, ctx.fileName);
   const { data, problems } = parseWith(environmentSchema, merged);
   const all = [
     ...problems,
