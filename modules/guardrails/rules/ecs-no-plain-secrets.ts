@@ -3,7 +3,8 @@ import type { GuardrailRule } from '../types';
 
 /** Names that announce a secret. Pointers to a secret (`*_ARN`, `*_SECRET_NAME`, ...) are fine. */
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)/i;
-const POINTER_SUFFIX = /_(ARN|ID|NAME|PATH|FILE|PARAMETER|PARAM|REF)$/i;
+const POINTER_SUFFIX =
+  /_(ARN|ID|NAME|PATH|FILE|PARAMETER|PARAM|REF|URL|URI|ENDPOINT|HOST|PORT|TTL|TIMEOUT|EXPIRY|LENGTH)$/i;
 
 /** Value shapes that are secrets whatever the variable is called. The value itself is never echoed. */
 function secretValueKind(value: string): string | undefined {
@@ -30,8 +31,8 @@ export const ecsNoPlainSecrets: GuardrailRule = {
     'can read, they are copied into every revision, into Terraform state and into the plan output. Secrets ' +
     'belong in Secrets Manager or SSM Parameter Store and reach the container through the `secrets` list ' +
     '(`{ name, valueFrom: <secret ARN> }`), which the execution role resolves at start. Flags variables whose ' +
-    'name says password/secret/token/API key/private key/credentials (names ending in _ARN, _NAME, _PATH, ... ' +
-    'are pointers and pass) and values that look like AWS keys, private keys or URLs with a password. The ' +
+    'name says password/secret/token/API key/private key/credentials (names ending in _ARN, _NAME, _PATH, _URL, ' +
+    '_TTL, ... describe a secret rather than hold it and pass) and values that look like AWS keys, private keys or URLs with a password. The ' +
     'value is never printed.',
   appliesTo: ['aws_ecs_task_definition'],
   check: (resource) => {

@@ -11,6 +11,7 @@ import { ecsNoPlainSecrets } from './ecs-no-plain-secrets';
 import { ecsReadonlyRoot } from './ecs-readonly-root';
 import { logGroupKms } from './log-group-kms';
 import { logGroupRetention } from './log-group-retention';
+import { noLiteralCredentials } from './no-literal-credentials';
 import { noOpenIngress } from './no-open-ingress';
 import { rdsIamAuth } from './rds-iam-auth';
 import { rdsNotPublic } from './rds-not-public';
@@ -39,6 +40,7 @@ export const RULES: readonly GuardrailRule[] = [
   noOpenIngress,
   ecsNoPlainSecrets,
   ecsReadonlyRoot,
+  noLiteralCredentials,
   albDropInvalidHeaders,
   albProdDeletionProtection,
   albTlsPolicy,
@@ -58,6 +60,7 @@ export {
   ecsReadonlyRoot,
   logGroupKms,
   logGroupRetention,
+  noLiteralCredentials,
   noOpenIngress,
   rdsIamAuth,
   rdsNotPublic,

@@ -1,4 +1,5 @@
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -14,8 +15,10 @@ import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
+import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Fn, type TerraformStack } from 'cdktf';
 import { MODERN_TLS_POLICIES, RULES } from '../../../modules/guardrails';
@@ -585,6 +588,8 @@ describe('SY-ECS-1 secrets in plain environment variables', () => {
             { name: 'DATABASE_URL', value: 'postgres://app:s3cr3tpw@db:5432/app' },
             { name: 'LOG_LEVEL', value: 'info' },
             { name: 'DB_SECRET_ARN', value: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db' },
+            { name: 'OAUTH_TOKEN_URL', value: 'https://id.example.com/oauth2/token' },
+            { name: 'DB_PASSWORD_FILE', value: '/run/secrets/db' },
           ],
         },
       ]),
@@ -779,5 +784,54 @@ describe('SY-ECR-1 immutable tags', () => {
       'dev/default: image_tag_mutability is "MUTABLE (default)": must be "IMMUTABLE"',
       'dev/mutable: image_tag_mutability is "MUTABLE": must be "IMMUTABLE"',
     ]);
+  });
+});
+
+// ---------- literal credentials ----------
+
+describe('SY-SECRET-1 literal credentials', () => {
+  it('fails literal passwords, AUTH tokens, secret strings and SecureString values, without echoing them', () => {
+    const report = evaluate((s) => {
+      new DbInstance(s, 'db', {
+        instanceClass: 'db.t4g.micro',
+        storageEncrypted: true,
+        password: 'Sup3rS3cret!',
+      });
+      goodRedis(s, { authToken: 'a-literal-auth-token-value' });
+      const secret = new SecretsmanagerSecret(s, 'secret', { name: 'x' });
+      new SecretsmanagerSecretVersion(s, 'version', {
+        secretId: secret.id,
+        secretString: '{"password":"pw123456"}',
+      });
+      new SsmParameter(s, 'param', { name: '/x', type: 'SecureString', value: 'plain-value-1' });
+    });
+    const messages = findingsOf(report, 'SY-SECRET-1');
+    expect(messages).toEqual([
+      'dev/db: password is a literal credential in code; pass a generated or managed secret instead',
+      'dev/cache: auth_token is a literal credential in code; pass a generated or managed secret instead',
+      'dev/version: secret_string is a literal credential in code; pass a generated or managed secret instead',
+      'dev/param: value is a literal credential in code; pass a generated or managed secret instead',
+    ]);
+    for (const secret of ['Sup3rS3cret', 'a-literal-auth', 'pw123456', 'plain-value-1']) {
+      expect(messages.join('\n')).not.toContain(secret);
+    }
+  });
+  it('passes managed passwords, generated tokens passed by reference, and plain String parameters', () => {
+    const report = evaluate((s) => {
+      goodDb(s);
+      const generated = new DataAwsSecretsmanagerRandomPassword(s, 'token', { passwordLength: 64 });
+      goodRedis(s, { authToken: generated.randomPassword });
+      const secret = new SecretsmanagerSecret(s, 'secret', { name: 'x' });
+      new SecretsmanagerSecretVersion(s, 'version', {
+        secretId: secret.id,
+        secretString: generated.randomPassword,
+      });
+      new SsmParameter(s, 'param', {
+        name: '/switchyard/dev/services/api',
+        type: 'String',
+        value: '{"a":1}',
+      });
+    });
+    expect(findingsOf(report, 'SY-SECRET-1')).toEqual([]);
   });
 });
