@@ -241,7 +241,12 @@ export interface StorePort {
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves after `ms`, or early (never rejecting) as soon as `signal` aborts — so SIGINT during a
+   * bake acts at once and no timer outlives the run. Implementations without signal support are valid
+   * (the core re-checks the signal after every sleep).
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export type EventLevel = 'info' | 'warn' | 'error';

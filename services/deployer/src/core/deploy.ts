@@ -1,0 +1,712 @@
+/**
+ * The blue/green deploy: a state machine over explicit steps, each written to the store before it acts.
+ *
+ *   validate → read live state (refuse split/unknown weights) → resolve tag to digest (refuse mutable /
+ *   unresolvable) → [dry-run stops here with the plan] → record release → register task-definition
+ *   revision (only the named container's image changes, pinned by digest) → update the idle service
+ *   with the live desired count → wait for THAT ECS deployment to reach COMPLETED → wait for all idle
+ *   targets healthy → point the test rule at the idle colour → shift weights per strategy (read back
+ *   after each write), baking with gates after each step → final bake → record deployed → termination
+ *   wait → scale the old colour to zero.
+ *
+ * Any failed gate, error or abort (SIGINT/SIGTERM, lost lock) after traffic moved: ONE write putting
+ * 100% back on the last known good colour, then the failed colour is scaled to zero and the reason
+ * recorded. Task definitions are never deregistered.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Colour, DeploymentSettings, ServiceTopology, Strategy } from '../../../topology';
+import {
+  type Clock,
+  type EcsPort,
+  type EventSink,
+  type LoadBalancerPort,
+  type LockInfo,
+  type LockOwner,
+  type MetricsPort,
+  PortError,
+  type RegistryPort,
+  type ReleaseKey,
+  type ReleaseRecord,
+  type StorePort,
+} from '../ports';
+import { Emitter } from './events';
+import {
+  bake,
+  GateFailure,
+  type GateName,
+  gatePeriodMs,
+  throwIfAborted,
+  type WatchContext,
+  waitForEcsDeployment,
+  waitForHealthyTargets,
+} from './gates';
+import { type LiveState, readLiveState } from './live-state';
+import { describeHolder, type LockOptions, withLock } from './lock';
+import { withRetry } from './retry';
+import { effectiveSettings, FIVE_XX_WINDOW_MS, weightSchedule } from './settings';
+import { restoreTraffic, setWeights, type Weights, weightsFor } from './traffic';
+
+export interface DeployDeps {
+  readonly ecs: EcsPort;
+  readonly lb: LoadBalancerPort;
+  readonly metrics: MetricsPort;
+  readonly registry: RegistryPort;
+  readonly store: StorePort;
+  readonly clock: Clock;
+  readonly events: EventSink;
+  /** Aborted on SIGINT/SIGTERM: the deploy rolls back (if traffic moved) and returns `rolled-back`. */
+  readonly signal?: AbortSignal;
+}
+
+export type DeployKind = 'deploy' | 'rollback' | 'promote';
+
+export interface DeployRequest {
+  readonly topology: ServiceTopology;
+  /** Tag to deploy; with `imageDigest` it is only recorded (e.g. the tag the digest was released as). */
+  readonly imageTag: string;
+  /** Deploy exactly this `sha256:…` (rollback by redeploy, promote); only checked to exist in the registry. */
+  readonly imageDigest?: string;
+  /** @default topology.deployment.strategy */
+  readonly strategy?: Strategy;
+  /** Per-run overrides of the topology's deployment settings. @default {} */
+  readonly settings?: Partial<DeploymentSettings>;
+  /** Print the plan, change nothing. @default false */
+  readonly dryRun?: boolean;
+  readonly owner: LockOwner;
+  readonly commitSha?: string;
+  readonly runUrl?: string;
+  /** @default 'deploy' */
+  readonly kind?: DeployKind;
+  /** Why (rollbacks, promotions); recorded. */
+  readonly reason?: string;
+  readonly sourceEnvironment?: string;
+  readonly sourceReleaseId?: string;
+}
+
+export type RefusalCode =
+  | 'invalid-request'
+  | 'mutable-tag'
+  | 'unresolvable-tag'
+  | 'digest-not-found'
+  | 'split-weights'
+  | 'unknown-target'
+  | 'no-traffic'
+  | 'nothing-to-do'
+  | 'not-found'
+  | 'lock-held';
+
+export interface PlanStep {
+  readonly percent: number;
+  readonly weights: Weights;
+  readonly bakeSeconds: number;
+}
+
+export interface DeployPlan {
+  readonly environment: string;
+  readonly service: string;
+  readonly kind: DeployKind;
+  readonly strategy: Strategy;
+  readonly liveColour: Colour;
+  readonly idleColour: Colour;
+  readonly imageTag: string;
+  readonly imageDigest: string;
+  readonly image: string;
+  readonly taskDefinition: {
+    readonly base: string;
+    readonly container: string;
+    readonly imageFrom?: string;
+    readonly imageTo: string;
+    /** Idle colour's current revision (replaced). */
+    readonly idleCurrent: string;
+  };
+  readonly desiredCount: number;
+  readonly steps: readonly PlanStep[];
+  readonly finalBakeSeconds: number;
+  readonly terminationWaitSeconds: number;
+  readonly gates: {
+    readonly pollIntervalSeconds: number;
+    readonly gateCheckEveryMs: number;
+    readonly deploymentTimeoutSeconds: number;
+    readonly healthyTimeoutSeconds: number;
+    readonly max5xxRatio: number;
+    readonly min5xxSampleRequests: number;
+    readonly fiveXxWindowSeconds: number;
+    readonly alarms: readonly string[];
+  };
+  /** Lower bound of the run time: bakes + final bake + termination wait (ECS start-up comes on top). */
+  readonly minimumSeconds: number;
+}
+
+export type DeployOutcome =
+  | {
+      readonly status: 'deployed';
+      readonly release: ReleaseRecord;
+      readonly plan: DeployPlan;
+      /** False when interrupted during the termination wait: the old colour was left running. */
+      readonly oldColourScaledDown: boolean;
+    }
+  | {
+      readonly status: 'rolled-back';
+      readonly reason: string;
+      readonly gate: GateName;
+      readonly release: ReleaseRecord;
+      readonly plan: DeployPlan;
+      readonly restoredColour: Colour;
+      readonly failedColour: Colour;
+      /** When the failure was observed. */
+      readonly detectedAt: number;
+      /** When the restoring write succeeded; absent if traffic had not moved yet. */
+      readonly restoredAt?: number;
+    }
+  | {
+      readonly status: 'refused';
+      readonly code: RefusalCode;
+      readonly reason: string;
+      readonly heldBy?: LockInfo;
+    }
+  | { readonly status: 'dry-run'; readonly plan: DeployPlan };
+
+/** Raised when even the restoring write failed: traffic may be split. Exit code: internal error. */
+export class DeployError extends Error {
+  constructor(
+    message: string,
+    readonly release?: ReleaseRecord,
+  ) {
+    super(message);
+    this.name = 'DeployError';
+  }
+}
+
+/** Tags that move by design: deploying them is not reproducible, so they are refused. */
+export const MUTABLE_TAGS: readonly string[] = [
+  'latest',
+  'stable',
+  'edge',
+  'nightly',
+  'main',
+  'master',
+  'head',
+];
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+/** Why a tag cannot be deployed, or undefined when it is acceptable (before registry lookup). Pure. */
+export function tagProblem(tag: string): string | undefined {
+  if (!tag)
+    return 'no image tag given: pass --image-tag with an immutable tag such as a version or a git SHA';
+  if (!TAG_RE.test(tag))
+    return `"${tag}" is not a valid image tag (letters, digits, _ . -, at most 128 characters)`;
+  if (MUTABLE_TAGS.includes(tag.toLowerCase())) {
+    return `refusing mutable tag "${tag}": it can point at a different image tomorrow, so the release could not be reproduced or rolled back. Deploy an immutable tag (version or git SHA) instead`;
+  }
+  return undefined;
+}
+
+const keyOf = (t: ServiceTopology): ReleaseKey => ({ environment: t.environment, service: t.service });
+
+function newReleaseId(kind: DeployKind, now: number): string {
+  const ts = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${ts}-${kind}-${randomBytes(3).toString('hex')}`;
+}
+
+function refused(code: RefusalCode, reason: string, emitter: Emitter, heldBy?: LockInfo): DeployOutcome {
+  emitter.error('refused', reason, { code });
+  return heldBy ? { status: 'refused', code, reason, heldBy } : { status: 'refused', code, reason };
+}
+
+/** Builds the plan from the live state (pure). */
+export function buildPlan(
+  req: DeployRequest,
+  settings: DeploymentSettings,
+  live: LiveState,
+  imageDigest: string,
+): DeployPlan {
+  const t = req.topology;
+  const liveColour = live.liveColour!;
+  const idleColour = live.idleColour!;
+  const liveCs = live.colours[liveColour];
+  const schedule = weightSchedule(settings);
+  const steps = schedule.map((p) => ({
+    percent: p,
+    weights: weightsFor(idleColour, p),
+    bakeSeconds: settings.bakeSeconds,
+  }));
+  return {
+    environment: t.environment,
+    service: t.service,
+    kind: req.kind ?? 'deploy',
+    strategy: settings.strategy,
+    liveColour,
+    idleColour,
+    imageTag: req.imageTag,
+    imageDigest,
+    image: `${t.repositoryUri}@${imageDigest}`,
+    taskDefinition: {
+      base: liveCs.taskDefinitionArn,
+      container: t.containerName,
+      imageFrom: liveCs.image,
+      imageTo: `${t.repositoryUri}@${imageDigest}`,
+      idleCurrent: live.colours[idleColour].taskDefinitionArn,
+    },
+    desiredCount: liveCs.desiredCount,
+    steps,
+    finalBakeSeconds: settings.finalBakeSeconds,
+    terminationWaitSeconds: settings.terminationWaitSeconds,
+    gates: {
+      pollIntervalSeconds: settings.pollIntervalSeconds,
+      gateCheckEveryMs: gatePeriodMs(settings.pollIntervalSeconds),
+      deploymentTimeoutSeconds: settings.deploymentTimeoutSeconds,
+      healthyTimeoutSeconds: settings.healthyTimeoutSeconds,
+      max5xxRatio: settings.max5xxRatio,
+      min5xxSampleRequests: settings.min5xxSampleRequests,
+      fiveXxWindowSeconds: FIVE_XX_WINDOW_MS / 1000,
+      alarms: t.alarmNames,
+    },
+    minimumSeconds:
+      steps.length * settings.bakeSeconds + settings.finalBakeSeconds + settings.terminationWaitSeconds,
+  };
+}
+
+/**
+ * Runs one deploy. Assumes the caller holds the lock for (environment, service) — see `deploy()`.
+ * Returns refused/dry-run without any write; deployed or rolled-back otherwise. Throws DeployError only
+ * if traffic could not be restored.
+ */
+export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promise<DeployOutcome> {
+  const { clock, store } = deps;
+  const t = req.topology;
+  const emitter = new Emitter(deps.events, clock);
+  const kind = req.kind ?? 'deploy';
+  const r = <T>(label: string, fn: () => Promise<T>) => withRetry(clock, label, fn, { emitter });
+
+  // ---- validation: reads only, no writes
+  let settings: DeploymentSettings;
+  try {
+    settings = effectiveSettings(t, req.settings, req.strategy);
+  } catch (e) {
+    return refused('invalid-request', (e as Error).message, emitter);
+  }
+  if (req.imageDigest !== undefined) {
+    if (!DIGEST_RE.test(req.imageDigest)) {
+      return refused(
+        'invalid-request',
+        `"${req.imageDigest}" is not an image digest (expected sha256: followed by 64 hex digits)`,
+        emitter,
+      );
+    }
+  } else {
+    const problem = tagProblem(req.imageTag);
+    if (problem)
+      return refused(problem.startsWith('refusing') ? 'mutable-tag' : 'invalid-request', problem, emitter);
+  }
+
+  let live: LiveState;
+  try {
+    live = await readLiveState(deps, t, emitter);
+  } catch (e) {
+    if (e instanceof PortError && (e.kind === 'not-found' || e.kind === 'invalid')) {
+      return refused(
+        'not-found',
+        `cannot read the live state of ${t.environment}/${t.service}: ${e.message}. Is the topology current (re-apply the environment) and does the ECS cluster ${t.cluster} exist?`,
+        emitter,
+      );
+    }
+    throw e;
+  }
+  emitter.info(
+    'live-state',
+    live.status === 'ok'
+      ? `live colour: ${live.liveColour} (blue ${live.weights.blue}% / green ${live.weights.green}%)`
+      : `live state: ${live.status}`,
+    {
+      status: live.status,
+      liveColour: live.liveColour,
+      weights: live.weights,
+      blue: {
+        taskDefinitionArn: live.colours.blue.taskDefinitionArn,
+        image: live.colours.blue.image,
+        running: live.colours.blue.runningCount,
+        desired: live.colours.blue.desiredCount,
+        healthy: live.colours.blue.healthyTargets,
+      },
+      green: {
+        taskDefinitionArn: live.colours.green.taskDefinitionArn,
+        image: live.colours.green.image,
+        running: live.colours.green.runningCount,
+        desired: live.colours.green.desiredCount,
+        healthy: live.colours.green.healthyTargets,
+      },
+    },
+  );
+  if (live.status !== 'ok') {
+    return refused(live.status === 'split' ? 'split-weights' : live.status, live.problem!, emitter);
+  }
+  const liveColour = live.liveColour!;
+  const idle = live.idleColour!;
+  const liveCs = live.colours[liveColour];
+  if (!liveCs.image) {
+    return refused(
+      'invalid-request',
+      `the live task definition ${liveCs.taskDefinitionArn} has no container named "${t.containerName}" (topology containerName); fix the topology or the task definition`,
+      emitter,
+    );
+  }
+  if (liveCs.desiredCount < 1) {
+    return refused(
+      'invalid-request',
+      `the live colour ${liveColour} (${liveCs.serviceName}) has desired count 0; scale it up before deploying`,
+      emitter,
+    );
+  }
+
+  let digest: string;
+  if (req.imageDigest) {
+    const has = await r('ecr:DescribeImages', () =>
+      deps.registry.hasDigest(t.repositoryName, req.imageDigest!),
+    );
+    if (!has) {
+      return refused(
+        'digest-not-found',
+        `repository ${t.repositoryName} (${t.repositoryUri}) does not hold image ${req.imageDigest}; push or replicate it first`,
+        emitter,
+      );
+    }
+    digest = req.imageDigest;
+  } else {
+    let resolved: string | undefined;
+    try {
+      resolved = await r('ecr:DescribeImages', () =>
+        deps.registry.resolveTag(t.repositoryName, req.imageTag),
+      );
+    } catch (e) {
+      if (!(e instanceof PortError && e.kind === 'not-found')) throw e;
+      return refused(
+        'unresolvable-tag',
+        `image repository ${t.repositoryName} not found (${e.message}); check the topology's repositoryName`,
+        emitter,
+      );
+    }
+    if (!resolved) {
+      return refused(
+        'unresolvable-tag',
+        `tag "${req.imageTag}" does not exist in ${t.repositoryUri}; push it first (or check for a typo)`,
+        emitter,
+      );
+    }
+    digest = resolved;
+  }
+  emitter.info('image.resolved', `image ${req.imageTag} → ${digest}`, { tag: req.imageTag, digest });
+  if (liveCs.imageDigest === digest) {
+    return refused(
+      'nothing-to-do',
+      `${t.environment}/${t.service} already serves ${digest} (${req.imageTag}) on ${liveColour}; nothing to deploy`,
+      emitter,
+    );
+  }
+
+  const plan = buildPlan(req, settings, live, digest);
+  emitter.info(
+    'plan',
+    `${plan.kind} ${plan.imageTag} to ${idle} (live: ${liveColour}), ${plan.strategy}: ${plan.steps.map((s) => `${s.percent}%`).join(' → ')}`,
+    {
+      plan,
+    },
+  );
+  if (req.dryRun) return { status: 'dry-run', plan };
+
+  // ---- the run: every step recorded before it acts
+  const key = keyOf(t);
+  const startedAt = clock.now();
+  let release: ReleaseRecord = {
+    id: newReleaseId(kind, startedAt),
+    environment: t.environment,
+    service: t.service,
+    kind,
+    imageTag: req.imageTag,
+    imageDigest: digest,
+    image: plan.image,
+    colour: idle,
+    previousColour: liveColour,
+    previousTaskDefinitionArn: liveCs.taskDefinitionArn,
+    strategy: settings.strategy,
+    outcome: 'in-progress',
+    step: 'started',
+    intendedWeights: weightsFor(liveColour, 100),
+    actor: req.owner.actor,
+    ...(req.commitSha ? { commitSha: req.commitSha } : {}),
+    ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+    ...(req.reason ? { reason: req.reason } : {}),
+    ...(req.sourceEnvironment ? { sourceEnvironment: req.sourceEnvironment } : {}),
+    ...(req.sourceReleaseId ? { sourceReleaseId: req.sourceReleaseId } : {}),
+    startedAt,
+    updatedAt: startedAt,
+  };
+  await r('store.putRelease', () => store.putRelease(release));
+  emitter.info('release.started', `release ${release.id} started`, { releaseId: release.id });
+  const record = async (patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>) => {
+    release = await r('store.updateRelease', () =>
+      store.updateRelease(key, release.id, { ...patch, updatedAt: clock.now() }),
+    );
+  };
+
+  const ctx: WatchContext = {
+    topology: t,
+    settings,
+    colour: idle,
+    desiredCount: liveCs.desiredCount,
+    emitter,
+    signal: deps.signal,
+  };
+  let trafficMoved = false;
+  let trafficSinceMs: number | undefined;
+  try {
+    throwIfAborted(deps.signal, clock);
+    const td = await r('ecs:RegisterTaskDefinition', () =>
+      deps.ecs.registerTaskDefinitionFrom(liveCs.taskDefinitionArn, t.containerName, plan.image),
+    );
+    await record({ step: 'task-definition-registered', taskDefinitionArn: td.arn });
+    emitter.info('taskdef.registered', `registered ${td.arn} (${t.containerName} → ${plan.image})`, {
+      taskDefinitionArn: td.arn,
+    });
+
+    throwIfAborted(deps.signal, clock);
+    await record({ step: 'scaling-idle' });
+    const { deploymentId } = await r('ecs:UpdateService', () =>
+      deps.ecs.updateService(t.cluster, t.ecsServices[idle], {
+        taskDefinitionArn: td.arn,
+        desiredCount: liveCs.desiredCount,
+      }),
+    );
+    if (!deploymentId)
+      throw new GateFailure(
+        'ecs-deployment',
+        `ECS started no deployment on ${t.ecsServices[idle]} for ${td.arn}`,
+        clock.now(),
+      );
+    emitter.info(
+      'ecs.update',
+      `${idle}: ${t.ecsServices[idle]} → ${td.arn}, ${liveCs.desiredCount} tasks (deployment ${deploymentId})`,
+      {
+        colour: idle,
+        deploymentId,
+        desired: liveCs.desiredCount,
+      },
+    );
+    await waitForEcsDeployment(deps, ctx, deploymentId);
+    emitter.info('ecs.completed', `${idle}: ECS deployment ${deploymentId} COMPLETED`, {
+      colour: idle,
+      deploymentId,
+    });
+
+    await record({ step: 'waiting-healthy' });
+    await waitForHealthyTargets(deps, ctx);
+    emitter.info('targets.healthy', `${idle}: all targets healthy`, { colour: idle });
+
+    throwIfAborted(deps.signal, clock);
+    await r('elbv2:ModifyRule', () => deps.lb.setRuleTarget(t.testRuleArn, t.targetGroupArns[idle]));
+    emitter.info('test-rule', `test listener now reaches ${idle}`, { colour: idle });
+
+    for (const [i, step] of plan.steps.entries()) {
+      throwIfAborted(deps.signal, clock);
+      await record({ step: 'shifting', intendedWeights: step.weights });
+      trafficMoved = true;
+      await setWeights(deps, t, step.weights, emitter);
+      trafficSinceMs ??= clock.now();
+      const watch = { ...ctx, trafficSinceMs };
+      await record({ step: 'baking' });
+      await bake(
+        deps,
+        watch,
+        step.bakeSeconds * 1000,
+        `step ${i + 1}/${plan.steps.length} (${step.percent}% on ${idle})`,
+        {
+          step: i + 1,
+          steps: plan.steps.length,
+          weights: step.weights,
+        },
+      );
+    }
+    await record({ step: 'final-bake' });
+    await bake(
+      deps,
+      { ...ctx, trafficSinceMs },
+      settings.finalBakeSeconds * 1000,
+      `final bake (100% on ${idle})`,
+      {
+        weights: weightsFor(idle, 100),
+        final: true,
+      },
+    );
+  } catch (e) {
+    const failure =
+      e instanceof GateFailure
+        ? e
+        : new GateFailure('error', `unexpected error: ${(e as Error).message ?? String(e)}`, clock.now());
+    return rollBack(deps, { t, emitter, plan, failure, trafficMoved, record, getRelease: () => release });
+  }
+
+  // ---- success: record, keep the old colour for the termination wait, then scale it down
+  await record({ outcome: 'deployed', step: 'draining-old' });
+  emitter.info('release.recorded', `release ${release.id} deployed: ${plan.image} on ${idle}`, {
+    releaseId: release.id,
+    colour: idle,
+  });
+  let scaledDown = false;
+  try {
+    const waitMs = settings.terminationWaitSeconds * 1000;
+    emitter.info(
+      'drain.wait',
+      `keeping ${liveColour} running for ${settings.terminationWaitSeconds}s before scaling it to 0`,
+      {
+        colour: liveColour,
+        waitMs,
+      },
+    );
+    await clock.sleep(waitMs, deps.signal);
+    if (deps.signal?.aborted) {
+      emitter.warn(
+        'drain.interrupted',
+        `interrupted during the termination wait: ${liveColour} left running (instant rollback still possible); scale it down later or let the next deploy replace it`,
+      );
+    } else {
+      await r('ecs:UpdateService', () =>
+        deps.ecs.updateService(t.cluster, t.ecsServices[liveColour], { desiredCount: 0 }),
+      );
+      scaledDown = true;
+      emitter.info('old.scaled-down', `${liveColour} scaled to 0`, { colour: liveColour });
+    }
+    await record({ step: 'done', endedAt: clock.now() });
+  } catch (e) {
+    emitter.warn(
+      'drain.failed',
+      `deployed, but scaling ${liveColour} down failed: ${(e as Error).message}; it keeps running`,
+    );
+  }
+  emitter.info(
+    'deploy.done',
+    `deployed ${plan.imageTag} (${digest}) to ${t.environment}/${t.service} on ${idle}`,
+    { releaseId: release.id },
+  );
+  return { status: 'deployed', release, plan, oldColourScaledDown: scaledDown };
+}
+
+async function rollBack(
+  deps: DeployDeps,
+  a: {
+    t: ServiceTopology;
+    emitter: Emitter;
+    plan: DeployPlan;
+    failure: GateFailure;
+    trafficMoved: boolean;
+    record: (patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>) => Promise<void>;
+    getRelease: () => ReleaseRecord;
+  },
+): Promise<DeployOutcome> {
+  const { t, emitter, plan, failure } = a;
+  const good = plan.liveColour;
+  const failed = plan.idleColour;
+  emitter.error('gate.failed', failure.message, { gate: failure.gate, detectedAt: failure.detectedAt });
+  const reason = `${failure.gate}: ${failure.message}`;
+  try {
+    await a.record({ step: 'rolling-back', intendedWeights: weightsFor(good, 100), reason });
+  } catch (e) {
+    emitter.warn(
+      'store.failed',
+      `could not record the rollback step: ${(e as Error).message}; restoring traffic anyway`,
+    );
+  }
+  let restoredAt: number | undefined;
+  if (a.trafficMoved) {
+    try {
+      const res = await restoreTraffic(deps, t, good, emitter);
+      restoredAt = res.writtenAt;
+    } catch (e) {
+      const msg = `could not restore traffic to ${good} on ${t.productionRuleArn}: ${(e as Error).message}. Traffic may be split: run \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` or set the weights by hand`;
+      emitter.error('rollback.failed', msg);
+      try {
+        await a.record({ outcome: 'failed', reason: `${reason}; ${msg}`, endedAt: deps.clock.now() });
+      } catch {
+        // the store is best effort here; the error below says what to do
+      }
+      throw new DeployError(msg, a.getRelease());
+    }
+  } else {
+    emitter.info('rollback.no-traffic-moved', `traffic never left ${good}; no weight change needed`, {
+      colour: good,
+    });
+  }
+  try {
+    await withRetry(
+      deps.clock,
+      'ecs:UpdateService',
+      () => deps.ecs.updateService(t.cluster, t.ecsServices[failed], { desiredCount: 0 }),
+      {
+        emitter,
+      },
+    );
+    emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
+  } catch (e) {
+    emitter.warn(
+      'rollback.scale-down-failed',
+      `could not scale ${failed} down: ${(e as Error).message}; it carries no traffic`,
+    );
+  }
+  try {
+    await a.record({ outcome: 'rolled-back', step: 'done', reason, endedAt: deps.clock.now() });
+  } catch (e) {
+    emitter.warn('store.failed', `could not record the rollback outcome: ${(e as Error).message}`);
+  }
+  emitter.error('deploy.rolled-back', `rolled back: ${reason}; 100% on ${good}`, {
+    gate: failure.gate,
+    colour: good,
+  });
+  return {
+    status: 'rolled-back',
+    reason,
+    gate: failure.gate,
+    release: a.getRelease(),
+    plan,
+    restoredColour: good,
+    failedColour: failed,
+    detectedAt: failure.detectedAt,
+    ...(restoredAt !== undefined ? { restoredAt } : {}),
+  };
+}
+
+/**
+ * `executeDeploy` under the deployment lock (heartbeat-renewed, released in finally, also on abort).
+ * Static input problems and dry runs are answered without taking the lock.
+ */
+export async function deploy(
+  deps: DeployDeps,
+  req: DeployRequest,
+  lockOptions: LockOptions = {},
+): Promise<DeployOutcome> {
+  const emitter = new Emitter(deps.events, deps.clock);
+  if (req.imageDigest === undefined) {
+    const problem = tagProblem(req.imageTag);
+    if (problem)
+      return refused(problem.startsWith('refusing') ? 'mutable-tag' : 'invalid-request', problem, emitter);
+  }
+  if (req.dryRun) return executeDeploy(deps, req);
+  const owner = { ...req.owner, operation: req.kind ?? req.owner.operation ?? 'deploy' };
+  const res = await withLock(
+    deps,
+    keyOf(req.topology),
+    owner,
+    (_lock, signal) => executeDeploy({ ...deps, signal }, req),
+    lockOptions,
+  );
+  if (res.status === 'held') {
+    return {
+      status: 'refused',
+      code: 'lock-held',
+      reason: `another operation holds the lock for ${req.topology.environment}/${req.topology.service}: ${describeHolder(res.heldBy, deps.clock.now())}. Wait for it, or if it is dead use --force-unlock --reason "…"`,
+      heldBy: res.heldBy,
+    };
+  }
+  return res.value;
+}

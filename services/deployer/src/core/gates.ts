@@ -1,0 +1,327 @@
+/**
+ * Health gates and the waits that poll them: the idle colour's own ECS deployment reaching COMPLETED,
+ * its targets turning healthy, and bakes that watch target health, the 5xx share and CloudWatch alarms.
+ * Every wait polls on a fixed schedule and fails by throwing `GateFailure` — the caller rolls back.
+ *
+ * Timing: gate checks run every `gatePeriodMs(pollInterval)` (the poll interval minus a margin for the
+ * API calls of one check and the restoring write), with the reads of one check in parallel, so the
+ * restoring write lands within one poll interval of the first failing observation.
+ */
+import type { Colour, DeploymentSettings, ServiceTopology } from '../../../topology';
+import type { Clock, EcsPort, LoadBalancerPort, MetricsPort, RequestCounts, TargetHealth } from '../ports';
+import type { Emitter } from './events';
+import { withRetry } from './retry';
+import { FAILED_TASKS_TO_FAIL, FIVE_XX_WINDOW_MS, UNHEALTHY_POLLS_TO_FAIL } from './settings';
+
+export type GateName =
+  | 'ecs-deployment'
+  | 'target-health'
+  | '5xx'
+  | 'alarm'
+  | 'weights'
+  | 'interrupted'
+  | 'error';
+
+/** A failed gate (or interrupt): the deploy must put traffic back on the last known good colour. */
+export class GateFailure extends Error {
+  constructor(
+    readonly gate: GateName,
+    message: string,
+    /** Virtual/real time at which the failure was observed. */
+    readonly detectedAt: number,
+  ) {
+    super(message);
+    this.name = 'GateFailure';
+  }
+}
+
+export interface GateDeps {
+  readonly ecs: EcsPort;
+  readonly lb: LoadBalancerPort;
+  readonly metrics: MetricsPort;
+  readonly clock: Clock;
+}
+
+export interface WatchContext {
+  readonly topology: ServiceTopology;
+  readonly settings: DeploymentSettings;
+  /** The colour being rolled out / watched. */
+  readonly colour: Colour;
+  /** Targets required healthy (the live desired count). */
+  readonly desiredCount: number;
+  readonly emitter: Emitter;
+  readonly signal?: AbortSignal;
+  /** When the watched colour first received production traffic in this run (5xx window start). */
+  readonly trafficSinceMs?: number;
+}
+
+/** How often gates are checked for a configured poll interval: leaves room for one check's calls + the restoring write. */
+export function gatePeriodMs(pollIntervalSeconds: number): number {
+  const p = pollIntervalSeconds * 1000;
+  return Math.max(250, p - Math.min(1_000, Math.floor(p / 4)));
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, clock: Clock): void {
+  if (signal?.aborted) {
+    const reason =
+      signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+    throw new GateFailure('interrupted', `interrupted (${reason})`, clock.now());
+  }
+}
+
+/** Judges a 5xx sample. Pure: used by the gate and by the benchmark to find the first failing instant. */
+export function judge5xx(
+  counts: RequestCounts,
+  settings: Pick<DeploymentSettings, 'max5xxRatio' | 'min5xxSampleRequests'>,
+): { judged: boolean; ratio: number; failed: boolean } {
+  const ratio = counts.requests > 0 ? counts.errors5xx / counts.requests : 0;
+  const judged = counts.requests >= Math.max(1, settings.min5xxSampleRequests);
+  return { judged, ratio, failed: judged && ratio > settings.max5xxRatio };
+}
+
+/** Start of the 5xx window at `now`. */
+export function fiveXxWindowStart(now: number, trafficSinceMs: number | undefined): number {
+  return Math.max(now - FIVE_XX_WINDOW_MS, trafficSinceMs ?? now - FIVE_XX_WINDOW_MS);
+}
+
+function describeTargets(targets: readonly TargetHealth[]): string {
+  const counts = new Map<string, number>();
+  for (const t of targets) {
+    const k = t.reason ? `${t.state} (${t.reason})` : t.state;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no targets registered';
+}
+
+export interface GateObservation {
+  readonly healthy: number;
+  readonly total: number;
+  readonly requests: number;
+  readonly errors5xx: number;
+  readonly ratio: number;
+  readonly judged: boolean;
+  readonly alarms: readonly string[];
+}
+
+/** One check of all bake gates (3 reads in parallel). Throws GateFailure on the first failing gate. */
+export async function checkGates(deps: GateDeps, ctx: WatchContext): Promise<GateObservation> {
+  const { topology, settings, colour, emitter } = ctx;
+  const r = <T>(label: string, fn: () => Promise<T>) => withRetry(deps.clock, label, fn, { emitter });
+  const now = deps.clock.now();
+  const [targets, counts, alarms] = await Promise.all([
+    r('elbv2:DescribeTargetHealth', () => deps.lb.describeTargetHealth(topology.targetGroupArns[colour])),
+    r('cloudwatch:GetMetricData', () =>
+      deps.metrics.targetGroupRequests(
+        topology.loadBalancerArnSuffix,
+        topology.targetGroupArnSuffixes[colour],
+        fiveXxWindowStart(now, ctx.trafficSinceMs),
+        now,
+      ),
+    ),
+    topology.alarmNames.length > 0
+      ? r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmsFiring(topology.alarmNames))
+      : Promise.resolve([] as string[]),
+  ]);
+  const at = deps.clock.now();
+  const serving = targets.filter((t) => t.state !== 'draining');
+  const healthy = serving.filter((t) => t.state === 'healthy').length;
+  if (healthy < ctx.desiredCount || healthy < serving.length) {
+    throw new GateFailure(
+      'target-health',
+      `target health of ${colour}: ${healthy}/${serving.length} healthy, ${ctx.desiredCount} required — ${describeTargets(targets)}`,
+      at,
+    );
+  }
+  const j = judge5xx(counts, settings);
+  if (j.failed) {
+    throw new GateFailure(
+      '5xx',
+      `5xx share of ${colour} is ${(j.ratio * 100).toFixed(1)}% (${counts.errors5xx} of ${counts.requests} requests in the last ${Math.round(
+        (now - fiveXxWindowStart(now, ctx.trafficSinceMs)) / 1000,
+      )}s), above the ${(settings.max5xxRatio * 100).toFixed(1)}% limit`,
+      at,
+    );
+  }
+  if (alarms.length > 0) {
+    throw new GateFailure('alarm', `CloudWatch alarm in ALARM: ${alarms.join(', ')}`, at);
+  }
+  return {
+    healthy,
+    total: serving.length,
+    requests: counts.requests,
+    errors5xx: counts.errors5xx,
+    ratio: j.ratio,
+    judged: j.judged,
+    alarms,
+  };
+}
+
+/**
+ * Bakes for `durationMs`, checking gates at the start, every gate period and at the end.
+ * `onTick` is told the observation and the time left (for progress output).
+ */
+export async function bake(
+  deps: GateDeps,
+  ctx: WatchContext,
+  durationMs: number,
+  label: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const { clock } = deps;
+  const period = gatePeriodMs(ctx.settings.pollIntervalSeconds);
+  const start = clock.now();
+  const end = start + durationMs;
+  let next = start;
+  ctx.emitter.info('bake.start', `${label}: baking ${Math.round(durationMs / 1000)}s on ${ctx.colour}`, {
+    colour: ctx.colour,
+    durationMs,
+    label,
+    ...extra,
+  });
+  for (;;) {
+    throwIfAborted(ctx.signal, clock);
+    const obs = await checkGates(deps, ctx);
+    throwIfAborted(ctx.signal, clock);
+    const now = clock.now();
+    const remainingMs = Math.max(0, end - now);
+    ctx.emitter.info(
+      'bake.progress',
+      `${label}: ${ctx.colour} ${obs.healthy}/${obs.total} healthy, 5xx ${obs.judged ? `${(obs.ratio * 100).toFixed(1)}%` : `n/a (${obs.requests} req)`}, alarms ${obs.alarms.length === 0 ? 'OK' : obs.alarms.join(',')}, ${Math.ceil(remainingMs / 1000)}s left`,
+      { colour: ctx.colour, label, remainingMs, ...obs, ...extra },
+    );
+    if (now >= end) break;
+    while (next <= now) next += period;
+    await clock.sleep(Math.min(next, end) - now, ctx.signal);
+  }
+  ctx.emitter.info('bake.passed', `${label}: passed`, { colour: ctx.colour, label, ...extra });
+}
+
+/** Waits until ECS deployment `deploymentId` of the colour's service is COMPLETED; fails fast on FAILED or stopping tasks. */
+export async function waitForEcsDeployment(
+  deps: GateDeps,
+  ctx: WatchContext,
+  deploymentId: string,
+): Promise<void> {
+  const { clock, ecs } = deps;
+  const { topology, settings, colour, emitter } = ctx;
+  const service = topology.ecsServices[colour];
+  const start = clock.now();
+  const deadline = start + settings.deploymentTimeoutSeconds * 1000;
+  const period = gatePeriodMs(settings.pollIntervalSeconds);
+  const stoppedReasons = async () => {
+    const reasons = await withRetry(
+      clock,
+      'ecs:DescribeTasks',
+      () => ecs.recentStoppedTaskReasons(topology.cluster, service, start),
+      {
+        emitter,
+      },
+    );
+    return reasons.length > 0
+      ? `; stopped tasks: ${[...new Set(reasons.map((x) => x.replace(/^[^:]+: /, '')))].join(' | ')}`
+      : '';
+  };
+  for (;;) {
+    throwIfAborted(ctx.signal, clock);
+    const svc = await withRetry(
+      clock,
+      'ecs:DescribeServices',
+      () => ecs.describeService(topology.cluster, service),
+      { emitter },
+    );
+    const dep = svc.deployments.find((d) => d.id === deploymentId);
+    const now = clock.now();
+    if (!dep) {
+      throw new GateFailure(
+        'ecs-deployment',
+        `ECS deployment ${deploymentId} of ${service} disappeared (replaced by another deployment)`,
+        now,
+      );
+    }
+    emitter.info(
+      'ecs.progress',
+      `${colour}: ECS deployment ${deploymentId} ${dep.rolloutState}, ${dep.runningCount}/${dep.desiredCount} running${dep.failedTasks ? `, ${dep.failedTasks} failed` : ''}`,
+      {
+        colour,
+        deploymentId,
+        rolloutState: dep.rolloutState,
+        running: dep.runningCount,
+        desired: dep.desiredCount,
+        failedTasks: dep.failedTasks,
+      },
+    );
+    if (dep.rolloutState === 'COMPLETED') return;
+    if (dep.rolloutState === 'FAILED') {
+      throw new GateFailure(
+        'ecs-deployment',
+        `ECS deployment ${deploymentId} of ${service} FAILED: ${dep.rolloutStateReason ?? 'no reason given'}${await stoppedReasons()}`,
+        now,
+      );
+    }
+    if (dep.failedTasks >= FAILED_TASKS_TO_FAIL) {
+      throw new GateFailure(
+        'ecs-deployment',
+        `tasks of ${service} keep stopping (${dep.failedTasks} failed)${await stoppedReasons()}`,
+        now,
+      );
+    }
+    if (now >= deadline) {
+      throw new GateFailure(
+        'ecs-deployment',
+        `ECS deployment ${deploymentId} of ${service} not COMPLETED after ${settings.deploymentTimeoutSeconds}s (${dep.runningCount}/${dep.desiredCount} running)`,
+        now,
+      );
+    }
+    await clock.sleep(Math.min(period, deadline - now), ctx.signal);
+  }
+}
+
+/** Waits until every (non-draining) target of the colour's group is healthy and at least `desiredCount` are. */
+export async function waitForHealthyTargets(deps: GateDeps, ctx: WatchContext): Promise<void> {
+  const { clock, lb } = deps;
+  const { topology, settings, colour, emitter } = ctx;
+  const deadline = clock.now() + settings.healthyTimeoutSeconds * 1000;
+  const period = gatePeriodMs(settings.pollIntervalSeconds);
+  let unhealthyPolls = 0;
+  for (;;) {
+    throwIfAborted(ctx.signal, clock);
+    const targets = await withRetry(
+      clock,
+      'elbv2:DescribeTargetHealth',
+      () => lb.describeTargetHealth(topology.targetGroupArns[colour]),
+      {
+        emitter,
+      },
+    );
+    const now = clock.now();
+    const serving = targets.filter((t) => t.state !== 'draining');
+    const healthy = serving.filter((t) => t.state === 'healthy').length;
+    emitter.info(
+      'targets.progress',
+      `${colour}: ${healthy}/${ctx.desiredCount} targets healthy (${describeTargets(targets)})`,
+      {
+        colour,
+        healthy,
+        total: serving.length,
+        desired: ctx.desiredCount,
+      },
+    );
+    if (healthy >= ctx.desiredCount && healthy === serving.length) return;
+    unhealthyPolls = serving.some((t) => t.state === 'unhealthy') ? unhealthyPolls + 1 : 0;
+    if (unhealthyPolls >= UNHEALTHY_POLLS_TO_FAIL) {
+      throw new GateFailure(
+        'target-health',
+        `targets of ${colour} fail health checks: ${describeTargets(targets)}`,
+        now,
+      );
+    }
+    if (now >= deadline) {
+      throw new GateFailure(
+        'target-health',
+        `targets of ${colour} not all healthy after ${settings.healthyTimeoutSeconds}s: ${describeTargets(targets)} (${ctx.desiredCount} required)`,
+        now,
+      );
+    }
+    await clock.sleep(Math.min(period, deadline - now), ctx.signal);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The deployment lock around an operation: acquire (or take over with a recorded force-unlock), renew
+ * the lease on a heartbeat while the operation runs, release in `finally` — on success, failure and
+ * abort alike. If a renewal finds the lock is no longer ours, the operation's signal is aborted (so a
+ * deploy in flight rolls back) instead of carrying on unprotected.
+ */
+import type { Clock, EventSink, LockInfo, LockOwner, ReleaseKey, StorePort } from '../ports';
+import { PortError } from '../ports';
+import { Emitter } from './events';
+import { withRetry } from './retry';
+
+export interface LockOptions {
+  /** Lease length; a crashed holder's lock can be taken over after this. @default 120_000 */
+  readonly leaseMs?: number;
+  /** Renewal period. @default leaseMs / 4 */
+  readonly heartbeatMs?: number;
+  /** Remove whatever lock exists first, recording who and why (`--force-unlock --reason`). */
+  readonly forceUnlock?: { readonly reason: string };
+}
+
+export interface LockDeps {
+  readonly store: StorePort;
+  readonly clock: Clock;
+  readonly events: EventSink;
+  readonly signal?: AbortSignal;
+}
+
+export type LockResult<T> =
+  | { readonly status: 'acquired'; readonly value: T; readonly lock: LockInfo; readonly tookOver?: LockInfo }
+  | { readonly status: 'held'; readonly heldBy: LockInfo };
+
+export const DEFAULT_LEASE_MS = 120_000;
+
+/** Human description of a lock holder, for refusal messages. */
+export function describeHolder(l: LockInfo, now: number): string {
+  const o = l.owner;
+  const who = `${o.actor}@${o.host}${o.runUrl ? ` (${o.runUrl})` : o.runId ? ` (run ${o.runId})` : ''}`;
+  const age = Math.round((now - l.acquiredAt) / 1000);
+  const left = Math.max(0, Math.round((l.expiresAt - now) / 1000));
+  return `${o.operation} by ${who}, started ${age}s ago, lease expires in ${left}s`;
+}
+
+/**
+ * Runs `fn` holding the lock for `key`. `fn` receives the lock and a signal that aborts when the
+ * caller's signal aborts or the lock is lost. Returns `{ status: 'held' }` without running `fn` when
+ * someone else holds an unexpired lock.
+ */
+export async function withLock<T>(
+  deps: LockDeps,
+  key: ReleaseKey,
+  owner: LockOwner,
+  fn: (lock: LockInfo, signal: AbortSignal) => Promise<T>,
+  opts: LockOptions = {},
+): Promise<LockResult<T>> {
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const heartbeatMs = opts.heartbeatMs ?? Math.floor(leaseMs / 4);
+  const emitter = new Emitter(deps.events, deps.clock);
+
+  if (opts.forceUnlock) {
+    const reason = opts.forceUnlock.reason.trim();
+    if (!reason)
+      throw new PortError('invalid', '--force-unlock needs a --reason saying why the lock is taken over');
+    const removed = await withRetry(deps.clock, 'store.forceUnlock', () =>
+      deps.store.forceUnlock(key, owner.actor, reason),
+    );
+    emitter.warn(
+      'lock.forced',
+      removed
+        ? `force-unlocked ${key.environment}/${key.service}: removed lock held by ${describeHolder(removed, deps.clock.now())}; reason: ${reason}`
+        : `force-unlock requested for ${key.environment}/${key.service} but no lock was held; reason: ${reason}`,
+      { removed, reason },
+    );
+  }
+
+  const acquired = await withRetry(deps.clock, 'store.acquireLock', () =>
+    deps.store.acquireLock(key, owner, leaseMs),
+  );
+  if (!acquired.acquired) {
+    emitter.error(
+      'lock.held',
+      `lock for ${key.environment}/${key.service} is held: ${describeHolder(acquired.heldBy, deps.clock.now())}`,
+      {
+        heldBy: acquired.heldBy,
+      },
+    );
+    return { status: 'held', heldBy: acquired.heldBy };
+  }
+  let lock = acquired.lock;
+  if (acquired.tookOverExpired) {
+    emitter.warn(
+      'lock.took-over',
+      `took over an expired lock (${describeHolder(acquired.tookOverExpired, deps.clock.now())})`,
+      {
+        previous: acquired.tookOverExpired,
+      },
+    );
+  }
+  emitter.info('lock.acquired', `lock acquired for ${key.environment}/${key.service}`, {
+    expiresAt: lock.expiresAt,
+  });
+
+  const inner = new AbortController();
+  const onOuterAbort = () => inner.abort(deps.signal?.reason ?? new Error('aborted'));
+  if (deps.signal?.aborted) onOuterAbort();
+  else deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+  const stopHeartbeat = new AbortController();
+  const heartbeat = (async () => {
+    while (!stopHeartbeat.signal.aborted) {
+      await deps.clock.sleep(heartbeatMs, stopHeartbeat.signal);
+      if (stopHeartbeat.signal.aborted) return;
+      try {
+        lock = await withRetry(deps.clock, 'store.renewLock', () => deps.store.renewLock(lock, leaseMs));
+      } catch (e) {
+        if (stopHeartbeat.signal.aborted) return;
+        emitter.error('lock.lost', `lost the deployment lock: ${(e as Error).message}; stopping`, {});
+        inner.abort(new Error('lock lost'));
+        return;
+      }
+    }
+  })();
+
+  try {
+    const value = await fn(lock, inner.signal);
+    return {
+      status: 'acquired',
+      value,
+      lock,
+      ...(acquired.tookOverExpired ? { tookOver: acquired.tookOverExpired } : {}),
+    };
+  } finally {
+    stopHeartbeat.abort();
+    deps.signal?.removeEventListener('abort', onOuterAbort);
+    await heartbeat;
+    try {
+      await withRetry(deps.clock, 'store.releaseLock', () => deps.store.releaseLock(lock));
+      emitter.info('lock.released', `lock released for ${key.environment}/${key.service}`);
+    } catch (e) {
+      emitter.warn(
+        'lock.release-failed',
+        `could not release the lock (it expires by itself): ${(e as Error).message}`,
+      );
+    }
+  }
+}

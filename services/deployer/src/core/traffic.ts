@@ -1,0 +1,133 @@
+/**
+ * Weight writes on the production rule: one ModifyRule per step, read back after each write; and the
+ * restoring write (100% on the last known good colour) used by rollbacks.
+ */
+import type { Colour, ServiceTopology } from '../../../topology';
+import type { Clock, LoadBalancerPort, WeightedTarget } from '../ports';
+import type { Emitter } from './events';
+import { GateFailure } from './gates';
+import { RESTORE_RETRY, withRetry } from './retry';
+
+export interface Weights {
+  readonly blue: number;
+  readonly green: number;
+}
+
+export interface TrafficDeps {
+  readonly lb: LoadBalancerPort;
+  readonly clock: Clock;
+}
+
+/** Weights with `percent` on `colour` and the rest on the other colour. */
+export function weightsFor(colour: Colour, percent: number): Weights {
+  return colour === 'blue'
+    ? { blue: percent, green: 100 - percent }
+    : { blue: 100 - percent, green: percent };
+}
+
+export function toRule(topology: ServiceTopology, w: Weights): WeightedTarget[] {
+  return [
+    { targetGroupArn: topology.targetGroupArns.blue, weight: w.blue },
+    { targetGroupArn: topology.targetGroupArns.green, weight: w.green },
+  ];
+}
+
+function matches(topology: ServiceTopology, rule: readonly WeightedTarget[], w: Weights): boolean {
+  const get = (arn: string) => rule.filter((x) => x.targetGroupArn === arn).reduce((s, x) => s + x.weight, 0);
+  const others = rule.filter(
+    (x) =>
+      x.targetGroupArn !== topology.targetGroupArns.blue &&
+      x.targetGroupArn !== topology.targetGroupArns.green &&
+      x.weight > 0,
+  );
+  return (
+    get(topology.targetGroupArns.blue) === w.blue &&
+    get(topology.targetGroupArns.green) === w.green &&
+    others.length === 0
+  );
+}
+
+/** Writes the weights (one ModifyRule) and reads them back; throws GateFailure('weights') on mismatch. */
+export async function setWeights(
+  deps: TrafficDeps,
+  topology: ServiceTopology,
+  w: Weights,
+  emitter?: Emitter,
+): Promise<void> {
+  await withRetry(
+    deps.clock,
+    'elbv2:ModifyRule',
+    () => deps.lb.setRuleWeights(topology.productionRuleArn, toRule(topology, w)),
+    {
+      emitter,
+    },
+  );
+  const back = await withRetry(
+    deps.clock,
+    'elbv2:DescribeRules',
+    () => deps.lb.getRuleWeights(topology.productionRuleArn),
+    {
+      emitter,
+    },
+  );
+  if (!matches(topology, back, w)) {
+    throw new GateFailure(
+      'weights',
+      `weights read back from ${topology.productionRuleArn} (${back.map((x) => `${x.targetGroupArn}=${x.weight}`).join(', ')}) differ from those written (blue ${w.blue} / green ${w.green})`,
+      deps.clock.now(),
+    );
+  }
+  emitter?.info('weights.set', `traffic: blue ${w.blue}% / green ${w.green}%`, {
+    blue: w.blue,
+    green: w.green,
+  });
+}
+
+/**
+ * The restoring write: ONE ModifyRule putting 100% on `good` (retried on throttling, never given up
+ * early), then a read back. Returns the time the write succeeded and whether the read back matched.
+ */
+export async function restoreTraffic(
+  deps: TrafficDeps,
+  topology: ServiceTopology,
+  good: Colour,
+  emitter?: Emitter,
+): Promise<{ writtenAt: number; verified: boolean }> {
+  const w = weightsFor(good, 100);
+  await withRetry(
+    deps.clock,
+    'elbv2:ModifyRule',
+    () => deps.lb.setRuleWeights(topology.productionRuleArn, toRule(topology, w)),
+    {
+      emitter,
+      policy: RESTORE_RETRY,
+    },
+  );
+  const writtenAt = deps.clock.now();
+  emitter?.warn('rollback.restored', `traffic restored: 100% on ${good}`, {
+    blue: w.blue,
+    green: w.green,
+    colour: good,
+  });
+  let verified = false;
+  try {
+    const back = await withRetry(
+      deps.clock,
+      'elbv2:DescribeRules',
+      () => deps.lb.getRuleWeights(topology.productionRuleArn),
+      {
+        emitter,
+        policy: RESTORE_RETRY,
+      },
+    );
+    verified = matches(topology, back, w);
+  } catch {
+    verified = false;
+  }
+  if (!verified)
+    emitter?.error(
+      'rollback.unverified',
+      `could not confirm the restored weights on ${topology.productionRuleArn}; check it now`,
+    );
+  return { writtenAt, verified };
+}

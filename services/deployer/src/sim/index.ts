@@ -1,0 +1,223 @@
+/**
+ * `createSimulation`: the real deployer core's ports backed by one in-memory world (ECS + ALB +
+ * CloudWatch + ECR), a virtual clock, a deployment store and injectable faults. Used by the tests,
+ * `switchyard --simulate` and the benchmarks.
+ *
+ * ```ts
+ * const sim = createSimulation({ topologies: [topology], faults: [{ name: '5xx-spike' }], seed: 7 });
+ * const outcome = await deploy(sim.deps(events), request);
+ * sim.world.trafficWeights(topology); // { blue: 100, green: 0 }
+ * sim.writes();                        // every write call with its virtual timestamp
+ * ```
+ */
+import type { ServiceTopology } from '../../../topology';
+import type {
+  Clock,
+  EcsPort,
+  EventSink,
+  LoadBalancerPort,
+  LockInfo,
+  MetricsPort,
+  RegistryPort,
+  ReleaseRecord,
+  StorePort,
+} from '../ports';
+import { MemoryStore } from '../store/memory-store';
+import { FakeClock } from './clock';
+import type { Fault } from './faults';
+import { type SimControl, simEcs, simLoadBalancer, simMetrics, simRegistry } from './ports';
+import { type SeedOptions, SimWorld, type WorldState, type WriteCall } from './world';
+
+export { FakeClock, seededRandom } from './clock';
+export { FAULT_HELP, FAULT_NAMES, type Fault, type FaultName, parseFault } from './faults';
+export { digestOf, registryKey, SimWorld, type WorldState, type WriteCall } from './world';
+
+export interface SimPorts {
+  readonly ecs: EcsPort;
+  readonly lb: LoadBalancerPort;
+  readonly metrics: MetricsPort;
+  readonly registry: RegistryPort;
+}
+
+/** Serializable state of a simulation (world + store + virtual time), for `--simulate` state files. */
+export interface SimSnapshot {
+  readonly version: 1;
+  readonly now: number;
+  readonly world: WorldState;
+  readonly releases: ReleaseRecord[];
+  readonly locks: LockInfo[];
+}
+
+export interface SimulationOptions {
+  /** Services to create (both colours each); ignored when resuming from `snapshot`. */
+  readonly topologies: readonly ServiceTopology[];
+  /** @default a new FakeClock at 2026-01-01T00:00:00Z (or the snapshot's time) */
+  readonly clock?: FakeClock;
+  /** Faults armed against each topology's idle colour. @default [] */
+  readonly faults?: readonly Fault[];
+  /** PRNG seed for latencies, task start/health times and throttling. @default 1 */
+  readonly seed?: number;
+  /** How each topology is seeded (live colour, desired count, tags). */
+  readonly seedOptions?: SeedOptions;
+  /** Resume a saved simulation instead of seeding a new one. */
+  readonly snapshot?: SimSnapshot;
+  /** Virtual latency per API call in ms. @default [20, 150] */
+  readonly latencyMs?: readonly [number, number];
+}
+
+export interface Simulation extends SimPorts {
+  readonly clock: FakeClock;
+  readonly world: SimWorld;
+  /** Deployment store (in memory); hangs like everything else once killed. */
+  readonly store: StorePort;
+  readonly memoryStore: MemoryStore;
+  /** Aborted by the `interrupt` fault or `interrupt()` — pass it as `deps.signal` (SIGINT/SIGTERM). */
+  readonly signal: AbortSignal;
+  /** Ports for one topology (its registry is the one of its repository URI's account). */
+  portsFor(topology: ServiceTopology): SimPorts;
+  /** Convenience: everything `deploy()`/`executeDeploy()` need, for the first topology's registry. */
+  deps(
+    events: EventSink,
+    topology?: ServiceTopology,
+  ): SimPorts & { store: StorePort; clock: Clock; events: EventSink; signal: AbortSignal };
+  /** Simulates SIGINT: aborts `signal`. */
+  interrupt(reason?: string): void;
+  /** Simulates `kill -9`: from now on every port and store call never settles; state stays as it is. */
+  kill(): void;
+  /** Resolves when the process was killed (fault `kill` or `kill()`). */
+  readonly killed: Promise<void>;
+  isKilled(): boolean;
+  /** Write calls (ECS/ELB) with virtual timestamps, in order. */
+  writes(): readonly WriteCall[];
+  /** Call counts per API. */
+  calls(): Readonly<Record<string, number>>;
+  snapshot(): Promise<SimSnapshot>;
+}
+
+const never = new Promise<never>(() => {});
+
+export function createSimulation(opts: SimulationOptions): Simulation {
+  const snap = opts.snapshot;
+  const clock = opts.clock ?? new FakeClock(snap?.now);
+  const world = snap
+    ? new SimWorld(structuredClone(snap.world))
+    : SimWorld.empty(clock.now(), opts.seed ?? 1);
+  if (snap && clock.now() < snap.now) throw new Error('clock is behind the snapshot');
+  if (!snap) for (const t of opts.topologies) world.seed(t, opts.seedOptions);
+
+  const faults = opts.faults ?? [];
+  const throttle = faults.find((f) => f.name === 'throttle');
+  const ctl: SimControl = {
+    world,
+    clock,
+    killed: false,
+    options: {
+      throttleRate: throttle ? (throttle.rate ?? 0.3) : 0,
+      maxConsecutiveThrottles: 3,
+      latencyMs: opts.latencyMs ?? [20, 150],
+    },
+  };
+  for (const t of opts.topologies) for (const f of faults) world.armFault(t, f);
+
+  const memoryStore = new MemoryStore(clock);
+  const controller = new AbortController();
+  let resolveKilled: () => void = () => {};
+  const killed = new Promise<void>((r) => {
+    resolveKilled = r;
+  });
+  const kill = () => {
+    if (ctl.killed) return;
+    ctl.killed = true;
+    resolveKilled();
+  };
+  const interrupt = (reason = 'SIGINT') => {
+    if (!controller.signal.aborted) controller.abort(new Error(reason));
+  };
+
+  // interrupt/kill: at a virtual time, or right after the first production traffic shift
+  const productionRules = new Set(opts.topologies.map((t) => t.productionRuleArn));
+  const afterFirstShift: (() => void)[] = [];
+  for (const f of faults) {
+    const act = f.name === 'kill' ? kill : f.name === 'interrupt' ? () => interrupt('SIGINT') : undefined;
+    if (!act) continue;
+    if (f.afterSeconds !== undefined) clock.at(world.state.startedAt + f.afterSeconds * 1000, act);
+    else afterFirstShift.push(act);
+  }
+  let shifted = false;
+  ctl.onWrite = (api) => {
+    if (shifted || api !== 'elbv2:ModifyRule') return;
+    const last = world.state.weightHistory[world.state.weightHistory.length - 1];
+    if (last && productionRules.has(last.ruleArn) && last.newlyServing.length > 0) {
+      shifted = true;
+      for (const act of afterFirstShift) act();
+    }
+  };
+
+  const store: StorePort = new Proxy(memoryStore, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => (ctl.killed ? never : v.apply(target, args));
+    },
+  });
+
+  const portsFor = (t: ServiceTopology): SimPorts => ({
+    ecs: simEcs(ctl),
+    lb: simLoadBalancer(ctl),
+    metrics: simMetrics(ctl),
+    registry: simRegistry(ctl, t.repositoryUri),
+  });
+  const first = opts.topologies[0];
+  const base: SimPorts = first
+    ? portsFor(first)
+    : {
+        ecs: simEcs(ctl),
+        lb: simLoadBalancer(ctl),
+        metrics: simMetrics(ctl),
+        registry: simRegistry(ctl, ''),
+      };
+
+  const sim: Simulation = {
+    ...base,
+    clock,
+    world,
+    store,
+    memoryStore,
+    signal: controller.signal,
+    portsFor,
+    deps: (events, topology) => ({
+      ...(topology ? portsFor(topology) : base),
+      store,
+      clock,
+      events,
+      signal: controller.signal,
+    }),
+    interrupt,
+    kill,
+    killed,
+    isKilled: () => ctl.killed,
+    writes: () => world.state.writes,
+    calls: () => world.state.calls,
+    snapshot: async () => {
+      const releases: ReleaseRecord[] = [];
+      const locks: LockInfo[] = [];
+      for (const t of opts.topologies) {
+        const key = { environment: t.environment, service: t.service };
+        releases.push(...(await memoryStore.listReleases(key, Number.MAX_SAFE_INTEGER)));
+        const lock = await memoryStore.getLock(key);
+        if (lock) locks.push(lock);
+      }
+      return { version: 1, now: clock.now(), world: structuredClone(world.state), releases, locks };
+    },
+  };
+  return sim;
+}
+
+/** Restores the store part of a snapshot into a simulation's store (releases oldest first, then locks). */
+export async function restoreStore(sim: Simulation, snap: SimSnapshot): Promise<void> {
+  for (const r of [...snap.releases].reverse()) await sim.memoryStore.putRelease(r);
+  for (const l of snap.locks) {
+    const lease = l.expiresAt - sim.clock.now();
+    if (lease > 0) await sim.memoryStore.acquireLock(l.key, l.owner, lease);
+  }
+}

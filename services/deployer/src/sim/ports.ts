@@ -1,0 +1,266 @@
+/**
+ * Port implementations over the simulated world. Every call: hangs forever once the process was
+ * "killed", advances the world to the clock, may be throttled (fault `throttle`), costs 20–150 ms of
+ * virtual latency, is counted per API, and — when it writes — is appended to the world's write log with
+ * its virtual timestamp.
+ */
+import type {
+  EcsDeployment,
+  EcsPort,
+  EcsServiceState,
+  LoadBalancerPort,
+  MetricsPort,
+  RegistryPort,
+  TargetHealth,
+  TaskDefinitionSummary,
+  WeightedTarget,
+} from '../ports';
+import { PortError } from '../ports';
+import type { FakeClock } from './clock';
+import { registryKey, type SimTaskDefinition, type SimWorld } from './world';
+
+export interface SimPortOptions {
+  /** Probability that a call is throttled (fault `throttle`). @default 0 */
+  readonly throttleRate: number;
+  /** Longest run of consecutive throttled calls per API (a token bucket refills). @default 3 */
+  readonly maxConsecutiveThrottles: number;
+  /** Virtual latency range per call in ms. @default [20, 150] */
+  readonly latencyMs: readonly [number, number];
+}
+
+export interface SimControl {
+  readonly world: SimWorld;
+  readonly clock: FakeClock;
+  readonly options: SimPortOptions;
+  /** Set when the process is "killed": every later call never settles. */
+  killed: boolean;
+  /** Called after every write (used to trigger interrupt/kill after the Nth write of a kind). */
+  onWrite?: (api: string) => void;
+}
+
+const never = new Promise<never>(() => {});
+
+function summary(td: SimTaskDefinition): TaskDefinitionSummary {
+  return {
+    arn: td.arn,
+    family: td.family,
+    revision: td.revision,
+    containers: td.containers.map((c) => ({ containerName: c.name, image: c.image })),
+  };
+}
+
+/** Wraps one API call with kill/advance/throttle/latency/counting. */
+async function call<T>(ctl: SimControl, api: string, write: boolean, args: unknown, fn: () => T): Promise<T> {
+  if (ctl.killed) return never;
+  const { world, clock, options } = ctl;
+  world.advanceTo(clock.now());
+  world.recordCall(api);
+  const consecutive = world.state.throttleRuns;
+  const [lo, hi] = options.latencyMs;
+  const latency = Math.round(lo + world.random() * (hi - lo));
+  if (options.throttleRate > 0 && (consecutive[api] ?? 0) < options.maxConsecutiveThrottles) {
+    if (world.random() < options.throttleRate) {
+      consecutive[api] = (consecutive[api] ?? 0) + 1;
+      await clock.sleep(latency);
+      if (ctl.killed) return never;
+      throw new PortError('throttled', `ThrottlingException: Rate exceeded (${api})`);
+    }
+  }
+  consecutive[api] = 0;
+  await clock.sleep(latency);
+  if (ctl.killed) return never;
+  world.advanceTo(clock.now());
+  const result = fn();
+  if (write) {
+    world.recordWrite(clock.now(), api, args);
+    ctl.onWrite?.(api);
+  }
+  return result;
+}
+
+export function simEcs(ctl: SimControl): EcsPort {
+  const { world } = ctl;
+  return {
+    describeService: (cluster, service) =>
+      call(ctl, 'ecs:DescribeServices', false, { cluster, service }, (): EcsServiceState => {
+        const s = world.service(cluster, service);
+        const running = (id: string) =>
+          s.tasks.filter((x) => x.deploymentId === id && x.lastStatus === 'RUNNING').length;
+        const deployments: EcsDeployment[] = s.deployments
+          .filter((d) => d.status !== 'INACTIVE')
+          .map((d) => ({
+            id: d.id,
+            status: d.status,
+            taskDefinitionArn: d.taskDefinitionArn,
+            rolloutState: d.rolloutState,
+            rolloutStateReason: d.rolloutStateReason,
+            desiredCount: d.desiredCount,
+            runningCount: running(d.id),
+            failedTasks: d.failedTasks,
+          }))
+          .reverse();
+        return {
+          serviceName: s.name,
+          status: 'ACTIVE',
+          taskDefinitionArn: s.taskDefinitionArn,
+          desiredCount: s.desiredCount,
+          runningCount: s.tasks.filter((x) => x.lastStatus === 'RUNNING').length,
+          deployments,
+        };
+      }),
+    describeTaskDefinition: (arn) =>
+      call(ctl, 'ecs:DescribeTaskDefinition', false, { arn }, () => {
+        const td = world.state.taskDefinitions[arn];
+        if (!td)
+          throw new PortError('not-found', `ClientException: Unable to describe task definition ${arn}`);
+        return summary(td);
+      }),
+    registerTaskDefinitionFrom: (baseArn, containerName, image) =>
+      call(ctl, 'ecs:RegisterTaskDefinition', true, { baseArn, containerName, image }, () => {
+        const base = world.state.taskDefinitions[baseArn];
+        if (!base)
+          throw new PortError('not-found', `ClientException: Unable to describe task definition ${baseArn}`);
+        if (!base.containers.some((c) => c.name === containerName)) {
+          throw new PortError(
+            'invalid',
+            `task definition ${baseArn} has no container named ${containerName}`,
+          );
+        }
+        const revision =
+          Math.max(
+            ...Object.values(world.state.taskDefinitions)
+              .filter((x) => x.family === base.family)
+              .map((x) => x.revision),
+          ) + 1;
+        const arn = baseArn.replace(/:\d+$/, `:${revision}`);
+        const td: SimTaskDefinition = {
+          arn,
+          family: base.family,
+          revision,
+          containers: base.containers.map((c) => (c.name === containerName ? { ...c, image } : { ...c })),
+          extra: structuredClone(base.extra),
+          registeredAt: ctl.clock.now(),
+          crashes: world.state.armedTaskFaults.crash,
+          failsHealthChecks: world.state.armedTaskFaults.unhealthy,
+        };
+        world.state.taskDefinitions[arn] = td;
+        return summary(td);
+      }),
+    updateService: (cluster, service, update) =>
+      call(ctl, 'ecs:UpdateService', true, { cluster, service, ...update }, () => {
+        const s = world.service(cluster, service);
+        if (!Number.isInteger(update.desiredCount) || update.desiredCount < 0) {
+          throw new PortError('invalid', `InvalidParameterException: desiredCount ${update.desiredCount}`);
+        }
+        if (update.taskDefinitionArn && !world.state.taskDefinitions[update.taskDefinitionArn]) {
+          throw new PortError(
+            'invalid',
+            `ClientException: TaskDefinition not found: ${update.taskDefinitionArn}`,
+          );
+        }
+        s.desiredCount = update.desiredCount;
+        const primary = s.deployments.find((d) => d.status === 'PRIMARY');
+        if (update.taskDefinitionArn && update.taskDefinitionArn !== s.taskDefinitionArn) {
+          if (primary) primary.status = 'ACTIVE';
+          const id = `ecs-svc/${(++world.state.seq).toString(16).padStart(6, '0')}`;
+          s.deployments.push({
+            id,
+            status: 'PRIMARY',
+            taskDefinitionArn: update.taskDefinitionArn,
+            rolloutState: 'IN_PROGRESS',
+            desiredCount: update.desiredCount,
+            failedTasks: 0,
+            createdAt: ctl.clock.now(),
+          });
+          s.taskDefinitionArn = update.taskDefinitionArn;
+          return { deploymentId: id };
+        }
+        if (primary) primary.desiredCount = update.desiredCount;
+        return {};
+      }),
+    recentStoppedTaskReasons: (cluster, service, sinceMs) =>
+      call(ctl, 'ecs:ListTasks+DescribeTasks', false, { cluster, service }, () =>
+        world
+          .service(cluster, service)
+          .tasks.filter((x) => x.lastStatus === 'STOPPED' && (x.stoppedAt ?? 0) >= sinceMs)
+          .map((x) => `${x.id}: ${x.stopReason ?? 'stopped'}`),
+      ),
+  };
+}
+
+export function simLoadBalancer(ctl: SimControl): LoadBalancerPort {
+  const { world, clock } = ctl;
+  return {
+    getRuleWeights: (ruleArn) =>
+      call(ctl, 'elbv2:DescribeRules', false, { ruleArn }, (): WeightedTarget[] => {
+        const rule = world.state.rules[ruleArn];
+        if (!rule) throw new PortError('not-found', `RuleNotFound: ${ruleArn}`);
+        return rule.map((x) => ({ ...x }));
+      }),
+    setRuleWeights: (ruleArn, weights) =>
+      call(ctl, 'elbv2:ModifyRule', true, { ruleArn, weights: weights.map((w) => ({ ...w })) }, () => {
+        world.setRuleWeights(clock.now(), ruleArn, weights);
+      }),
+    setRuleTarget: (ruleArn, targetGroupArn) =>
+      call(ctl, 'elbv2:ModifyRule', true, { ruleArn, targetGroupArn }, () => {
+        if (!world.state.rules[ruleArn]) throw new PortError('not-found', `RuleNotFound: ${ruleArn}`);
+        world.targetGroup(targetGroupArn);
+        world.state.rules[ruleArn] = [{ targetGroupArn, weight: 1 }];
+      }),
+    describeTargetHealth: (targetGroupArn) =>
+      call(ctl, 'elbv2:DescribeTargetHealth', false, { targetGroupArn }, (): TargetHealth[] =>
+        world.targetGroup(targetGroupArn).targets.map((x) => ({
+          id: x.id,
+          port: x.port,
+          state: x.state,
+          ...(x.reason ? { reason: x.reason } : {}),
+        })),
+      ),
+  };
+}
+
+export function simMetrics(ctl: SimControl): MetricsPort {
+  const { world } = ctl;
+  return {
+    targetGroupRequests: (lbSuffix, tgSuffix, fromMs, toMs) =>
+      call(ctl, 'cloudwatch:GetMetricData', false, { tgSuffix, fromMs, toMs }, () => {
+        const tg = world.targetGroupBySuffix(lbSuffix, tgSuffix);
+        if (!tg) return { requests: 0, errors5xx: 0 }; // CloudWatch returns no datapoints for unknown dimensions
+        const start = world.state.startedAt;
+        const visibleTo = Math.min(toMs, world.state.lastTick);
+        const a = Math.max(0, Math.floor((fromMs - start) / 1000));
+        const b = Math.floor((visibleTo - start) / 1000);
+        let requests = 0;
+        let errors = 0;
+        for (let i = a; i < b; i++) {
+          requests += tg.requests[i] ?? 0;
+          errors += tg.errors5xx[i] ?? 0;
+        }
+        return { requests: Math.round(requests), errors5xx: Math.round(errors) };
+      }),
+    alarmsFiring: (names) =>
+      call(ctl, 'cloudwatch:DescribeAlarms', false, { names }, () =>
+        names.filter((n) => world.state.alarms[n]?.state === 'ALARM'),
+      ),
+  };
+}
+
+/** Registry port bound to one registry (account) — the one of `repositoryUri`. */
+export function simRegistry(ctl: SimControl, repositoryUri: string): RegistryPort {
+  const { world } = ctl;
+  const repo = (name: string) => world.state.images[registryKey(repositoryUri, name)];
+  return {
+    resolveTag: (repositoryName, tag) =>
+      call(ctl, 'ecr:DescribeImages', false, { repositoryName, tag }, () => {
+        const r = repo(repositoryName);
+        if (!r) throw new PortError('not-found', `RepositoryNotFoundException: ${repositoryName}`);
+        return r.tags[tag];
+      }),
+    hasDigest: (repositoryName, digest) =>
+      call(ctl, 'ecr:DescribeImages', false, { repositoryName, digest }, () => {
+        const r = repo(repositoryName);
+        if (!r) throw new PortError('not-found', `RepositoryNotFoundException: ${repositoryName}`);
+        return r.digests.includes(digest);
+      }),
+  };
+}

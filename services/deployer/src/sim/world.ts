@@ -1,0 +1,689 @@
+/**
+ * The simulated world: ECS services/tasks/deployments, ALB rules and target groups, CloudWatch
+ * request counts and alarms, ECR images. All state is plain JSON (`WorldState`) so it can be saved to
+ * a file and resumed (`switchyard --simulate` deploy → status → rollback).
+ *
+ * Time advances in 1-second ticks up to the clock's `now()` whenever a port is called. Model:
+ * - `UpdateService` with a new task definition starts a new PRIMARY deployment; tasks take 15–45 s to
+ *   reach RUNNING, register in the colour's target group as `initial` and turn `healthy` after 10–30 s of
+ *   health checks. Old deployments' tasks stop once the new one runs its desired count. A deployment is
+ *   COMPLETED once it runs its desired count and no older deployment has tasks left (target health is
+ *   not part of completion here — the deployer gates on it separately).
+ * - Circuit breaker: after max(3, ⌈desired/2⌉) failed tasks the deployment goes FAILED and ECS rolls the
+ *   service back to its last completed task definition.
+ * - Traffic: a fixed request rate split by the production rule's weights; a target group with weight
+ *   but no healthy target answers with ELB 503s (not target 5xx); target 5xx follow a base error rate
+ *   plus any injected spike. Metrics are visible with no delay (real CloudWatch lags ~1 min).
+ */
+import { createHash } from 'node:crypto';
+import type { Colour, ServiceTopology } from '../../../topology';
+import { PortError, type TargetState, type WeightedTarget } from '../ports';
+import { seededRandom } from './clock';
+import type { Fault } from './faults';
+
+export interface SimContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly [field: string]: unknown;
+}
+
+export interface SimTaskDefinition {
+  readonly arn: string;
+  readonly family: string;
+  readonly revision: number;
+  readonly containers: SimContainer[];
+  /** Every other field of a task definition (cpu, memory, roles, volumes…): copied verbatim by register-from. */
+  readonly extra: Record<string, unknown>;
+  /** Virtual time of registration. */
+  readonly registeredAt: number;
+  /** Fault `task-crash` armed when it was registered: its tasks exit shortly after starting. */
+  readonly crashes?: boolean;
+  /** Fault `unhealthy-targets` armed when it was registered: its targets fail health checks. */
+  readonly failsHealthChecks?: boolean;
+}
+
+export interface SimDeployment {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
+  taskDefinitionArn: string;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  rolloutStateReason?: string;
+  desiredCount: number;
+  failedTasks: number;
+  createdAt: number;
+}
+
+export interface SimTask {
+  id: string;
+  deploymentId: string;
+  taskDefinitionArn: string;
+  lastStatus: 'PROVISIONING' | 'RUNNING' | 'STOPPED';
+  runningAt: number;
+  crashAt?: number;
+  stoppedAt?: number;
+  stopReason?: string;
+  ip: string;
+}
+
+export interface SimService {
+  cluster: string;
+  name: string;
+  targetGroupArn: string;
+  containerPort: number;
+  taskDefinitionArn: string;
+  desiredCount: number;
+  deployments: SimDeployment[];
+  tasks: SimTask[];
+}
+
+export interface SimTarget {
+  id: string;
+  port: number;
+  taskId: string;
+  state: TargetState;
+  reason?: string;
+  healthyAt?: number;
+  unhealthyAt?: number;
+  drainUntil?: number;
+}
+
+export interface SimTargetGroup {
+  arn: string;
+  arnSuffix: string;
+  loadBalancerArnSuffix: string;
+  deregistrationDelayMs: number;
+  targets: SimTarget[];
+  /** Per virtual second since `WorldState.startedAt`: requests and target 5xx. */
+  requests: number[];
+  errors5xx: number[];
+  /** ELB-generated 5xx (traffic sent to a group with no healthy target). */
+  elb5xx: number[];
+}
+
+export interface WeightChange {
+  readonly at: number;
+  readonly ruleArn: string;
+  readonly weights: WeightedTarget[];
+  /** For every target group that went from weight 0 to > 0 in this write: were all its targets healthy? */
+  readonly newlyServing: { targetGroupArn: string; healthyTargets: number; allHealthy: boolean }[];
+}
+
+export interface WriteCall {
+  readonly at: number;
+  readonly api: string;
+  readonly args: unknown;
+}
+
+export interface WorldState {
+  version: 1;
+  startedAt: number;
+  lastTick: number;
+  seed: number;
+  rngCalls: number;
+  seq: number;
+  requestsPerSecond: number;
+  baseErrorRatio: number;
+  taskDefinitions: Record<string, SimTaskDefinition>;
+  services: Record<string, SimService>; // key: cluster/name
+  targetGroups: Record<string, SimTargetGroup>;
+  rules: Record<string, WeightedTarget[]>;
+  alarms: Record<string, { state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'; since: number }>;
+  /** registry key (`<account>/<repo>`) → tag → digest; plus the digests present. */
+  images: Record<string, { tags: Record<string, string>; digests: string[] }>;
+  /** Faults armed for task definitions registered from now on (the new revision). */
+  armedTaskFaults: { crash: boolean; unhealthy: boolean };
+  /** 5xx spike / alarm armed on a target group: starts `afterMs` after the group first gets traffic. */
+  armedSpikes: { targetGroupArn: string; afterMs: number; errorRatio: number; startsAt?: number }[];
+  armedAlarms: { targetGroupArn: string; alarmName: string; afterMs: number; firesAt?: number }[];
+  /** Per rule and target group: first time it carried weight > 0 (for armed faults). */
+  firstTrafficAt: Record<string, number>;
+  weightHistory: WeightChange[];
+  writes: WriteCall[];
+  calls: Record<string, number>;
+  /** Consecutive throttled calls per API (fault `throttle`). */
+  throttleRuns: Record<string, number>;
+  /** Virtual times at which a fault became observable by an API (first failed signal), by fault. */
+  faultSignals: { fault: string; at: number }[];
+}
+
+const serviceKey = (cluster: string, name: string) => `${cluster}/${name}`;
+
+/** Deterministic digest of an image tag (same across registries, like a replicated image). */
+export function digestOf(repositoryName: string, tag: string): string {
+  return `sha256:${createHash('sha256').update(`${repositoryName}:${tag}`).digest('hex')}`;
+}
+
+/** Registry key for a topology: account of the repository URI + repository name. */
+export function registryKey(repositoryUri: string, repositoryName: string): string {
+  return `${repositoryUri.split('.')[0]}/${repositoryName}`;
+}
+
+export interface SeedOptions {
+  /** Colour serving 100% at start. @default 'blue' */
+  readonly liveColour?: Colour;
+  /** Desired/running task count of the live colour. @default 2 */
+  readonly desiredCount?: number;
+  /** Tags pushed to the repository; the first is what the live colour runs. @default ['v1.0.0','v1.1.0','v1.2.0'] and `latest` → last */
+  readonly tags?: readonly string[];
+}
+
+export class SimWorld {
+  readonly state: WorldState;
+  private rng: () => number;
+
+  constructor(state: WorldState) {
+    this.state = state;
+    this.rng = seededRandom(state.seed);
+    for (let i = 0; i < state.rngCalls; i++) this.rng();
+  }
+
+  static empty(now: number, seed: number): SimWorld {
+    return new SimWorld({
+      version: 1,
+      startedAt: now,
+      lastTick: now,
+      seed,
+      rngCalls: 0,
+      seq: 0,
+      requestsPerSecond: 20,
+      baseErrorRatio: 0.001,
+      taskDefinitions: {},
+      services: {},
+      targetGroups: {},
+      rules: {},
+      alarms: {},
+      images: {},
+      armedTaskFaults: { crash: false, unhealthy: false },
+      armedSpikes: [],
+      armedAlarms: [],
+      firstTrafficAt: {},
+      weightHistory: [],
+      writes: [],
+      calls: {},
+      throttleRuns: {},
+      faultSignals: [],
+    });
+  }
+
+  random(): number {
+    this.state.rngCalls++;
+    return this.rng();
+  }
+
+  /** Uniform integer milliseconds in [minMs, maxMs]. */
+  private between(minMs: number, maxMs: number): number {
+    return Math.round(minMs + this.random() * (maxMs - minMs));
+  }
+
+  private nextId(prefix: string): string {
+    this.state.seq++;
+    return `${prefix}${this.state.seq.toString(16).padStart(6, '0')}`;
+  }
+
+  // ------------------------------------------------------------------------------------ seeding
+
+  /** Creates both colours of a service from its topology: live colour at 100% running a healthy revision. */
+  seed(t: ServiceTopology, opts: SeedOptions = {}): void {
+    const live = opts.liveColour ?? 'blue';
+    const desired = opts.desiredCount ?? 2;
+    const tags = opts.tags ?? ['v1.0.0', 'v1.1.0', 'v1.2.0'];
+    const repoKey = registryKey(t.repositoryUri, t.repositoryName);
+    const repo = this.state.images[repoKey] ?? { tags: {}, digests: [] };
+    this.state.images[repoKey] = repo;
+    for (const tag of tags) this.pushImageTo(repo, t.repositoryName, tag);
+    if (!opts.tags) repo.tags['latest'] = repo.tags[tags[tags.length - 1]];
+
+    const account = t.repositoryUri.split('.')[0];
+    const family = `${t.project}-${t.environment}-${t.service}`;
+    const tdArn = `arn:aws:ecs:${t.region}:${account}:task-definition/${family}:1`;
+    this.state.taskDefinitions[tdArn] = {
+      arn: tdArn,
+      family,
+      revision: 1,
+      containers: [
+        {
+          name: t.containerName,
+          image: `${t.repositoryUri}@${repo.tags[tags[0]]}`,
+          portMappings: [{ containerPort: t.containerPort, protocol: 'tcp' }],
+          environment: [{ name: 'APP_ENV', value: t.environment }],
+          secrets: [{ name: 'DB_PASSWORD', valueFrom: 'arn:aws:secretsmanager:region:acct:secret:db' }],
+          essential: true,
+        },
+        {
+          name: 'log-router',
+          image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable',
+          essential: true,
+        },
+      ],
+      extra: {
+        cpu: '256',
+        memory: '512',
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        executionRoleArn: `arn:aws:iam::${account}:role/${family}-exec`,
+        taskRoleArn: `arn:aws:iam::${account}:role/${family}-task`,
+        runtimePlatform: { cpuArchitecture: 'X86_64', operatingSystemFamily: 'LINUX' },
+      },
+      registeredAt: this.state.startedAt,
+    };
+
+    for (const colour of ['blue', 'green'] as const) {
+      const tgArn = t.targetGroupArns[colour];
+      this.state.targetGroups[tgArn] = {
+        arn: tgArn,
+        arnSuffix: t.targetGroupArnSuffixes[colour],
+        loadBalancerArnSuffix: t.loadBalancerArnSuffix,
+        deregistrationDelayMs: t.deregistrationDelaySeconds * 1000,
+        targets: [],
+        requests: [],
+        errors5xx: [],
+        elb5xx: [],
+      };
+      const count = colour === live ? desired : 0;
+      const dep: SimDeployment = {
+        id: this.nextId('ecs-svc/'),
+        status: 'PRIMARY',
+        taskDefinitionArn: tdArn,
+        rolloutState: 'COMPLETED',
+        desiredCount: count,
+        failedTasks: 0,
+        createdAt: this.state.startedAt,
+      };
+      const svc: SimService = {
+        cluster: t.cluster,
+        name: t.ecsServices[colour],
+        targetGroupArn: tgArn,
+        containerPort: t.containerPort,
+        taskDefinitionArn: tdArn,
+        desiredCount: count,
+        deployments: [dep],
+        tasks: [],
+      };
+      for (let i = 0; i < count; i++) {
+        const task = this.newTask(dep, this.state.startedAt);
+        task.lastStatus = 'RUNNING';
+        svc.tasks.push(task);
+        this.state.targetGroups[tgArn].targets.push({
+          id: task.ip,
+          port: t.containerPort,
+          taskId: task.id,
+          state: 'healthy',
+        });
+      }
+      this.state.services[serviceKey(t.cluster, svc.name)] = svc;
+    }
+    this.state.rules[t.productionRuleArn] = [
+      { targetGroupArn: t.targetGroupArns.blue, weight: live === 'blue' ? 100 : 0 },
+      { targetGroupArn: t.targetGroupArns.green, weight: live === 'green' ? 100 : 0 },
+    ];
+    this.state.firstTrafficAt[`${t.productionRuleArn}|${t.targetGroupArns[live]}`] = this.state.startedAt;
+    this.state.rules[t.testRuleArn] = [
+      { targetGroupArn: t.targetGroupArns[live === 'blue' ? 'green' : 'blue'], weight: 1 },
+    ];
+    for (const a of t.alarmNames) this.state.alarms[a] = { state: 'OK', since: this.state.startedAt };
+  }
+
+  private pushImageTo(
+    repo: { tags: Record<string, string>; digests: string[] },
+    name: string,
+    tag: string,
+  ): string {
+    const d = digestOf(name, tag);
+    repo.tags[tag] = d;
+    if (!repo.digests.includes(d)) repo.digests.push(d);
+    return d;
+  }
+
+  /** Pushes (or moves) a tag in a registry; returns its digest. */
+  pushImage(repositoryUri: string, repositoryName: string, tag: string): string {
+    const key = registryKey(repositoryUri, repositoryName);
+    this.state.images[key] ??= { tags: {}, digests: [] };
+    return this.pushImageTo(this.state.images[key], repositoryName, tag);
+  }
+
+  /** Arms a fault against a service's idle colour (the one not serving at the time of arming). */
+  armFault(t: ServiceTopology, fault: Fault): void {
+    const live = this.liveColourOf(t);
+    const idle: Colour = live === 'blue' ? 'green' : 'blue';
+    const idleTg = t.targetGroupArns[idle];
+    switch (fault.name) {
+      case 'task-crash':
+        this.state.armedTaskFaults.crash = true;
+        break;
+      case 'unhealthy-targets':
+        this.state.armedTaskFaults.unhealthy = true;
+        break;
+      case '5xx-spike':
+        this.state.armedSpikes.push({
+          targetGroupArn: idleTg,
+          afterMs: (fault.afterSeconds ?? 0) * 1000,
+          errorRatio: fault.errorRatio ?? 0.3,
+        });
+        break;
+      case 'alarm': {
+        const alarmName = t.alarmNames[0];
+        if (!alarmName)
+          throw new Error('fault "alarm" needs at least one name in the topology\'s alarmNames');
+        this.state.armedAlarms.push({
+          targetGroupArn: idleTg,
+          alarmName,
+          afterMs: (fault.afterSeconds ?? 0) * 1000,
+        });
+        break;
+      }
+      default:
+        break; // throttle/interrupt/kill act on the ports, not the world
+    }
+  }
+
+  liveColourOf(t: ServiceTopology): Colour {
+    const rule = this.state.rules[t.productionRuleArn] ?? [];
+    const w = (arn: string) => rule.find((x) => x.targetGroupArn === arn)?.weight ?? 0;
+    return w(t.targetGroupArns.green) > w(t.targetGroupArns.blue) ? 'green' : 'blue';
+  }
+
+  // --------------------------------------------------------------------------------- inspection
+
+  service(cluster: string, name: string): SimService {
+    const s = this.state.services[serviceKey(cluster, name)];
+    if (!s)
+      throw new PortError(
+        'not-found',
+        `ServiceNotFoundException: service ${name} not found in cluster ${cluster}`,
+      );
+    return s;
+  }
+
+  targetGroup(arn: string): SimTargetGroup {
+    const tg = this.state.targetGroups[arn];
+    if (!tg) throw new PortError('not-found', `TargetGroupNotFound: ${arn}`);
+    return tg;
+  }
+
+  /** Production weights by colour for a service (test helper). */
+  trafficWeights(t: ServiceTopology): { blue: number; green: number } {
+    const rule = this.state.rules[t.productionRuleArn] ?? [];
+    const w = (arn: string) => rule.find((x) => x.targetGroupArn === arn)?.weight ?? 0;
+    return { blue: w(t.targetGroupArns.blue), green: w(t.targetGroupArns.green) };
+  }
+
+  /** Running task count and task definition of one colour (test helper). */
+  colour(
+    t: ServiceTopology,
+    c: Colour,
+  ): { desiredCount: number; running: number; taskDefinitionArn: string; image?: string } {
+    const s = this.service(t.cluster, t.ecsServices[c]);
+    const td = this.state.taskDefinitions[s.taskDefinitionArn];
+    return {
+      desiredCount: s.desiredCount,
+      running: s.tasks.filter((x) => x.lastStatus === 'RUNNING').length,
+      taskDefinitionArn: s.taskDefinitionArn,
+      image: td?.containers.find((x) => x.name === t.containerName)?.image,
+    };
+  }
+
+  recordCall(api: string): void {
+    this.state.calls[api] = (this.state.calls[api] ?? 0) + 1;
+  }
+
+  recordWrite(at: number, api: string, args: unknown): void {
+    this.state.writes.push({ at, api, args });
+  }
+
+  // ---------------------------------------------------------------------------- time advancing
+
+  /** Advances the world in 1-second ticks up to `now`. */
+  advanceTo(now: number): void {
+    while (this.state.lastTick + 1000 <= now) {
+      this.state.lastTick += 1000;
+      this.tick(this.state.lastTick);
+    }
+  }
+
+  private newTask(dep: SimDeployment, now: number): SimTask {
+    const n = ++this.state.seq;
+    return {
+      id: `task-${n.toString(16).padStart(8, '0')}`,
+      deploymentId: dep.id,
+      taskDefinitionArn: dep.taskDefinitionArn,
+      lastStatus: 'PROVISIONING',
+      runningAt: now + this.between(15_000, 45_000),
+      ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
+    };
+  }
+
+  private stopTask(svc: SimService, task: SimTask, now: number, reason: string): void {
+    if (task.lastStatus === 'STOPPED') return;
+    task.lastStatus = 'STOPPED';
+    task.stoppedAt = now;
+    task.stopReason = reason;
+    const tg = this.state.targetGroups[svc.targetGroupArn];
+    const target = tg?.targets.find((x) => x.taskId === task.id);
+    if (task.crashAt !== undefined && now >= task.crashAt) this.signal('task-crash', now);
+    if (target) {
+      target.state = 'draining';
+      target.reason = 'Target.DeregistrationInProgress';
+      target.drainUntil = now + tg.deregistrationDelayMs;
+    }
+  }
+
+  private tick(now: number): void {
+    for (const svc of Object.values(this.state.services)) this.tickService(svc, now);
+    this.tickTargets(now);
+    this.tickTraffic(now);
+  }
+
+  private tickService(svc: SimService, now: number): void {
+    const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary) return;
+    const tg = this.state.targetGroups[svc.targetGroupArn];
+    // task lifecycle
+    for (const task of svc.tasks) {
+      if (task.lastStatus === 'PROVISIONING' && now >= task.runningAt) {
+        task.lastStatus = 'RUNNING';
+        const td = this.state.taskDefinitions[task.taskDefinitionArn];
+        if (td?.crashes) task.crashAt = now + this.between(3_000, 8_000);
+        const unhealthy = td?.failsHealthChecks === true;
+        tg?.targets.push({
+          id: task.ip,
+          port: svc.containerPort,
+          taskId: task.id,
+          state: 'initial',
+          reason: 'Elb.RegistrationInProgress',
+          ...(unhealthy
+            ? { unhealthyAt: now + this.between(10_000, 30_000) }
+            : { healthyAt: now + this.between(10_000, 30_000) }),
+        });
+      } else if (task.lastStatus === 'RUNNING' && task.crashAt !== undefined && now >= task.crashAt) {
+        this.stopTask(svc, task, now, 'Essential container in task exited (exit code 1)');
+        const dep = svc.deployments.find((d) => d.id === task.deploymentId);
+        if (dep) dep.failedTasks++;
+      }
+    }
+    // circuit breaker
+    if (primary.rolloutState === 'IN_PROGRESS') {
+      const threshold = Math.max(3, Math.ceil(primary.desiredCount / 2));
+      if (primary.failedTasks >= threshold) {
+        primary.rolloutState = 'FAILED';
+        primary.rolloutStateReason = `ECS deployment circuit breaker: ${primary.failedTasks} tasks failed to start. Rolling back to the last completed deployment.`;
+        primary.status = 'ACTIVE';
+        for (const task of svc.tasks)
+          if (task.deploymentId === primary.id)
+            this.stopTask(svc, task, now, 'Deployment failed: circuit breaker');
+        const lastGood = [...svc.deployments]
+          .reverse()
+          .find((d) => d.id !== primary.id && d.rolloutState === 'COMPLETED');
+        const back: SimDeployment = {
+          id: this.nextId('ecs-svc/'),
+          status: 'PRIMARY',
+          taskDefinitionArn: lastGood?.taskDefinitionArn ?? primary.taskDefinitionArn,
+          rolloutState: 'IN_PROGRESS',
+          desiredCount: svc.desiredCount,
+          failedTasks: 0,
+          createdAt: now,
+        };
+        svc.taskDefinitionArn = back.taskDefinitionArn;
+        svc.deployments.push(back);
+        return;
+      }
+    }
+    // scaling the primary deployment
+    const live = (d: SimDeployment) =>
+      svc.tasks.filter((x) => x.deploymentId === d.id && x.lastStatus !== 'STOPPED');
+    const primaryLive = live(primary);
+    if (primary.rolloutState !== 'FAILED') {
+      if (primaryLive.length < primary.desiredCount) {
+        for (let i = primaryLive.length; i < primary.desiredCount; i++)
+          svc.tasks.push(this.newTask(primary, now));
+      } else if (primaryLive.length > primary.desiredCount) {
+        const extra = primaryLive.slice(primary.desiredCount);
+        for (const task of extra)
+          this.stopTask(svc, task, now, 'Scaling activity initiated by (deployment ' + primary.id + ')');
+      }
+    }
+    const primaryRunning = live(primary).filter((x) => x.lastStatus === 'RUNNING').length;
+    // old deployments drain once the primary runs its desired count
+    for (const d of svc.deployments) {
+      if (d === primary || d.status === 'INACTIVE') continue;
+      const tasks = live(d);
+      if (primaryRunning >= primary.desiredCount) {
+        for (const task of tasks)
+          this.stopTask(svc, task, now, `Scaling activity initiated by (deployment ${primary.id})`);
+        d.status = 'INACTIVE';
+      }
+    }
+    if (
+      primary.rolloutState === 'IN_PROGRESS' &&
+      primaryRunning === primary.desiredCount &&
+      live(primary).length === primary.desiredCount &&
+      svc.deployments.every((d) => d === primary || live(d).length === 0)
+    ) {
+      primary.rolloutState = 'COMPLETED';
+      primary.rolloutStateReason = 'ECS deployment completed.';
+    }
+    // forget old stopped tasks (keep 10 minutes for recentStoppedTaskReasons)
+    svc.tasks = svc.tasks.filter((x) => x.lastStatus !== 'STOPPED' || now - (x.stoppedAt ?? now) < 600_000);
+  }
+
+  private tickTargets(now: number): void {
+    for (const tg of Object.values(this.state.targetGroups)) {
+      for (const target of tg.targets) {
+        if (target.state === 'initial' && target.healthyAt !== undefined && now >= target.healthyAt) {
+          target.state = 'healthy';
+          target.reason = undefined;
+        } else if (
+          target.state === 'initial' &&
+          target.unhealthyAt !== undefined &&
+          now >= target.unhealthyAt
+        ) {
+          target.state = 'unhealthy';
+          target.reason = 'Target.ResponseCodeMismatch';
+          this.signal('unhealthy-targets', now);
+        }
+      }
+      tg.targets = tg.targets.filter((x) => !(x.state === 'draining' && now >= (x.drainUntil ?? 0)));
+    }
+  }
+
+  private signal(fault: string, at: number): void {
+    if (!this.state.faultSignals.some((s) => s.fault === fault)) this.state.faultSignals.push({ fault, at });
+  }
+
+  private tickTraffic(now: number): void {
+    const second = Math.floor((now - this.state.startedAt) / 1000) - 1; // the second that just ended
+    if (second < 0) return;
+    // armed faults start relative to first traffic
+    for (const s of this.state.armedSpikes) {
+      if (s.startsAt === undefined) {
+        const first = this.firstTraffic(s.targetGroupArn);
+        if (first !== undefined) s.startsAt = first + s.afterMs;
+      }
+    }
+    for (const a of this.state.armedAlarms) {
+      if (a.firesAt === undefined) {
+        const first = this.firstTraffic(a.targetGroupArn);
+        if (first !== undefined) a.firesAt = first + a.afterMs;
+      }
+      if (a.firesAt !== undefined && now >= a.firesAt && this.state.alarms[a.alarmName]?.state !== 'ALARM') {
+        this.state.alarms[a.alarmName] = { state: 'ALARM', since: now };
+        this.signal('alarm', now);
+      }
+    }
+    for (const [ruleArn, rule] of Object.entries(this.state.rules)) {
+      const total = rule.reduce((s, x) => s + x.weight, 0);
+      if (total <= 0 || rule.length < 2) continue; // test rules (single target) carry no production traffic
+      for (const entry of rule) {
+        const tg = this.state.targetGroups[entry.targetGroupArn];
+        if (!tg) continue;
+        const req = (this.state.requestsPerSecond * entry.weight) / total;
+        if (req <= 0) continue;
+        const healthy = tg.targets.filter((x) => x.state === 'healthy').length;
+        if (healthy === 0) {
+          tg.elb5xx[second] = (tg.elb5xx[second] ?? 0) + req;
+          continue;
+        }
+        let ratio = this.state.baseErrorRatio;
+        for (const s of this.state.armedSpikes) {
+          if (
+            s.targetGroupArn === entry.targetGroupArn &&
+            s.startsAt !== undefined &&
+            now - 1000 >= s.startsAt
+          ) {
+            ratio = Math.max(ratio, s.errorRatio);
+            this.signal('5xx-spike', now);
+          }
+        }
+        tg.requests[second] = (tg.requests[second] ?? 0) + req;
+        tg.errors5xx[second] = (tg.errors5xx[second] ?? 0) + req * ratio;
+      }
+      void ruleArn;
+    }
+  }
+
+  private firstTraffic(tgArn: string): number | undefined {
+    let first: number | undefined;
+    for (const [k, at] of Object.entries(this.state.firstTrafficAt)) {
+      if (k.endsWith(`|${tgArn}`) && (first === undefined || at < first)) first = at;
+    }
+    return first;
+  }
+
+  // ---------------------------------------------------------------------------- API semantics
+
+  setRuleWeights(now: number, ruleArn: string, weights: readonly WeightedTarget[]): void {
+    const before = this.state.rules[ruleArn];
+    if (!before) throw new PortError('not-found', `RuleNotFound: ${ruleArn}`);
+    for (const w of weights) {
+      if (!this.state.targetGroups[w.targetGroupArn]) {
+        throw new PortError('invalid', `TargetGroupNotFound: ${w.targetGroupArn}`);
+      }
+      if (!Number.isInteger(w.weight) || w.weight < 0 || w.weight > 999) {
+        throw new PortError('invalid', `ValidationError: weight ${w.weight} must be an integer 0–999`);
+      }
+    }
+    const wasServing = (arn: string) => (before.find((x) => x.targetGroupArn === arn)?.weight ?? 0) > 0;
+    const newlyServing = weights
+      .filter((w) => w.weight > 0 && !wasServing(w.targetGroupArn))
+      .map((w) => {
+        const targets = this.state.targetGroups[w.targetGroupArn].targets;
+        const healthy = targets.filter((x) => x.state === 'healthy').length;
+        return {
+          targetGroupArn: w.targetGroupArn,
+          healthyTargets: healthy,
+          allHealthy: healthy > 0 && healthy === targets.length,
+        };
+      });
+    this.state.rules[ruleArn] = weights.map((w) => ({ targetGroupArn: w.targetGroupArn, weight: w.weight }));
+    for (const w of weights) {
+      const k = `${ruleArn}|${w.targetGroupArn}`;
+      if (w.weight > 0 && this.state.firstTrafficAt[k] === undefined) this.state.firstTrafficAt[k] = now;
+    }
+    this.state.weightHistory.push({ at: now, ruleArn, weights: this.state.rules[ruleArn], newlyServing });
+  }
+
+  targetGroupBySuffix(lbSuffix: string, tgSuffix: string): SimTargetGroup | undefined {
+    return Object.values(this.state.targetGroups).find(
+      (x) => x.arnSuffix === tgSuffix && x.loadBalancerArnSuffix === lbSuffix,
+    );
+  }
+}

@@ -1,0 +1,40 @@
+/** Shared setup for deployer core scenarios: example topology + simulation + a deploy request. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeployRequest } from '../../../services/deployer/src/core/deploy';
+import { CollectingSink } from '../../../services/deployer/src/core/events';
+import { createSimulation, type Fault, type Simulation } from '../../../services/deployer/src/sim';
+import { parseTopology, type ServiceTopology } from '../../../services/topology';
+
+export const EXAMPLES = join(__dirname, '../../../services/deployer/examples');
+
+export function exampleTopology(env = 'dev'): ServiceTopology {
+  const file = join(EXAMPLES, `topology.${env}.api.json`);
+  return parseTopology(JSON.parse(readFileSync(file, 'utf8')), file);
+}
+
+export interface Scenario {
+  readonly sim: Simulation;
+  readonly topology: ServiceTopology;
+  readonly events: CollectingSink;
+  readonly request: (over?: Partial<DeployRequest>) => DeployRequest;
+}
+
+export function scenario(
+  opts: { faults?: Fault[]; seed?: number; topology?: ServiceTopology } = {},
+): Scenario {
+  const topology = opts.topology ?? exampleTopology();
+  const sim = createSimulation({ topologies: [topology], faults: opts.faults, seed: opts.seed ?? 1 });
+  const events = new CollectingSink();
+  return {
+    sim,
+    topology,
+    events,
+    request: (over = {}) => ({
+      topology,
+      imageTag: 'v1.1.0',
+      owner: { actor: 'tester', host: 'test', operation: 'deploy' },
+      ...over,
+    }),
+  };
+}
