@@ -31,14 +31,12 @@ it('resolves a tag to its digest with DescribeImages', async () => {
 });
 
 it('returns undefined for a tag that does not exist', async () => {
-  ecr
-    .on(DescribeImagesCommand)
-    .rejects(
-      new ImageNotFoundException({
-        message: "The image with imageId {imageTag:'nope'} does not exist",
-        $metadata: {},
-      }),
-    );
+  ecr.on(DescribeImagesCommand).rejects(
+    new ImageNotFoundException({
+      message: "The image with imageId {imageTag:'nope'} does not exist",
+      $metadata: {},
+    }),
+  );
   await expect(adapter.resolveTag('switchyard/api', 'nope')).resolves.toBeUndefined();
 });
 

@@ -45,7 +45,7 @@ describe('registerTaskDefinitionFrom', () => {
     const result = await registeredWith();
     const calls = ecs.commandCalls(RegisterTaskDefinitionCommand);
     expect(calls).toHaveLength(1);
-    const input = calls[0].args[0].input as Record<string, unknown>;
+    const input = calls[0].args[0].input as unknown as Record<string, unknown>;
     const live = describeTaskDefinitionResponse().taskDefinition as Record<string, unknown>;
 
     // Exactly these fields are sent: all of the live revision minus the read-only ones, plus tags.

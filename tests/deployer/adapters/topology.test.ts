@@ -93,11 +93,13 @@ describe('loadTopologyFromSsm', () => {
   });
 
   it('maps other AWS errors', async () => {
-    ssm
-      .on(GetParameterCommand)
-      .rejects(
-        new AccessDeniedException({ message: 'not authorized to perform ssm:GetParameter', $metadata: {} }),
-      );
+    ssm.on(GetParameterCommand).rejects(
+      new AccessDeniedException({
+        message: 'not authorized to perform ssm:GetParameter',
+        Message: 'not authorized to perform ssm:GetParameter',
+        $metadata: {},
+      }),
+    );
     const err = await loadTopologyFromSsm('dev', 'api', 'eu-west-1', { client }).catch((e) => e);
     expect(err).toBeInstanceOf(PortError);
     expect(err.kind).toBe('invalid');
