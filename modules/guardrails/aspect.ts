@@ -7,6 +7,7 @@ import type { IConstruct } from 'constructs';
 import {
   formatFinding,
   formatReport,
+  GuardrailError,
   type GuardrailsOptions,
   StackEvaluation,
   validateOptions,
@@ -25,9 +26,10 @@ export interface GuardrailsAspectOptions extends GuardrailsOptions {
 /**
  * `Aspects.of(stack).add(new GuardrailsAspect({ tier, suppressions }))`.
  *
- * Errors fail `app.synth()` twice over: each finding is an error annotation on its construct
- * (cdktf throws on those), and a validation on the stack returns every finding as
- * `<stack>/<construct path>: SY-XXX-N: <message>` (cdktf throws "Validation failed ..." listing them).
+ * Errors fail `app.synth()` twice over: a validation on the stack (run by cdktf after all aspects)
+ * throws a GuardrailError whose `lines` are every error as `<stack>/<construct path>: SY-XXX-N:
+ * <message>`; and each finding is also an error annotation on its construct, which cdktf refuses
+ * even with `skipValidation` (and the cdktf CLI prints).
  */
 export class GuardrailsAspect implements IAspect {
   private readonly evaluations = new Map<TerraformStack, StackEvaluation>();
@@ -73,7 +75,14 @@ export class GuardrailsAspect implements IAspect {
           this.lastReports.set(report.stack, report);
           const sink = this.options.report ?? ((line: string) => process.stderr.write(`${line}\n`));
           if (sink !== false) for (const line of formatReport(report)) sink(line);
-          return report.errors.map(formatFinding);
+          if (report.errors.length > 0) {
+            const lines = report.errors.map(formatFinding);
+            throw new GuardrailError(
+              `Guardrails refused stack ${report.stack}: ${lines.length} error(s)\n  ${lines.join('\n  ')}`,
+              lines,
+            );
+          }
+          return [];
         },
       });
     }

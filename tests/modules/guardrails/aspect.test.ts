@@ -50,8 +50,14 @@ describe('GuardrailsAspect in synth', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(GuardrailError);
+    expect((error as GuardrailError).lines).toEqual([
+      'dev/repos/api: SY-ECR-1: image_tag_mutability is "MUTABLE": must be "IMMUTABLE"',
+      'dev/db: SY-RDS-1: storage_encrypted is not true: database storage is unencrypted',
+      'dev/db: SY-RDS-2: publicly_accessible is true: must be false',
+    ]);
     const message = (error as Error).message;
+    expect(message.split('\n')[0]).toBe('Guardrails refused stack dev: 3 error(s)');
     expect(message).toContain(
       'dev/repos/api: SY-ECR-1: image_tag_mutability is "MUTABLE": must be "IMMUTABLE"',
     );
