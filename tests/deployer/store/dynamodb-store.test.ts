@@ -1,5 +1,6 @@
 /** The exact requests the DynamoDB deployment store sends, and how it reads AWS's answers. */
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -290,7 +291,7 @@ describe('release history', () => {
     updatedAt: T0,
   };
   const SK = `RELEASE#${T0}#r-20261123-1`;
-  const item = {
+  const item: Record<string, AttributeValue> = {
     pk: { S: 'dev#api' },
     sk: { S: SK },
     rid: { S: 'dev#api#r-20261123-1' },
