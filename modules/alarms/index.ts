@@ -1,4 +1,5 @@
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Construct } from 'constructs';
 
 export interface AlarmTopicProps {
@@ -8,6 +9,8 @@ export interface AlarmTopicProps {
   readonly environment: string;
   /** KMS key (id, ARN or alias) encrypting the topic. @default 'alias/aws/sns' (AWS-managed key) */
   readonly kmsMasterKeyId?: string;
+  /** E-mail address subscribed to the topic (`alarms.snsEmail`; AWS sends a confirmation mail). @default undefined */
+  readonly email?: string;
 }
 
 /**
@@ -30,6 +33,16 @@ export class AlarmTopic extends Construct {
       kmsMasterKeyId: props.kmsMasterKeyId ?? 'alias/aws/sns',
     });
     this.topicArn = this.topic.arn;
+    if (props.email !== undefined) {
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.email)) {
+        throw new Error(`AlarmTopic ${id}: email "${props.email}" is not an e-mail address`);
+      }
+      new SnsTopicSubscription(this, 'email', {
+        topicArn: this.topic.arn,
+        protocol: 'email',
+        endpoint: props.email,
+      });
+    }
   }
 }
 

@@ -103,3 +103,32 @@ export function executionRoleStatements(input: ExecutionPolicyInput): PolicyStat
   }
   return statements;
 }
+
+/** A task-role statement as written in the YAML (`services[].taskRolePolicyStatements[]`): always Allow. */
+export interface TaskRoleStatement {
+  /** Statement id (alphanumeric). @default undefined */
+  readonly sid?: string;
+  /** Specific actions such as `s3:GetObject`. */
+  readonly actions: readonly string[];
+  /** Resource ARNs. */
+  readonly resources: readonly string[];
+}
+
+export function taskRoleStatements(input: readonly TaskRoleStatement[]): PolicyStatement[] {
+  return input.map((st) => ({
+    ...(st.sid ? { Sid: st.sid } : {}),
+    Effect: 'Allow' as const,
+    Action: [...st.actions],
+    Resource: [...st.resources],
+  }));
+}
+
+/** Undefined when a task-role statement is acceptable, otherwise what is wrong (no `*` or `svc:*` actions). */
+export function taskRoleStatementProblem(st: TaskRoleStatement): string | undefined {
+  if (st.actions.length === 0) return 'actions must not be empty';
+  if (st.resources.length === 0) return 'resources must not be empty';
+  const broad = st.actions.find((a) => a === '*' || /^[a-z0-9-]+:\*$/.test(a));
+  if (broad) return `action "${broad}" grants a whole service; list the specific actions`;
+  if (st.sid !== undefined && !/^[A-Za-z0-9]+$/.test(st.sid)) return `sid "${st.sid}" must be alphanumeric`;
+  return undefined;
+}

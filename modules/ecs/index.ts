@@ -5,8 +5,9 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
 import { type DeploymentSettings, deploymentSettingsSchema } from '../../services/topology';
+import { AccessLogsBucket } from './access-logs';
 import { fargateSizeProblem } from './fargate';
-import { secretResource } from './iam';
+import { secretResource, taskRoleStatementProblem } from './iam';
 import { boundedName, DNS_LABEL } from './names';
 import {
   BlueGreenService,
@@ -16,7 +17,7 @@ import {
   type ServiceAlarmThresholds,
 } from './service';
 
-export type { PolicyStatement } from './iam';
+export type { PolicyStatement, TaskRoleStatement } from './iam';
 export { boundedName } from './names';
 export type {
   AutoscalingProps,
@@ -33,10 +34,12 @@ export const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 const ALLOWED_SSL_POLICIES = /^ELBSecurityPolicy-TLS13-1-[23]-/;
 
 export interface AccessLogsProps {
-  /** S3 bucket for ALB access logs (its policy must allow the ELB log delivery principal). */
-  readonly bucket: string;
+  /** Existing S3 bucket for ALB access logs (its policy must allow ELB log delivery). @default undefined (the module creates `<project>-<env>-alb-logs-<account>`) */
+  readonly bucket?: string;
   /** Key prefix. @default `<project>/<environment>/alb` */
   readonly prefix?: string;
+  /** Days the created bucket keeps logs (ignored for an existing bucket). @default 90 */
+  readonly expireDays?: number;
 }
 
 export interface TestListenerProps {
@@ -79,7 +82,7 @@ export interface EcsPlatformProps {
   readonly testListener?: TestListenerProps;
   /** Container Insights mode of the cluster. @default 'enabled' */
   readonly containerInsights?: 'enabled' | 'enhanced';
-  /** Retention of the service log groups. @default 30 */
+  /** Retention of the service log groups (a CloudWatch retention period; services may override). @default 30 */
   readonly logRetentionDays?: number;
   /** KMS key of the service log groups. @default undefined (CloudWatch Logs default encryption) */
   readonly logKmsKeyArn?: string;
@@ -95,6 +98,10 @@ export interface EcsPlatformProps {
   readonly services: readonly EcsServiceProps[];
 }
 
+/** Retention periods CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -282,6 +289,13 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
     if (s.user !== undefined && !/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/.test(s.user)) {
       bad('user', 'must be "uid", "uid:gid", "user" or "user:group"', s.user);
     }
+    (s.taskRolePolicyStatements ?? []).forEach((st, k) => {
+      const problem = taskRoleStatementProblem(st);
+      if (problem) bad(`taskRolePolicyStatements[${k}]`, problem, st);
+    });
+    if (s.logRetentionDays !== undefined && !LOG_RETENTION_DAYS.includes(s.logRetentionDays)) {
+      bad('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')}`, s.logRetentionDays);
+    }
     if (s.containerHealthCheck && s.containerHealthCheck.command.length < 2) {
       bad(
         'containerHealthCheck.command',
@@ -316,6 +330,7 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
       containerHealthCheck: s.containerHealthCheck,
       cpuArchitecture: s.cpuArchitecture ?? 'X86_64',
       taskRolePolicyStatements: s.taskRolePolicyStatements ?? [],
+      logRetentionDays: s.logRetentionDays,
       promoteFrom: s.promoteFrom,
     });
   });
@@ -361,6 +376,10 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
   if (props.testListener?.allowedCidrs && props.testListener.allowedCidrs.length === 0) {
     platform('testListener.allowedCidrs', 'must list at least one CIDR', []);
   }
+  const retention = props.logRetentionDays ?? 30;
+  if (!LOG_RETENTION_DAYS.includes(retention)) {
+    platform('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')}`, retention);
+  }
   const testPort = props.testListener?.port;
   if (testPort !== undefined && (!intIn(testPort, 1, 65535) || testPort === 80 || testPort === 443)) {
     platform('testListener.port', 'must be an integer 1-65535 other than 80 and 443', testPort);
@@ -386,6 +405,8 @@ export class EcsPlatform extends Construct {
   readonly redirectListener?: LbListener;
   readonly testListener: LbListener;
   readonly testListenerPort: number;
+  /** The access-log bucket the module created (absent when logs are off or an existing bucket is used). */
+  readonly accessLogsBucket?: AccessLogsBucket;
   readonly services: readonly BlueGreenService[];
   /** Security group ids of every service's tasks (give them to the data modules). */
   readonly taskSecurityGroupIds: readonly string[];
@@ -441,6 +462,16 @@ export class EcsPlatform extends Construct {
     });
 
     // ------------------------------------------------------------------ ALB and listeners
+    let logBucket = props.accessLogs?.bucket;
+    if (props.accessLogs && !logBucket) {
+      this.accessLogsBucket = new AccessLogsBucket(this, 'access-logs', {
+        bucketName: `${project}-${env}-alb-logs-${props.accountId}`,
+        region: props.region,
+        accountId: props.accountId,
+        expireDays: props.accessLogs.expireDays ?? 90,
+      });
+      logBucket = this.accessLogsBucket.bucketName;
+    }
     this.loadBalancer = new Lb(this, 'alb', {
       name: boundedName([project, env], 32),
       loadBalancerType: 'application',
@@ -451,13 +482,16 @@ export class EcsPlatform extends Construct {
       enableDeletionProtection: props.deletionProtection ?? false,
       idleTimeout: props.idleTimeoutSeconds ?? 60,
       enableHttp2: true,
-      accessLogs: props.accessLogs
-        ? {
-            bucket: props.accessLogs.bucket,
-            prefix: props.accessLogs.prefix ?? `${project}/${env}/alb`,
-            enabled: true,
-          }
-        : undefined,
+      accessLogs:
+        props.accessLogs && logBucket
+          ? {
+              bucket: logBucket,
+              prefix: props.accessLogs.prefix ?? `${project}/${env}/alb`,
+              enabled: true,
+            }
+          : undefined,
+      // The bucket policy must exist before ELB validates delivery.
+      dependsOn: this.accessLogsBucket ? [this.accessLogsBucket.policy] : undefined,
     });
     const notFound = [
       {

@@ -23,7 +23,13 @@ import {
   TOPOLOGY_SCHEMA_VERSION,
   topologyParameterName,
 } from '../../services/topology';
-import { ecsTasksTrustPolicy, executionRoleStatements, type PolicyStatement, policyDocument } from './iam';
+import {
+  ecsTasksTrustPolicy,
+  executionRoleStatements,
+  policyDocument,
+  type TaskRoleStatement,
+  taskRoleStatements,
+} from './iam';
 import { boundedName } from './names';
 
 /** ALB target-group health check. Field names match `services[].healthCheck` in the YAML. */
@@ -131,8 +137,10 @@ export interface EcsServiceProps {
   readonly containerHealthCheck?: ContainerHealthCheckProps;
   /** Fargate CPU architecture. @default 'X86_64' */
   readonly cpuArchitecture?: 'X86_64' | 'ARM64';
-  /** Statements for the task role. @default [] (an empty role) */
-  readonly taskRolePolicyStatements?: readonly PolicyStatement[];
+  /** Allow statements for the task role (`services[].taskRolePolicyStatements`). @default [] (an empty role) */
+  readonly taskRolePolicyStatements?: readonly TaskRoleStatement[];
+  /** Retention of this service's log group (a CloudWatch retention period). @default the platform's logRetentionDays */
+  readonly logRetentionDays?: number;
   /** Environment this one accepts promotions from (`promotion.from`). @default undefined */
   readonly promoteFrom?: string;
 }
@@ -212,7 +220,8 @@ export interface ResolvedService {
   readonly writablePaths: readonly string[];
   readonly containerHealthCheck?: ContainerHealthCheckProps;
   readonly cpuArchitecture: 'X86_64' | 'ARM64';
-  readonly taskRolePolicyStatements: readonly PolicyStatement[];
+  readonly taskRolePolicyStatements: readonly TaskRoleStatement[];
+  readonly logRetentionDays?: number;
   readonly promoteFrom?: string;
 }
 
@@ -289,7 +298,7 @@ export class BlueGreenService extends Construct {
     // ------------------------------------------------------------------ logs and roles
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
       name: `/${project}/${env}/${svc.name}`,
-      retentionInDays: ctx.logRetentionDays,
+      retentionInDays: svc.logRetentionDays ?? ctx.logRetentionDays,
       kmsKeyId: ctx.logKmsKeyArn,
     });
     const repositoryArn = `arn:aws:ecr:${ctx.region}:${svc.repositoryAccountId}:repository/${svc.repositoryName}`;
@@ -321,7 +330,7 @@ export class BlueGreenService extends Construct {
       new IamRolePolicy(this, 'task-policy', {
         name: 'application',
         role: this.taskRole.id,
-        policy: policyDocument(svc.taskRolePolicyStatements),
+        policy: policyDocument(taskRoleStatements(svc.taskRolePolicyStatements)),
       });
     }
 

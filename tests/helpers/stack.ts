@@ -3,6 +3,7 @@
  * read a synthesized stack. Nothing here reaches the network.
  */
 import { type App, TerraformStack, Testing } from 'cdktf';
+import type { TerraformConstructor } from 'cdktf/lib/testing/matchers';
 
 export const FAKE_ACCOUNT = '123456789012';
 export const FAKE_REGION = 'eu-west-1';
@@ -63,4 +64,16 @@ export function refOf(value: unknown): string | undefined {
  */
 export function resolveInterpolations(value: string): string {
   return value.replace(/\$\{([^}]+)\}/g, (_m, expr: string) => `resolved:${expr}`);
+}
+
+/** The cdktf matchers registered by `Testing.setupJest()` (their global typing clashes with @types/jest 30). */
+export interface CdktfMatchers {
+  toHaveResource(resource: TerraformConstructor): void;
+  toHaveResourceWithProperties(resource: TerraformConstructor, properties: Record<string, unknown>): void;
+  readonly not: Omit<CdktfMatchers, 'not'>;
+}
+
+/** `expect(synthesizedJson)` typed with the cdktf matchers. */
+export function expectSynth(json: string): CdktfMatchers {
+  return expect(json) as unknown as CdktfMatchers;
 }

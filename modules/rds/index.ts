@@ -1,0 +1,282 @@
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
+import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { Construct } from 'constructs';
+import { DataSecurityGroup } from './data-security-group';
+
+export { DataSecurityGroup, type DataSecurityGroupProps } from './data-security-group';
+
+export const POSTGRES_PORT = 5432;
+
+export interface PostgresDatabaseProps {
+  /** @default 'switchyard' */
+  readonly project?: string;
+  /** Environment name. Required. */
+  readonly environment: string;
+  /** VPC id. Required. */
+  readonly vpcId: string;
+  /** Isolated (database) subnets, ≥ 2 in different AZs. Required. */
+  readonly isolatedSubnetIds: readonly string[];
+  /** Security groups allowed to connect on 5432 (the services' tasks). @default [] (nothing can connect) */
+  readonly allowedSecurityGroupIds?: readonly string[];
+  /** Add the matching egress rule (→ 5432) on each allowed group. @default true */
+  readonly manageClientEgress?: boolean;
+  /** PostgreSQL version, `major` or `major.minor`. @default '16.4' */
+  readonly engineVersion?: string;
+  /** @default 'db.t4g.micro' */
+  readonly instanceClass?: string;
+  /** GiB (gp3). @default 20 */
+  readonly allocatedStorage?: number;
+  /** Storage autoscaling ceiling in GiB (≥ allocatedStorage). @default 2 × allocatedStorage */
+  readonly maxAllocatedStorage?: number;
+  /** @default 'app' */
+  readonly databaseName?: string;
+  /** Master user; its password is generated and rotated by RDS in Secrets Manager. @default 'app_admin' */
+  readonly masterUsername?: string;
+  /** @default false */
+  readonly multiAz?: boolean;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** @default false (a final snapshot `<project>-<env>-db-final` is taken) */
+  readonly skipFinalSnapshot?: boolean;
+  /** Days of automated backups (0–35). @default 7 */
+  readonly backupRetentionDays?: number;
+  /** @default false */
+  readonly performanceInsights?: boolean;
+  /** CloudWatch log exports. @default ['postgresql', 'upgrade'] */
+  readonly logExports?: readonly ('postgresql' | 'upgrade' | 'iam-db-auth-error')[];
+  /**
+   * `aws-managed` (aws/rds key) or `customer-managed` (a key created here with rotation, also used for
+   * the master secret and Performance Insights). @default 'aws-managed'
+   */
+  readonly storageKms?: 'aws-managed' | 'customer-managed';
+  /** Use this existing customer key instead of creating one (implies customer-managed). @default undefined */
+  readonly kmsKeyArn?: string;
+  /** Terraform `lifecycle.prevent_destroy` on the instance (and its key). @default false */
+  readonly preventDestroy?: boolean;
+  /** SNS topic for the CPU and free-storage alarms. @default undefined (no alarms) */
+  readonly alarmTopicArn?: string;
+  /** CPU alarm threshold (%), sustained 15 min. @default 80 */
+  readonly cpuAlarmPercent?: number;
+  /** Free-storage alarm threshold in GiB. @default max(2, 10 % of allocatedStorage) */
+  readonly freeStorageAlarmGiB?: number;
+}
+
+const IDENT = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+const RESERVED_USERS = new Set(['postgres', 'rdsadmin', 'admin', 'root', 'rds_superuser']);
+
+/**
+ * PostgreSQL on RDS in the isolated subnets: encrypted, master password managed by RDS in Secrets
+ * Manager, SSL forced by its own parameter group, IAM authentication on, never public.
+ */
+export class PostgresDatabase extends Construct {
+  readonly instance: DbInstance;
+  readonly parameterGroup: DbParameterGroup;
+  readonly subnetGroup: DbSubnetGroup;
+  readonly securityGroup: DataSecurityGroup;
+  readonly securityGroupId: string;
+  readonly kmsKey?: KmsKey;
+  /** KMS key ARN encrypting storage (undefined: aws/rds). */
+  readonly kmsKeyArn?: string;
+  readonly identifier: string;
+  readonly address: string;
+  readonly port: number;
+  /** ARN of the Secrets Manager secret RDS keeps the master credentials in. */
+  readonly masterUserSecretArn: string;
+  readonly alarms: readonly CloudwatchMetricAlarm[];
+  readonly alarmNames: readonly string[];
+
+  constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
+    super(scope, id);
+    const project = props.project ?? 'switchyard';
+    const env = props.environment;
+    const engineVersion = props.engineVersion ?? '16.4';
+    const allocatedStorage = props.allocatedStorage ?? 20;
+    const maxAllocatedStorage = props.maxAllocatedStorage ?? 2 * allocatedStorage;
+    const backupRetentionDays = props.backupRetentionDays ?? 7;
+    const databaseName = props.databaseName ?? 'app';
+    const masterUsername = props.masterUsername ?? 'app_admin';
+    const storageKms = props.kmsKeyArn ? 'customer-managed' : (props.storageKms ?? 'aws-managed');
+
+    const problems: string[] = [];
+    const bad = (field: string, what: string, got: unknown) =>
+      problems.push(`${field}: ${what} (got ${JSON.stringify(got)})`);
+    const major = /^(\d+)(\.\d+)?$/.exec(engineVersion)?.[1];
+    if (!major) bad('engineVersion', 'must be a PostgreSQL version such as "16.4"', engineVersion);
+    else if (Number(major) < 13) bad('engineVersion', 'must be PostgreSQL 13 or newer', engineVersion);
+    if (!/^[a-z][a-z0-9-]*$/.test(env))
+      bad('environment', 'must be lower-case letters, digits, hyphens', env);
+    if (props.isolatedSubnetIds.length < 2) {
+      bad(
+        'isolatedSubnetIds',
+        'a DB subnet group needs at least 2 subnets in different AZs',
+        props.isolatedSubnetIds,
+      );
+    }
+    if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(props.instanceClass ?? 'db.t4g.micro')) {
+      bad('instanceClass', 'must be an RDS instance class such as db.t4g.micro', props.instanceClass);
+    }
+    if (!Number.isInteger(allocatedStorage) || allocatedStorage < 20 || allocatedStorage > 65536) {
+      bad('allocatedStorage', 'must be an integer 20-65536 (GiB)', allocatedStorage);
+    }
+    if (!Number.isInteger(maxAllocatedStorage) || maxAllocatedStorage < allocatedStorage) {
+      bad(
+        'maxAllocatedStorage',
+        `must be an integer ≥ allocatedStorage (${allocatedStorage})`,
+        maxAllocatedStorage,
+      );
+    }
+    if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 0 || backupRetentionDays > 35) {
+      bad('backupRetentionDays', 'must be an integer 0-35', backupRetentionDays);
+    }
+    if (!IDENT.test(databaseName)) bad('databaseName', 'must be a PostgreSQL identifier', databaseName);
+    if (!IDENT.test(masterUsername) || RESERVED_USERS.has(masterUsername.toLowerCase())) {
+      bad('masterUsername', 'must be a PostgreSQL identifier and not a reserved name', masterUsername);
+    }
+    if (props.kmsKeyArn && !/^arn:aws[a-z-]*:kms:/.test(props.kmsKeyArn)) {
+      bad('kmsKeyArn', 'must be a KMS key ARN', props.kmsKeyArn);
+    }
+    if (props.preventDestroy && props.deletionProtection === false) {
+      bad('deletionProtection', 'must not be false when preventDestroy is set', false);
+    }
+    if (problems.length > 0) {
+      throw new Error(`PostgresDatabase ${id}: invalid configuration:\n  ${problems.join('\n  ')}`);
+    }
+
+    const prefix = `${project}-${env}`;
+    this.identifier = `${prefix}-db`;
+    const lifecycle = props.preventDestroy ? { preventDestroy: true } : undefined;
+
+    if (props.kmsKeyArn) {
+      this.kmsKeyArn = props.kmsKeyArn;
+    } else if (storageKms === 'customer-managed') {
+      this.kmsKey = new KmsKey(this, 'key', {
+        description: `${prefix}: RDS storage, master secret and Performance Insights`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        lifecycle,
+      });
+      new KmsAlias(this, 'key-alias', { name: `alias/${prefix}-db`, targetKeyId: this.kmsKey.keyId });
+      this.kmsKeyArn = this.kmsKey.arn;
+    }
+
+    this.securityGroup = new DataSecurityGroup(this, 'security-group', {
+      name: `${prefix}-db`,
+      what: 'PostgreSQL',
+      vpcId: props.vpcId,
+      port: POSTGRES_PORT,
+      clientSecurityGroupIds: props.allowedSecurityGroupIds ?? [],
+      manageClientEgress: props.manageClientEgress ?? true,
+    });
+    this.securityGroupId = this.securityGroup.securityGroupId;
+
+    this.subnetGroup = new DbSubnetGroup(this, 'subnet-group', {
+      name: `${prefix}-db`,
+      description: `${prefix}: isolated subnets of the database`,
+      subnetIds: [...props.isolatedSubnetIds],
+    });
+    this.parameterGroup = new DbParameterGroup(this, 'parameter-group', {
+      name: `${prefix}-postgres${major}`,
+      family: `postgres${major}`,
+      description: `${prefix}: SSL forced, connections logged`,
+      parameter: [
+        { name: 'rds.force_ssl', value: '1', applyMethod: 'pending-reboot' },
+        { name: 'log_connections', value: '1', applyMethod: 'pending-reboot' },
+        { name: 'log_disconnections', value: '1', applyMethod: 'pending-reboot' },
+      ],
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    const skipFinalSnapshot = props.skipFinalSnapshot ?? false;
+    const performanceInsights = props.performanceInsights ?? false;
+    this.instance = new DbInstance(this, 'instance', {
+      identifier: this.identifier,
+      engine: 'postgres',
+      engineVersion,
+      instanceClass: props.instanceClass ?? 'db.t4g.micro',
+      allocatedStorage,
+      maxAllocatedStorage,
+      storageType: 'gp3',
+      storageEncrypted: true,
+      kmsKeyId: this.kmsKeyArn,
+      dbName: databaseName,
+      username: masterUsername,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: this.kmsKeyArn,
+      iamDatabaseAuthenticationEnabled: true,
+      publiclyAccessible: false,
+      dbSubnetGroupName: this.subnetGroup.name,
+      vpcSecurityGroupIds: [this.securityGroup.securityGroupId],
+      parameterGroupName: this.parameterGroup.name,
+      multiAz: props.multiAz ?? false,
+      deletionProtection: props.deletionProtection ?? true,
+      skipFinalSnapshot,
+      finalSnapshotIdentifier: skipFinalSnapshot ? undefined : `${this.identifier}-final`,
+      backupRetentionPeriod: backupRetentionDays,
+      copyTagsToSnapshot: true,
+      deleteAutomatedBackups: false,
+      autoMinorVersionUpgrade: true,
+      allowMajorVersionUpgrade: false,
+      caCertIdentifier: 'rds-ca-rsa2048-g1',
+      performanceInsightsEnabled: performanceInsights,
+      performanceInsightsKmsKeyId: performanceInsights ? this.kmsKeyArn : undefined,
+      performanceInsightsRetentionPeriod: performanceInsights ? 7 : undefined,
+      enabledCloudwatchLogsExports: [...(props.logExports ?? ['postgresql', 'upgrade'])],
+      lifecycle,
+    });
+    this.address = this.instance.address;
+    this.port = POSTGRES_PORT;
+    this.masterUserSecretArn = this.instance.masterUserSecret.get(0).secretArn;
+
+    const alarms: CloudwatchMetricAlarm[] = [];
+    const names: string[] = [];
+    if (props.alarmTopicArn) {
+      const actions = [props.alarmTopicArn];
+      const cpu = props.cpuAlarmPercent ?? 80;
+      const freeGiB = props.freeStorageAlarmGiB ?? Math.max(2, Math.round(allocatedStorage * 0.1));
+      const dims = { DBInstanceIdentifier: this.identifier };
+      names.push(`${prefix}-db-cpu`, `${prefix}-db-free-storage`);
+      alarms.push(
+        new CloudwatchMetricAlarm(this, 'alarm-cpu', {
+          alarmName: `${prefix}-db-cpu`,
+          alarmDescription: `${this.identifier}: CPU above ${cpu}% for 15 min`,
+          namespace: 'AWS/RDS',
+          metricName: 'CPUUtilization',
+          dimensions: dims,
+          statistic: 'Average',
+          period: 300,
+          evaluationPeriods: 3,
+          datapointsToAlarm: 3,
+          comparisonOperator: 'GreaterThanThreshold',
+          threshold: cpu,
+          treatMissingData: 'missing',
+          alarmActions: actions,
+          okActions: actions,
+          dependsOn: [this.instance],
+        }),
+        new CloudwatchMetricAlarm(this, 'alarm-free-storage', {
+          alarmName: `${prefix}-db-free-storage`,
+          alarmDescription: `${this.identifier}: free storage below ${freeGiB} GiB`,
+          namespace: 'AWS/RDS',
+          metricName: 'FreeStorageSpace',
+          dimensions: dims,
+          statistic: 'Minimum',
+          period: 300,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          comparisonOperator: 'LessThanThreshold',
+          threshold: freeGiB * 1024 ** 3,
+          treatMissingData: 'missing',
+          alarmActions: actions,
+          okActions: actions,
+          dependsOn: [this.instance],
+        }),
+      );
+    }
+    this.alarms = alarms;
+    this.alarmNames = names;
+  }
+}
