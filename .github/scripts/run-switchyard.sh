@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the switchyard CLI from this checkout and turns its exit code into a job result.
+#
+#   run-switchyard.sh <deploy|promote|rollback|status> [switchyard arguments...]
+#
+# The CLI itself (GITHUB_ACTIONS=true) prints plain progress lines, `::error::` annotations carrying the
+# reason of a refusal or rollback, and appends its Markdown report to $GITHUB_STEP_SUMMARY. This wrapper
+# adds one line saying what the exit code means and exits with the same code, so the job fails on
+# anything but 0 (services/deployer/src/exit-codes.ts: 0 ok, 1 internal error, 2 refused, 3 rolled back).
+#
+# `npx --no` runs the `switchyard` bin of this repository (installed by `npm ci`) and never downloads a
+# package of that name from the registry.
+set -uo pipefail
+
+command="${1:-}"
+if [ -z "$command" ]; then
+  echo "::error title=run-switchyard::usage: run-switchyard.sh <command> [arguments...]"
+  exit 1
+fi
+
+npx --no switchyard "$@"
+code=$?
+
+case "$code" in
+  0) meaning="succeeded" ;;
+  1) meaning="internal error: the deployer failed unexpectedly; traffic is as the log above last reported. Check 'switchyard status' before retrying"
+     echo "::error title=switchyard $command: internal error (exit 1)::$meaning" ;;
+  2) meaning="refused: nothing was changed (bad input, lock held or nothing to do); the reason is in the annotation above"
+     echo "::error title=switchyard $command refused (exit 2)::$meaning" ;;
+  3) meaning="rolled back: the new release failed a health gate and traffic is back on the last known good release; the reason is in the annotation above"
+     echo "::error title=switchyard $command rolled back (exit 3)::$meaning" ;;
+  *) meaning="unexpected exit code $code"
+     echo "::error title=switchyard $command: unexpected exit code $code::$meaning" ;;
+esac
+
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  printf '\n**switchyard %s** exited with code %s — %s.\n' "$command" "$code" "$meaning" >> "$GITHUB_STEP_SUMMARY"
+fi
+exit "$code"
