@@ -52,7 +52,7 @@ afterEach(() => {
 });
 
 describe('commonClientConfig', () => {
-  it('uses adaptive retries, 5 attempts and the given region by default, and no endpoint', () => {
+  it('uses adaptive retries, 3 attempts and the given region by default, and no endpoint', () => {
     expect(commonClientConfig({ region: 'eu-west-1', env: {} })).toEqual({
       region: 'eu-west-1',
       retryMode: 'adaptive',

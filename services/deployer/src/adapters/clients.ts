@@ -5,7 +5,7 @@
  *   identity — what `aws-actions/configure-aws-credentials` sets up in GitHub Actions —, container
  *   and instance metadata). Nothing here reads or logs a secret.
  * - Region: from the caller (topology / `--region`), else the SDK chain (`AWS_REGION`, profile).
- * - Retries: `adaptive` mode (client-side rate limiting on throttles) with 5 attempts, unless
+ * - Retries: `adaptive` mode (client-side rate limiting on throttles) with 3 attempts, unless
  *   `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` are set, in which case the SDK reads them.
  * - Endpoints: SDK v3 at this version already honours `AWS_ENDPOINT_URL` and the per-service
  *   `AWS_ENDPOINT_URL_<SERVICE_ID>` variables (and `endpoint_url` in the shared config file; see
@@ -21,8 +21,12 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 
-/** Default number of attempts per call (first try + retries) in adaptive retry mode. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
+/**
+ * Default attempts per call (first try + retries) in adaptive retry mode. Kept small on purpose: the
+ * core retries throttled/unavailable PortErrors itself with its own budget (core/retry.ts), and the
+ * two layers multiply; the SDK layer only smooths short blips and rate-limits the client.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 3;
 
 /** Service-specific endpoint variables the SDK reads for each client (plus the generic `AWS_ENDPOINT_URL`). */
 export const ENDPOINT_URL_ENV = {
@@ -42,7 +46,7 @@ export interface AwsClientOptions {
   readonly region?: string;
   /**
    * Attempts per API call (first try included).
-   * @default `AWS_MAX_ATTEMPTS` when set, else 5
+   * @default `AWS_MAX_ATTEMPTS` when set, else 3
    */
   readonly maxAttempts?: number;
   /**
