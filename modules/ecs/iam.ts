@@ -1,4 +1,5 @@
 /** Pure builders of the IAM documents of a service. Tokens (ARNs of resources) may appear in values. */
+import { Token } from 'cdktf';
 
 export interface PolicyStatement {
   readonly Sid?: string;
@@ -34,10 +35,13 @@ export type SecretKind = 'secretsmanager' | 'ssm';
 
 /**
  * Classifies a secret reference given to `valueFrom` and returns the resource the execution role must
- * be allowed to read. A Secrets Manager reference may select a JSON key or version
+ * be allowed to read. An unresolved token is taken as the ARN of a Secrets Manager secret of this
+ * stack. A Secrets Manager reference may select a JSON key or version
  * (`<secret-arn>:<json-key>:<version-stage>:<version-id>`); IAM wants the secret ARN alone.
  */
 export function secretResource(valueFrom: string): { kind: SecretKind; resource: string } | undefined {
+  // A reference to a secret created in the same stack (e.g. the cache auth token): the exact ARN.
+  if (Token.isUnresolved(valueFrom)) return { kind: 'secretsmanager', resource: valueFrom };
   const sm = SECRET_ARN.exec(valueFrom);
   if (sm) return { kind: 'secretsmanager', resource: sm[0] };
   if (PARAMETER_ARN.test(valueFrom)) return { kind: 'ssm', resource: valueFrom };

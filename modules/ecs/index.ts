@@ -11,6 +11,7 @@ import { secretResource, taskRoleStatementProblem } from './iam';
 import { boundedName, DNS_LABEL } from './names';
 import {
   BlueGreenService,
+  type DataStoreAccess,
   DEFAULT_DEPLOYMENT_SETTINGS,
   type EcsServiceProps,
   type ResolvedService,
@@ -22,6 +23,7 @@ export { boundedName } from './names';
 export type {
   AutoscalingProps,
   ContainerHealthCheckProps,
+  DataStoreAccess,
   EcsServiceProps,
   HealthCheckProps,
   RoutingProps,
@@ -94,7 +96,14 @@ export interface EcsPlatformProps {
   readonly alarmThresholds?: ServiceAlarmThresholds;
   /** Let tasks reach HTTPS (443) anywhere: ECR, logs and Secrets Manager through NAT. @default true */
   readonly tasksHttpsEgress?: boolean;
-  /** The services (≥ 1, unique names and priorities). */
+  /**
+   * Data stores every service's tasks may reach: the module adds the ingress rule on the store's group
+   * and the egress rule on the tasks' group (one port each). Lets the platform build the database and
+   * cache first (so services can get their endpoints) without a construct cycle. Alternatively give
+   * the stores `allowedSecurityGroupIds: ecs.taskSecurityGroupIds` and build them after. @default []
+   */
+  readonly dataStores?: readonly DataStoreAccess[];
+  /** The services (unique names and priorities; may be empty: cluster and ALB only). */
   readonly services: readonly EcsServiceProps[];
 }
 
@@ -129,7 +138,6 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
   const problems: string[] = [];
   const project = props.project ?? 'switchyard';
   const n = props.services.length;
-  if (n === 0) problems.push('services: at least one service is required');
   const seenNames = new Set<string>();
   const seenPriorities = new Map<number, string>();
   const resolved: ResolvedService[] = [];
@@ -380,6 +388,15 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
   if (!LOG_RETENTION_DAYS.includes(retention)) {
     platform('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')}`, retention);
   }
+  const storeNames = new Set<string>();
+  for (const store of props.dataStores ?? []) {
+    if (!/^[a-z][a-z0-9-]*$/.test(store.name) || storeNames.has(store.name)) {
+      platform('dataStores.name', 'must be unique lower-case names', store.name);
+    }
+    storeNames.add(store.name);
+    if (!intIn(store.port, 1, 65535))
+      platform(`dataStores.${store.name}.port`, 'must be an integer 1-65535', store.port);
+  }
   const testPort = props.testListener?.port;
   if (testPort !== undefined && (!intIn(testPort, 1, 65535) || testPort === 80 || testPort === 443)) {
     platform('testListener.port', 'must be an integer 1-65535 other than 80 and 443', testPort);
@@ -555,6 +572,7 @@ export class EcsPlatform extends Construct {
           alarmTopicArn: props.alarmTopicArn,
           alarmThresholds: props.alarmThresholds ?? {},
           httpsEgress: props.tasksHttpsEgress ?? true,
+          dataStores: props.dataStores ?? [],
           index,
           serviceCount: resolved.length,
         }),

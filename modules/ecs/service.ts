@@ -169,6 +169,16 @@ export interface ServiceAlarmThresholds {
   readonly minutes?: number;
 }
 
+/** A data store the services' tasks may reach (its security group gets the ingress, the tasks the egress). */
+export interface DataStoreAccess {
+  /** Short name for rule descriptions and ids: `postgres`, `cache`. */
+  readonly name: string;
+  /** Security group of the data store. */
+  readonly securityGroupId: string;
+  /** The one TCP port opened (5432, 6379). */
+  readonly port: number;
+}
+
 /** What the platform hands to each service (not user-facing). */
 export interface ServiceContext {
   readonly project: string;
@@ -190,6 +200,7 @@ export interface ServiceContext {
   readonly alarmThresholds: ServiceAlarmThresholds;
   /** Allow tasks HTTPS egress to anywhere (ECR, logs, Secrets Manager through NAT). */
   readonly httpsEgress: boolean;
+  readonly dataStores: readonly DataStoreAccess[];
   readonly index: number;
   readonly serviceCount: number;
 }
@@ -292,6 +303,25 @@ export class BlueGreenService extends Construct {
         fromPort: 443,
         toPort: 443,
         description: `${svc.name} tasks to HTTPS endpoints (ECR, CloudWatch Logs, Secrets Manager, AWS APIs)`,
+      });
+    }
+
+    for (const store of ctx.dataStores) {
+      new VpcSecurityGroupIngressRule(this, `${store.name}-from-tasks`, {
+        securityGroupId: store.securityGroupId,
+        referencedSecurityGroupId: this.securityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: store.port,
+        toPort: store.port,
+        description: `${svc.name} tasks to ${store.name} on ${store.port}`,
+      });
+      new VpcSecurityGroupEgressRule(this, `tasks-to-${store.name}`, {
+        securityGroupId: this.securityGroup.id,
+        referencedSecurityGroupId: store.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: store.port,
+        toPort: store.port,
+        description: `${svc.name} tasks to ${store.name} on ${store.port}`,
       });
     }
 

@@ -101,6 +101,8 @@ export class CacheCluster extends Construct {
   readonly securityGroup: DataSecurityGroup;
   readonly securityGroupId: string;
   readonly replicationGroupId: string;
+  /** Primary endpoint host name (TLS). */
+  readonly address: string;
   readonly port: number;
   /** `secrets-manager` mode: the secret holding the AUTH token (give it to services as a secret). */
   readonly authTokenSecret?: SecretsmanagerSecret;
@@ -251,6 +253,8 @@ export class CacheCluster extends Construct {
       applyImmediately: false,
       lifecycle: authToken ? { ...lifecycle, ignoreChanges: ['auth_token'] } : lifecycle,
     });
+
+    this.address = this.replicationGroup.primaryEndpointAddress;
 
     // ------------------------------------------------------------------ alarms (per member node)
     const alarms: CloudwatchMetricAlarm[] = [];

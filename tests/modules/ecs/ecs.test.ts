@@ -507,7 +507,6 @@ describe('EcsPlatform validation', () => {
       { publicSubnetIds: ['subnet-a'] },
       /publicSubnetIds: an ALB needs at least 2 subnets/,
     ],
-    ['no services', { services: [] }, /services: at least one service is required/],
   ])('refuses %s with one clear message', (_case, overrides, message) => {
     expect(attempt(overrides)).toThrow(message);
   });

@@ -1,0 +1,150 @@
+/**
+ * The mapping from a resolved environment (environments/loader.ts) onto the runtime modules' props:
+ * alarm topic, deployment table, database, cache, then ECS (built last so the services receive the
+ * data endpoints; the ECS module opens the data security groups to its tasks through `dataStores`).
+ *
+ * Written as a drop-in for stacks/platform-stack.ts (owned by the platform stack's author): the stack
+ * calls `buildRuntime(this, config, this.network)` after the VPC. The tests use it with a fake VPC.
+ */
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../../environments/schema';
+import { AlarmTopic } from '../../modules/alarms';
+import { DeploymentTable } from '../../modules/deployment-table';
+import { EcsPlatform, type EcsServiceProps } from '../../modules/ecs';
+import { PostgresDatabase } from '../../modules/rds';
+import { CacheCluster, cacheConnectStatement } from '../../modules/redis';
+
+/** What the runtime needs from the VPC module. */
+export interface RuntimeNetwork {
+  readonly vpcId: string;
+  readonly publicSubnetIds: readonly string[];
+  readonly privateSubnetIds: readonly string[];
+  readonly isolatedSubnetIds: readonly string[];
+}
+
+export interface Runtime {
+  readonly alarms: AlarmTopic;
+  readonly deploymentTable: DeploymentTable;
+  readonly database: PostgresDatabase;
+  readonly cache: CacheCluster;
+  readonly ecs: EcsPlatform;
+}
+
+export function buildRuntime(scope: Construct, config: EnvironmentConfig, network: RuntimeNetwork): Runtime {
+  const project = config.project;
+  const environment = config.name;
+  const preventDestroy = config.protection.preventDestroy;
+
+  const alarms = new AlarmTopic(scope, 'alarms', { project, environment, email: config.alarms.snsEmail });
+  const deploymentTable = new DeploymentTable(scope, 'deployment-table', {
+    project,
+    environment,
+    preventDestroy,
+  });
+
+  const db = config.database;
+  const database = new PostgresDatabase(scope, 'database', {
+    project,
+    environment,
+    vpcId: network.vpcId,
+    isolatedSubnetIds: network.isolatedSubnetIds,
+    engineVersion: db.engineVersion,
+    instanceClass: db.instanceClass,
+    allocatedStorage: db.allocatedStorage,
+    maxAllocatedStorage: db.maxAllocatedStorage,
+    databaseName: db.databaseName,
+    masterUsername: db.masterUsername,
+    multiAz: db.multiAz,
+    deletionProtection: db.deletionProtection,
+    skipFinalSnapshot: db.skipFinalSnapshot,
+    backupRetentionDays: db.backupRetentionDays,
+    performanceInsights: db.performanceInsights,
+    logExports: db.logExports,
+    storageKms: db.storageKms,
+    preventDestroy,
+    alarmTopicArn: alarms.topicArn,
+  });
+
+  const c = config.cache;
+  const cache = new CacheCluster(scope, 'cache', {
+    project,
+    environment,
+    vpcId: network.vpcId,
+    isolatedSubnetIds: network.isolatedSubnetIds,
+    engine: c.engine,
+    engineVersion: c.engineVersion,
+    nodeType: c.nodeType,
+    replicas: c.replicas,
+    automaticFailover: c.automaticFailover,
+    multiAz: c.multiAz,
+    snapshotRetentionDays: c.snapshotRetentionDays,
+    authMode: c.authMode,
+    preventDestroy,
+    alarmTopicArn: alarms.topicArn,
+  });
+
+  const alb = config.alb;
+  const services: EcsServiceProps[] = config.services.map((s) => ({
+    name: s.name,
+    repositoryName: s.imageRepository,
+    containerPort: s.containerPort,
+    cpu: s.cpu,
+    memory: s.memory,
+    desiredCount: s.desiredCount,
+    logRetentionDays: s.logRetentionDays,
+    healthCheck: s.healthCheck,
+    deregistrationDelaySeconds: s.deregistrationDelaySeconds,
+    autoscaling: s.autoscaling,
+    // Endpoints of the data stores; the application authenticates with its own secrets / IAM.
+    environment: {
+      DATABASE_HOST: database.address,
+      DATABASE_PORT: String(database.port),
+      DATABASE_NAME: db.databaseName,
+      CACHE_HOST: cache.address,
+      CACHE_PORT: String(cache.port),
+      CACHE_TLS: 'true',
+      ...s.environment,
+    },
+    secrets: {
+      ...(cache.authTokenSecretArn ? { CACHE_AUTH_TOKEN: cache.authTokenSecretArn } : {}),
+      ...s.secrets,
+    },
+    routing: s.routing,
+    deploy: s.deploy,
+    taskRolePolicyStatements: [
+      ...s.taskRolePolicyStatements,
+      ...(c.authMode === 'rbac'
+        ? [cacheConnectStatement(project, environment, config.region, config.accountId)]
+        : []),
+    ],
+    promoteFrom: config.promotion.from,
+  }));
+
+  const ecs = new EcsPlatform(scope, 'ecs', {
+    project,
+    environment,
+    region: config.region,
+    accountId: config.accountId,
+    vpcId: network.vpcId,
+    vpcCidr: config.vpc.cidr,
+    publicSubnetIds: network.publicSubnetIds,
+    privateSubnetIds: network.privateSubnetIds,
+    certificateArn: alb.certificateArn,
+    allowPlainHttp: alb.allowPlainHttp,
+    deletionProtection: alb.deletionProtection,
+    idleTimeoutSeconds: alb.idleTimeoutSeconds,
+    accessLogs: alb.accessLogs.enabled
+      ? { bucket: alb.accessLogs.bucket, prefix: alb.accessLogs.prefix || undefined }
+      : undefined,
+    testListener: { port: alb.testListener.port, allowedCidrs: alb.testListener.allowedCidrs },
+    deploymentTableName: deploymentTable.tableName,
+    alarmTopicArn: alarms.topicArn,
+    dataStores: [
+      { name: 'postgres', securityGroupId: database.securityGroupId, port: database.port },
+      { name: 'cache', securityGroupId: cache.securityGroupId, port: cache.port },
+    ],
+    services,
+  });
+
+  return { alarms, deploymentTable, database, cache, ecs };
+}
