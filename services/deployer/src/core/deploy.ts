@@ -29,7 +29,7 @@ import {
   type ReleaseRecord,
   type StorePort,
 } from '../ports';
-import { Emitter } from './events';
+import { CollectingSink, Emitter } from './events';
 import {
   bake,
   GateFailure,
@@ -678,7 +678,8 @@ async function rollBack(
 
 /**
  * `executeDeploy` under the deployment lock (heartbeat-renewed, released in finally, also on abort).
- * Static input problems and dry runs are answered without taking the lock.
+ * Dry runs and refusals (checked by a read-only preflight) never take the lock, so bad input writes
+ * nothing at all; the checks run again under the lock.
  */
 export async function deploy(
   deps: DeployDeps,
@@ -692,21 +693,34 @@ export async function deploy(
       return refused(problem.startsWith('refusing') ? 'mutable-tag' : 'invalid-request', problem, emitter);
   }
   if (req.dryRun) return executeDeploy(deps, req);
+  const key = keyOf(req.topology);
+  if (!lockOptions.forceUnlock) {
+    // Someone mid-deploy explains split weights better than "split weights" does.
+    const current = await withRetry(deps.clock, 'store.getLock', () => deps.store.getLock(key));
+    if (current && current.expiresAt > deps.clock.now()) return lockHeld(req, current, deps, emitter);
+  }
+  // Read-only preflight: bad input (unresolvable tag, split weights, nothing to do…) is refused without
+  // touching the store, not even the lock. Its events are shown only when it refuses.
+  const preflightEvents = new CollectingSink();
+  const preflight = await executeDeploy({ ...deps, events: preflightEvents }, { ...req, dryRun: true });
+  if (preflight.status === 'refused') {
+    for (const e of preflightEvents.events) deps.events.emit(e);
+    return preflight;
+  }
   const owner = { ...req.owner, operation: req.kind ?? req.owner.operation ?? 'deploy' };
   const res = await withLock(
     deps,
-    keyOf(req.topology),
+    key,
     owner,
     (_lock, signal) => executeDeploy({ ...deps, signal }, req),
     lockOptions,
   );
-  if (res.status === 'held') {
-    return {
-      status: 'refused',
-      code: 'lock-held',
-      reason: `another operation holds the lock for ${req.topology.environment}/${req.topology.service}: ${describeHolder(res.heldBy, deps.clock.now())}. Wait for it, or if it is dead use --force-unlock --reason "…"`,
-      heldBy: res.heldBy,
-    };
-  }
+  if (res.status === 'held') return lockHeld(req, res.heldBy, deps);
   return res.value;
+}
+
+function lockHeld(req: DeployRequest, heldBy: LockInfo, deps: DeployDeps, emitter?: Emitter): DeployOutcome {
+  const reason = `another operation holds the lock for ${req.topology.environment}/${req.topology.service}: ${describeHolder(heldBy, deps.clock.now())}. Wait for it to finish; if it died, its lease expires by itself, or take over with --force-unlock --reason "…"`;
+  emitter?.error('refused', reason, { code: 'lock-held' });
+  return { status: 'refused', code: 'lock-held', reason, heldBy };
 }

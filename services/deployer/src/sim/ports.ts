@@ -226,16 +226,7 @@ export function simMetrics(ctl: SimControl): MetricsPort {
       call(ctl, 'cloudwatch:GetMetricData', false, { tgSuffix, fromMs, toMs }, () => {
         const tg = world.targetGroupBySuffix(lbSuffix, tgSuffix);
         if (!tg) return { requests: 0, errors5xx: 0 }; // CloudWatch returns no datapoints for unknown dimensions
-        const start = world.state.startedAt;
-        const visibleTo = Math.min(toMs, world.state.lastTick);
-        const a = Math.max(0, Math.floor((fromMs - start) / 1000));
-        const b = Math.floor((visibleTo - start) / 1000);
-        let requests = 0;
-        let errors = 0;
-        for (let i = a; i < b; i++) {
-          requests += tg.requests[i] ?? 0;
-          errors += tg.errors5xx[i] ?? 0;
-        }
+        const { requests, errors } = world.requestCounts(tg, fromMs, Math.min(toMs, world.state.lastTick));
         return { requests: Math.round(requests), errors5xx: Math.round(errors) };
       }),
     alarmsFiring: (names) =>

@@ -7,8 +7,8 @@
  * - `UpdateService` with a new task definition starts a new PRIMARY deployment; tasks take 15–45 s to
  *   reach RUNNING, register in the colour's target group as `initial` and turn `healthy` after 10–30 s of
  *   health checks. Old deployments' tasks stop once the new one runs its desired count. A deployment is
- *   COMPLETED once it runs its desired count and no older deployment has tasks left (target health is
- *   not part of completion here — the deployer gates on it separately).
+ *   COMPLETED once it runs its desired count of tasks whose targets are healthy and no older deployment
+ *   has tasks left. Tasks whose targets stay unhealthy for 30 s are stopped ("failed ELB health checks").
  * - Circuit breaker: after max(3, ⌈desired/2⌉) failed tasks the deployment goes FAILED and ECS rolls the
  *   service back to its last completed task definition.
  * - Traffic: a fixed request rate split by the production rule's weights; a target group with weight
@@ -145,6 +145,9 @@ export interface WorldState {
   /** Virtual times at which a fault became observable by an API (first failed signal), by fault. */
   faultSignals: { fault: string; at: number }[];
 }
+
+/** How long a target may fail health checks before ECS stops its task. */
+const UNHEALTHY_GRACE_MS = 30_000;
 
 const serviceKey = (cluster: string, name: string) => `${cluster}/${name}`;
 
@@ -498,6 +501,19 @@ export class SimWorld {
         this.stopTask(svc, task, now, 'Essential container in task exited (exit code 1)');
         const dep = svc.deployments.find((d) => d.id === task.deploymentId);
         if (dep) dep.failedTasks++;
+      } else if (task.lastStatus === 'RUNNING') {
+        // ECS replaces tasks that keep failing the load balancer's health checks (after a grace period)
+        const target = tg?.targets.find((x) => x.taskId === task.id);
+        if (target?.state === 'unhealthy' && now >= (target.unhealthyAt ?? now) + UNHEALTHY_GRACE_MS) {
+          this.stopTask(
+            svc,
+            task,
+            now,
+            `Task failed ELB health checks in (target-group ${svc.targetGroupArn})`,
+          );
+          const dep = svc.deployments.find((d) => d.id === task.deploymentId);
+          if (dep) dep.failedTasks++;
+        }
       }
     }
     // circuit breaker
@@ -556,6 +572,9 @@ export class SimWorld {
       primary.rolloutState === 'IN_PROGRESS' &&
       primaryRunning === primary.desiredCount &&
       live(primary).length === primary.desiredCount &&
+      live(primary).every(
+        (x) => tg?.targets.some((y) => y.taskId === x.id && y.state === 'healthy') ?? true,
+      ) &&
       svc.deployments.every((d) => d === primary || live(d).length === 0)
     ) {
       primary.rolloutState = 'COMPLETED';
@@ -679,6 +698,20 @@ export class SimWorld {
       if (w.weight > 0 && this.state.firstTrafficAt[k] === undefined) this.state.firstTrafficAt[k] = now;
     }
     this.state.weightHistory.push({ at: now, ruleArn, weights: this.state.rules[ruleArn], newlyServing });
+  }
+
+  /** Requests and target 5xx of a group over [fromMs, toMs) in whole seconds (what GetMetricData sums). */
+  requestCounts(tg: SimTargetGroup, fromMs: number, toMs: number): { requests: number; errors: number } {
+    const start = this.state.startedAt;
+    const a = Math.max(0, Math.floor((fromMs - start) / 1000));
+    const b = Math.floor((toMs - start) / 1000);
+    let requests = 0;
+    let errors = 0;
+    for (let i = a; i < b; i++) {
+      requests += tg.requests[i] ?? 0;
+      errors += tg.errors5xx[i] ?? 0;
+    }
+    return { requests, errors };
   }
 
   targetGroupBySuffix(lbSuffix: string, tgSuffix: string): SimTargetGroup | undefined {

@@ -1,0 +1,55 @@
+/**
+ * "First failed signal" of a run, computed after the fact from the simulated world — the earliest
+ * virtual instant at which a gate reading the APIs could have seen the fault. Used by tests and the
+ * benchmark to measure the time from that instant to the restoring write.
+ */
+import type { DeploymentSettings, ServiceTopology } from '../../../topology';
+import { fiveXxWindowStart, judge5xx } from '../core/gates';
+import type { SimWorld } from './world';
+
+/** Earliest whole second in [fromMs, toMs] at which the 5xx gate over the world's counts would fail. */
+export function first5xxFailureAt(
+  world: SimWorld,
+  targetGroupArn: string,
+  settings: Pick<DeploymentSettings, 'max5xxRatio' | 'min5xxSampleRequests'>,
+  trafficSinceMs: number,
+  toMs: number,
+): number | undefined {
+  const tg = world.state.targetGroups[targetGroupArn];
+  if (!tg) return undefined;
+  const startSecond = Math.ceil(trafficSinceMs / 1000) * 1000;
+  for (let t = startSecond; t <= toMs; t += 1000) {
+    const c = world.requestCounts(tg, fiveXxWindowStart(t, trafficSinceMs), t);
+    if (judge5xx({ requests: Math.round(c.requests), errors5xx: Math.round(c.errors) }, settings).failed)
+      return t;
+  }
+  return undefined;
+}
+
+/** First time the production rule gave weight > 0 to a target group that had none (the first shift). */
+export function firstShiftAt(world: SimWorld, topology: ServiceTopology): number | undefined {
+  return world.state.weightHistory.find(
+    (w) => w.ruleArn === topology.productionRuleArn && w.newlyServing.length > 0,
+  )?.at;
+}
+
+/**
+ * The first failed signal of a run: the earliest of the 5xx gate failing, an alarm firing, a target
+ * turning unhealthy or a task crashing, as recorded by the world (or `interruptAt` for SIGINT).
+ */
+export function firstFailedSignalAt(
+  world: SimWorld,
+  topology: ServiceTopology,
+  settings: DeploymentSettings,
+  opts: { colour: 'blue' | 'green'; untilMs: number; interruptAt?: number },
+): number | undefined {
+  const candidates: number[] = [];
+  for (const s of world.state.faultSignals) if (s.fault !== '5xx-spike') candidates.push(s.at);
+  const since = firstShiftAt(world, topology);
+  if (since !== undefined) {
+    const t = first5xxFailureAt(world, topology.targetGroupArns[opts.colour], settings, since, opts.untilMs);
+    if (t !== undefined) candidates.push(t);
+  }
+  if (opts.interruptAt !== undefined) candidates.push(opts.interruptAt);
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}

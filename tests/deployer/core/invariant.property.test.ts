@@ -1,0 +1,107 @@
+/**
+ * Property: over random fault schedules, strategies, settings and seeds —
+ *  - at every weight change, any target group with weight > 0 is the last known good colour's or one
+ *    whose targets were all healthy when it started receiving traffic;
+ *  - the run ends deployed (100% new colour) or rolled back (100% old colour), never split;
+ *  - without throttling, a restoring write lands within one poll interval of the first failed signal.
+ */
+import fc from 'fast-check';
+import { deploy } from '../../../services/deployer/src/core/deploy';
+import { CollectingSink } from '../../../services/deployer/src/core/events';
+import { effectiveSettings } from '../../../services/deployer/src/core/settings';
+import { createSimulation, type Fault } from '../../../services/deployer/src/sim';
+import { firstFailedSignalAt } from '../../../services/deployer/src/sim/signals';
+import { exampleTopology } from './harness';
+
+const faultArb: fc.Arbitrary<Fault[]> = fc
+  .record({
+    // pre-traffic faults end most runs early: keep them rarer so post-traffic rollbacks get exercised
+    crash: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+    unhealthy: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+    spike: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
+    spikeRatio: fc.double({ min: 0.01, max: 0.6, noNaN: true }),
+    alarm: fc.option(fc.integer({ min: 0, max: 600 }), { nil: undefined }),
+    throttle: fc.boolean(),
+    interrupt: fc.option(fc.integer({ min: 0, max: 900 }), { nil: undefined }),
+  })
+  .map((f) => {
+    const out: Fault[] = [];
+    if (f.crash) out.push({ name: 'task-crash' });
+    if (f.unhealthy) out.push({ name: 'unhealthy-targets' });
+    if (f.spike !== undefined)
+      out.push({ name: '5xx-spike', afterSeconds: f.spike, errorRatio: f.spikeRatio });
+    if (f.alarm !== undefined) out.push({ name: 'alarm', afterSeconds: f.alarm });
+    if (f.throttle) out.push({ name: 'throttle' });
+    if (f.interrupt !== undefined) out.push({ name: 'interrupt', afterSeconds: f.interrupt });
+    return out;
+  });
+
+test('no traffic on unproven colours; never ends split; rollback within one poll interval', async () => {
+  const base = exampleTopology();
+  await fc.assert(
+    fc.asyncProperty(
+      faultArb,
+      fc.constantFrom('all-at-once' as const, 'canary' as const, 'linear' as const),
+      fc.integer({ min: 1, max: 1_000_000 }),
+      fc.record({
+        bakeSeconds: fc.integer({ min: 0, max: 180 }),
+        finalBakeSeconds: fc.integer({ min: 0, max: 180 }),
+        pollIntervalSeconds: fc.integer({ min: 2, max: 30 }),
+        canaryPercent: fc.integer({ min: 1, max: 50 }),
+        linearStepPercent: fc.integer({ min: 10, max: 50 }),
+        terminationWaitSeconds: fc.integer({ min: 0, max: 60 }),
+      }),
+      async (faults, strategy, seed, overrides) => {
+        const topology = { ...base, deployment: { ...base.deployment, ...overrides } };
+        const sim = createSimulation({ topologies: [topology], faults, seed });
+        const events = new CollectingSink();
+        const out = await deploy(sim.deps(events), {
+          topology,
+          imageTag: 'v1.1.0',
+          strategy,
+          owner: { actor: 'prop', host: 'test', operation: 'deploy' },
+        });
+        const blue = topology.targetGroupArns.blue;
+        for (const change of sim.world.state.weightHistory) {
+          for (const w of change.weights) {
+            if (w.weight === 0 || w.targetGroupArn === blue) continue;
+            // find when this group last started receiving traffic
+            const idx = sim.world.state.weightHistory.indexOf(change);
+            const started = [...sim.world.state.weightHistory.slice(0, idx + 1)]
+              .reverse()
+              .find((c) => c.newlyServing.some((n) => n.targetGroupArn === w.targetGroupArn));
+            expect(started?.newlyServing.find((n) => n.targetGroupArn === w.targetGroupArn)?.allHealthy).toBe(
+              true,
+            );
+          }
+        }
+        const weights = sim.world.trafficWeights(topology);
+        expect(['deployed', 'rolled-back']).toContain(out.status);
+        if (out.status === 'deployed') expect(weights).toEqual({ blue: 0, green: 100 });
+        if (out.status === 'rolled-back') {
+          expect(weights).toEqual({ blue: 100, green: 0 });
+          expect(sim.world.colour(topology, 'green').desiredCount).toBe(0);
+          const [rec] = await sim.store.listReleases({ environment: 'dev', service: 'api' }, 1);
+          expect(rec.outcome).toBe('rolled-back');
+          expect(rec.reason).toBe(out.reason);
+          const throttled = faults.some((f) => f.name === 'throttle');
+          if (out.restoredAt !== undefined && !throttled) {
+            const interrupt = faults.find((f) => f.name === 'interrupt');
+            const settings = effectiveSettings(topology);
+            const first = firstFailedSignalAt(sim.world, topology, settings, {
+              colour: 'green',
+              untilMs: out.restoredAt,
+              interruptAt: interrupt
+                ? sim.world.state.startedAt + (interrupt.afterSeconds ?? 0) * 1000
+                : undefined,
+            });
+            expect(first).toBeDefined();
+            expect(out.restoredAt - first!).toBeLessThanOrEqual(settings.pollIntervalSeconds * 1000);
+          }
+        }
+        expect(await sim.store.getLock({ environment: 'dev', service: 'api' })).toBeUndefined();
+      },
+    ),
+    { numRuns: 150 },
+  );
+}, 120_000);
