@@ -14,10 +14,13 @@ import { ConfigError, ENVS_VARIABLE, loadConfiguration } from './environments/lo
 import { BOOTSTRAP_STACK_NAME, BootstrapStack } from './stacks/bootstrap-stack';
 import { PlatformStack } from './stacks/platform-stack';
 
+/** Env var pointing at another environments directory (fixtures, experiments). */
+export const ENVIRONMENTS_DIR_VARIABLE = 'SWITCHYARD_ENVIRONMENTS_DIR';
+
 export interface SynthOptions {
   /** Output directory. @default $CDKTF_OUTDIR or "cdktf.out" */
   readonly outdir?: string;
-  /** Directory of the environment files. @default environments/ */
+  /** Directory of the environment files. @default $SWITCHYARD_ENVIRONMENTS_DIR or environments/ */
   readonly environmentsDir?: string;
   /** Comma-separated environment names. @default $SWITCHYARD_ENVS, else all */
   readonly requested?: string;
@@ -31,11 +34,14 @@ export interface SynthResult {
 
 /** Validates everything, then synthesizes atomically. Throws ConfigError for bad configuration. */
 export function synthesize(options: SynthOptions = {}): SynthResult {
-  const outdir = path.resolve(options.outdir ?? process.env.CDKTF_OUTDIR ?? 'cdktf.out');
+  const outdir = path.resolve(options.outdir || process.env.CDKTF_OUTDIR || 'cdktf.out');
+  assertReplaceable(outdir);
   let scratch: string | undefined;
   try {
+    const dir = options.environmentsDir ?? process.env[ENVIRONMENTS_DIR_VARIABLE];
     const config = loadConfiguration({
-      dir: options.environmentsDir,
+      dir: dir ? path.resolve(dir) : undefined,
+      displayDir: dir ? path.relative(process.cwd(), path.resolve(dir)) || '.' : undefined,
       requested: options.requested ?? process.env[ENVS_VARIABLE],
     });
 
@@ -60,6 +66,24 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
     throw error;
   } finally {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The output directory is deleted and replaced on every run: refuse anything that is not plainly a
+ * cdktf output (the working directory or one of its parents, or a non-empty directory without
+ * manifest.json / stacks/).
+ */
+function assertReplaceable(outdir: string): void {
+  const cwd = path.resolve(process.cwd());
+  const rel = path.relative(outdir, cwd);
+  if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+    throw new Error(`refusing to use ${outdir} as the output directory: it contains the working directory`);
+  }
+  if (!fs.existsSync(outdir)) return;
+  const entries = fs.statSync(outdir).isDirectory() ? fs.readdirSync(outdir) : ['(a file)'];
+  if (entries.length > 0 && !entries.includes('manifest.json') && !entries.includes('stacks')) {
+    throw new Error(`refusing to replace ${outdir}: it does not look like a cdktf output directory`);
   }
 }
 

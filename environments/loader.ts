@@ -253,7 +253,7 @@ export function withTierDefaults(doc: Record<string, unknown>, fileName: string)
   if (tier) merged.tier = tier;
   if (Array.isArray(merged.services)) {
     merged.services = merged.services.map((s) =>
-      isPlainObject(s) ? deepMerge(serviceDefaults(tier), s) : s,
+      isPlainObject(s) ? deepMerge(serviceDefaults(tier ?? 'prod'), s) : s,
     );
   }
   return merged;

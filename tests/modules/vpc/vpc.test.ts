@@ -3,6 +3,7 @@ import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-g
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { type TerraformResource, TerraformStack, Testing } from 'cdktf';
+import type {} from 'cdktf/lib/testing/adapters/jest';
 import { type NatGatewayMode, VpcModule, type VpcProps } from '../../../modules/vpc';
 import { contains, parseCidr, planSubnets } from '../../../modules/vpc/subnet-plan';
 

@@ -1,0 +1,77 @@
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { Testing } from 'cdktf';
+import type {} from 'cdktf/lib/testing/adapters/jest';
+import { loadConfiguration } from '../../environments/loader';
+import { environmentTags, PlatformStack } from '../../stacks/platform-stack';
+
+Testing.setupJest();
+
+// One app, the three real environments, one synth each.
+const config = loadConfiguration();
+const app = Testing.app();
+const stacks = config.all.map((env) => new PlatformStack(app, { config: env }));
+const synthesized = Object.fromEntries(stacks.map((s) => [s.config.name, Testing.synth(s)]));
+const parsed = (name: string) => JSON.parse(synthesized[name]);
+const count = (name: string, type: string) => Object.keys(parsed(name).resource[type] ?? {}).length;
+
+test('one stack per environment, named like it', () => {
+  expect(stacks.map((s) => s.node.id)).toEqual(['dev', 'staging', 'prod']);
+});
+
+describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
+  const env = config.all.find((e) => e.name === name)!;
+
+  test('AWS provider pinned to the account and region, with default tags', () => {
+    expect(synthesized[name]).toHaveProviderWithProperties(AwsProvider, {
+      region: 'eu-west-1',
+      allowed_account_ids: ['123456789012'],
+      default_tags: [{ tags: { project: 'switchyard', environment: name, 'managed-by': 'switchyard' } }],
+    });
+    expect(environmentTags(env)).toEqual({
+      project: 'switchyard',
+      environment: name,
+      'managed-by': 'switchyard',
+    });
+  });
+
+  test('S3 backend with its own key and the DynamoDB lock table', () => {
+    expect(parsed(name).terraform.backend.s3).toMatchObject({
+      key: `switchyard/${name}/terraform.tfstate`,
+      dynamodb_table: 'switchyard-tfstate-lock',
+      encrypt: true,
+    });
+  });
+
+  test('VPC sized by tier', () => {
+    const azs = env.vpc.azCount;
+    expect(count(name, 'aws_subnet')).toBe(3 * azs);
+    expect(count(name, 'aws_nat_gateway')).toBe(env.vpc.natGateways === 'per-az' ? azs : 1);
+    expect(parsed(name).resource.aws_vpc).toBeDefined();
+    expect(Object.values(parsed(name).resource.aws_vpc)[0]).toMatchObject({ cidr_block: env.vpc.cidr });
+  });
+
+  test('typed outputs', () => {
+    expect(Object.keys(parsed(name).output).sort()).toEqual([
+      'availability_zones',
+      'isolated_subnet_ids',
+      'private_subnet_ids',
+      'public_subnet_ids',
+      'vpc_id',
+    ]);
+  });
+});
+
+test('tiers: dev 2 AZs single NAT, prod 3 AZs NAT per AZ with interface endpoints', () => {
+  expect(count('dev', 'aws_subnet')).toBe(6);
+  expect(count('dev', 'aws_nat_gateway')).toBe(1);
+  expect(count('prod', 'aws_subnet')).toBe(9);
+  expect(count('prod', 'aws_nat_gateway')).toBe(3);
+  expect(count('dev', 'aws_vpc_endpoint')).toBe(1); // S3 gateway only
+  expect(count('prod', 'aws_vpc_endpoint')).toBe(5); // S3 + ecr.api, ecr.dkr, logs, secretsmanager
+});
+
+test('the stack keeps the resolved config for the modules', () => {
+  const prod = stacks[2];
+  expect(prod.config.database.multiAz).toBe(true);
+  expect(prod.network.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+});
