@@ -411,6 +411,8 @@ export class BlueGreenService extends Construct {
       runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: svc.cpuArchitecture },
       volume: volumes.map((v) => ({ name: v.name })),
       containerDefinitions: JSON.stringify([container]),
+      // Keep replaced revisions ACTIVE: the colour still running one must be able to scale with it.
+      skipDestroy: true,
     });
 
     // ------------------------------------------------------------------ target groups and rules
@@ -616,6 +618,8 @@ export class BlueGreenService extends Construct {
             metricName: 'TargetResponseTime',
             dimensions: dims,
             extendedStatistic: 'p95',
+            // A handful of requests must not decide a percentile alarm.
+            evaluateLowSampleCountPercentiles: 'ignore',
             period: 60,
             comparisonOperator: 'GreaterThanThreshold',
             threshold: th.p95LatencySeconds ?? 3,

@@ -241,6 +241,7 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
       requires_compatibilities: ['FARGATE'],
       cpu: '512',
       memory: '1024',
+      skip_destroy: true,
     });
     const [c] = JSON.parse(String(td!.container_definitions)) as Record<string, unknown>[];
     expect(c).toMatchObject({
