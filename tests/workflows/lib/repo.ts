@@ -57,13 +57,24 @@ export function loadRepo(overrides: Readonly<Record<string, string>> = {}): Repo
   return { workflows, actions };
 }
 
-/** Reads a file of the repository, replaces `from` by `to` (which must occur) and returns the override. */
-export function mutate(path: string, from: string | RegExp, to: string): Record<string, string> {
-  const text = readFileSync(join(ROOT, path), 'utf8');
-  const found = typeof from === 'string' ? text.includes(from) : from.test(text);
-  if (!found) throw new Error(`mutation of ${path}: ${String(from)} does not occur; the test is stale`);
-  const next = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to);
-  return { [path]: next };
+/**
+ * Reads a file of the repository, applies each replacement in turn (every `from` must occur, so a stale
+ * mutation fails loudly instead of silently changing nothing) and returns the override for loadRepo.
+ */
+export function mutate(path: string, ...edits: Array<string | RegExp>): Record<string, string> {
+  if (edits.length === 0 || edits.length % 2 !== 0) throw new Error('mutate(path, from, to, [from, to]...)');
+  let text = readFileSync(join(ROOT, path), 'utf8');
+  for (let i = 0; i < edits.length; i += 2) {
+    const from = edits[i]!;
+    const to = String(edits[i + 1]);
+    const found =
+      typeof from === 'string'
+        ? text.includes(from)
+        : new RegExp(from.source, from.flags.replace('g', '')).test(text);
+    if (!found) throw new Error(`mutation of ${path}: ${String(from)} does not occur; the test is stale`);
+    text = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to);
+  }
+  return { [path]: text };
 }
 
 export function asRecord(value: unknown): Yaml | undefined {

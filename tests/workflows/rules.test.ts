@@ -1,0 +1,529 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are GitHub Actions expressions, not JS templates
+/**
+ * The workflow rules of issue 6 hold for the real files, and each rule fails on a mutated copy (so no
+ * rule passes vacuously). Mutations are text edits of the real files; `mutate` throws if the text to
+ * replace is not there, so a stale mutation cannot silently turn into a no-op.
+ */
+import { definedEnvironments, loadRepo, mutate, type Repo } from './lib/repo';
+import {
+  concurrencyGroups,
+  environmentBindings,
+  environmentCoverage,
+  idTokenOnlyWithOidc,
+  leastPrivilege,
+  nodeSetup,
+  pinnedActions,
+  RELEASE_WORKFLOWS,
+  releaseConcurrencyGroup,
+  requiredInputs,
+  reusableCalls,
+  scriptHygiene,
+  timeouts,
+  VERIFIED_PINS,
+} from './lib/rules';
+
+const CI = '.github/workflows/ci.yml';
+const INFRA = '.github/workflows/infra.yml';
+const INFRA_ENV = '.github/workflows/infra-environment.yml';
+const DEPLOY = '.github/workflows/deploy.yml';
+const PROMOTE = '.github/workflows/promote.yml';
+const ROLLBACK = '.github/workflows/rollback.yml';
+const NODE_ACTION = '.github/actions/setup-node-deps/action.yml';
+
+type Rule = (repo: Repo) => string[];
+
+function violations(rule: Rule, ...overrides: Array<Record<string, string>>): string[] {
+  return rule(loadRepo(Object.assign({}, ...overrides)));
+}
+
+const real = loadRepo();
+
+describe('the real workflows', () => {
+  it('are the expected set, plus composite actions', () => {
+    expect([...real.workflows.keys()]).toEqual([
+      'ci.yml',
+      'deploy.yml',
+      'infra-environment.yml',
+      'infra.yml',
+      'promote.yml',
+      'rollback.yml',
+    ]);
+    expect([...real.actions.keys()]).toEqual([
+      './.github/actions/setup-node-deps',
+      './.github/actions/setup-terraform',
+      './.github/actions/terraform-plan',
+    ]);
+  });
+
+  it.each([
+    ['pinnedActions', pinnedActions],
+    ['leastPrivilege', leastPrivilege],
+    ['idTokenOnlyWithOidc', idTokenOnlyWithOidc],
+    ['concurrencyGroups', concurrencyGroups],
+    ['requiredInputs', requiredInputs],
+    ['reusableCalls', reusableCalls],
+    ['environmentBindings', environmentBindings],
+    ['timeouts', timeouts],
+    ['nodeSetup', nodeSetup],
+    ['scriptHygiene', scriptHygiene],
+  ] as Array<[string, Rule]>)('satisfy %s', (_name, rule) => {
+    expect(rule(real)).toEqual([]);
+  });
+
+  it('know exactly the environments defined in environments/*.yaml', () => {
+    const defined = definedEnvironments();
+    expect(defined).toEqual(['dev', 'prod', 'staging']);
+    expect(environmentCoverage(real, defined)).toEqual([]);
+  });
+
+  it('use every verified pin and nothing else', () => {
+    const text = [...real.workflows.values(), ...real.actions.values()].map((f) => f.text).join('\n');
+    for (const [name, { sha, version }] of Object.entries(VERIFIED_PINS)) {
+      expect(text).toContain(`${name}@${sha} # ${version}`);
+    }
+  });
+
+  it('give deploy, promote and rollback the same concurrency key format', () => {
+    const groups = RELEASE_WORKFLOWS.map(({ envInput }) => releaseConcurrencyGroup(envInput));
+    expect(groups).toEqual([
+      'switchyard-deploy-${{ inputs.environment }}-${{ inputs.service }}',
+      'switchyard-deploy-${{ inputs.to }}-${{ inputs.service }}',
+      'switchyard-deploy-${{ inputs.environment }}-${{ inputs.service }}',
+    ]);
+  });
+});
+
+describe('each rule fails on a broken copy', () => {
+  describe('pinnedActions', () => {
+    it('flags a tag instead of a SHA', () => {
+      const v = violations(
+        pinnedActions,
+        mutate(DEPLOY, /actions\/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd/, 'actions/checkout@v6'),
+      );
+      expect(v).toEqual([
+        expect.stringMatching(/deploy\.yml:\d+: actions\/checkout@v6 is not pinned to a full 40-character/),
+      ]);
+    });
+    it('flags a missing version comment (in a composite action too)', () => {
+      const v = violations(pinnedActions, mutate(NODE_ACTION, ' # v6.2.0', ''));
+      expect(v).toEqual([expect.stringContaining('setup-node-deps/action.yml:9: actions/setup-node@')]);
+      expect(v[0]).toContain('no version comment');
+    });
+    it('flags a SHA that is not the verified one', () => {
+      const v = violations(
+        pinnedActions,
+        mutate(CI, 'ed597411d8f924073f98dfc5c65a23a2325f34cd', 'ed597411d8f924073f98dfc5c65a23a2325f34ce'),
+      );
+      expect(v).toEqual([
+        expect.stringContaining('is not the verified pin ed597411d8f924073f98dfc5c65a23a2325f34cd'),
+      ]);
+    });
+    it('flags a version comment that does not match the pin', () => {
+      const v = violations(pinnedActions, mutate(INFRA_ENV, /# v6\.1\.0/, '# v6.2.0'));
+      expect(v).toEqual([expect.stringContaining('version comment v6.2.0 does not match the pinned v6.1.0')]);
+    });
+    it('flags an unknown action and a uses: the line scan cannot see', () => {
+      const v = violations(
+        pinnedActions,
+        mutate(
+          ROLLBACK,
+          '    steps:\n      - name: Check out the scripts',
+          '    steps:\n      - { uses: actions/cache@v4 }\n      - name: Check out the scripts',
+        ),
+      );
+      expect(v).toEqual([
+        expect.stringMatching(/YAML has \d+ third-party uses but \d+ .* lines were checked/),
+      ]);
+      const unknown = violations(
+        pinnedActions,
+        mutate(
+          PROMOTE,
+          'uses: actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd # v6.0.2',
+          'uses: someone/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd # v6.0.2',
+        ),
+      );
+      expect(unknown).toEqual(
+        expect.arrayContaining([expect.stringContaining('someone/checkout is not in VERIFIED_PINS')]),
+      );
+    });
+  });
+
+  describe('leastPrivilege', () => {
+    it('flags broad workflow-level permissions', () => {
+      const v = violations(leastPrivilege, mutate(DEPLOY, /^permissions: \{\}$/m, 'permissions: write-all'));
+      expect(v).toEqual([
+        '.github/workflows/deploy.yml: workflow-level permissions must be {} (or contents: read)',
+      ]);
+    });
+    it('flags a job without a permissions block', () => {
+      const v = violations(
+        leastPrivilege,
+        mutate(
+          CI,
+          '    permissions: {}\n    steps:\n      - name: Explain',
+          '    steps:\n      - name: Explain',
+        ),
+      );
+      expect(v).toEqual([expect.stringContaining('ci.yml: job plan-skipped: no permissions: block')]);
+    });
+    it('flags a write scope nothing needs', () => {
+      const v = violations(
+        leastPrivilege,
+        mutate(
+          CI,
+          '    timeout-minutes: 20\n    permissions:\n      contents: read',
+          '    timeout-minutes: 20\n    permissions:\n      contents: write',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/ci.yml: job checks: contents: write is not needed by anything this job does',
+      ]);
+    });
+    it('flags pull-requests: write on the plan job (which runs PR code)', () => {
+      const v = violations(
+        leastPrivilege,
+        mutate(
+          CI,
+          '      id-token: write\n    strategy:',
+          '      id-token: write\n      pull-requests: write\n    strategy:',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/ci.yml: job plan: pull-requests: write is not needed by anything this job does',
+      ]);
+    });
+    it('flags a reusable-workflow caller that grants less than the called jobs need', () => {
+      const v = violations(
+        leastPrivilege,
+        mutate(
+          INFRA,
+          /( {2}prod:\n(?:.*\n)*? {4}permissions:\n {6}contents: read\n) {6}id-token: write\n/,
+          '$1',
+        ),
+      );
+      expect(v).toEqual(
+        expect.arrayContaining([
+          '.github/workflows/infra.yml: job prod: needs id-token: write for what it does',
+          expect.stringContaining(
+            'infra.yml: job prod: grants id-token: none but .github/workflows/infra-environment.yml job plan needs write',
+          ),
+        ]),
+      );
+    });
+  });
+
+  describe('idTokenOnlyWithOidc', () => {
+    it('flags id-token: write on a job without configure-aws-credentials', () => {
+      const v = violations(
+        idTokenOnlyWithOidc,
+        mutate(
+          DEPLOY,
+          '      contents: read\n    steps:\n      - name: Check out the scripts',
+          '      contents: read\n      id-token: write\n    steps:\n      - name: Check out the scripts',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/deploy.yml: job validate: id-token: write without aws-actions/configure-aws-credentials',
+      ]);
+    });
+    it('flags configure-aws-credentials without id-token: write', () => {
+      const v = violations(
+        idTokenOnlyWithOidc,
+        mutate(
+          ROLLBACK,
+          '      contents: read\n      id-token: write\n    steps:',
+          '      contents: read\n    steps:',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/rollback.yml: job rollback: uses aws-actions/configure-aws-credentials without id-token: write',
+      ]);
+    });
+  });
+
+  describe('concurrencyGroups', () => {
+    it('flags promote keyed on the source instead of the target environment', () => {
+      const v = violations(
+        concurrencyGroups,
+        mutate(
+          PROMOTE,
+          'group: switchyard-deploy-${{ inputs.to }}-',
+          'group: switchyard-deploy-${{ inputs.from }}-',
+        ),
+      );
+      expect(v).toEqual([
+        expect.stringContaining(
+          'promote.yml: job promote: concurrency group switchyard-deploy-${{ inputs.from }}',
+        ),
+      ]);
+    });
+    it('flags a deploy that could be cancelled', () => {
+      const v = violations(
+        concurrencyGroups,
+        mutate(DEPLOY, 'cancel-in-progress: false', 'cancel-in-progress: true'),
+      );
+      expect(v).toEqual(
+        expect.arrayContaining([
+          '.github/workflows/deploy.yml: job deploy: cancel-in-progress must be false',
+        ]),
+      );
+    });
+    it('flags a rollback without the shared group', () => {
+      const v = violations(
+        concurrencyGroups,
+        mutate(
+          ROLLBACK,
+          / {4}concurrency:\n {6}group: switchyard-deploy-.*\n {6}cancel-in-progress: false\n/,
+          '',
+        ),
+      );
+      expect(v).toEqual([expect.stringContaining('rollback.yml: job rollback: no job-level concurrency')]);
+    });
+    it('flags an infra environment whose apply could be cancelled', () => {
+      const v = violations(
+        concurrencyGroups,
+        mutate(
+          INFRA,
+          'group: switchyard-infra-staging\n      cancel-in-progress: false',
+          'group: switchyard-infra-staging\n      cancel-in-progress: true',
+        ),
+      );
+      expect(v).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining(
+            'infra.yml: job staging: needs concurrency { group: switchyard-infra-staging',
+          ),
+        ]),
+      );
+    });
+    it('flags a cancellable ci whose plans would hold the state lock', () => {
+      const v = violations(concurrencyGroups, mutate(CI, 'lock: "false"', 'lock: "true"'));
+      expect(v).toEqual([
+        '.github/workflows/ci.yml: job plan: a cancellable workflow must plan with lock: "false"',
+      ]);
+    });
+  });
+
+  describe('requiredInputs', () => {
+    it('flags an optional rollback reason', () => {
+      const v = violations(
+        requiredInputs,
+        mutate(
+          ROLLBACK,
+          'recorded with the release and your GitHub user).\n        type: string\n        required: true',
+          'recorded with the release and your GitHub user).\n        type: string\n        required: false',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/rollback.yml: workflow_dispatch input reason must have required: true',
+      ]);
+    });
+    it('flags a missing deploy input on both triggers', () => {
+      const v = violations(requiredInputs, mutate(DEPLOY, / {6}image-tag:\n/g, '      image-tagg:\n'));
+      expect(v).toEqual([
+        '.github/workflows/deploy.yml: workflow_call input image-tag missing',
+        '.github/workflows/deploy.yml: workflow_dispatch input image-tag missing',
+      ]);
+    });
+    it('flags a required optional input (promote tag)', () => {
+      const v = violations(
+        requiredInputs,
+        mutate(
+          PROMOTE,
+          'live in the source environment).\n        type: string\n        required: false',
+          'live in the source environment).\n        type: string\n        required: true',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/promote.yml: workflow_dispatch input tag must have required: false',
+      ]);
+    });
+  });
+
+  describe('reusableCalls', () => {
+    it('flags an input the called workflow does not declare, and a missing required one', () => {
+      const v = violations(
+        reusableCalls,
+        mutate(
+          INFRA,
+          '      environment: dev\n      plan-role-arn: ${{ vars.AWS_PLAN_ROLE_ARN_DEV }}\n',
+          '      environment: dev\n      bogus: 1\n',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/infra.yml: job dev: passes bogus, which .github/workflows/infra-environment.yml does not declare',
+        '.github/workflows/infra.yml: job dev: does not pass required input plan-role-arn of .github/workflows/infra-environment.yml',
+      ]);
+    });
+  });
+
+  describe('environmentBindings', () => {
+    it('flags a prod apply that is not bound to prod', () => {
+      const v = violations(
+        environmentBindings,
+        mutate(
+          INFRA_ENV,
+          '    environment:\n      name: ${{ inputs.environment }}',
+          '    environment:\n      name: dev',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/infra-environment.yml: job apply: apply of staging is bound to dev, expected staging',
+        '.github/workflows/infra-environment.yml: job apply: apply of prod is bound to dev, expected prod',
+      ]);
+    });
+    it('flags an apply job that re-plans or skips the checksum', () => {
+      const v = violations(
+        environmentBindings,
+        mutate(
+          INFRA_ENV,
+          'run: terraform apply -input=false -no-color -lock-timeout=10m tfplan',
+          'run: terraform plan -out=fresh && terraform apply fresh',
+        ),
+      );
+      expect(v).toEqual(
+        expect.arrayContaining([
+          '.github/workflows/infra-environment.yml: job apply: re-plans instead of applying the saved plan',
+          '.github/workflows/infra-environment.yml: job apply: does not apply the saved tfplan',
+        ]),
+      );
+      const noCheck = violations(
+        environmentBindings,
+        mutate(INFRA_ENV, 'sha256sum --check --strict', 'true'),
+      );
+      expect(noCheck).toContain(
+        '.github/workflows/infra-environment.yml: job apply: does not verify the plan checksum',
+      );
+    });
+    it('flags a plan job bound to an environment', () => {
+      const v = violations(
+        environmentBindings,
+        mutate(
+          INFRA_ENV,
+          '    name: plan ${{ inputs.environment }}\n',
+          '    name: plan ${{ inputs.environment }}\n    environment: ${{ inputs.environment }}\n',
+        ),
+      );
+      expect(v).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('job plan: the plan job must not be bound to an environment'),
+          expect.stringContaining('job plan: assumes the plan role inside environment'),
+        ]),
+      );
+    });
+    it('flags promote bound to the source environment', () => {
+      const v = violations(
+        environmentBindings,
+        mutate(PROMOTE, 'name: ${{ inputs.to }}', 'name: ${{ inputs.from }}'),
+      );
+      expect(v).toEqual([
+        '.github/workflows/promote.yml: job promote: bound to ${{ inputs.from }}, expected ${{ inputs.to }}',
+      ]);
+    });
+    it('flags applying staging without waiting for dev', () => {
+      const v = violations(
+        environmentBindings,
+        mutate(INFRA, '  staging:\n    needs: dev\n', '  staging:\n'),
+      );
+      expect(v).toEqual([
+        '.github/workflows/infra.yml: job staging: staging must need the dev job (apply in order)',
+      ]);
+    });
+    it('flags a deploy role assumed outside an environment', () => {
+      const v = violations(
+        environmentBindings,
+        mutate(DEPLOY, '    environment:\n      name: ${{ inputs.environment }}\n', ''),
+      );
+      expect(v).toEqual([
+        '.github/workflows/deploy.yml: job deploy: bound to no environment, expected ${{ inputs.environment }}',
+        '.github/workflows/deploy.yml: job deploy: assumes the deploy role without an environment binding',
+      ]);
+    });
+  });
+
+  describe('timeouts', () => {
+    it('flags a job without timeout-minutes and one with an absurd timeout', () => {
+      const v = violations(
+        timeouts,
+        mutate(
+          CI,
+          '    timeout-minutes: 5\n    permissions:\n      pull-requests: write',
+          '    permissions:\n      pull-requests: write',
+        ),
+        mutate(INFRA_ENV, 'timeout-minutes: 60', 'timeout-minutes: 600'),
+      );
+      expect(v).toEqual([
+        '.github/workflows/ci.yml: job plan-comment: timeout-minutes must be a number between 1 and 120 (got undefined)',
+        '.github/workflows/infra-environment.yml: job apply: timeout-minutes must be a number between 1 and 120 (got 600)',
+      ]);
+    });
+  });
+
+  describe('nodeSetup', () => {
+    it('flags a hard-coded Node version and a missing npm cache', () => {
+      const v = violations(
+        nodeSetup,
+        mutate(
+          NODE_ACTION,
+          '        node-version-file: .nvmrc\n        cache: npm\n',
+          '        node-version: 20\n',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/actions/setup-node-deps/action.yml: setup-node must use node-version-file: .nvmrc',
+        '.github/actions/setup-node-deps/action.yml: setup-node must not hard-code node-version',
+        '.github/actions/setup-node-deps/action.yml: setup-node must use cache: npm',
+      ]);
+    });
+    it('flags a job that runs npm without the Node setup', () => {
+      const v = violations(
+        nodeSetup,
+        mutate(
+          CI,
+          '      - name: Set up Node and install dependencies\n        uses: ./.github/actions/setup-node-deps\n      - name: Lint',
+          '      - name: Lint',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/ci.yml: job checks: runs npm/npx without setting up Node from .nvmrc',
+      ]);
+    });
+  });
+
+  describe('scriptHygiene', () => {
+    it('flags an input interpolated into a shell script', () => {
+      const v = violations(
+        scriptHygiene,
+        mutate(DEPLOY, '--env "$ENVIRONMENT"', '--env "${{ inputs.environment }}"'),
+      );
+      expect(v).toEqual([
+        '.github/workflows/deploy.yml: job deploy: step switchyard deploy interpolates an expression into run:; pass it via env:',
+      ]);
+    });
+    it('flags a checkout that keeps the token', () => {
+      const v = violations(
+        scriptHygiene,
+        mutate(PROMOTE, /persist-credentials: false/, 'persist-credentials: true'),
+      );
+      expect(v).toEqual([
+        '.github/workflows/promote.yml: job validate: checkout must set persist-credentials: false',
+      ]);
+    });
+  });
+
+  describe('environmentCoverage', () => {
+    it('flags a new environment the workflows do not know', () => {
+      const v = environmentCoverage(real, ['dev', 'prod', 'qa', 'staging']);
+      expect(v).toHaveLength(5);
+      expect(v[0]).toBe(
+        '.github/workflows/ci.yml plan matrix: environments [dev,prod,staging] differ from environments/*.yaml [dev,prod,qa,staging]',
+      );
+    });
+    it('flags a workflow that lost an environment', () => {
+      const repo = loadRepo(mutate(ROLLBACK, 'options: [dev, staging, prod]', 'options: [dev, staging]'));
+      expect(environmentCoverage(repo, ['dev', 'prod', 'staging'])).toEqual([
+        '.github/workflows/rollback.yml environment choices: environments [dev,staging] differ from environments/*.yaml [dev,prod,staging]',
+      ]);
+    });
+  });
+});
