@@ -124,6 +124,14 @@ export function zodProblems(error: z.ZodError, doc: unknown, schema: z.ZodType):
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      out.push({
+        path: p,
+        message: 'is not a valid variable name (letters, digits and _, not starting with a digit)',
+        hasGot: false,
+      });
+      continue;
+    }
     if (got === undefined) {
       out.push({
         path: p,

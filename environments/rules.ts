@@ -226,6 +226,16 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
     if (alb.certificateArn !== undefined && alb.allowPlainHttp === true) {
       add(['alb', 'allowPlainHttp'], 'must not be true when alb.certificateArn is set', true);
     }
+    if (isStr(alb.certificateArn) && region) {
+      const certRegion = alb.certificateArn.split(':')[3];
+      if (certRegion !== undefined && certRegion !== region) {
+        add(
+          ['alb', 'certificateArn'],
+          `must be a certificate in ${region}, the load balancer's region`,
+          alb.certificateArn,
+        );
+      }
+    }
     if (prod && alb.allowPlainHttp === true) add(['alb', 'allowPlainHttp'], 'must be false in prod', true);
     if (prod && alb.deletionProtection === false)
       add(['alb', 'deletionProtection'], 'must be true in prod', false);

@@ -165,6 +165,16 @@ describe('services', () => {
     for (const n of ['LOG_LEVEL', 'MONKEY_MODE', 'KEYBOARD_LAYOUT', 'PORT'])
       expect(looksLikeSecretName(n)).toBe(false);
   });
+  test('variable names must be valid', () => {
+    expect(problemsOf(withService({ environment: { 'log-level': 'info' } }))).toEqual([
+      `${F}: services[0].environment.log-level: is not a valid variable name (letters, digits and _, not starting with a digit)`,
+    ]);
+  });
+  test('typo in deploy settings', () => {
+    expect(problemsOf(withService({ deploy: { canaryPercnt: 5 } }))).toEqual([
+      `${F}: services[0].deploy.canaryPercnt: unknown field (did you mean "canaryPercent"?)`,
+    ]);
+  });
   test('secrets must be ARNs', () => {
     expect(problemsOf(withService({ secrets: { DB_PASSWORD: 'hunter2' } }))).toEqual([
       `${F}: services[0].secrets.DB_PASSWORD: must be a Secrets Manager secret ARN or an SSM parameter ARN (got "hunter2")`,
@@ -239,6 +249,12 @@ describe('ALB', () => {
   test('no certificate and no explicit plain-HTTP opt-in', () => {
     expect(problemsOf({ ...validDoc('dev'), alb: {} }, 'dev')).toEqual([
       'environments/dev.yaml: alb.certificateArn: required: set an ACM certificate ARN, or opt in to plain HTTP with alb.allowPlainHttp: true',
+    ]);
+  });
+  test('certificate from another region', () => {
+    const alb = { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' };
+    expect(problemsOf({ ...validDoc(), alb })).toEqual([
+      `${F}: alb.certificateArn: must be a certificate in eu-west-1, the load balancer's region (got "arn:aws:acm:us-east-1:123456789012:certificate/abc")`,
     ]);
   });
   test('test listener open to the internet', () => {
