@@ -5,10 +5,14 @@
  * Adding a module is a few lines in the constructor: every module receives `this.config` (fully
  * resolved, defaults applied) and the VPC outputs (`this.network`).
  */
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { addS3Backend } from '../backend';
+import { partitionOf } from '../environments/loader';
 import type { EnvironmentConfig } from '../environments/schema';
 import { VpcModule } from '../modules/vpc';
 
@@ -26,6 +30,8 @@ export class PlatformStack extends TerraformStack {
   /** The resolved environment this stack was built from (modules read their settings here). */
   readonly config: EnvironmentConfig;
   readonly provider: AwsProvider;
+  /** Customer-managed key (rotation on) for the environment's CloudWatch log groups (VPC flow logs, tasks). */
+  readonly logsKey: KmsKey;
   readonly network: VpcModule;
 
   constructor(scope: Construct, props: PlatformStackProps) {
@@ -40,6 +46,8 @@ export class PlatformStack extends TerraformStack {
     });
     addS3Backend(this, config);
 
+    this.logsKey = logsKmsKey(this, config);
+
     this.network = new VpcModule(this, 'vpc', {
       name: `${config.project}-${config.name}`,
       region: config.region,
@@ -47,6 +55,7 @@ export class PlatformStack extends TerraformStack {
       availabilityZones: config.vpc.availabilityZones,
       natGateways: config.vpc.natGateways,
       flowLogRetentionDays: config.vpc.flowLogRetentionDays,
+      flowLogKmsKeyArn: this.logsKey.arn,
       interfaceEndpoints: config.vpc.interfaceEndpoints,
     });
 
@@ -56,4 +65,45 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, 'isolated_subnet_ids', { value: this.network.isolatedSubnetIds });
     new TerraformOutput(this, 'availability_zones', { value: this.network.availabilityZones });
   }
+}
+
+/** KMS key CloudWatch Logs may use for the log groups of this environment's account and region. */
+function logsKmsKey(scope: Construct, config: EnvironmentConfig): KmsKey {
+  const partition = partitionOf(config.region);
+  const policy = new DataAwsIamPolicyDocument(scope, 'logs-key-policy', {
+    statement: [
+      {
+        sid: 'AccountAdministers',
+        effect: 'Allow',
+        principals: [{ type: 'AWS', identifiers: [`arn:${partition}:iam::${config.accountId}:root`] }],
+        actions: ['kms:*'],
+        resources: ['*'],
+      },
+      {
+        sid: 'CloudWatchLogsUses',
+        effect: 'Allow',
+        principals: [{ type: 'Service', identifiers: [`logs.${config.region}.amazonaws.com`] }],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        condition: [
+          {
+            test: 'ArnLike',
+            variable: 'kms:EncryptionContext:aws:logs:arn',
+            values: [`arn:${partition}:logs:${config.region}:${config.accountId}:log-group:*`],
+          },
+        ],
+      },
+    ],
+  });
+  const key = new KmsKey(scope, 'logs-key', {
+    description: `${config.project}-${config.name}: CloudWatch log groups`,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    policy: policy.json,
+  });
+  new KmsAlias(scope, 'logs-key-alias', {
+    name: `alias/${config.project}-${config.name}-logs`,
+    targetKeyId: key.keyId,
+  });
+  return key;
 }

@@ -12,6 +12,7 @@ const app = Testing.app();
 const stacks = config.all.map((env) => new PlatformStack(app, { config: env }));
 const synthesized = Object.fromEntries(stacks.map((s) => [s.config.name, Testing.synth(s)]));
 const parsed = (name: string) => JSON.parse(synthesized[name]);
+const ref = (expr: string) => `\${${expr}}`;
 const count = (name: string, type: string) => Object.keys(parsed(name).resource[type] ?? {}).length;
 
 test('one stack per environment, named like it', () => {
@@ -48,6 +49,21 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
     expect(count(name, 'aws_nat_gateway')).toBe(env.vpc.natGateways === 'per-az' ? azs : 1);
     expect(parsed(name).resource.aws_vpc).toBeDefined();
     expect(Object.values(parsed(name).resource.aws_vpc)[0]).toMatchObject({ cidr_block: env.vpc.cidr });
+  });
+
+  test('log groups encrypted with a rotating customer key CloudWatch Logs may use', () => {
+    const doc = parsed(name);
+    expect(Object.values(doc.resource.aws_kms_key)).toEqual([
+      expect.objectContaining({
+        enable_key_rotation: true,
+        policy: ref('data.aws_iam_policy_document.logs-key-policy.json'),
+      }),
+    ]);
+    const uses = doc.data.aws_iam_policy_document['logs-key-policy'].statement[1];
+    expect(uses.principals).toEqual([{ type: 'Service', identifiers: ['logs.eu-west-1.amazonaws.com'] }]);
+    for (const group of Object.values(doc.resource.aws_cloudwatch_log_group) as Record<string, unknown>[]) {
+      expect(group.kms_key_id).toBe(ref('aws_kms_key.logs-key.arn'));
+    }
   });
 
   test('typed outputs', () => {
