@@ -1,0 +1,166 @@
+/**
+ * The shell helpers the release workflows run: input validation before any environment binding, and
+ * the wrapper that turns the switchyard exit code into a job result. Both run for real under bash; the
+ * CLI is replaced by a stub `npx` on PATH that records its arguments.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './lib/repo';
+
+const VALIDATE = join(ROOT, '.github/scripts/validate-inputs.sh');
+const RUN = join(ROOT, '.github/scripts/run-switchyard.sh');
+
+function validate(mode: string, inputs: Record<string, string>): { status: number | null; lines: string[] } {
+  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase().replace(/-/g, '_')}`] = v;
+  const res = spawnSync('bash', [VALIDATE, mode], { env, encoding: 'utf8' });
+  return { status: res.status, lines: res.stdout.trim().split('\n') };
+}
+
+describe('validate-inputs.sh', () => {
+  it.each([
+    ['deploy', { environment: 'dev', service: 'api', 'image-tag': '3f2c1a9' }],
+    ['deploy', { environment: 'prod', service: 'a', 'image-tag': `sha256:${'a'.repeat(64)}` }],
+    ['promote', { service: 'web-frontend', from: 'dev', to: 'staging' }],
+    ['promote', { service: 'api', from: 'staging', to: 'prod', tag: 'v1.2.3' }],
+    ['rollback', { environment: 'prod', service: 'api', reason: '5xx spike after 1.4.0' }],
+    [
+      'rollback',
+      { environment: 'staging', service: 'api', reason: 'bad config', 'target-release': 'rel_01J:2' },
+    ],
+  ])('accepts %s %j', (mode, inputs) => {
+    const { status, lines } = validate(mode, inputs);
+    expect(lines).toEqual([`Inputs valid for ${mode}.`]);
+    expect(status).toBe(0);
+  });
+
+  it.each([
+    [
+      'deploy',
+      { environment: 'qa', service: 'api', 'image-tag': 'abc' },
+      ["::error title=Invalid input::input 'environment': must be one of: dev staging prod (got 'qa')"],
+    ],
+    [
+      'deploy',
+      { environment: 'dev', service: 'API;rm -rf /', 'image-tag': 'latest' },
+      [
+        "::error title=Invalid input::input 'service': must be a lower-case service name like api (got 'API;rm -rf /')",
+        "::error title=Invalid input::input 'image-tag': 'latest' is mutable; use an immutable tag such as the commit SHA",
+      ],
+    ],
+    [
+      'deploy',
+      {},
+      [
+        "::error title=Invalid input::input 'environment': required (one of: dev staging prod)",
+        "::error title=Invalid input::input 'service': required (a service name from environments/<env>.yaml)",
+        "::error title=Invalid input::input 'image-tag': required (an immutable image tag such as a commit SHA)",
+      ],
+    ],
+    [
+      'promote',
+      { service: 'api', from: 'prod', to: 'prod', tag: 'has space' },
+      [
+        "::error title=Invalid input::input 'to': must differ from 'from' (both are 'prod')",
+        "::error title=Invalid input::input 'tag': must be an image tag ([A-Za-z0-9_.-], at most 128 characters) or sha256:<digest> (got 'has space')",
+      ],
+    ],
+    [
+      'rollback',
+      { environment: 'prod', service: 'api', reason: '   ', 'target-release': '$(id)' },
+      [
+        "::error title=Invalid input::input 'reason': required: say why you are rolling back (it is recorded with your name)",
+        "::error title=Invalid input::input 'target-release': must be a release id or image tag ([A-Za-z0-9_.:-]) (got '$(id)')",
+      ],
+    ],
+    [
+      'rollback',
+      { environment: 'dev', service: 'api', reason: 'line one\nline two' },
+      ["::error title=Invalid input::input 'reason': must be a single line without control characters"],
+    ],
+  ])('refuses %s %j with one annotation per problem and exit 2', (mode, inputs, errors) => {
+    const { status, lines } = validate(mode, inputs as Record<string, string>);
+    expect(lines).toEqual([...errors, `${errors.length} input problem(s); nothing was changed.`]);
+    expect(status).toBe(2);
+  });
+
+  it('refuses an unknown mode', () => {
+    const { status, lines } = validate('destroy', {});
+    expect(status).toBe(1);
+    expect(lines[0]).toContain("usage: validate-inputs.sh deploy|promote|rollback (got 'destroy')");
+  });
+});
+
+describe('run-switchyard.sh', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'run-switchyard-'));
+    // A stub npx: records its arguments (one per line) and exits with $STUB_EXIT.
+    writeFileSync(
+      join(dir, 'npx'),
+      '#!/usr/bin/env bash\nprintf "%s\\n" "$@" > "$STUB_ARGS"\necho "switchyard output"\nexit "$STUB_EXIT"\n',
+    );
+    chmodSync(join(dir, 'npx'), 0o755);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function run(code: number, args: string[]) {
+    const summary = join(dir, 'summary.md');
+    writeFileSync(summary, '');
+    const res = spawnSync('bash', [RUN, ...args], {
+      env: {
+        PATH: `${dir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+        STUB_EXIT: String(code),
+        STUB_ARGS: join(dir, 'args'),
+        GITHUB_STEP_SUMMARY: summary,
+      },
+      encoding: 'utf8',
+    });
+    return {
+      status: res.status,
+      stdout: res.stdout,
+      args: readFileSync(join(dir, 'args'), 'utf8').trimEnd().split('\n'),
+      summary: readFileSync(summary, 'utf8'),
+    };
+  }
+
+  it('runs the local bin with --no (never a registry download), passing arguments intact', () => {
+    const r = run(0, [
+      'rollback',
+      '--env',
+      'prod',
+      '--service',
+      'api',
+      '--reason',
+      'it is "broken"; $(x) & more',
+    ]);
+    expect(r.args).toEqual([
+      '--no',
+      'switchyard',
+      'rollback',
+      '--env',
+      'prod',
+      '--service',
+      'api',
+      '--reason',
+      'it is "broken"; $(x) & more',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain('::error');
+    expect(r.summary).toContain('**switchyard rollback** exited with code 0 — succeeded.');
+  });
+
+  it.each([
+    [1, 'switchyard deploy: internal error (exit 1)'],
+    [2, 'switchyard deploy refused (exit 2)'],
+    [3, 'switchyard deploy rolled back (exit 3)'],
+    [7, 'switchyard deploy: unexpected exit code 7'],
+  ])('exit %i fails the job with an annotation explaining it', (code, title) => {
+    const r = run(code, ['deploy', '--env', 'dev', '--service', 'api', '--image-tag', 'abc']);
+    expect(r.status).toBe(code);
+    expect(r.stdout).toContain(`::error title=${title}::`);
+    expect(r.summary).toContain(`exited with code ${code}`);
+  });
+});
