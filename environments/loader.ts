@@ -421,14 +421,20 @@ export function discoverEnvironments(dir: string = ENVIRONMENTS_DIR): string[] {
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-/** Names requested by `SWITCHYARD_ENVS` (comma separated), or every known one when unset/empty. */
+/** Name of the bootstrap stack: always synthesized, and reserved (no environment may use it). */
+export const BOOTSTRAP_NAME = 'bootstrap';
+
+/**
+ * Names requested by `SWITCHYARD_ENVS` (comma separated), or every known one when unset/empty.
+ * `bootstrap` may be listed (it is always built): `SWITCHYARD_ENVS=bootstrap` builds no environment.
+ */
 export function selectEnvironments(known: readonly string[], requested: string | undefined): string[] {
   const asked = (requested ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
   if (asked.length === 0) return [...known];
-  const unknown = asked.filter((a) => !known.includes(a));
+  const unknown = asked.filter((a) => !known.includes(a) && a !== BOOTSTRAP_NAME);
   if (unknown.length > 0) {
     const list = unknown.map((u) => `"${u}"`).join(', ');
     throw new ConfigError([
@@ -467,6 +473,14 @@ export function loadConfiguration(options: LoadOptions = {}): LoadedConfiguratio
   const selectedNames = selectEnvironments(known, options.requested);
 
   const problems: string[] = [];
+  if (known.includes(BOOTSTRAP_NAME)) {
+    problems.push(
+      `${displayDir}/${BOOTSTRAP_NAME}.yaml: the name "${BOOTSTRAP_NAME}" is reserved for the bootstrap stack; rename the file and its name field`,
+    );
+  }
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.yml'))) {
+    problems.push(`${displayDir}/${f}: environment files end in .yaml; rename it to ${f.slice(0, -4)}.yaml`);
+  }
   const projectDisplay = `${displayDir}/${PROJECT_FILE}`;
   let project: ProjectConfig | undefined;
   if (!fs.existsSync(path.join(dir, PROJECT_FILE))) {

@@ -35,10 +35,10 @@ import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versionin
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { stateKey } from '../backend';
-import { partitionOf } from '../environments/loader';
+import { BOOTSTRAP_NAME, partitionOf } from '../environments/loader';
 import type { EnvironmentConfig, ProjectConfig } from '../environments/schema';
 
-export const BOOTSTRAP_STACK_NAME = 'bootstrap';
+export const BOOTSTRAP_STACK_NAME = BOOTSTRAP_NAME;
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 
 /** Role names of an environment's GitHub roles. */

@@ -367,6 +367,24 @@ describe('loadConfiguration (files)', () => {
       'prod',
     ]);
   });
+  test('bootstrap may be named; alone it selects no environment', () => {
+    const dir = tempEnvironments(validFiles());
+    expect(loadConfiguration({ dir, requested: 'bootstrap' }).selected).toEqual([]);
+    expect(loadConfiguration({ dir, requested: 'dev,bootstrap' }).selected.map((e) => e.name)).toEqual([
+      'dev',
+    ]);
+  });
+  test('reserved name and .yml files are refused', () => {
+    const files = validFiles();
+    files['bootstrap.yaml'] = { ...validDoc('dev'), name: 'bootstrap', tier: 'dev' };
+    files['qa.yml'] = validDoc('dev');
+    expect(() => loadConfiguration({ dir: tempEnvironments(files) })).toThrow(
+      [
+        'environments/bootstrap.yaml: the name "bootstrap" is reserved for the bootstrap stack; rename the file and its name field',
+        'environments/qa.yml: environment files end in .yaml; rename it to qa.yaml',
+      ].join('\n'),
+    );
+  });
   test('unknown environment asked for', () => {
     const dir = tempEnvironments(validFiles());
     expect(() => loadConfiguration({ dir, requested: 'dev,qa' })).toThrow(
