@@ -4,13 +4,17 @@
  * rule passes vacuously). Mutations are text edits of the real files; `mutate` throws if the text to
  * replace is not there, so a stale mutation cannot silently turn into a no-op.
  */
-import { definedEnvironments, loadRepo, mutate, type Repo } from './lib/repo';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { definedEnvironments, loadRepo, mutate, type Repo, ROOT } from './lib/repo';
 import {
   concurrencyGroups,
   environmentBindings,
   environmentCoverage,
   idTokenOnlyWithOidc,
   leastPrivilege,
+  mainBranch,
   nodeSetup,
   pinnedActions,
   RELEASE_WORKFLOWS,
@@ -74,6 +78,14 @@ describe('the real workflows', () => {
     const defined = definedEnvironments();
     expect(defined).toEqual(['dev', 'prod', 'staging']);
     expect(environmentCoverage(real, defined)).toEqual([]);
+  });
+
+  it('treat the main branch of environments/project.yaml as main', () => {
+    const project = parse(readFileSync(join(ROOT, 'environments/project.yaml'), 'utf8')) as {
+      github: { mainBranch: string };
+    };
+    expect(project.github.mainBranch).toBe('main');
+    expect(mainBranch(real, project.github.mainBranch)).toEqual([]);
   });
 
   it('use every verified pin and nothing else', () => {
@@ -508,6 +520,15 @@ describe('each rule fails on a broken copy', () => {
       expect(v).toEqual([
         '.github/workflows/promote.yml: job validate: checkout must set persist-credentials: false',
       ]);
+    });
+  });
+
+  describe('mainBranch', () => {
+    it('flags a push trigger on another branch and a different trunk', () => {
+      expect(
+        violations((r) => mainBranch(r, 'main'), mutate(CI, 'branches: [main]', 'branches: [master]')),
+      ).toEqual(['.github/workflows/ci.yml: push must trigger on [main] only (got ["master"])']);
+      expect(mainBranch(real, 'trunk')).toHaveLength(3);
     });
   });
 

@@ -627,6 +627,31 @@ export function environmentCoverage(repo: Repo, defined: readonly string[]): str
   return problems;
 }
 
+/**
+ * The branch the workflows treat as main (push triggers, the infra ref guard) is the one the bootstrap
+ * stack's plan role trusts: environments/project.yaml github.mainBranch.
+ */
+export function mainBranch(repo: Repo, branch: string): string[] {
+  const problems: string[] = [];
+  for (const file of ['ci.yml', 'infra.yml']) {
+    const wf = repo.workflows.get(file);
+    const push = wf ? asRecord(triggers(wf)['push']) : undefined;
+    const branches = push?.['branches'];
+    if (!Array.isArray(branches) || branches.length !== 1 || branches[0] !== branch) {
+      problems.push(
+        `.github/workflows/${file}: push must trigger on [${branch}] only (got ${JSON.stringify(branches)})`,
+      );
+    }
+  }
+  const infraEnv = repo.workflows.get('infra-environment.yml');
+  if (!infraEnv?.text.includes(`"refs/heads/${branch}"`)) {
+    problems.push(
+      `.github/workflows/infra-environment.yml: the ref guard must allow refs/heads/${branch} only`,
+    );
+  }
+  return problems;
+}
+
 export const ALL_RULES = {
   pinnedActions,
   leastPrivilege,
