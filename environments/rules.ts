@@ -3,6 +3,8 @@
  * when some fields failed the schema, so one run lists every problem; each rule only looks at fields
  * that have the expected type (the schema reports the others).
  */
+
+import { RULES } from '../modules/guardrails/rules';
 import {
   formatCidr,
   hasHostBits,
@@ -13,6 +15,7 @@ import {
   parseCidr,
 } from '../modules/vpc/subnet-plan';
 import { FARGATE_MEMORY } from './schema';
+import { suggest } from './suggest';
 
 export type PathSegment = string | number;
 
@@ -288,6 +291,23 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
     if (prod && cache.automaticFailover === false)
       add(['cache', 'automaticFailover'], 'must be true in prod', false);
     if (prod && cache.multiAz === false) add(['cache', 'multiAz'], 'must be true in prod', false);
+  }
+
+  // --- guardrails ------------------------------------------------------------------------------------
+  const guardrails = isObj(doc.guardrails) ? doc.guardrails : undefined;
+  if (guardrails && Array.isArray(guardrails.suppressions)) {
+    const ids = RULES.map((r) => r.id);
+    guardrails.suppressions.forEach((sup, i) => {
+      if (!isObj(sup) || !isStr(sup.ruleId) || ids.includes(sup.ruleId)) return;
+      const hint = suggest(sup.ruleId, ids);
+      add(
+        ['guardrails', 'suppressions', i, 'ruleId'],
+        hint
+          ? `unknown guardrail rule (did you mean "${hint}"?)`
+          : `unknown guardrail rule (known: ${ids.join(', ')})`,
+        sup.ruleId,
+      );
+    });
   }
 
   // --- promotion -------------------------------------------------------------------------------------

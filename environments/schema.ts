@@ -8,6 +8,7 @@
  * default given as "tier" lives in ./tiers.ts.
  */
 import { z } from 'zod';
+import { MIN_REASON_LENGTH } from '../modules/guardrails/suppressions';
 import { deploymentSettingsSchema } from '../services/topology';
 import { TIERS, type Tier } from './tiers';
 
@@ -376,11 +377,13 @@ export const suppressionSchema = z.strictObject({
   ruleId: z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, { error: 'must be a rule id' }),
   /** Construct path (or its tail) the suppression applies to; omitted → the whole environment. */
   resource: z.string().min(1).optional(),
-  /** Why the rule does not apply here, at least 20 characters. */
+  /** Why the rule does not apply here (the guardrails' minimum length, MIN_REASON_LENGTH). */
   reason: z
-    .string({ error: 'must explain why the rule does not apply (at least 20 characters)' })
+    .string({ error: `must explain why the rule does not apply (at least ${MIN_REASON_LENGTH} characters)` })
     .trim()
-    .min(20, { error: 'must explain why the rule does not apply (at least 20 characters)' }),
+    .min(MIN_REASON_LENGTH, {
+      error: `must explain why the rule does not apply (at least ${MIN_REASON_LENGTH} characters)`,
+    }),
 });
 
 /** The whole `environments/<name>.yaml` after tier defaults are merged in. */

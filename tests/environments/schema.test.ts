@@ -284,11 +284,22 @@ describe('identity and promotion', () => {
       `${F}: accountId: must be the project.yaml account 123456789012: the bootstrap stack creates this environment's roles there (got "999999999999")`,
     ]);
   });
+  test('suppressions name a known guardrail rule', () => {
+    const reason = 'flow logs hold no payloads here';
+    expect(
+      problemsOf({ ...validDoc(), guardrails: { suppressions: [{ ruleId: 'SY-LOG-9', reason }] } }),
+    ).toEqual([
+      `${F}: guardrails.suppressions[0].ruleId: unknown guardrail rule (did you mean "SY-LOG-1"?) (got "SY-LOG-9")`,
+    ]);
+    expect(
+      problemsOf({ ...validDoc(), guardrails: { suppressions: [{ ruleId: 'SY-LOG-1', reason }] } }),
+    ).toEqual([]);
+  });
   test('suppressions need a written reason', () => {
     expect(
-      problemsOf({ ...validDoc(), guardrails: { suppressions: [{ ruleId: 'SY-1', reason: 'because' }] } }),
+      problemsOf({ ...validDoc(), guardrails: { suppressions: [{ ruleId: 'SY-LOG-1', reason: 'short' }] } }),
     ).toEqual([
-      `${F}: guardrails.suppressions[0].reason: must explain why the rule does not apply (at least 20 characters) (got "because")`,
+      `${F}: guardrails.suppressions[0].reason: must explain why the rule does not apply (at least 10 characters) (got "short")`,
     ]);
   });
 });
