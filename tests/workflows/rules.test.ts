@@ -80,6 +80,33 @@ describe('the real workflows', () => {
     expect(environmentCoverage(real, defined)).toEqual([]);
   });
 
+  it('hand the saved plan, its lock file and config (not the providers) from plan to apply', () => {
+    const action = real.actions.get('./.github/actions/terraform-plan')!.text;
+    expect(action).toMatch(/terraform plan [^\n]*-detailed-exitcode -out=tfplan/);
+    expect(action).toContain('terraform -chdir="$DIR" show -json tfplan > "$json"');
+    expect(action).toContain(`trap 'rm -f "$json"' EXIT`);
+    const infraEnv = real.workflows.get('infra-environment.yml')!;
+    const plan = infraEnv.doc['jobs'] as Record<string, { steps: Array<Record<string, unknown>> }>;
+    const upload = plan['plan']!.steps.find((s) => String(s['uses']).startsWith('actions/upload-artifact@'))!;
+    const w = upload['with'] as Record<string, unknown>;
+    expect(w['include-hidden-files']).toBe(true); // .terraform.lock.hcl pins the providers for apply
+    expect(String(w['path']).split('\n').filter(Boolean)).toEqual([
+      '${{ steps.plan.outputs.stack-dir }}',
+      '!${{ steps.plan.outputs.stack-dir }}/.terraform',
+    ]);
+    const apply = plan['apply']!.steps.map((s) => String(s['run'] ?? '')).join('\n');
+    expect(apply).toContain('terraform init -input=false -no-color -lockfile=readonly');
+    // ci uploads only the Markdown summary of its speculative plans.
+    const ci = real.workflows.get('ci.yml')!.doc['jobs'] as Record<
+      string,
+      { steps: Array<Record<string, unknown>> }
+    >;
+    const ciUpload = ci['plan']!.steps.find((s) => String(s['uses']).startsWith('actions/upload-artifact@'))!;
+    expect((ciUpload['with'] as Record<string, unknown>)['path']).toBe(
+      '${{ runner.temp }}/plan-summary/${{ matrix.environment }}.md',
+    );
+  });
+
   it('treat the main branch of environments/project.yaml as main', () => {
     const project = parse(readFileSync(join(ROOT, 'environments/project.yaml'), 'utf8')) as {
       github: { mainBranch: string };
