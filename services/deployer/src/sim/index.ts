@@ -73,6 +73,13 @@ export interface Simulation extends SimPorts {
   readonly memoryStore: MemoryStore;
   /** Aborted by the `interrupt` fault or `interrupt()` — pass it as `deps.signal` (SIGINT/SIGTERM). */
   readonly signal: AbortSignal;
+  /** Services known to this simulation (seeded or resumed). */
+  readonly topologies: readonly ServiceTopology[];
+  /**
+   * Adds a service: seeds both colours unless the world already has them (resumed state), and arms
+   * the simulation's faults against it.
+   */
+  addTopology(topology: ServiceTopology): void;
   /** Ports for one topology (its registry is the one of its repository URI's account). */
   portsFor(topology: ServiceTopology): SimPorts;
   /** Convenience: everything `deploy()`/`executeDeploy()` need, for the first topology's registry. */
@@ -103,7 +110,9 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     ? new SimWorld(structuredClone(snap.world))
     : SimWorld.empty(clock.now(), opts.seed ?? 1);
   if (snap && clock.now() < snap.now) throw new Error('clock is behind the snapshot');
-  if (!snap) for (const t of opts.topologies) world.seed(t, opts.seedOptions);
+  if (snap) world.clearFaults(clock.now());
+  for (const t of opts.topologies)
+    if (!world.state.rules[t.productionRuleArn]) world.seed(t, opts.seedOptions);
 
   const faults = opts.faults ?? [];
   const throttle = faults.find((f) => f.name === 'throttle');
@@ -177,8 +186,19 @@ export function createSimulation(opts: SimulationOptions): Simulation {
         registry: simRegistry(ctl, ''),
       };
 
+  const topologies: ServiceTopology[] = [...opts.topologies];
+  const addTopology = (t: ServiceTopology) => {
+    if (topologies.some((x) => x.environment === t.environment && x.service === t.service)) return;
+    topologies.push(t);
+    productionRules.add(t.productionRuleArn);
+    if (!world.state.rules[t.productionRuleArn]) world.seed(t, opts.seedOptions);
+    for (const f of faults) world.armFault(t, f);
+  };
+
   const sim: Simulation = {
     ...base,
+    topologies,
+    addTopology,
     clock,
     world,
     store,
@@ -201,7 +221,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     snapshot: async () => {
       const releases: ReleaseRecord[] = [];
       const locks: LockInfo[] = [];
-      for (const t of opts.topologies) {
+      for (const t of topologies) {
         const key = { environment: t.environment, service: t.service };
         releases.push(...(await memoryStore.listReleases(key, Number.MAX_SAFE_INTEGER)));
         const lock = await memoryStore.getLock(key);

@@ -379,6 +379,17 @@ export class SimWorld {
     }
   }
 
+  /** Disarms every fault (a resumed simulation starts healthy; `--fault` applies to one command). */
+  clearFaults(now: number): void {
+    this.state.armedTaskFaults = { crash: false, unhealthy: false };
+    this.state.armedSpikes = [];
+    this.state.armedAlarms = [];
+    this.state.faultSignals = [];
+    this.state.throttleRuns = {};
+    for (const a of Object.values(this.state.alarms))
+      if (a.state !== 'OK') Object.assign(a, { state: 'OK', since: now });
+  }
+
   liveColourOf(t: ServiceTopology): Colour {
     const rule = this.state.rules[t.productionRuleArn] ?? [];
     const w = (arn: string) => rule.find((x) => x.targetGroupArn === arn)?.weight ?? 0;

@@ -1,0 +1,137 @@
+/** `switchyard deploy`: blue/green deploy of an image tag (or digest) to one service. */
+import { STRATEGIES, type Strategy } from '../../../../topology';
+import { type DeployRequest, deploy } from '../../core/deploy';
+import { COMMON_HELP, type CommonFlags, checkName, parseFlags, required } from '../args';
+import { type Command, UsageError } from '../context';
+import { outcomeResult, planLines } from '../present';
+import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
+import { execute, printHelp, usageFailure } from './common';
+
+export const DEPLOY_HELP = `Usage: switchyard deploy --env ENV --service SERVICE --image-tag TAG [options]
+
+Blue/green deploy: registers a task-definition revision pinned to the tag's digest on the idle colour,
+waits for its ECS deployment and healthy targets, shifts ALB weights by strategy while watching target
+health, the 5xx share and CloudWatch alarms, and on any failed gate or SIGINT/SIGTERM puts 100% back
+on the last known good colour in one write.
+
+Options:
+  --env ENV              environment (dev, staging, prod, …)
+  --service SERVICE      service name as in environments/<env>.yaml
+  --image-tag TAG        immutable image tag (a version or git SHA; "latest" and other moving tags
+                         are refused), or a digest sha256:… to deploy exactly that image
+  --strategy S           all-at-once | canary | linear (default: the service's deploy.strategy)
+  --dry-run              print the plan (colours, task-definition diff, weight schedule, gates) and
+                         change nothing
+  --force-unlock         take over a lock held by a dead deployer (needs --reason; recorded)
+  --reason TEXT          why (recorded with the release; required with --force-unlock)
+  --commit SHA           commit to record (default: $GITHUB_SHA)
+
+${COMMON_HELP}
+
+Exit codes: 0 deployed (or dry run), 1 internal error, 2 refused (nothing changed),
+            3 rolled back (traffic is on the last known good colour).
+
+Examples:
+  switchyard deploy --env dev --service api --image-tag v1.1.0 --simulate
+  switchyard deploy --env dev --service api --image-tag v1.2.0 --simulate --fault 5xx-spike
+  switchyard deploy --env prod --service api --image-tag 3f2c1ab --strategy linear --dry-run`;
+
+const OPTIONS = {
+  env: { type: 'string' },
+  service: { type: 'string' },
+  'image-tag': { type: 'string' },
+  strategy: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'force-unlock': { type: 'boolean' },
+  reason: { type: 'string' },
+  commit: { type: 'string' },
+} as const;
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'blue/green deploy an image tag to a service, with health gates and automatic rollback',
+  help: DEPLOY_HELP,
+  async run(args, ctx) {
+    let common: CommonFlags;
+    let values: Record<string, unknown>;
+    try {
+      ({ common, values } = parseFlags('deploy', args, OPTIONS));
+      if (common.help) return printHelp(ctx, DEPLOY_HELP);
+    } catch (e) {
+      return usageFailure(ctx, e);
+    }
+    return execute(ctx, 'deploy', common.output, async (renderer) => {
+      const environment = checkName(
+        'deploy',
+        'env',
+        required('deploy', values, 'env', 'the environment to deploy to'),
+      );
+      const service = checkName(
+        'deploy',
+        'service',
+        required('deploy', values, 'service', 'the service to deploy'),
+      );
+      const tag = required('deploy', values, 'image-tag', 'an immutable tag or sha256: digest');
+      const strategy = values.strategy as string | undefined;
+      if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
+        throw new UsageError(
+          `switchyard deploy: --strategy must be one of ${STRATEGIES.join(', ')} (got "${strategy}")`,
+        );
+      }
+      const reason = (values.reason as string | undefined)?.trim();
+      const forceUnlock = values['force-unlock'] === true;
+      if (forceUnlock && !reason) {
+        throw new UsageError(
+          'switchyard deploy: --force-unlock needs --reason "…" saying why the lock is taken over (it is recorded)',
+        );
+      }
+      const where = `${environment}/${service}`;
+      const runtime = await openRuntime(ctx, common, renderer);
+      try {
+        const { topology, deps } = await runtime.open(environment, service);
+        const pinned = /^sha256:/.test(tag);
+        const owner = ownerFromEnv(ctx.env, 'deploy');
+        const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;
+        const request: DeployRequest = {
+          topology,
+          imageTag: tag,
+          ...(pinned ? { imageDigest: tag } : {}),
+          ...(strategy ? { strategy: strategy as Strategy } : {}),
+          dryRun: values['dry-run'] === true,
+          owner,
+          ...(commitSha ? { commitSha } : {}),
+          ...(owner.runUrl ? { runUrl: owner.runUrl } : {}),
+          kind: 'deploy',
+          ...(reason ? { reason } : {}),
+        };
+        const guarded = await runtime.guard(
+          deploy(deps, request, forceUnlock && reason ? { forceUnlock: { reason } } : {}),
+        );
+        if (guarded.killed) return killedResult('deploy', where, runtime);
+        const outcome = guarded.value;
+        if (outcome.status === 'dry-run')
+          renderer.report(
+            `Plan for ${where} (dry run — nothing will change)`,
+            planLines(outcome.plan),
+            outcome.plan,
+          );
+        const suffix = runtime.simulated ? ' [simulated]' : '';
+        if (runtime.sim) {
+          const w = runtime.sim.world.trafficWeights(topology);
+          renderer.report(
+            'Simulation',
+            [
+              `traffic now: blue ${w.blue}% / green ${w.green}% (virtual time ${new Date(runtime.sim.clock.now()).toISOString()})`,
+            ],
+            {
+              weights: w,
+            },
+          );
+        }
+        return outcomeResult('deploy', where, outcome, suffix);
+      } finally {
+        await runtime.close();
+      }
+    });
+  },
+};

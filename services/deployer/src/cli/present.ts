@@ -1,0 +1,130 @@
+/** Human/Markdown presentation of deploy plans and outcomes (shared by deploy, rollback, promote). */
+import type { DeployOutcome, DeployPlan } from '../core/deploy';
+import { ExitCode } from '../exit-codes';
+import type { CommandResult } from './output';
+
+const short = (image?: string) =>
+  image ? image.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+$/, '@sha256:$1…') : '(none)';
+
+/** The dry-run plan: colours, task-definition diff, weight schedule, gates. */
+export function planLines(plan: DeployPlan): string[] {
+  const g = plan.gates;
+  const schedule = plan.steps.map((s) => `${s.percent}% (bake ${s.bakeSeconds}s)`).join(' → ');
+  return [
+    `colours        live ${plan.liveColour} (100%) → deploy to idle ${plan.idleColour}`,
+    `image          ${plan.imageTag} = ${plan.imageDigest}`,
+    `task def       new revision from ${plan.taskDefinition.base}`,
+    `                 container ${plan.taskDefinition.container}:`,
+    `                 - image ${plan.taskDefinition.imageFrom ?? '(none)'}`,
+    `                 + image ${plan.taskDefinition.imageTo}`,
+    `                 every other field copied unchanged; ${plan.idleColour} currently runs ${plan.taskDefinition.idleCurrent}`,
+    `tasks          ${plan.desiredCount} on ${plan.idleColour} (the live desired count)`,
+    `weights        ${plan.strategy}: ${schedule}, then final bake ${plan.finalBakeSeconds}s`,
+    `afterwards     ${plan.liveColour} kept running ${plan.terminationWaitSeconds}s, then scaled to 0 (task definitions are never deregistered)`,
+    `gates          ECS deployment COMPLETED within ${g.deploymentTimeoutSeconds}s; all ${plan.idleColour} targets healthy (≥ ${plan.desiredCount}) within ${g.healthyTimeoutSeconds}s`,
+    `               during bakes, every ${(g.gateCheckEveryMs / 1000).toFixed(1)}s: target health, 5xx ≤ ${(g.max5xxRatio * 100).toFixed(1)}% of ≥ ${g.min5xxSampleRequests} requests over ${g.fiveXxWindowSeconds}s, alarms: ${g.alarms.length ? g.alarms.join(', ') : '(none configured)'}`,
+    `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s), ${plan.idleColour} scaled to 0`,
+    `duration       at least ${plan.minimumSeconds}s plus ECS start-up`,
+  ];
+}
+
+function table(rows: [string, string | undefined][]): string {
+  return `| | |\n|---|---|\n${rows
+    .filter((r): r is [string, string] => r[1] !== undefined)
+    .map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`)
+    .join('\n')}\n`;
+}
+
+export function exitCodeOf(outcome: DeployOutcome): number {
+  switch (outcome.status) {
+    case 'deployed':
+    case 'dry-run':
+      return ExitCode.Ok;
+    case 'refused':
+      return ExitCode.Refused;
+    case 'rolled-back':
+      return ExitCode.RolledBack;
+  }
+}
+
+/** The CommandResult (headline, reason, JSON data, job summary) of a deploy-like outcome. */
+export function outcomeResult(
+  command: string,
+  where: string,
+  outcome: DeployOutcome,
+  suffix = '',
+): CommandResult {
+  const exitCode = exitCodeOf(outcome);
+  switch (outcome.status) {
+    case 'deployed': {
+      const p = outcome.plan;
+      return {
+        command,
+        exitCode,
+        status: 'deployed',
+        headline: `deployed ${p.imageTag} to ${where} on ${p.idleColour} (release ${outcome.release.id})${suffix}`,
+        data: outcome,
+        summaryMarkdown: table([
+          ['Service', where],
+          ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
+          ['Colours', `${p.liveColour} → **${p.idleColour}**`],
+          ['Strategy', `${p.strategy}: ${p.steps.map((s) => `${s.percent}%`).join(' → ')}`],
+          [
+            'Task definition',
+            outcome.release.taskDefinitionArn ? `\`${outcome.release.taskDefinitionArn}\`` : undefined,
+          ],
+          ['Release', `\`${outcome.release.id}\``],
+          [
+            'Old colour',
+            outcome.oldColourScaledDown
+              ? `${p.liveColour} scaled to 0`
+              : `${p.liveColour} left running (interrupted during the termination wait)`,
+          ],
+        ]),
+      };
+    }
+    case 'rolled-back': {
+      const p = outcome.plan;
+      return {
+        command,
+        exitCode,
+        status: 'rolled-back',
+        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}, ${outcome.failedColour} scaled to 0${suffix}`,
+        reason: outcome.reason,
+        data: outcome,
+        summaryMarkdown: table([
+          ['Service', where],
+          ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
+          ['Failed gate', outcome.gate],
+          ['Reason', outcome.reason],
+          ['Traffic', `100% on ${outcome.restoredColour} (last known good)`],
+          ['Release', `\`${outcome.release.id}\` (recorded as rolled back)`],
+        ]),
+      };
+    }
+    case 'refused':
+      return {
+        command,
+        exitCode,
+        status: 'refused',
+        headline: `refused (${outcome.code}); nothing was changed${suffix}`,
+        reason: outcome.reason,
+        data: outcome,
+        summaryMarkdown: table([
+          ['Service', where],
+          ['Refused', outcome.code],
+          ['Reason', outcome.reason],
+          ['Changes', 'none'],
+        ]),
+      };
+    case 'dry-run':
+      return {
+        command,
+        exitCode,
+        status: 'dry-run',
+        headline: `dry run: nothing was changed${suffix}`,
+        data: outcome,
+        summaryMarkdown: `\`\`\`\n${planLines(outcome.plan).join('\n')}\n\`\`\`\n`,
+      };
+  }
+}
