@@ -37,6 +37,7 @@ import type { Construct } from 'constructs';
 import { stateKey } from '../backend';
 import { BOOTSTRAP_NAME, partitionOf } from '../environments/loader';
 import type { EnvironmentConfig, ProjectConfig } from '../environments/schema';
+import { applyGuardrails } from '../modules/guardrails';
 
 export const BOOTSTRAP_STACK_NAME = BOOTSTRAP_NAME;
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -427,6 +428,9 @@ export class BootstrapStack extends TerraformStack {
     new TerraformOutput(this, 'lock_table', { value: tables[project.state.lockTable].name });
     new TerraformOutput(this, 'state_kms_key_arn', { value: this.stateKey.arn });
     new TerraformOutput(this, 'github_oidc_provider_arn', { value: this.oidcProvider.arn });
+
+    // The account-wide resources hold every environment's state: judged at the strictest tier.
+    applyGuardrails(this, { tier: 'prod' });
   }
 }
 

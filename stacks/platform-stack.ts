@@ -2,8 +2,9 @@
  * One stack per environment, named like the environment (`dev`, `staging`, `prod`): AWS provider with
  * default tags, the environment's S3 backend, and the modules composed from its resolved config.
  *
- * Adding a module is a few lines in the constructor: every module receives `this.config` (fully
- * resolved, defaults applied) and the VPC outputs (`this.network`).
+ * Composition: VPC (modules/vpc), then the runtime (stacks/runtime.ts: alarm topic, deployment table,
+ * PostgreSQL, cache, ECS with the blue/green pair per service), then the guardrail rule pack over the
+ * whole stack. Every module receives `this.config` (fully resolved, defaults applied).
  */
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -14,7 +15,9 @@ import type { Construct } from 'constructs';
 import { addS3Backend } from '../backend';
 import { partitionOf } from '../environments/loader';
 import type { EnvironmentConfig } from '../environments/schema';
+import { applyGuardrails } from '../modules/guardrails';
 import { VpcModule } from '../modules/vpc';
+import { buildRuntime, type Runtime } from './runtime';
 
 /** Tags on every taggable resource of an environment (through the provider's default_tags). */
 export function environmentTags(config: Pick<EnvironmentConfig, 'project' | 'name'>): Record<string, string> {
@@ -33,6 +36,8 @@ export class PlatformStack extends TerraformStack {
   /** Customer-managed key (rotation on) for the environment's CloudWatch log groups (VPC flow logs, tasks). */
   readonly logsKey: KmsKey;
   readonly network: VpcModule;
+  /** Alarm topic, deployment table, PostgreSQL, cache and the ECS platform with its blue/green services. */
+  readonly runtime: Runtime;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     const { config } = props;
@@ -59,11 +64,16 @@ export class PlatformStack extends TerraformStack {
       interfaceEndpoints: config.vpc.interfaceEndpoints,
     });
 
+    this.runtime = buildRuntime(this, config, this.network, { logKmsKeyArn: this.logsKey.arn });
+
     new TerraformOutput(this, 'vpc_id', { value: this.network.vpcId });
     new TerraformOutput(this, 'public_subnet_ids', { value: this.network.publicSubnetIds });
     new TerraformOutput(this, 'private_subnet_ids', { value: this.network.privateSubnetIds });
     new TerraformOutput(this, 'isolated_subnet_ids', { value: this.network.isolatedSubnetIds });
     new TerraformOutput(this, 'availability_zones', { value: this.network.availabilityZones });
+
+    // Last: the rule pack checks the finished stack; an error fails synth with every finding listed.
+    applyGuardrails(this, { tier: config.tier, suppressions: config.guardrails.suppressions });
   }
 }
 

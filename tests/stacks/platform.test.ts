@@ -2,6 +2,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Testing } from 'cdktf';
 import type {} from 'cdktf/lib/testing/adapters/jest';
 import { loadConfiguration } from '../../environments/loader';
+import { evaluateGuardrails } from '../../modules/guardrails';
 import { environmentTags, PlatformStack } from '../../stacks/platform-stack';
 
 Testing.setupJest();
@@ -53,12 +54,12 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
 
   test('log groups encrypted with a rotating customer key CloudWatch Logs may use', () => {
     const doc = parsed(name);
-    expect(Object.values(doc.resource.aws_kms_key)).toEqual([
+    expect(doc.resource.aws_kms_key['logs-key']).toEqual(
       expect.objectContaining({
         enable_key_rotation: true,
         policy: ref('data.aws_iam_policy_document.logs-key-policy.json'),
       }),
-    ]);
+    );
     const uses = doc.data.aws_iam_policy_document['logs-key-policy'].statement[1];
     expect(uses.principals).toEqual([{ type: 'Service', identifiers: ['logs.eu-west-1.amazonaws.com'] }]);
     for (const group of Object.values(doc.resource.aws_cloudwatch_log_group) as Record<string, unknown>[]) {
@@ -66,14 +67,40 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
     }
   });
 
+  test('composes the runtime: blue/green pair per service, database, cache, deployment table, topology', () => {
+    const doc = parsed(name);
+    const services = Object.values(doc.resource.aws_ecs_service) as { name: string }[];
+    expect(services.map((s) => s.name).sort()).toEqual(
+      env.services.flatMap((svc) => [`${svc.name}-blue`, `${svc.name}-green`]).sort(),
+    );
+    expect(count(name, 'aws_lb_target_group')).toBe(2 * env.services.length);
+    expect(count(name, 'aws_db_instance')).toBe(1);
+    expect(count(name, 'aws_elasticache_replication_group')).toBe(1);
+    const tables = Object.values(doc.resource.aws_dynamodb_table) as { name: string }[];
+    expect(tables.map((t) => t.name)).toEqual([`switchyard-${name}-deployments`]);
+    const params = Object.values(doc.resource.aws_ssm_parameter) as { name: string }[];
+    expect(params.map((p) => p.name)).toEqual(
+      expect.arrayContaining(env.services.map((svc) => `/switchyard/${name}/services/${svc.name}`)),
+    );
+  });
+
+  test('the real stack passes every guardrail with no error', () => {
+    const stack = stacks.find((s) => s.config.name === name)!;
+    const report = evaluateGuardrails(stack, { tier: env.tier, suppressions: env.guardrails.suppressions });
+    expect(report.errors).toEqual([]);
+  });
+
   test('typed outputs', () => {
-    expect(Object.keys(parsed(name).output).sort()).toEqual([
-      'availability_zones',
-      'isolated_subnet_ids',
-      'private_subnet_ids',
-      'public_subnet_ids',
-      'vpc_id',
-    ]);
+    expect(Object.keys(parsed(name).output).sort()).toEqual(
+      [
+        'availability_zones',
+        'isolated_subnet_ids',
+        'private_subnet_ids',
+        'public_subnet_ids',
+        ...env.services.map((svc) => `topology_${svc.name}`),
+        'vpc_id',
+      ].sort(),
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The runtime modules driven by the real environments/*.yaml (through the loader and the mapping in
- * tests/helpers/runtime-from-config.ts), per tier, with a fake VPC. Also: a second service needs no
+ * stacks/runtime.ts), per tier, with a fake VPC. Also: a second service needs no
  * code change, and the guardrail pack finds no error in the result.
  */
 import { Testing } from 'cdktf';
@@ -8,7 +8,7 @@ import { loadConfiguration } from '../../../environments/loader';
 import type { EnvironmentConfig } from '../../../environments/schema';
 import { evaluateGuardrails, formatFinding } from '../../../modules/guardrails';
 import { parseTopology } from '../../../services/topology';
-import { buildRuntime, type Runtime } from '../../helpers/runtime-from-config';
+import { buildRuntime, type Runtime } from '../../../stacks/runtime';
 import { FAKE_VPC, listOf, newStack, resolveInterpolations, type Synth, synth } from '../../helpers/stack';
 
 Testing.setupJest();

@@ -3,16 +3,16 @@
  * alarm topic, deployment table, database, cache, then ECS (built last so the services receive the
  * data endpoints; the ECS module opens the data security groups to its tasks through `dataStores`).
  *
- * Written as a drop-in for stacks/platform-stack.ts (owned by the platform stack's author): the stack
- * calls `buildRuntime(this, config, this.network)` after the VPC. The tests use it with a fake VPC.
+ * stacks/platform-stack.ts calls `buildRuntime(this, config, this.network, …)` after the VPC; the module
+ * tests call it with a fake VPC.
  */
 import type { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../../environments/schema';
-import { AlarmTopic } from '../../modules/alarms';
-import { DeploymentTable } from '../../modules/deployment-table';
-import { EcsPlatform, type EcsServiceProps } from '../../modules/ecs';
-import { PostgresDatabase } from '../../modules/rds';
-import { CacheCluster, cacheConnectStatement } from '../../modules/redis';
+import type { EnvironmentConfig } from '../environments/schema';
+import { AlarmTopic } from '../modules/alarms';
+import { DeploymentTable } from '../modules/deployment-table';
+import { EcsPlatform, type EcsServiceProps } from '../modules/ecs';
+import { PostgresDatabase } from '../modules/rds';
+import { CacheCluster, cacheConnectStatement } from '../modules/redis';
 
 /** What the runtime needs from the VPC module. */
 export interface RuntimeNetwork {
@@ -30,7 +30,17 @@ export interface Runtime {
   readonly ecs: EcsPlatform;
 }
 
-export function buildRuntime(scope: Construct, config: EnvironmentConfig, network: RuntimeNetwork): Runtime {
+export interface RuntimeOptions {
+  /** KMS key for the services' log groups. @default none (CloudWatch Logs' own encryption) */
+  readonly logKmsKeyArn?: string;
+}
+
+export function buildRuntime(
+  scope: Construct,
+  config: EnvironmentConfig,
+  network: RuntimeNetwork,
+  options: RuntimeOptions = {},
+): Runtime {
   const project = config.project;
   const environment = config.name;
   const preventDestroy = config.protection.preventDestroy;
@@ -139,6 +149,7 @@ export function buildRuntime(scope: Construct, config: EnvironmentConfig, networ
     testListener: { port: alb.testListener.port, allowedCidrs: alb.testListener.allowedCidrs },
     deploymentTableName: deploymentTable.tableName,
     alarmTopicArn: alarms.topicArn,
+    logKmsKeyArn: options.logKmsKeyArn,
     dataStores: [
       { name: 'postgres', securityGroupId: database.securityGroupId, port: database.port },
       { name: 'cache', securityGroupId: cache.securityGroupId, port: cache.port },
