@@ -1,0 +1,441 @@
+/**
+ * `switchyard status`: per service, what each colour runs, the weights, the lock, the last releases,
+ * and warnings when the live state disagrees with the record — including the explanation of a deployer
+ * that died mid-flight (an `in-progress` release nobody holds the lock for). Read-only: never writes.
+ */
+import type { Colour, ServiceTopology } from '../../../topology';
+import { otherColour } from '../../../topology';
+import { type LiveState, readLiveState } from '../core/live-state';
+import { describeHolder } from '../core/lock';
+import { withRetry } from '../core/retry';
+import type {
+  Clock,
+  EcsPort,
+  LoadBalancerPort,
+  LockInfo,
+  ReleaseKey,
+  ReleaseRecord,
+  StorePort,
+} from '../ports';
+import {
+  currentRelease,
+  expectedLive,
+  newestEnded,
+  pct,
+  safeColourOf,
+  shortDigest,
+  shortTaskDef,
+} from './history';
+
+export interface StatusDeps {
+  readonly ecs: EcsPort;
+  readonly lb: LoadBalancerPort;
+  readonly store: StorePort;
+  readonly clock: Clock;
+}
+
+export interface StatusOptions {
+  /** How many releases to list per service. @default 10 */
+  readonly releases?: number;
+}
+
+export const DEFAULT_STATUS_RELEASES = 10;
+
+export interface ColourStatus {
+  readonly colour: Colour;
+  readonly serviceName: string;
+  /** Share of production traffic in percent. */
+  readonly weight: number;
+  readonly taskDefinitionArn: string;
+  readonly image?: string;
+  readonly imageDigest?: string;
+  readonly desired: number;
+  readonly running: number;
+  readonly healthy: number;
+  /** Targets registered in the colour's target group (any state). */
+  readonly targets: number;
+  /** ECS deployments still listed (PRIMARY/ACTIVE) with their rollout state. */
+  readonly deployments: readonly {
+    id: string;
+    status: string;
+    rolloutState: string;
+    taskDefinitionArn: string;
+  }[];
+  /** Tag of the newest release that put this revision on this colour, when recorded. */
+  readonly releaseId?: string;
+  readonly imageTag?: string;
+}
+
+export interface LockStatus {
+  readonly owner: LockInfo['owner'];
+  readonly acquiredAt: number;
+  readonly expiresAt: number;
+  /** A lock whose lease ran out: its holder stopped renewing it (died) — anyone may take it over. */
+  readonly expired: boolean;
+  /** Seconds until the lease expires (negative: expired that long ago). */
+  readonly remainingSeconds: number;
+  readonly description: string;
+}
+
+export interface DeadRelease {
+  readonly releaseId: string;
+  readonly kind: ReleaseRecord['kind'];
+  readonly imageTag: string;
+  readonly actor: string;
+  /** The step recorded last: the deployer died during (or right before acting on) it. */
+  readonly step: ReleaseRecord['step'];
+  readonly intendedWeights?: { readonly blue: number; readonly green: number };
+  /** The colour traffic must go back to, and whether it could carry it now. */
+  readonly safeColour: Colour;
+  readonly safeTaskDefinitionArn?: string;
+  readonly safeColourHealthy: boolean;
+  readonly explanation: string;
+  readonly recover: string;
+}
+
+export type WarningCode =
+  | 'killed-deployer'
+  | 'stale-in-progress'
+  | 'stale-lock'
+  | 'weights-drift'
+  | 'revision-drift'
+  | 'split-weights'
+  | 'unknown-target'
+  | 'no-traffic'
+  | 'live-unhealthy'
+  | 'unreadable';
+
+export interface StatusWarning {
+  readonly code: WarningCode;
+  readonly message: string;
+}
+
+export interface ServiceStatus {
+  readonly environment: string;
+  readonly service: string;
+  /** Set when the live state could not be read (the rest of the status still lists the store's view). */
+  readonly error?: string;
+  readonly live?: {
+    readonly status: LiveState['status'];
+    readonly liveColour?: Colour;
+    readonly weights: { readonly blue: number; readonly green: number };
+    readonly problem?: string;
+  };
+  readonly colours?: { readonly blue: ColourStatus; readonly green: ColourStatus };
+  readonly lock?: LockStatus;
+  /** An operation currently running (in-progress release with a live lock). */
+  readonly running?: { readonly releaseId: string; readonly step: ReleaseRecord['step'] };
+  readonly dead?: DeadRelease;
+  /** Colour and release that are known good now (where a rollback with no --to restores to when in doubt). */
+  readonly lastKnownGood?: {
+    readonly colour: Colour;
+    readonly releaseId?: string;
+    readonly imageTag?: string;
+  };
+  /** Newest first. */
+  readonly releases: readonly ReleaseRecord[];
+  readonly warnings: readonly StatusWarning[];
+  /** Informational notes (not problems). */
+  readonly notes: readonly string[];
+}
+
+export interface StatusReport {
+  readonly environment: string;
+  readonly generatedAt: number;
+  readonly services: readonly ServiceStatus[];
+}
+
+const keyOf = (t: ServiceTopology): ReleaseKey => ({ environment: t.environment, service: t.service });
+
+function lockStatus(lock: LockInfo, now: number): LockStatus {
+  const remaining = Math.round((lock.expiresAt - now) / 1000);
+  return {
+    owner: lock.owner,
+    acquiredAt: lock.acquiredAt,
+    expiresAt: lock.expiresAt,
+    expired: lock.expiresAt <= now,
+    remainingSeconds: remaining,
+    description:
+      lock.expiresAt <= now
+        ? `${describeHolder(lock, now).replace(/, lease expires in \d+s$/, '')}, lease EXPIRED ${-remaining}s ago`
+        : describeHolder(lock, now),
+  };
+}
+
+function colourStatus(live: LiveState, c: Colour, releases: readonly ReleaseRecord[]): ColourStatus {
+  const cs = live.colours[c];
+  const rel =
+    releases.find((r) => r.colour === c && r.taskDefinitionArn === cs.taskDefinitionArn) ??
+    releases.find((r) => r.taskDefinitionArn === cs.taskDefinitionArn);
+  return {
+    colour: c,
+    serviceName: cs.serviceName,
+    weight: live.weights[c],
+    taskDefinitionArn: cs.taskDefinitionArn,
+    ...(cs.image ? { image: cs.image } : {}),
+    ...(cs.imageDigest ? { imageDigest: cs.imageDigest } : {}),
+    desired: cs.desiredCount,
+    running: cs.runningCount,
+    healthy: cs.healthyTargets,
+    targets: cs.targets.length,
+    deployments: cs.deployments.map((d) => ({
+      id: d.id,
+      status: d.status,
+      rolloutState: d.rolloutState,
+      taskDefinitionArn: d.taskDefinitionArn,
+    })),
+    ...(rel ? { releaseId: rel.id, imageTag: rel.imageTag } : {}),
+  };
+}
+
+/** Whether a colour could carry all production traffic now: runs ≥1 task, healthy ≥ its desired count. */
+export function colourCanServe(live: LiveState, c: Colour, minimum = 1): boolean {
+  const cs = live.colours[c];
+  const required = Math.max(minimum, cs.desiredCount);
+  return cs.desiredCount >= 1 && cs.healthyTargets >= required;
+}
+
+/** How to recover a dead release, for messages. */
+export function recoverCommand(t: Pick<ServiceTopology, 'environment' | 'service'>): string {
+  return `switchyard rollback --env ${t.environment} --service ${t.service} --reason "recover from killed deployer"`;
+}
+
+/** Builds the explanation of a dead release (pure). */
+export function explainDead(
+  t: Pick<ServiceTopology, 'environment' | 'service'>,
+  dead: ReleaseRecord,
+  lock: LockInfo | undefined,
+  live: LiveState | undefined,
+  now: number,
+): DeadRelease {
+  const safe = safeColourOf(dead);
+  const healthy = live ? colourCanServe(live, safe.colour) : false;
+  const lockText = lock
+    ? `its lock lease expired ${Math.round((now - lock.expiresAt) / 1000)}s ago`
+    : 'no deployer holds the lock';
+  const liveText = live
+    ? `live weights: ${pct(live.weights)}; ${safe.colour} has ${live.colours[safe.colour].healthyTargets}/${live.colours[safe.colour].desiredCount} healthy targets`
+    : 'live state unreadable';
+  const explanation =
+    `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}, started ${new Date(dead.startedAt).toISOString()}) ` +
+    `is still in-progress at step "${dead.step}" but ${lockText}: its deployer died mid-flight. ` +
+    `It intended ${dead.intendedWeights ? pct(dead.intendedWeights) : 'no weight change yet'}; ${liveText}. ` +
+    `Last known good colour: ${safe.colour}${safe.taskDefinitionArn ? ` (${shortTaskDef(safe.taskDefinitionArn)})` : ''}` +
+    (healthy
+      ? '.'
+      : ` — but it cannot carry the traffic now (not enough healthy targets); check its service before recovering.`);
+  return {
+    releaseId: dead.id,
+    kind: dead.kind,
+    imageTag: dead.imageTag,
+    actor: dead.actor,
+    step: dead.step,
+    ...(dead.intendedWeights ? { intendedWeights: dead.intendedWeights } : {}),
+    safeColour: safe.colour,
+    ...(safe.taskDefinitionArn ? { safeTaskDefinitionArn: safe.taskDefinitionArn } : {}),
+    safeColourHealthy: healthy,
+    explanation,
+    recover: `${recoverCommand(t)} — puts 100% back on ${safe.colour}, marks ${dead.id} failed and scales ${dead.colour} down`,
+  };
+}
+
+/** Status of one service. Reads: the lock, the last releases and the live state (never writes). */
+export async function serviceStatus(
+  deps: StatusDeps,
+  topology: ServiceTopology,
+  opts: StatusOptions = {},
+): Promise<ServiceStatus> {
+  const limit = opts.releases ?? DEFAULT_STATUS_RELEASES;
+  const key = keyOf(topology);
+  const r = <T>(label: string, fn: () => Promise<T>) => withRetry(deps.clock, label, fn);
+  const [lock, releases, liveOrError] = await Promise.all([
+    r('store.getLock', () => deps.store.getLock(key)),
+    r('store.listReleases', () => deps.store.listReleases(key, Math.max(limit, 20))),
+    readLiveState(deps, topology).catch((e: unknown) => e as Error),
+  ]);
+  const now = deps.clock.now();
+  const live = liveOrError instanceof Error ? undefined : liveOrError;
+  const warnings: StatusWarning[] = [];
+  const notes: string[] = [];
+  const lockSt = lock ? lockStatus(lock, now) : undefined;
+  const lockLive = lockSt !== undefined && !lockSt.expired;
+  if (liveOrError instanceof Error) {
+    warnings.push({ code: 'unreadable', message: `cannot read the live state: ${liveOrError.message}` });
+  }
+
+  const inProgress = releases.filter((x) => x.outcome === 'in-progress');
+  const newestInProgress = releases[0]?.outcome === 'in-progress' ? releases[0] : undefined;
+  let dead: DeadRelease | undefined;
+  let running: ServiceStatus['running'];
+  if (newestInProgress && lockLive) {
+    running = { releaseId: newestInProgress.id, step: newestInProgress.step };
+    notes.push(
+      `${newestInProgress.kind} ${newestInProgress.id} is running (step "${newestInProgress.step}"): ${lockSt!.description}`,
+    );
+  } else if (newestInProgress) {
+    dead = explainDead(topology, newestInProgress, lock, live, now);
+    warnings.push({ code: 'killed-deployer', message: `${dead.explanation} Recover: ${dead.recover}` });
+  }
+  for (const x of inProgress) {
+    if (x === newestInProgress) continue;
+    warnings.push({
+      code: 'stale-in-progress',
+      message: `older release ${x.id} (step "${x.step}") is still marked in-progress; a rollback marks it failed`,
+    });
+  }
+  if (lockSt?.expired && !newestInProgress) {
+    warnings.push({
+      code: 'stale-lock',
+      message: `an expired lock remains (${lockSt.description}); the next deploy or rollback takes it over`,
+    });
+  } else if (lockLive && !newestInProgress) {
+    notes.push(`lock held: ${lockSt!.description}`);
+  }
+
+  if (live && live.status !== 'ok') {
+    warnings.push({ code: live.status === 'split' ? 'split-weights' : live.status, message: live.problem! });
+  }
+
+  // drift against the newest ended release (only when nothing is in flight)
+  const ended = newestEnded(releases);
+  if (live && ended && !newestInProgress) {
+    const exp = expectedLive(ended);
+    if (live.status === 'ok' && live.liveColour !== exp.colour) {
+      warnings.push({
+        code: 'weights-drift',
+        message: `live traffic is on ${live.liveColour} (${pct(live.weights)}) but the last release ${ended.id} (${ended.outcome}) left it on ${exp.colour}: the production rule was changed outside switchyard`,
+      });
+    }
+    const onColour = live.colours[exp.colour].taskDefinitionArn;
+    if (exp.taskDefinitionArn && onColour !== exp.taskDefinitionArn) {
+      warnings.push({
+        code: 'revision-drift',
+        message: `${exp.colour} runs ${shortTaskDef(onColour)} but the last release ${ended.id} recorded ${shortTaskDef(exp.taskDefinitionArn)} there: the ECS service was updated outside switchyard`,
+      });
+    }
+    if (ended.outcome === 'deployed' && ended.step === 'draining-old') {
+      const old = otherColour(ended.colour);
+      if (live.colours[old].desiredCount > 0) {
+        notes.push(
+          `${old} was left running after ${ended.id} (its termination wait did not finish): instant rollback to it is possible; the next deploy replaces it`,
+        );
+      }
+    }
+  }
+  if (live && live.status === 'ok' && !colourCanServe(live, live.liveColour!)) {
+    const cs = live.colours[live.liveColour!];
+    warnings.push({
+      code: 'live-unhealthy',
+      message: `the live colour ${live.liveColour} has ${cs.healthyTargets} healthy of ${cs.desiredCount} desired targets`,
+    });
+  }
+
+  let lastKnownGood: ServiceStatus['lastKnownGood'];
+  if (dead) {
+    const rel = releases.find(
+      (x) => x.colour === dead.safeColour && x.taskDefinitionArn === dead.safeTaskDefinitionArn,
+    );
+    lastKnownGood = {
+      colour: dead.safeColour,
+      ...(rel ? { releaseId: rel.id, imageTag: rel.imageTag } : {}),
+    };
+  } else if (ended) {
+    const exp = expectedLive(ended);
+    const rel = currentRelease(releases);
+    lastKnownGood = {
+      colour: exp.colour,
+      ...(rel && rel.colour === exp.colour ? { releaseId: rel.id, imageTag: rel.imageTag } : {}),
+    };
+  } else if (live?.status === 'ok') {
+    lastKnownGood = { colour: live.liveColour! };
+  }
+
+  return {
+    environment: topology.environment,
+    service: topology.service,
+    ...(liveOrError instanceof Error ? { error: liveOrError.message } : {}),
+    ...(live
+      ? {
+          live: {
+            status: live.status,
+            ...(live.liveColour ? { liveColour: live.liveColour } : {}),
+            weights: live.weights,
+            ...(live.problem ? { problem: live.problem } : {}),
+          },
+          colours: {
+            blue: colourStatus(live, 'blue', releases),
+            green: colourStatus(live, 'green', releases),
+          },
+        }
+      : {}),
+    ...(lockSt ? { lock: lockSt } : {}),
+    ...(running ? { running } : {}),
+    ...(dead ? { dead } : {}),
+    ...(lastKnownGood ? { lastKnownGood } : {}),
+    releases: releases.slice(0, limit),
+    warnings,
+    notes,
+  };
+}
+
+/** Status of several services of one environment (same ports and store), in the order given. */
+export async function environmentStatus(
+  deps: StatusDeps,
+  environment: string,
+  topologies: readonly ServiceTopology[],
+  opts: StatusOptions = {},
+): Promise<StatusReport> {
+  const services = await Promise.all(topologies.map((t) => serviceStatus(deps, t, opts)));
+  return { environment, generatedAt: deps.clock.now(), services };
+}
+
+// ------------------------------------------------------------------------------------ text output
+
+const iso = (ms: number | undefined) =>
+  ms === undefined ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** Human-readable status (plain text, no colours: works in CI logs too). */
+export function formatStatusText(report: StatusReport): string {
+  const out: string[] = [];
+  for (const s of report.services) {
+    const head = s.live
+      ? s.live.status === 'ok'
+        ? `live: ${s.live.liveColour} (${pct(s.live.weights)})`
+        : `live: ${s.live.status.toUpperCase()} (${pct(s.live.weights)})`
+      : 'live: unknown';
+    out.push(`${s.environment}/${s.service}  ${head}`);
+    if (s.colours) {
+      for (const c of [s.colours.blue, s.colours.green]) {
+        const mark = c.weight > 0 ? `  <- ${c.weight}% of traffic` : '';
+        out.push(
+          `  ${pad(c.colour, 6)} ${pad(c.serviceName, 14)} ${pad(shortTaskDef(c.taskDefinitionArn), 28)} ${pad(shortDigest(c.imageDigest), 20)} ` +
+            `${pad(c.imageTag ?? '-', 12)} running ${c.running}/${c.desired}  healthy ${c.healthy}${mark}`,
+        );
+      }
+    }
+    out.push(`  lock: ${s.lock ? s.lock.description : 'free'}`);
+    if (s.lastKnownGood) {
+      out.push(
+        `  last known good: ${s.lastKnownGood.colour}${s.lastKnownGood.releaseId ? ` (release ${s.lastKnownGood.releaseId}, ${s.lastKnownGood.imageTag})` : ''}`,
+      );
+    }
+    if (s.releases.length === 0) out.push('  releases: none recorded');
+    else {
+      out.push('  releases (newest first):');
+      for (const r of s.releases) {
+        out.push(
+          `    ${pad(r.id, 34)} ${pad(r.kind, 8)} ${pad(r.imageTag, 12)} ${pad(r.colour, 5)} ${pad(r.outcome, 11)} ${pad(r.step, 26)} ${pad(r.actor, 12)} ${iso(r.startedAt)}` +
+            (r.reason ? `\n      reason: ${r.reason}` : ''),
+        );
+      }
+    }
+    for (const n of s.notes) out.push(`  note: ${n}`);
+    for (const w of s.warnings) out.push(`  WARNING [${w.code}] ${w.message}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
