@@ -94,6 +94,7 @@ test('no traffic on unproven colours; never ends split; rollback within one poll
               interruptAt: interrupt
                 ? sim.world.state.startedAt + (interrupt.afterSeconds ?? 0) * 1000
                 : undefined,
+              sustained: true,
             });
             expect(first).toBeDefined();
             expect(out.restoredAt - first!).toBeLessThanOrEqual(settings.pollIntervalSeconds * 1000);

@@ -513,8 +513,8 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       throwIfAborted(deps.signal, clock);
       await record({ step: 'shifting', intendedWeights: step.weights });
       trafficMoved = true;
-      await setWeights(deps, t, step.weights, emitter);
-      trafficSinceMs ??= clock.now();
+      const writtenAt = await setWeights(deps, t, step.weights, emitter);
+      trafficSinceMs ??= writtenAt;
       const watch = { ...ctx, trafficSinceMs };
       await record({ step: 'baking' });
       await bake(

@@ -10,7 +10,7 @@
 import type { Colour, DeploymentSettings, ServiceTopology } from '../../../topology';
 import type { Clock, EcsPort, LoadBalancerPort, MetricsPort, RequestCounts, TargetHealth } from '../ports';
 import type { Emitter } from './events';
-import { withRetry } from './retry';
+import { GATE_RETRY, withRetry } from './retry';
 import { FAILED_TASKS_TO_FAIL, FIVE_XX_WINDOW_MS, UNHEALTHY_POLLS_TO_FAIL } from './settings';
 
 export type GateName =
@@ -106,7 +106,9 @@ export interface GateObservation {
 /** One check of all bake gates (3 reads in parallel). Throws GateFailure on the first failing gate. */
 export async function checkGates(deps: GateDeps, ctx: WatchContext): Promise<GateObservation> {
   const { topology, settings, colour, emitter } = ctx;
-  const r = <T>(label: string, fn: () => Promise<T>) => withRetry(deps.clock, label, fn, { emitter });
+  // short backoff: a throttled read must not push the check (and a rollback) past the poll interval
+  const r = <T>(label: string, fn: () => Promise<T>) =>
+    withRetry(deps.clock, label, fn, { emitter, policy: GATE_RETRY });
   const now = deps.clock.now();
   const [targets, counts, alarms] = await Promise.all([
     r('elbv2:DescribeTargetHealth', () => deps.lb.describeTargetHealth(topology.targetGroupArns[colour])),

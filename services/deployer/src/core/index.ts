@@ -39,6 +39,6 @@ export {
   readLiveState,
 } from './live-state';
 export { DEFAULT_LEASE_MS, describeHolder, type LockOptions, type LockResult, withLock } from './lock';
-export { DEFAULT_RETRY, isRetryable, RESTORE_RETRY, type RetryPolicy, withRetry } from './retry';
+export { DEFAULT_RETRY, GATE_RETRY, isRetryable, RESTORE_RETRY, type RetryPolicy, withRetry } from './retry';
 export { effectiveSettings, FIVE_XX_WINDOW_MS, weightSchedule } from './settings';
 export { restoreTraffic, setWeights, toRule, type Weights, weightsFor } from './traffic';

@@ -17,6 +17,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 200, maxMs: 5_000 };
 /** For the write that restores traffic: more attempts, short waits (it must land within one poll interval). */
 export const RESTORE_RETRY: RetryPolicy = { attempts: 12, baseMs: 50, maxMs: 1_000 };
+/** For the reads of a gate check during bakes: quick retries so a throttle does not delay a rollback. */
+export const GATE_RETRY: RetryPolicy = { attempts: 8, baseMs: 50, maxMs: 400 };
 
 export function isRetryable(e: unknown): boolean {
   return e instanceof PortError && (e.kind === 'throttled' || e.kind === 'unavailable');

@@ -47,33 +47,29 @@ function matches(topology: ServiceTopology, rule: readonly WeightedTarget[], w: 
   );
 }
 
-/** Writes the weights (one ModifyRule) and reads them back; throws GateFailure('weights') on mismatch. */
+/**
+ * Writes the weights (one ModifyRule) and reads them back; throws GateFailure('weights') on mismatch.
+ * Returns when the write took effect (the start of the new colour's traffic, for the 5xx window).
+ */
 export async function setWeights(
   deps: TrafficDeps,
   topology: ServiceTopology,
   w: Weights,
   emitter?: Emitter,
-): Promise<void> {
-  await withRetry(
-    deps.clock,
-    'elbv2:ModifyRule',
-    () => deps.lb.setRuleWeights(topology.productionRuleArn, toRule(topology, w)),
-    {
-      emitter,
-    },
-  );
-  const back = await withRetry(
-    deps.clock,
-    'elbv2:DescribeRules',
-    () => deps.lb.getRuleWeights(topology.productionRuleArn),
-    {
-      emitter,
-    },
-  );
+): Promise<number> {
+  const rule = topology.productionRuleArn;
+  await withRetry(deps.clock, 'elbv2:ModifyRule', () => deps.lb.setRuleWeights(rule, toRule(topology, w)), {
+    emitter,
+  });
+  const writtenAt = deps.clock.now();
+  const back = await withRetry(deps.clock, 'elbv2:DescribeRules', () => deps.lb.getRuleWeights(rule), {
+    emitter,
+  });
   if (!matches(topology, back, w)) {
+    const got = back.map((x) => `${x.targetGroupArn}=${x.weight}`).join(', ');
     throw new GateFailure(
       'weights',
-      `weights read back from ${topology.productionRuleArn} (${back.map((x) => `${x.targetGroupArn}=${x.weight}`).join(', ')}) differ from those written (blue ${w.blue} / green ${w.green})`,
+      `weights read back from ${rule} (${got}) differ from those written (blue ${w.blue} / green ${w.green})`,
       deps.clock.now(),
     );
   }
@@ -81,6 +77,7 @@ export async function setWeights(
     blue: w.blue,
     green: w.green,
   });
+  return writtenAt;
 }
 
 /**

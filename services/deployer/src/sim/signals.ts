@@ -7,23 +7,33 @@ import type { DeploymentSettings, ServiceTopology } from '../../../topology';
 import { fiveXxWindowStart, judge5xx } from '../core/gates';
 import type { SimWorld } from './world';
 
-/** Earliest whole second in [fromMs, toMs] at which the 5xx gate over the world's counts would fail. */
+/**
+ * Earliest whole second in [trafficSinceMs, toMs] at which the 5xx gate over the world's counts would
+ * fail. `sustained`: the earliest second from which it keeps failing up to `toMs` — a ratio hovering
+ * at the limit can fail for one second and pass the next (integer counts), which no poller can promise
+ * to catch; the sustained signal is the one a polling gate is expected to act on.
+ */
 export function first5xxFailureAt(
   world: SimWorld,
   targetGroupArn: string,
   settings: Pick<DeploymentSettings, 'max5xxRatio' | 'min5xxSampleRequests'>,
   trafficSinceMs: number,
   toMs: number,
+  sustained = false,
 ): number | undefined {
   const tg = world.state.targetGroups[targetGroupArn];
   if (!tg) return undefined;
   const startSecond = Math.ceil(trafficSinceMs / 1000) * 1000;
+  let since: number | undefined;
   for (let t = startSecond; t <= toMs; t += 1000) {
     const c = world.requestCounts(tg, fiveXxWindowStart(t, trafficSinceMs), t);
-    if (judge5xx({ requests: Math.round(c.requests), errors5xx: Math.round(c.errors) }, settings).failed)
-      return t;
+    const counts = { requests: Math.round(c.requests), errors5xx: Math.round(c.errors) };
+    const failed = judge5xx(counts, settings).failed;
+    if (failed && !sustained) return t;
+    if (failed) since ??= t;
+    else since = undefined;
   }
-  return undefined;
+  return since;
 }
 
 /** First time the production rule gave weight > 0 to a target group that had none (the first shift). */
@@ -41,13 +51,14 @@ export function firstFailedSignalAt(
   world: SimWorld,
   topology: ServiceTopology,
   settings: DeploymentSettings,
-  opts: { colour: 'blue' | 'green'; untilMs: number; interruptAt?: number },
+  opts: { colour: 'blue' | 'green'; untilMs: number; interruptAt?: number; sustained?: boolean },
 ): number | undefined {
   const candidates: number[] = [];
   for (const s of world.state.faultSignals) if (s.fault !== '5xx-spike') candidates.push(s.at);
   const since = firstShiftAt(world, topology);
   if (since !== undefined) {
-    const t = first5xxFailureAt(world, topology.targetGroupArns[opts.colour], settings, since, opts.untilMs);
+    const tg = topology.targetGroupArns[opts.colour];
+    const t = first5xxFailureAt(world, tg, settings, since, opts.untilMs, opts.sustained);
     if (t !== undefined) candidates.push(t);
   }
   if (opts.interruptAt !== undefined) candidates.push(opts.interruptAt);

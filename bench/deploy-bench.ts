@@ -1,0 +1,227 @@
+/**
+ * Deploy benchmark (issue 4), in the simulation:
+ *  1. time from the first failed signal to the restoring write — distribution over many seeded runs,
+ *     per fault (5xx spike, alarm, SIGINT) and poll interval, with and without API throttling;
+ *  2. API calls per successful deploy, per strategy (median over seeds);
+ *  3. CPU time of one simulated deploy (core + simulation; median of several runs).
+ *
+ *   node -r ts-node/register/transpile-only bench/deploy-bench.ts [--runs N] [--write]
+ *
+ * `--write` stores the Markdown report in bench/deploy-results.md.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DeployOutcome, deploy } from '../services/deployer/src/core/deploy';
+import { nullSink } from '../services/deployer/src/core/events';
+import { effectiveSettings } from '../services/deployer/src/core/settings';
+import { createSimulation, type Fault, seededRandom } from '../services/deployer/src/sim';
+import { firstFailedSignalAt } from '../services/deployer/src/sim/signals';
+import { parseTopology, type ServiceTopology, type Strategy } from '../services/topology';
+
+const args = process.argv.slice(2);
+const runsArg = args.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 200;
+const WRITE = args.includes('--write');
+
+const examplePath = join(__dirname, '../services/deployer/examples/topology.dev.api.json');
+const base = parseTopology(JSON.parse(readFileSync(examplePath, 'utf8')), examplePath);
+
+const owner = { actor: 'bench', host: 'bench', operation: 'deploy' };
+
+function withSettings(over: Partial<ServiceTopology['deployment']>): ServiceTopology {
+  return { ...base, deployment: { ...base.deployment, ...over } };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+const median = (xs: number[]) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+async function run(topology: ServiceTopology, faults: Fault[], seed: number, strategy?: Strategy) {
+  const sim = createSimulation({ topologies: [topology], faults, seed });
+  const cpu0 = process.cpuUsage();
+  const wall0 = process.hrtime.bigint();
+  const out: DeployOutcome = await deploy(sim.deps(nullSink), {
+    topology,
+    imageTag: 'v1.1.0',
+    owner,
+    ...(strategy ? { strategy } : {}),
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = Number(process.hrtime.bigint() - wall0) / 1e6;
+  return { sim, out, cpuMs: (cpu.user + cpu.system) / 1000, wallMs };
+}
+
+interface LatencyRow {
+  scenario: string;
+  poll: number;
+  n: number;
+  excluded: number;
+  values: number[];
+  sustained: number[];
+}
+
+async function latency(
+  fault: '5xx-spike' | 'alarm' | 'interrupt',
+  pollSeconds: number,
+  throttle: boolean,
+): Promise<LatencyRow> {
+  const topology = withSettings({ pollIntervalSeconds: pollSeconds });
+  const settings = effectiveSettings(topology);
+  const values: number[] = [];
+  const sustained: number[] = [];
+  let excluded = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const seed = 1000 + i;
+    const rnd = seededRandom(seed * 7919);
+    // fault onset: uniformly within the canary bake (5xx/alarm: after first traffic; interrupt: absolute)
+    const faults: Fault[] =
+      fault === 'interrupt'
+        ? [{ name: 'interrupt', afterSeconds: 90 + rnd() * 200 }]
+        : [{ name: fault, afterSeconds: rnd() * 100 }];
+    if (throttle) faults.push({ name: 'throttle' });
+    const { sim, out } = await run(topology, faults, seed, 'canary');
+    if (out.status !== 'rolled-back' || out.restoredAt === undefined) {
+      excluded++;
+      continue;
+    }
+    const interrupt = faults.find((f) => f.name === 'interrupt');
+    const first = firstFailedSignalAt(sim.world, topology, settings, {
+      colour: out.failedColour,
+      untilMs: out.restoredAt,
+      interruptAt: interrupt ? sim.world.state.startedAt + (interrupt.afterSeconds ?? 0) * 1000 : undefined,
+    });
+    const firstSustained = firstFailedSignalAt(sim.world, topology, settings, {
+      colour: out.failedColour,
+      untilMs: out.restoredAt,
+      interruptAt: interrupt ? sim.world.state.startedAt + (interrupt.afterSeconds ?? 0) * 1000 : undefined,
+      sustained: true,
+    });
+    if (first === undefined || firstSustained === undefined) {
+      excluded++;
+      continue;
+    }
+    values.push(out.restoredAt - first);
+    sustained.push(out.restoredAt - firstSustained);
+  }
+  const scenario = `${fault}${throttle ? ' + throttling' : ''}`;
+  return { scenario, poll: pollSeconds, n: values.length, excluded, values, sustained };
+}
+
+async function main() {
+  const lines: string[] = [];
+  const log = (s = '') => {
+    lines.push(s);
+    console.log(s);
+  };
+  log('# Deploy benchmark (simulation)');
+  log();
+  log(
+    `Command: \`node -r ts-node/register/transpile-only bench/deploy-bench.ts --runs ${RUNS}${WRITE ? ' --write' : ''}\``,
+  );
+  log(
+    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Topology: services/deployer/examples/topology.dev.api.json`,
+  );
+  log(
+    '(canary 10%, bakes 120 s, 5xx limit 5% of ≥ 50 requests over 60 s, 2 alarms, 20 req/s, API latency 20–150 ms).',
+  );
+  log();
+  log('## 1. First failed signal → restoring write (virtual time)');
+  log();
+  log('First failed signal = the earliest instant at which a gate reading the APIs could see the fault: the');
+  log("5xx gate over the sim's per-second counts would fail, the alarm entered ALARM, or SIGINT arrived.");
+  log('Restoring write = the ModifyRule putting 100% back on the last known good colour (completion time).');
+  log();
+  log('"Sustained" measures from the first instant after which the signal stays failing: with integer');
+  log('counts a 5xx ratio right at the limit can fail for one second and pass the next, which no poller can');
+  log('promise to catch. Gate checks run every poll interval minus min(1 s, interval/4), leaving room for');
+  log("the check's reads (in parallel) and the restoring write.");
+  log();
+  log(
+    '| fault | poll interval | runs | p50 | p90 | p99 | max | ≤ 1 poll interval | sustained: p50 / max / ≤ 1 interval |',
+  );
+  log('|---|---|---|---|---|---|---|---|---|');
+  const rows: LatencyRow[] = [];
+  for (const poll of [10, 5]) {
+    for (const fault of ['5xx-spike', 'alarm', 'interrupt'] as const)
+      rows.push(await latency(fault, poll, false));
+  }
+  rows.push(await latency('5xx-spike', 10, true));
+  rows.push(await latency('alarm', 10, true));
+  for (const r of rows) {
+    const s = [...r.values].sort((a, b) => a - b);
+    const within = s.filter((v) => v <= r.poll * 1000).length;
+    const ss = [...r.sustained].sort((a, b) => a - b);
+    const withinS = ss.filter((v) => v <= r.poll * 1000).length;
+    const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const runs = `${r.n}${r.excluded ? ` (+${r.excluded} not rolled back after traffic)` : ''}`;
+    const dist = `${f(quantile(s, 0.5))} | ${f(quantile(s, 0.9))} | ${f(quantile(s, 0.99))} | ${f(s[s.length - 1])}`;
+    const sus = `${f(quantile(ss, 0.5))} / ${f(ss[ss.length - 1])} / ${withinS}/${r.n}`;
+    log(`| ${r.scenario} | ${r.poll} s | ${runs} | ${dist} | ${within}/${r.n} | ${sus} |`);
+  }
+  log();
+  log('## 2. API calls per successful deploy');
+  log();
+  log('Median over 15 seeds; reads include the preflight, polling during ECS start-up and every bake.');
+  log(
+    'Writes are register task definition, 2 UpdateService (idle up, old down), test rule, one ModifyRule per step.',
+  );
+  log();
+  log(
+    '| strategy | total calls | writes (ECS+ELB) | ModifyRule | DescribeTargetHealth | GetMetricData | DescribeAlarms | DescribeServices | virtual duration |',
+  );
+  log('|---|---|---|---|---|---|---|---|---|');
+  const cpuSamples: Record<string, number[]> = {};
+  const wallSamples: Record<string, number[]> = {};
+  for (const strategy of ['all-at-once', 'canary', 'linear'] as const) {
+    const totals: number[] = [];
+    const writes: number[] = [];
+    const per: Record<string, number[]> = {};
+    const durations: number[] = [];
+    for (let i = 0; i < 45; i++) {
+      const seed = (i % 15) + 1; // 3 rounds over 15 seeds: call counts repeat, CPU samples triple
+      const { sim, out, cpuMs, wallMs } = await run(base, [], seed, strategy);
+      if (out.status !== 'deployed') throw new Error(`seed ${seed} ${strategy}: ${out.status}`);
+      const calls = sim.calls();
+      totals.push(Object.values(calls).reduce((a, b) => a + b, 0));
+      writes.push(sim.writes().length);
+      for (const [k, v] of Object.entries(calls)) per[k] = [...(per[k] ?? []), v];
+      durations.push(sim.clock.now() - sim.world.state.startedAt);
+      cpuSamples[strategy] = [...(cpuSamples[strategy] ?? []), cpuMs];
+      wallSamples[strategy] = [...(wallSamples[strategy] ?? []), wallMs];
+    }
+    const m = (k: string) => median(per[k] ?? [0]);
+    log(
+      `| ${strategy} | ${median(totals)} | ${median(writes)} | ${m('elbv2:ModifyRule')} | ${m('elbv2:DescribeTargetHealth')} | ${m('cloudwatch:GetMetricData')} | ${m('cloudwatch:DescribeAlarms')} | ${m('ecs:DescribeServices')} | ${(median(durations) / 60000).toFixed(1)} min |`,
+    );
+  }
+  log();
+  log('## 3. CPU time per simulated deploy');
+  log();
+  log('process.cpuUsage() around one deploy (core + simulation + in-memory store, events discarded);');
+  log(
+    'median of 45 runs (3 rounds × 15 seeds) after the latency runs above warmed the JIT; per-round medians shown.',
+  );
+  log();
+  log('| strategy | CPU (median) | round medians | CPU (max) | wall (median) |');
+  log('|---|---|---|---|---|');
+  for (const [strategy, xs] of Object.entries(cpuSamples)) {
+    const rounds = [0, 1, 2].map((r) => median(xs.slice(r * 15, r * 15 + 15)).toFixed(1)).join(' / ');
+    const wall = median(wallSamples[strategy]).toFixed(1);
+    log(
+      `| ${strategy} | ${median(xs).toFixed(1)} ms | ${rounds} ms | ${Math.max(...xs).toFixed(1)} ms | ${wall} ms |`,
+    );
+  }
+  if (WRITE) writeFileSync(join(__dirname, 'deploy-results.md'), `${lines.join('\n')}\n`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
