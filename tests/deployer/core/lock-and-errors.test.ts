@@ -1,0 +1,123 @@
+import { deploy, DeployError, executeDeploy } from '../../../services/deployer/src/core/deploy';
+import { CollectingSink } from '../../../services/deployer/src/core/events';
+import { withLock } from '../../../services/deployer/src/core/lock';
+import { PortError } from '../../../services/deployer/src/ports';
+import { scenario } from './harness';
+
+const key = { environment: 'dev', service: 'api' };
+const owner = { actor: 'a', host: 'h', operation: 'deploy' };
+
+describe('withLock', () => {
+  test('renews the lease on a heartbeat while the operation runs, releases it afterwards', async () => {
+    const s = scenario();
+    const deps = s.sim.deps(s.events);
+    let heldMidway: unknown;
+    const res = await withLock(deps, key, owner, async () => {
+      await s.sim.clock.sleep(300_000); // 5 min, lease is 2 min
+      heldMidway = await s.sim.store.acquireLock(key, { ...owner, actor: 'b' }, 60_000);
+      await s.sim.clock.sleep(300_000);
+      return 42;
+    });
+    expect(res).toMatchObject({ status: 'acquired', value: 42 });
+    expect(heldMidway).toMatchObject({ acquired: false, heldBy: { owner: { actor: 'a' } } });
+    expect(await s.sim.store.getLock(key)).toBeUndefined();
+  });
+
+  test('is released when the operation throws', async () => {
+    const s = scenario();
+    await expect(
+      withLock(s.sim.deps(s.events), key, owner, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await s.sim.store.getLock(key)).toBeUndefined();
+  });
+
+  test('a held lock is reported, the operation does not run', async () => {
+    const s = scenario();
+    await s.sim.store.acquireLock(key, { ...owner, actor: 'other' }, 60_000);
+    let ran = false;
+    const res = await withLock(s.sim.deps(s.events), key, owner, async () => {
+      ran = true;
+    });
+    expect(res).toMatchObject({ status: 'held', heldBy: { owner: { actor: 'other' } } });
+    expect(ran).toBe(false);
+  });
+
+  test('an expired lock is taken over (and reported)', async () => {
+    const s = scenario();
+    await s.sim.store.acquireLock(key, { ...owner, actor: 'dead' }, 10_000);
+    await s.sim.clock.sleep(11_000);
+    const res = await withLock(s.sim.deps(s.events), key, owner, async () => 'ok');
+    expect(res).toMatchObject({ status: 'acquired', tookOver: { owner: { actor: 'dead' } } });
+    expect(s.events.ofType('lock.took-over')).toHaveLength(1);
+  });
+
+  test('losing the lock mid-deploy aborts it: traffic goes back to the last known good colour', async () => {
+    const s = scenario();
+    s.sim.clock.at(s.sim.clock.now() + 100_000, () => {
+      void s.sim.store.forceUnlock(key, 'intruder', 'testing');
+    });
+    const out = await deploy(s.sim.deps(s.events), s.request());
+    expect(out).toMatchObject({ status: 'rolled-back', gate: 'interrupted' });
+    expect(out.status === 'rolled-back' && out.reason).toMatch(/lock lost/);
+    expect(s.sim.world.trafficWeights(s.topology)).toEqual({ blue: 100, green: 0 });
+  });
+});
+
+describe('errors', () => {
+  test('an unexpected API error mid-deploy rolls back with the error as reason', async () => {
+    const s = scenario();
+    const deps = s.sim.deps(s.events);
+    let n = 0;
+    const ecs = {
+      ...deps.ecs,
+      describeService: async (c: string, svc: string) => {
+        if (svc === s.topology.ecsServices.green && ++n === 4) throw new PortError('internal', 'AccessDeniedException: not authorized');
+        return deps.ecs.describeService(c, svc);
+      },
+    };
+    const out = await deploy({ ...deps, ecs }, s.request());
+    expect(out).toMatchObject({ status: 'rolled-back', gate: 'error' });
+    expect(out.status === 'rolled-back' && out.reason).toMatch(/AccessDeniedException/);
+    expect(s.sim.world.colour(s.topology, 'green').desiredCount).toBe(0);
+  });
+
+  test('if even the restoring write fails: DeployError (exit 1) with how to recover, release recorded failed', async () => {
+    const s = scenario({ faults: [{ name: '5xx-spike' }] });
+    const deps = s.sim.deps(s.events);
+    let writes = 0;
+    const lb = {
+      ...deps.lb,
+      setRuleWeights: async (rule: string, w: readonly { targetGroupArn: string; weight: number }[]) => {
+        if (++writes > 1) throw new PortError('internal', 'ELB is down');
+        return deps.lb.setRuleWeights(rule, w);
+      },
+    };
+    await expect(deploy({ ...deps, lb }, s.request())).rejects.toBeInstanceOf(DeployError);
+    const [rec] = await s.sim.store.listReleases(key, 1);
+    expect(rec.outcome).toBe('failed');
+    expect(rec.reason).toMatch(/could not restore traffic to blue.*switchyard rollback --env dev --service api/);
+    expect(await s.sim.store.getLock(key)).toBeUndefined();
+  });
+
+  test('executeDeploy with a pinned digest deploys exactly that image (rollback/promote path)', async () => {
+    const s = scenario();
+    const digest = s.sim.world.state.images['111111111111/switchyard/api'].tags['v1.2.0'];
+    const events = new CollectingSink();
+    const out = await executeDeploy(s.sim.deps(events), {
+      ...s.request({ strategy: 'all-at-once' }),
+      imageTag: 'v1.2.0',
+      imageDigest: digest,
+      kind: 'promote',
+      sourceEnvironment: 'dev',
+      sourceReleaseId: 'r-1',
+      reason: 'promote',
+    });
+    expect(out.status).toBe('deployed');
+    expect(s.sim.world.colour(s.topology, 'green').image).toBe(`${s.topology.repositoryUri}@${digest}`);
+    expect(s.sim.calls()['ecr:DescribeImages']).toBe(1); // checked, not resolved
+    const [rec] = await s.sim.store.listReleases(key, 1);
+    expect(rec).toMatchObject({ kind: 'promote', sourceEnvironment: 'dev', sourceReleaseId: 'r-1', imageDigest: digest });
+  });
+});
