@@ -1,4 +1,5 @@
 import { deploy } from '../../../services/deployer/src/core/deploy';
+import { CollectingSink } from '../../../services/deployer/src/core/events';
 import { effectiveSettings } from '../../../services/deployer/src/core/settings';
 import { createSimulation, type Fault, restoreStore } from '../../../services/deployer/src/sim';
 import { firstFailedSignalAt, firstShiftAt } from '../../../services/deployer/src/sim/signals';
@@ -161,4 +162,14 @@ test('process killed mid-shift: no cleanup, state left for recovery (split weigh
   expect(split).toMatchObject({ status: 'refused', code: 'split-weights' });
   expect(split.status === 'refused' && split.reason).toMatch(/switchyard rollback --env dev --service api/);
   expect(next.writes().length).toBe(writesBefore);
+
+  // after `rollback` (simulated here by one write back to 100% blue) the next deploy runs and says what it found
+  await next.lb.setRuleWeights(s.topology.productionRuleArn, [
+    { targetGroupArn: s.topology.targetGroupArns.blue, weight: 100 },
+    { targetGroupArn: s.topology.targetGroupArns.green, weight: 0 },
+  ]);
+  const events = new CollectingSink();
+  const ok = await deploy(next.deps(events), s.request({ strategy: 'all-at-once' }));
+  expect(ok.status).toBe('deployed');
+  expect(events.ofType('release.abandoned')[0].message).toMatch(/left in progress at step "shifting"/);
 });

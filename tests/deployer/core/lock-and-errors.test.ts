@@ -1,4 +1,4 @@
-import { deploy, DeployError, executeDeploy } from '../../../services/deployer/src/core/deploy';
+import { DeployError, deploy, executeDeploy } from '../../../services/deployer/src/core/deploy';
 import { CollectingSink } from '../../../services/deployer/src/core/events';
 import { withLock } from '../../../services/deployer/src/core/lock';
 import { PortError } from '../../../services/deployer/src/ports';
@@ -73,7 +73,8 @@ describe('errors', () => {
     const ecs = {
       ...deps.ecs,
       describeService: async (c: string, svc: string) => {
-        if (svc === s.topology.ecsServices.green && ++n === 4) throw new PortError('internal', 'AccessDeniedException: not authorized');
+        if (svc === s.topology.ecsServices.green && ++n === 4)
+          throw new PortError('internal', 'AccessDeniedException: not authorized');
         return deps.ecs.describeService(c, svc);
       },
     };
@@ -97,7 +98,9 @@ describe('errors', () => {
     await expect(deploy({ ...deps, lb }, s.request())).rejects.toBeInstanceOf(DeployError);
     const [rec] = await s.sim.store.listReleases(key, 1);
     expect(rec.outcome).toBe('failed');
-    expect(rec.reason).toMatch(/could not restore traffic to blue.*switchyard rollback --env dev --service api/);
+    expect(rec.reason).toMatch(
+      /could not restore traffic to blue.*switchyard rollback --env dev --service api/,
+    );
     expect(await s.sim.store.getLock(key)).toBeUndefined();
   });
 
@@ -118,6 +121,11 @@ describe('errors', () => {
     expect(s.sim.world.colour(s.topology, 'green').image).toBe(`${s.topology.repositoryUri}@${digest}`);
     expect(s.sim.calls()['ecr:DescribeImages']).toBe(1); // checked, not resolved
     const [rec] = await s.sim.store.listReleases(key, 1);
-    expect(rec).toMatchObject({ kind: 'promote', sourceEnvironment: 'dev', sourceReleaseId: 'r-1', imageDigest: digest });
+    expect(rec).toMatchObject({
+      kind: 'promote',
+      sourceEnvironment: 'dev',
+      sourceReleaseId: 'r-1',
+      imageDigest: digest,
+    });
   });
 });

@@ -419,6 +419,16 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
 
   // ---- the run: every step recorded before it acts
   const key = keyOf(t);
+  // A release left in progress means a deployer died mid-flight. Weights are whole (checked above), so
+  // deploying is safe; say what was found so the history makes sense (issue 5's status/rollback own the repair).
+  for (const old of await r('store.listReleases', () => store.listReleases(key, 5))) {
+    if (old.outcome !== 'in-progress') continue;
+    emitter.warn(
+      'release.abandoned',
+      `release ${old.id} (${old.kind} of ${old.imageTag} to ${old.colour} by ${old.actor}) was left in progress at step "${old.step}" — its deployer stopped without finishing; traffic is whole on ${liveColour}, continuing`,
+      { releaseId: old.id, step: old.step, colour: old.colour },
+    );
+  }
   const startedAt = clock.now();
   let release: ReleaseRecord = {
     id: newReleaseId(kind, startedAt),
