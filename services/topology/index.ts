@@ -93,6 +93,25 @@ export const serviceTopologySchema = z.strictObject({
   alarmNames: z.array(z.string().min(1)),
   /** Target group deregistration delay (seconds); part of the default termination wait. */
   deregistrationDelaySeconds: z.number().int().min(0),
+  /**
+   * The task-definition revision Terraform last registered for this service (its desired configuration:
+   * environment, secrets, cpu/memory, roles). A release copies it and replaces only the image, so YAML
+   * changes reach the next release. Absent: the deployer copies the live colour's revision.
+   */
+  baseTaskDefinitionArn: z.string().min(1).optional(),
+  /**
+   * Application Auto Scaling of the two colours. The deployer raises the new live colour's floor to
+   * `minCapacity` and drops the old colour's to 0 before scaling it down, so target tracking never
+   * fights a release. Absent: the service has no scalable targets.
+   */
+  autoscaling: z
+    .strictObject({
+      minCapacity: z.number().int().min(0),
+      maxCapacity: z.number().int().min(1),
+      /** `service/<cluster>/<ecs service>` per colour. */
+      resourceIds: perColour(z.string().min(1)),
+    })
+    .optional(),
   /** Environment this one accepts promotions from (`promotion.from` in the YAML); absent for the first stage. */
   promoteFrom: z.string().min(1).optional(),
   deployment: deploymentSettingsSchema,
