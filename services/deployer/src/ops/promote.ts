@@ -168,6 +168,16 @@ export function pickSourceRelease(
     };
   }
   if (!knownGood) {
+    const rolledBack = releases.find((r) => r.imageTag === tag && r.outcome === 'rolled-back');
+    if (rolledBack) {
+      return {
+        refusal: refusal(
+          'rolled-back',
+          `tag ${tag} (${shortDigest(rolledBack.imageDigest)}) was rolled back in ${where}: release ${rolledBack.id} is rolled-back` +
+            `${rolledBack.reason ? ` (${rolledBack.reason})` : ''}. Only images that passed ${from}'s gates and were not rolled back can be promoted; deploy a fixed tag to ${from}`,
+        ),
+      };
+    }
     return {
       refusal: refusal(
         'never-healthy',

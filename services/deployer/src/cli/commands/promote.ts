@@ -1,22 +1,177 @@
-/**
- * PLACEHOLDER — `switchyard promote` is implemented by engineer H7 (issue 5), who overwrites this file.
- * It exists only so the dispatcher compiles; it refuses with exit code 2.
- */
-import { ExitCode } from '../../exit-codes';
-import type { Command } from '../context';
+/** `switchyard promote`: deploy to the next environment exactly the digest live and deployed in the previous one. */
+import { STRATEGIES, type Strategy } from '../../../../topology';
+import { shortDigest } from '../../ops/history';
+import { type PromoteOutcome, promote, promoteExitCode } from '../../ops/promote';
+import { COMMON_HELP, type CommonFlags, checkName, parseFlags, required } from '../args';
+import { type Command, UsageError } from '../context';
+import type { CommandResult } from '../output';
+import { outcomeResult, planLines } from '../present';
+import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
+import { execute, printHelp, usageFailure } from './common';
 
-const HELP = `Usage: switchyard promote … (not implemented yet — issue 5)`;
+export const PROMOTE_HELP = `Usage: switchyard promote --service SERVICE --from ENV --to ENV [--tag TAG] [--allow-skip-stage] [options]
+
+Deploys to --to exactly the image digest that is live in --from and recorded there as deployed
+(passed every gate, never rolled back) — or, with --tag, the digest of the newest release of that
+tag that was deployed in --from and not rolled back since. The deploy to --to is a normal
+blue/green deploy (lock, gates, automatic rollback) recorded as kind promote with the source
+environment and release.
+
+Refused (nothing changed): a tag never healthy in --from or rolled back there; a digest the
+registry of --to does not hold (replicate or push it first); --to that accepts promotions from
+another environment (promotion.from in environments/<to>.yaml) unless --allow-skip-stage, which is
+recorded in the release reason; promoting backwards or into a first stage.
+
+Options:
+  --service SERVICE        service
+  --from ENV               source environment (read only: its deployment table and topology)
+  --to ENV                 target environment
+  --tag TAG                promote the release of this tag instead of the live one
+  --allow-skip-stage       allow --from to differ from --to's promotion.from (recorded)
+  --reason TEXT            extra reason recorded with the release
+  --strategy S             all-at-once | canary | linear (default: the target service's)
+  --dry-run                print the plan; change nothing
+  --source-topology FILE   topology of --from (default: SSM, or with --simulate the examples)
+  --commit SHA             commit to record (default: $GITHUB_SHA)
+  (--topology FILE is the topology of --to)
+
+${COMMON_HELP}
+
+Exit codes: 0 promoted (or dry run), 1 internal error, 2 refused (nothing changed),
+            3 the deploy to --to failed a gate and was rolled back.
+
+Examples:
+  switchyard promote --service api --from dev --to staging
+  switchyard promote --service api --from staging --to prod --tag v1.4.0
+  switchyard promote --service api --from dev --to prod --allow-skip-stage --reason "hotfix"`;
+
+const OPTIONS = {
+  service: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  tag: { type: 'string' },
+  'allow-skip-stage': { type: 'boolean' },
+  reason: { type: 'string' },
+  strategy: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'source-topology': { type: 'string' },
+  commit: { type: 'string' },
+} as const;
+
+export function promoteResult(where: string, out: PromoteOutcome, suffix = ''): CommandResult {
+  if (out.status === 'refused') {
+    return {
+      command: 'promote',
+      exitCode: promoteExitCode(out),
+      status: 'refused',
+      headline: `refused (${out.code}); nothing was changed${suffix}`,
+      reason: out.reason,
+      data: out,
+      summaryMarkdown: `| | |\n|---|---|\n| Promotion | ${where} |\n| Refused | ${out.code} |\n| Reason | ${out.reason.replace(/\|/g, '\\|')} |\n| Changes | none |\n`,
+    };
+  }
+  const base = outcomeResult('promote', where, out.deploy, suffix);
+  const src = out.source;
+  const rows = [
+    `| Source | ${src.environment} release \`${src.id}\` (${src.imageTag}, \`${shortDigest(src.imageDigest)}\`) |`,
+    ...(out.skippedStage ? [`| Skipped stage | ${out.skippedStage} (--allow-skip-stage) |`] : []),
+  ];
+  const d = out.deploy;
+  return {
+    ...base,
+    exitCode: promoteExitCode(out),
+    headline:
+      d.status === 'deployed'
+        ? `promoted ${src.imageTag} (${shortDigest(src.imageDigest)}) from ${src.environment} (release ${src.id}) to ${d.plan.environment}/${d.plan.service} on ${d.release.colour} (release ${d.release.id})${suffix}`
+        : base.headline,
+    data: out,
+    summaryMarkdown: `${base.summaryMarkdown ?? ''}\n| | |\n|---|---|\n${rows.join('\n')}\n`,
+  };
+}
 
 export const promoteCommand: Command = {
   name: 'promote',
-  summary: 'not implemented yet (issue 5)',
-  help: HELP,
+  summary: 'deploy to the next environment the exact digest live and deployed in the previous one',
+  help: PROMOTE_HELP,
   async run(args, ctx) {
-    if (args.includes('--help') || args.includes('-h')) {
-      ctx.io.stdout(`${HELP}\n`);
-      return ExitCode.Ok;
+    let common: CommonFlags;
+    let values: Record<string, unknown>;
+    try {
+      ({ common, values } = parseFlags('promote', args, OPTIONS));
+      if (common.help) return printHelp(ctx, PROMOTE_HELP);
+    } catch (e) {
+      return usageFailure(ctx, e);
     }
-    ctx.io.stderr('switchyard promote: not implemented yet (issue 5)\n');
-    return ExitCode.Refused;
+    return execute(ctx, 'promote', common.output, async (renderer) => {
+      const service = checkName('promote', 'service', required('promote', values, 'service', 'the service'));
+      const from = checkName(
+        'promote',
+        'from',
+        required('promote', values, 'from', 'the source environment'),
+      );
+      const to = checkName('promote', 'to', required('promote', values, 'to', 'the target environment'));
+      if (from === to)
+        throw new UsageError(
+          `switchyard promote: --from and --to are both ${from}; promote between two environments`,
+        );
+      const tag = values.tag as string | undefined;
+      if (tag !== undefined && !tag.trim()) {
+        throw new UsageError(
+          'switchyard promote: --tag needs an image tag released in the source environment',
+        );
+      }
+      const strategy = values.strategy as string | undefined;
+      if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
+        throw new UsageError(
+          `switchyard promote: --strategy must be one of ${STRATEGIES.join(', ')} (got "${strategy}")`,
+        );
+      }
+      const where = `${service} ${from} → ${to}`;
+      const runtime = await openRuntime(ctx, common, renderer);
+      try {
+        const sourceFile = values['source-topology'] as string | undefined;
+        const source = await runtime.open(from, service, sourceFile ? { topologyFile: sourceFile } : {});
+        const target = await runtime.open(to, service);
+        const owner = ownerFromEnv(ctx.env, 'promote');
+        const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;
+        const reason = (values.reason as string | undefined)?.trim();
+        const guarded = await runtime.guard(
+          promote(
+            {
+              source: { store: source.deps.store, live: { ecs: source.deps.ecs, lb: source.deps.lb } },
+              target: target.deps,
+            },
+            {
+              service,
+              from,
+              to,
+              targetTopology: target.topology,
+              sourceTopology: source.topology,
+              owner,
+              ...(tag ? { tag: tag.trim() } : {}),
+              ...(values['allow-skip-stage'] === true ? { allowSkipStage: true } : {}),
+              ...(reason ? { reason } : {}),
+              ...(strategy ? { strategy: strategy as Strategy } : {}),
+              ...(values['dry-run'] === true ? { dryRun: true } : {}),
+              ...(commitSha ? { commitSha } : {}),
+              ...(owner.runUrl ? { runUrl: owner.runUrl } : {}),
+            },
+          ),
+        );
+        if (guarded.killed) return killedResult('promote', `${to}/${service}`, runtime);
+        const out = guarded.value;
+        if (out.status === 'deploy' && out.deploy.status === 'dry-run') {
+          renderer.report(
+            `Promotion plan for ${where} (dry run — nothing will change)`,
+            planLines(out.deploy.plan),
+            out.deploy.plan,
+          );
+        }
+        const suffix = runtime.simulated ? ' [simulated]' : '';
+        return promoteResult(where, out, suffix);
+      } finally {
+        await runtime.close();
+      }
+    });
   },
 };

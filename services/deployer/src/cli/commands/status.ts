@@ -1,22 +1,207 @@
-/**
- * PLACEHOLDER — `switchyard status` is implemented by engineer H7 (issue 5), who overwrites this file.
- * It exists only so the dispatcher compiles; it refuses with exit code 2.
- */
+/** `switchyard status`: colours, weights, lock, last releases and warnings (incl. a killed deployer) per service. */
+import { readdirSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { ServiceTopology } from '../../../../topology';
 import { ExitCode } from '../../exit-codes';
-import type { Command } from '../context';
+import {
+  DEFAULT_STATUS_RELEASES,
+  formatStatusText,
+  type ServiceStatus,
+  type StatusReport,
+  serviceStatus,
+} from '../../ops/status';
+import { COMMON_HELP, type CommonFlags, checkName, parseFlags, required } from '../args';
+import { type Command, UsageError } from '../context';
+import type { CommandResult } from '../output';
+import { EXAMPLES_DIR, openRuntime, type Runtime, readTopologyFile } from '../runtime';
+import { execute, printHelp, usageFailure } from './common';
 
-const HELP = `Usage: switchyard status … (not implemented yet — issue 5)`;
+export const STATUS_HELP = `Usage: switchyard status --env ENV [--service SERVICE] [--releases N] [options]
+
+Read-only. Per service: the live colour and weights; for each colour its ECS service, task
+definition, image digest (and the release tag), running/desired tasks and healthy targets; the
+deployment lock (holder, CI run, lease left or EXPIRED); the last known good colour; the last N
+releases (newest first, with outcome, step and reason); and warnings:
+  killed-deployer    a release is in-progress but nobody holds its lock: its deployer died.
+                     Shown: the step it died at, the weights it intended, the last known good
+                     colour, and the command that recovers (switchyard rollback … --reason "…")
+  weights-drift      traffic is not where the last release left it (rule edited by hand)
+  revision-drift     a colour runs another task definition than the last release recorded
+  split-weights      traffic is split between blue and green (an interrupted deploy)
+  stale-lock         an expired lock remains (the next operation takes it over)
+  live-unhealthy     the live colour has fewer healthy targets than desired
+
+Without --service: every service of the environment — from SSM (parameters under
+/switchyard/<env>/services/), the one in --topology FILE, or with --simulate the simulated services
+of that environment (else the bundled examples).
+
+Options:
+  --env ENV              environment
+  --service SERVICE      one service (default: all of the environment)
+  --releases N           releases to list per service (default ${DEFAULT_STATUS_RELEASES})
+
+${COMMON_HELP}
+
+Exit codes: 0 status shown (warnings do not change it), 1 the live state of no service could be
+            read, 2 bad input (unknown env/service).
+
+Examples:
+  switchyard status --env prod
+  switchyard status --env prod --service api --output json
+  switchyard status --env dev --simulate`;
+
+const OPTIONS = {
+  env: { type: 'string' },
+  service: { type: 'string' },
+  releases: { type: 'string' },
+} as const;
+
+/** Services of `environment` to show: explicit, from --topology, from the simulation, from SSM. */
+async function servicesOf(
+  runtime: Runtime,
+  common: CommonFlags,
+  environment: string,
+  service: string | undefined,
+  region: string | undefined,
+  cwd: string,
+): Promise<{ topology: ServiceTopology; deps: Parameters<typeof serviceStatus>[0] }[]> {
+  if (service || common.topology) {
+    const name =
+      service ??
+      topologyService(
+        isAbsolute(common.topology!) ? common.topology! : resolve(cwd, common.topology!),
+        environment,
+      );
+    const h = await runtime.open(environment, name);
+    return [h];
+  }
+  if (runtime.sim) {
+    let names = runtime.sim.topologies.filter((t) => t.environment === environment).map((t) => t.service);
+    if (names.length === 0) {
+      names = readdirSync(EXAMPLES_DIR)
+        .map((f) => new RegExp(`^topology\\.${environment}\\.([^.]+)\\.json$`).exec(f)?.[1])
+        .filter((x): x is string => x !== undefined);
+    }
+    if (names.length === 0) {
+      throw new UsageError(
+        `switchyard status: no simulated service in environment "${environment}" and no example topology for it; pass --service and --topology FILE`,
+      );
+    }
+    const out = [];
+    for (const n of [...new Set(names)].sort()) out.push(await runtime.open(environment, n));
+    return out;
+  }
+  const adapters = await import('../../adapters');
+  const clients = await import('../../adapters/clients');
+  const names = await adapters.listTopologyServices(clients.createSsmClient({ region }), environment);
+  if (names.length === 0) {
+    throw new UsageError(
+      `switchyard status: no service is published under /switchyard/${environment}/services/ — unknown environment "${environment}" or not applied yet (check --env and --region), or pass --service with --topology FILE`,
+    );
+  }
+  const out = [];
+  for (const n of names) out.push(await runtime.open(environment, n));
+  return out;
+}
+
+function topologyService(path: string, environment: string): string {
+  // --topology without --service: the service is the one the file describes
+  const t = readTopologyFile(path);
+  if (t.environment !== environment) {
+    throw new UsageError(
+      `--topology ${path} describes ${t.environment}/${t.service}, not environment ${environment}`,
+    );
+  }
+  return t.service;
+}
+
+function statusResult(report: StatusReport): CommandResult {
+  const warnings = report.services.reduce((n, s) => n + s.warnings.length, 0);
+  const unreadable = report.services.filter((s) => s.error !== undefined).length;
+  const dead = report.services.filter((s) => s.dead);
+  const exitCode =
+    unreadable > 0 && unreadable === report.services.length ? ExitCode.InternalError : ExitCode.Ok;
+  const md = report.services
+    .map((s: ServiceStatus) => {
+      const rows = [
+        `| Service | ${s.environment}/${s.service} |`,
+        `| Live | ${s.live ? (s.live.liveColour ?? s.live.status) : 'unreadable'} (blue ${s.live?.weights.blue ?? '?'}% / green ${s.live?.weights.green ?? '?'}%) |`,
+        `| Lock | ${s.lock ? s.lock.description : 'free'} |`,
+        `| Last release | ${s.releases[0] ? `\`${s.releases[0].id}\` ${s.releases[0].imageTag} ${s.releases[0].outcome}` : 'none'} |`,
+        ...s.warnings.map((w) => `| ⚠️ ${w.code} | ${w.message.replace(/\|/g, '\\|')} |`),
+      ];
+      return `| | |\n|---|---|\n${rows.join('\n')}\n`;
+    })
+    .join('\n');
+  return {
+    command: 'status',
+    exitCode,
+    status: exitCode === 0 ? 'ok' : 'failed',
+    headline:
+      `status of ${report.environment}: ${report.services.length} service(s), ${warnings} warning(s)` +
+      (dead.length
+        ? ` — killed deployer on ${dead.map((s) => s.service).join(', ')}: run the rollback shown above`
+        : ''),
+    ...(exitCode !== 0 ? { reason: report.services.map((s) => s.error).join('; ') } : {}),
+    data: report,
+    summaryMarkdown: md,
+  };
+}
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'not implemented yet (issue 5)',
-  help: HELP,
+  summary: 'show colours, weights, lock, last releases and drift / killed-deployer warnings',
+  help: STATUS_HELP,
   async run(args, ctx) {
-    if (args.includes('--help') || args.includes('-h')) {
-      ctx.io.stdout(`${HELP}\n`);
-      return ExitCode.Ok;
+    let common: CommonFlags;
+    let values: Record<string, unknown>;
+    try {
+      ({ common, values } = parseFlags('status', args, OPTIONS));
+      if (common.help) return printHelp(ctx, STATUS_HELP);
+    } catch (e) {
+      return usageFailure(ctx, e);
     }
-    ctx.io.stderr('switchyard status: not implemented yet (issue 5)\n');
-    return ExitCode.Refused;
+    return execute(ctx, 'status', common.output, async (renderer) => {
+      const environment = checkName('status', 'env', required('status', values, 'env', 'the environment'));
+      const service =
+        values.service === undefined
+          ? undefined
+          : checkName('status', 'service', required('status', values, 'service', 'the service'));
+      const releasesText = values.releases as string | undefined;
+      const releases = releasesText === undefined ? DEFAULT_STATUS_RELEASES : Number(releasesText);
+      if (!Number.isInteger(releases) || releases < 1 || releases > 100) {
+        throw new UsageError(
+          `switchyard status: --releases must be an integer from 1 to 100 (got "${releasesText}")`,
+        );
+      }
+      if (common.faults.length > 0) {
+        throw new UsageError('switchyard status: --fault has no effect on status (it only reads)');
+      }
+      const runtime = await openRuntime(ctx, common, renderer);
+      try {
+        const region = common.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
+        const handles = await servicesOf(runtime, common, environment, service, region, ctx.cwd);
+        const services = [];
+        for (const h of handles) services.push(await serviceStatus(h.deps, h.topology, { releases }));
+        const report: StatusReport = {
+          environment,
+          generatedAt: handles[0]?.deps.clock.now() ?? Date.now(),
+          services,
+        };
+        for (const s of services) {
+          const text = formatStatusText({ ...report, services: [s] })
+            .trimEnd()
+            .split('\n');
+          renderer.report(
+            text[0] + (runtime.simulated ? ' [simulated]' : ''),
+            text.slice(1).map((l) => l.replace(/^ {2}/, '')),
+            s,
+          );
+        }
+        return statusResult(report);
+      } finally {
+        await runtime.close();
+      }
+    });
   },
 };
