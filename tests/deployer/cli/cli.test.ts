@@ -220,6 +220,18 @@ describe('--output json', () => {
     expect(set.data).toEqual({ blue: 90, green: 10 });
   });
 
+  test('flag errors are JSON too when --output json was asked for', async () => {
+    const r = await sy('deploy --env dev --service api --simulate --output json --bogus');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out.trim())).toMatchObject({
+      type: 'result',
+      command: 'deploy',
+      status: 'refused',
+      exitCode: 2,
+    });
+    expect(r.err).toMatch(/Unknown option '--bogus'/);
+  });
+
   test('refusals are JSON too', async () => {
     const r = await sy('deploy --env dev --service api --image-tag latest --simulate --output json');
     expect(r.code).toBe(2);

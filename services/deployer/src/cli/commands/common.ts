@@ -57,13 +57,30 @@ export function printHelp(ctx: CommandContext, text: string): number {
   return ExitCode.Ok;
 }
 
-/** A usage problem found before the output format is known: printed to stderr, exit 2. */
-export function usageFailure(ctx: CommandContext, e: unknown): number {
+/** Whether raw args ask for JSON output (used before they could be parsed). */
+function wantsJson(args: readonly string[] | undefined): boolean {
+  if (!args) return false;
+  return args.some((a, i) => a === '--output=json' || (a === '--output' && args[i + 1] === 'json'));
+}
+
+/**
+ * A usage problem found before the output format is known: the message on stderr (plus an ::error::
+ * annotation under GitHub Actions, or a JSON result line when the raw args ask for --output json);
+ * exit 2. Pass the command's `args` so JSON consumers get JSON.
+ */
+export function usageFailure(ctx: CommandContext, e: unknown, args?: readonly string[]): number {
   if (e instanceof UsageError) {
-    if (ctx.env.GITHUB_ACTIONS === 'true')
+    if (ctx.env.GITHUB_ACTIONS === 'true') {
       ctx.io.stdout(
         `::error title=switchyard: bad input::${e.message.replace(/%/g, '%25').replace(/\n/g, '%0A')}\n`,
       );
+    }
+    if (wantsJson(args)) {
+      const command = /^switchyard ([a-z-]+)/.exec(e.message)?.[1];
+      ctx.io.stdout(
+        `${JSON.stringify({ type: 'result', ...(command ? { command } : {}), status: 'refused', exitCode: ExitCode.Refused, message: 'refused; nothing was changed', reason: e.message })}\n`,
+      );
+    }
     ctx.io.stderr(`${e.message}\n`);
     return ExitCode.Refused;
   }

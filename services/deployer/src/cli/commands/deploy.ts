@@ -58,7 +58,7 @@ export const deployCommand: Command = {
       ({ common, values } = parseFlags('deploy', args, OPTIONS));
       if (common.help) return printHelp(ctx, DEPLOY_HELP);
     } catch (e) {
-      return usageFailure(ctx, e);
+      return usageFailure(ctx, e, args);
     }
     return execute(ctx, 'deploy', common.output, async (renderer) => {
       const environment = checkName(
