@@ -239,3 +239,21 @@ test('recovery refuses when the last known good colour cannot carry traffic (no 
   expect(writeCount(env)).toBe(before);
   expect(env.sim.world.trafficWeights(t)).toEqual({ blue: 90, green: 10 });
 });
+
+test('a dead release superseded by a later deploy needs no recovery: status notes it, rollback is a normal one', async () => {
+  const env = await killedDeploy({ step: 'waiting-healthy' });
+  await env.sim.clock.sleep(125_000);
+  const [dead] = await env.sim.store.listReleases(key, 1);
+  // the deploy core proceeds past it (weights are whole) and deploys v1.2.0
+  const next = await deploy(env.deps(t), request(t, 'v1.2.0', { strategy: 'all-at-once' }));
+  expect(next.status).toBe('deployed');
+  const st = await serviceStatus(env.deps(t), t);
+  expect(st.dead).toBeUndefined();
+  expect(st.warnings).toEqual([
+    expect.objectContaining({ code: 'stale-in-progress', message: expect.stringContaining(dead.id) }),
+  ]);
+  const out = await rollback(env.deps(t), { topology: t, reason: 'undo 1.2', owner: ONCALL });
+  if (out.status !== 'rolled-back') throw new Error(JSON.stringify(out));
+  expect(out.plan.mode).not.toBe('restore');
+  expect(out.release.imageTag).toBe('untracked'); // v1.0.0, the revision live before any recorded release
+});

@@ -36,6 +36,20 @@ export function currentRelease(releases: readonly ReleaseRecord[]): ReleaseRecor
   return releases.find(isKnownGood);
 }
 
+/**
+ * In-progress releases newer than every ended one (newest first): deployers that died (or still run)
+ * after the last release that finished. Older in-progress records were superseded by a later release
+ * (the deploy core proceeds past them when the weights are whole) and need no recovery.
+ */
+export function leadingInProgress(releases: readonly ReleaseRecord[]): ReleaseRecord[] {
+  const out: ReleaseRecord[] = [];
+  for (const r of releases) {
+    if (r.outcome !== 'in-progress') break;
+    out.push(r);
+  }
+  return out;
+}
+
 /** The newest release that has ended (any outcome but in-progress). */
 export function newestEnded(releases: readonly ReleaseRecord[]): ReleaseRecord | undefined {
   return releases.find((r) => r.outcome !== 'in-progress');

@@ -32,6 +32,7 @@ import {
   currentRelease,
   HISTORY_WINDOW,
   isKnownGood,
+  leadingInProgress,
   newestEnded,
   newReleaseId,
   pct,
@@ -253,7 +254,7 @@ export async function planRollback(
   }
 
   // ---- recovery: a dead deployer's in-progress release
-  const dead = releases.filter((r) => r.outcome === 'in-progress');
+  const dead = leadingInProgress(releases);
   const restoreTo = (
     colour: Colour,
     expectedTd: string | undefined,

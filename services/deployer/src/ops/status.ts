@@ -20,6 +20,7 @@ import type {
 import {
   currentRelease,
   expectedLive,
+  leadingInProgress,
   newestEnded,
   pct,
   safeColourOf,
@@ -264,7 +265,8 @@ export async function serviceStatus(
   }
 
   const inProgress = releases.filter((x) => x.outcome === 'in-progress');
-  const newestInProgress = releases[0]?.outcome === 'in-progress' ? releases[0] : undefined;
+  const leading = leadingInProgress(releases);
+  const newestInProgress = leading[0];
   let dead: DeadRelease | undefined;
   let running: ServiceStatus['running'];
   if (newestInProgress && lockLive) {
@@ -278,9 +280,16 @@ export async function serviceStatus(
   }
   for (const x of inProgress) {
     if (x === newestInProgress) continue;
+    if (leading.includes(x)) {
+      warnings.push({
+        code: 'stale-in-progress',
+        message: `release ${x.id} (${x.kind} of ${x.imageTag}) is also still in-progress at step "${x.step}" (an earlier deployer that died); a rollback marks it failed too`,
+      });
+      continue;
+    }
     warnings.push({
       code: 'stale-in-progress',
-      message: `older release ${x.id} (step "${x.step}") is still marked in-progress; a rollback marks it failed`,
+      message: `release ${x.id} (${x.kind} of ${x.imageTag}) is still marked in-progress at step "${x.step}", but a later release ended after it: its deployer died and was superseded; nothing to recover`,
     });
   }
   if (lockSt?.expired && !newestInProgress) {
