@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { partitionOf } from '../modules/vpc/partition';
 import { crossFieldProblems, type PathSegment, type Problem } from './rules';
 import {
   type EnvironmentConfig,
@@ -247,11 +248,8 @@ export function withTierDefaults(doc: Record<string, unknown>, fileName: string)
   return merged;
 }
 
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
+/** The AWS partition of a region (re-exported from modules/vpc/partition.ts). */
+export { partitionOf };
 
 /** Parses project.yaml text already loaded as a document. */
 export function parseProject(doc: unknown, display: string): { config?: ProjectConfig; problems: string[] } {

@@ -45,7 +45,13 @@ export function buildRuntime(
   const environment = config.name;
   const preventDestroy = config.protection.preventDestroy;
 
-  const alarms = new AlarmTopic(scope, 'alarms', { project, environment, email: config.alarms.snsEmail });
+  const alarms = new AlarmTopic(scope, 'alarms', {
+    project,
+    environment,
+    accountId: config.accountId,
+    region: config.region,
+    email: config.alarms.snsEmail,
+  });
   const deploymentTable = new DeploymentTable(scope, 'deployment-table', {
     project,
     environment,
