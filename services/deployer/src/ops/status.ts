@@ -322,13 +322,17 @@ export async function serviceStatus(
         message: `${exp.colour} runs ${shortTaskDef(onColour)} but the last release ${ended.id} recorded ${shortTaskDef(exp.taskDefinitionArn)} there: the ECS service was updated outside switchyard`,
       });
     }
-    if (ended.outcome === 'deployed' && ended.step === 'draining-old') {
-      const old = otherColour(ended.colour);
-      if (live.colours[old].desiredCount > 0) {
-        notes.push(
-          `${old} was left running after ${ended.id} (its termination wait did not finish): instant rollback to it is possible; the next deploy replaces it`,
-        );
-      }
+    const old = otherColour(ended.colour);
+    if (
+      ended.outcome === 'deployed' &&
+      live.liveColour === ended.colour &&
+      live.colours[old].desiredCount > 0
+    ) {
+      notes.push(
+        `${old} still runs ${shortTaskDef(live.colours[old].taskDefinitionArn)} (${live.colours[old].healthyTargets}/${live.colours[old].desiredCount} healthy) after ${ended.id}` +
+          (ended.step === 'draining-old' ? ' (its termination wait is not over)' : '') +
+          ': instant rollback to it is possible; the next deploy replaces it',
+      );
     }
   }
   if (live && live.status === 'ok' && !colourCanServe(live, live.liveColour!)) {
