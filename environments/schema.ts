@@ -314,8 +314,14 @@ export const albSchema = z.strictObject({
 });
 
 export const databaseSchema = z.strictObject({
-  /** PostgreSQL engine version. @default "16.4" */
-  engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { error: 'must be a PostgreSQL version such as "16.4"' }),
+  /**
+   * PostgreSQL major version. Minor versions are applied by RDS (auto minor version upgrade is on), so a
+   * pinned minor such as "16.4" is refused: it would make every plan after the first upgrade try to
+   * downgrade. @default "16"
+   */
+  engineVersion: z.string().regex(/^\d+$/, {
+    error: 'must be a PostgreSQL major version such as "16" (RDS applies minor versions itself)',
+  }),
   /** @default tier: db.t4g.micro, db.t4g.small, db.r6g.large */
   instanceClass: z
     .string()

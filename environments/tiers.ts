@@ -87,7 +87,7 @@ export function tierDefaults(tier: Tier): TierDefaults {
       idleTimeoutSeconds: 60,
     },
     database: {
-      engineVersion: '16.4',
+      engineVersion: '16',
       instanceClass: prod ? 'db.r6g.large' : staging ? 'db.t4g.small' : 'db.t4g.micro',
       allocatedStorage: prod ? 100 : staging ? 50 : 20,
       maxAllocatedStorage: prod ? 500 : staging ? 100 : 50,

@@ -10,6 +10,8 @@ import { DataSecurityGroup } from './data-security-group';
 export { DataSecurityGroup, type DataSecurityGroupProps } from './data-security-group';
 
 export const POSTGRES_PORT = 5432;
+/** Default PostgreSQL major version (RDS picks and upgrades the minor). */
+export const DEFAULT_POSTGRES_MAJOR = '16';
 
 export interface PostgresDatabaseProps {
   /** @default 'switchyard' */
@@ -24,8 +26,17 @@ export interface PostgresDatabaseProps {
   readonly allowedSecurityGroupIds?: readonly string[];
   /** Add the matching egress rule (→ 5432) on each allowed group. @default true */
   readonly manageClientEgress?: boolean;
-  /** PostgreSQL version, `major` or `major.minor`. @default '16.4' */
+  /**
+   * PostgreSQL major version, e.g. `'16'`. With autoMinorVersionUpgrade on (the default) RDS applies
+   * minor versions itself; the AWS provider treats a major-only `engine_version` as a prefix of the
+   * running version (16 matches 16.4, 16.6, …), so the plan stays clean after each automatic upgrade.
+   * A pinned `major.minor` (e.g. `'16.4'`) is accepted only with autoMinorVersionUpgrade: false —
+   * otherwise every plan after AWS's first minor upgrade would try to downgrade, and apply would fail.
+   * @default '16'
+   */
   readonly engineVersion?: string;
+  /** Let RDS apply minor versions in the maintenance window. @default true */
+  readonly autoMinorVersionUpgrade?: boolean;
   /** @default 'db.t4g.micro' */
   readonly instanceClass?: string;
   /** GiB (gp3). @default 20 */
@@ -93,7 +104,8 @@ export class PostgresDatabase extends Construct {
     super(scope, id);
     const project = props.project ?? 'switchyard';
     const env = props.environment;
-    const engineVersion = props.engineVersion ?? '16.4';
+    const engineVersion = props.engineVersion ?? DEFAULT_POSTGRES_MAJOR;
+    const autoMinorVersionUpgrade = props.autoMinorVersionUpgrade ?? true;
     const allocatedStorage = props.allocatedStorage ?? 20;
     const maxAllocatedStorage = props.maxAllocatedStorage ?? 2 * allocatedStorage;
     const backupRetentionDays = props.backupRetentionDays ?? 7;
@@ -104,9 +116,17 @@ export class PostgresDatabase extends Construct {
     const problems: string[] = [];
     const bad = (field: string, what: string, got: unknown) =>
       problems.push(`${field}: ${what} (got ${JSON.stringify(got)})`);
-    const major = /^(\d+)(\.\d+)?$/.exec(engineVersion)?.[1];
-    if (!major) bad('engineVersion', 'must be a PostgreSQL version such as "16.4"', engineVersion);
+    const version = /^(\d+)(\.\d+)?$/.exec(engineVersion);
+    const major = version?.[1];
+    if (!major) bad('engineVersion', 'must be a PostgreSQL major version such as "16"', engineVersion);
     else if (Number(major) < 13) bad('engineVersion', 'must be PostgreSQL 13 or newer', engineVersion);
+    else if (version?.[2] && autoMinorVersionUpgrade) {
+      bad(
+        'engineVersion',
+        `must be the major version only ("${major}") while autoMinorVersionUpgrade is on: RDS upgrades minor versions itself and a pinned minor would make every later plan try to downgrade`,
+        engineVersion,
+      );
+    }
     if (!/^[a-z][a-z0-9-]*$/.test(env))
       bad('environment', 'must be lower-case letters, digits, hyphens', env);
     if (props.isolatedSubnetIds.length < 2) {
@@ -218,7 +238,7 @@ export class PostgresDatabase extends Construct {
       backupRetentionPeriod: backupRetentionDays,
       copyTagsToSnapshot: true,
       deleteAutomatedBackups: false,
-      autoMinorVersionUpgrade: true,
+      autoMinorVersionUpgrade,
       allowMajorVersionUpgrade: false,
       caCertIdentifier: 'rds-ca-rsa2048-g1',
       performanceInsightsEnabled: performanceInsights,

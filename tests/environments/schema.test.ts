@@ -42,6 +42,17 @@ describe('unknown keys (typos)', () => {
   });
 });
 
+describe('database.engineVersion', () => {
+  test('defaults to the major version only (RDS applies minor versions)', () => {
+    expect(resolved(validDoc()).database.engineVersion).toBe('16');
+  });
+  test('a pinned minor version is refused with the reason', () => {
+    expect(problemsOf({ ...validDoc(), database: { engineVersion: '16.4' } })).toEqual([
+      `${F}: database.engineVersion: must be a PostgreSQL major version such as "16" (RDS applies minor versions itself) (got "16.4")`,
+    ]);
+  });
+});
+
 describe('wrong types', () => {
   test('string where a number is expected', () => {
     expect(problemsOf(withService({ containerPort: '8080' }))).toEqual([

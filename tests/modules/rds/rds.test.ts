@@ -152,13 +152,38 @@ describe('PostgresDatabase security group', () => {
   });
 });
 
+describe('PostgresDatabase engine version', () => {
+  it('defaults to a major-only version with automatic minor upgrades, parameter family from the major', () => {
+    const { out } = build({ ...tierProps('dev'), engineVersion: undefined });
+    expect(listOf(out, 'aws_db_instance')[0]).toMatchObject({
+      engine_version: '16',
+      auto_minor_version_upgrade: true,
+    });
+    expect(listOf(out, 'aws_db_parameter_group')[0]).toMatchObject({ family: 'postgres16' });
+  });
+
+  it('accepts a pinned minor only with automatic minor upgrades off', () => {
+    const { out } = build({ ...tierProps('dev'), engineVersion: '15.7', autoMinorVersionUpgrade: false });
+    expect(listOf(out, 'aws_db_instance')[0]).toMatchObject({
+      engine_version: '15.7',
+      auto_minor_version_upgrade: false,
+    });
+    expect(listOf(out, 'aws_db_parameter_group')[0]).toMatchObject({ family: 'postgres15' });
+  });
+});
+
 describe('PostgresDatabase validation', () => {
   const attempt = (overrides: Partial<PostgresDatabaseProps>) => () => {
     const { stack } = newStack();
     new PostgresDatabase(stack, 'db', { ...tierProps('dev'), ...overrides });
   };
   it.each<[string, Partial<PostgresDatabaseProps>, RegExp]>([
-    ['a bad version', { engineVersion: 'latest' }, /engineVersion: must be a PostgreSQL version/],
+    ['a bad version', { engineVersion: 'latest' }, /engineVersion: must be a PostgreSQL major version/],
+    [
+      'a pinned minor with auto minor upgrades on',
+      { engineVersion: '16.4' },
+      /engineVersion: must be the major version only \("16"\) while autoMinorVersionUpgrade is on/,
+    ],
     ['an old version', { engineVersion: '12.9' }, /engineVersion: must be PostgreSQL 13 or newer/],
     [
       'one subnet',
