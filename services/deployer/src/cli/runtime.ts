@@ -4,7 +4,7 @@
  * file so commands compose). Commands ask the runtime for a service and get its topology + DeployDeps.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseTopology, type ServiceTopology, TopologyError } from '../../../topology';
 import { systemClock } from '../core/clock';
@@ -44,14 +44,22 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Who is acting, from the CI / shell environment. */
+function localUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Who is acting, from the CI / shell environment (GITHUB_ACTOR, USER, then the OS account). */
 export function ownerFromEnv(env: CommandContext['env'], operation: string): LockOwner {
   const runUrl =
     env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
       ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
       : undefined;
   return {
-    actor: env.GITHUB_ACTOR ?? env.USER ?? env.USERNAME ?? 'unknown',
+    actor: env.GITHUB_ACTOR ?? env.USER ?? env.USERNAME ?? localUser(),
     host:
       env.GITHUB_ACTIONS === 'true'
         ? `github-actions${env.RUNNER_NAME ? `/${env.RUNNER_NAME}` : ''}`
