@@ -1,0 +1,334 @@
+/**
+ * Rollback benchmark (issue 5), in the simulation:
+ *  1. rollback by weight flip (the previous release's colour still runs): tool overhead from command
+ *     start to the traffic-restoring write — real wall and CPU time with the virtual clock (no API
+ *     latency), plus the virtual time the same run takes with the simulation's 20–150 ms per API call;
+ *  2. the same for the recovery of a deployer killed mid-shift (status-free `rollback --force-unlock`);
+ *  3. API calls per rollback (ECS/ELB/ECR by API, deployment-store calls by method; writes marked);
+ *  4. the CLI end to end: `node bin/switchyard.js rollback … --simulate` as a new process (ts-node
+ *     start-up included) against a prepared state file, against `switchyard --version` as baseline.
+ *
+ *   node -r ts-node/register/transpile-only bench/rollback-bench.ts [--runs N] [--cli-runs N] [--write]
+ *
+ * `--write` stores the Markdown report in bench/rollback-results.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DeployDeps, deploy } from '../services/deployer/src/core/deploy';
+import { nullSink } from '../services/deployer/src/core/events';
+import { type RollbackOutcome, rollback } from '../services/deployer/src/ops/rollback';
+import type { StorePort } from '../services/deployer/src/ports';
+import { createSimulation, restoreStore, type Simulation } from '../services/deployer/src/sim';
+import { openSimulation } from '../services/deployer/src/sim/state-file';
+import { parseTopology, type ServiceTopology } from '../services/topology';
+
+const args = process.argv.slice(2);
+const num = (flag: string, d: number) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : d);
+const RUNS = num('--runs', 50);
+const CLI_RUNS = num('--cli-runs', 7);
+const WRITE = args.includes('--write');
+const ROOT = join(__dirname, '..');
+
+const examplePath = join(ROOT, 'services/deployer/examples/topology.dev.api.json');
+const t: ServiceTopology = parseTopology(JSON.parse(readFileSync(examplePath, 'utf8')), examplePath);
+const owner = { actor: 'bench', host: 'bench', operation: 'deploy' };
+const oncall = { actor: 'oncall', host: 'bench', operation: 'rollback' };
+
+const STORE_WRITES = new Set([
+  'acquireLock',
+  'renewLock',
+  'releaseLock',
+  'forceUnlock',
+  'putRelease',
+  'updateRelease',
+]);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+const p90 = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.9 * xs.length) - 1)];
+
+/** Counts store calls by method. */
+function countingStore(store: StorePort, counts: Record<string, number>): StorePort {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...a: unknown[]) => {
+        counts[String(prop)] = (counts[String(prop)] ?? 0) + 1;
+        return v.apply(target, a);
+      };
+    },
+  });
+}
+
+/** v1.1.0 on green (scaled down later), v1.2.0 on blue stopped in its termination wait → green still runs. */
+async function prepareFlip(sim: Simulation): Promise<void> {
+  const deps = (signal?: AbortSignal): DeployDeps => ({
+    ...sim.portsFor(t),
+    store: sim.store,
+    clock: sim.clock,
+    events: nullSink,
+    ...(signal ? { signal } : {}),
+  });
+  const a = await deploy(deps(), { topology: t, imageTag: 'v1.1.0', owner, strategy: 'all-at-once' });
+  if (a.status !== 'deployed') throw new Error(`setup: ${a.status}`);
+  const ac = new AbortController();
+  const store = sim.store;
+  const watching: StorePort = new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (prop !== 'updateRelease') return typeof v === 'function' ? v.bind(target) : v;
+      return async (...x: Parameters<StorePort['updateRelease']>) => {
+        const res = await store.updateRelease(...x);
+        if (x[2].outcome === 'deployed') ac.abort(new Error('SIGINT'));
+        return res;
+      };
+    },
+  });
+  const b = await deploy(
+    { ...deps(ac.signal), store: watching },
+    { topology: t, imageTag: 'v1.2.0', owner, strategy: 'all-at-once' },
+  );
+  if (b.status !== 'deployed' || b.oldColourScaledDown)
+    throw new Error('setup: v1.2.0 should leave green running');
+}
+
+/** A deploy killed right after its first traffic shift; returns a fresh "process" on what it left. */
+async function prepareKilled(seed: number): Promise<Simulation> {
+  const sim = createSimulation({ topologies: [t], faults: [{ name: 'kill' }], seed });
+  void deploy(
+    { ...sim.portsFor(t), store: sim.store, clock: sim.clock, events: nullSink },
+    { topology: t, imageTag: 'v1.1.0', owner, strategy: 'canary' },
+  );
+  await sim.killed;
+  await new Promise((r) => setTimeout(r, 5));
+  const snap = await sim.snapshot();
+  const next = createSimulation({ topologies: [t], snapshot: snap, seed });
+  await restoreStore(next, snap);
+  return next;
+}
+
+interface Measure {
+  wallToRestoreMs: number;
+  wallTotalMs: number;
+  cpuMs: number;
+  virtualToRestoreMs: number;
+  virtualTotalMs: number;
+  awsCalls: Record<string, number>;
+  awsWrites: string[];
+  storeCalls: Record<string, number>;
+  mode: string;
+}
+
+async function measure(sim: Simulation, forceUnlock: boolean): Promise<Measure> {
+  const callsBefore = { ...sim.calls() };
+  const writesBefore = sim.writes().length;
+  const storeCalls: Record<string, number> = {};
+  let wallRestore = 0;
+  let virtualRestore = 0;
+  const lb = sim.portsFor(t).lb;
+  const wall0 = process.hrtime.bigint();
+  const lbTimed = {
+    ...lb,
+    setRuleWeights: async (...a: Parameters<typeof lb.setRuleWeights>) => {
+      await lb.setRuleWeights(...a);
+      wallRestore = Number(process.hrtime.bigint() - wall0) / 1e6;
+      virtualRestore = sim.clock.now();
+    },
+  };
+  const deps: DeployDeps = {
+    ...sim.portsFor(t),
+    lb: lbTimed,
+    store: countingStore(sim.store, storeCalls),
+    clock: sim.clock,
+    events: nullSink,
+  };
+  const v0 = sim.clock.now();
+  const cpu0 = process.cpuUsage();
+  const out: RollbackOutcome = await rollback(deps, {
+    topology: t,
+    reason: 'bench',
+    owner: oncall,
+    ...(forceUnlock ? { forceUnlock } : {}),
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const wallTotal = Number(process.hrtime.bigint() - wall0) / 1e6;
+  if (out.status !== 'rolled-back')
+    throw new Error(`rollback ${out.status}: ${JSON.stringify(out).slice(0, 300)}`);
+  const awsCalls: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sim.calls()))
+    if (v - (callsBefore[k] ?? 0) > 0) awsCalls[k] = v - (callsBefore[k] ?? 0);
+  return {
+    wallToRestoreMs: wallRestore,
+    wallTotalMs: wallTotal,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    virtualToRestoreMs: virtualRestore - v0,
+    virtualTotalMs: sim.clock.now() - v0,
+    awsCalls,
+    awsWrites: sim
+      .writes()
+      .slice(writesBefore)
+      .map((w) => w.api),
+    storeCalls,
+    mode: out.plan.mode,
+  };
+}
+
+function summarize(name: string, ms: Measure[]): string[] {
+  const f = (xs: number[], d = 2) =>
+    `${median(xs).toFixed(d)} / ${p90(xs).toFixed(d)} / ${Math.max(...xs).toFixed(d)}`;
+  const calls = ms[0].awsCalls;
+  const same = ms.every((m) => JSON.stringify(m.awsCalls) === JSON.stringify(calls));
+  const store = ms[0].storeCalls;
+  const storeSame = ms.every((m) => JSON.stringify(m.storeCalls) === JSON.stringify(store));
+  const awsTotal = Object.values(calls).reduce((a, b) => a + b, 0);
+  const storeTotal = Object.values(store).reduce((a, b) => a + b, 0);
+  const storeWrites = Object.entries(store)
+    .filter(([k]) => STORE_WRITES.has(k))
+    .reduce((a, [, v]) => a + v, 0);
+  return [
+    `### ${name} (mode: ${[...new Set(ms.map((m) => m.mode))].join(', ')}; ${ms.length} runs, seeds 1–${ms.length})`,
+    '',
+    '| measure (median / p90 / max) | value |',
+    '| --- | --- |',
+    `| tool wall time, command start → restoring write done | ${f(ms.map((m) => m.wallToRestoreMs))} ms |`,
+    `| tool wall time, whole command | ${f(ms.map((m) => m.wallTotalMs))} ms |`,
+    `| tool CPU time (user+sys), whole command | ${f(ms.map((m) => m.cpuMs))} ms |`,
+    `| virtual time → restoring write (simulated API latency 20–150 ms/call) | ${f(ms.map((m) => m.virtualToRestoreMs / 1000))} s |`,
+    `| virtual time, whole command | ${f(ms.map((m) => m.virtualTotalMs / 1000))} s |`,
+    `| ECS/ELB writes | ${[...new Set(ms.map((m) => m.awsWrites.join(' + ') || '(none)'))].join(' or ')} |`,
+    '',
+    `AWS API calls (${awsTotal}${same ? ', identical in every run' : ', first run'}): ${Object.entries(calls)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ')}.`,
+    `Deployment-store calls (${storeTotal}, of which ${storeWrites} writes${storeSame ? ', identical in every run' : ', first run'}): ${Object.entries(
+      store,
+    )
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ')}.`,
+    '',
+  ];
+}
+
+async function main() {
+  const flips: Measure[] = [];
+  const recoveries: Measure[] = [];
+  for (let seed = 1; seed <= RUNS; seed++) {
+    const sim = createSimulation({ topologies: [t], seed });
+    await prepareFlip(sim);
+    flips.push(await measure(sim, false));
+    recoveries.push(await measure(await prepareKilled(seed), true));
+  }
+  // prepared state file for the CLI runs
+  const work = mkdtempSync(join(tmpdir(), 'switchyard-rollback-prep-'));
+  const prepared = join(work, 'state.json');
+  const { sim, save } = await openSimulation({ path: prepared, followWallClock: false });
+  sim.addTopology(t);
+  await prepareFlip(sim);
+  await save();
+  const lines = [
+    '# Rollback benchmark (simulation)',
+    '',
+    `Command: \`node -r ts-node/register/transpile-only bench/rollback-bench.ts --runs ${RUNS} --cli-runs ${CLI_RUNS}${WRITE ? ' --write' : ''}\``,
+    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, machine shared with other jobs (2 cores). Topology: services/deployer/examples/topology.dev.api.json.`,
+    '',
+    'Tool overhead is measured with the virtual clock: API calls cost no real time, so the wall and CPU',
+    "times are what the tool itself spends (the simulation's own bookkeeping included — an upper bound).",
+    "The virtual times add the simulation's API latency (20–150 ms per call, sequential where the tool",
+    'is sequential) — an estimate of the real-AWS time to traffic restored.',
+    '',
+    '## 1. Rollback by weight flip',
+    '',
+    'Setup per run (not measured): v1.1.0 deployed on green; v1.2.0 deployed on blue and stopped in its',
+    'termination wait, so green still runs v1.1.0 with 2/2 healthy targets. Measured: `rollback()` with',
+    'no --to (→ the previous known-good release, v1.1.0 on green).',
+    '',
+    ...summarize('Weight flip', flips),
+    '## 2. Recovery of a killed deployer',
+    '',
+    'Setup per run: a canary deploy killed (no cleanup) right after its first shift (blue 90 / green 10),',
+    'a new process on the state it left; measured: `rollback --force-unlock` (the lease is still live).',
+    '',
+    ...summarize('Recovery (restore)', recoveries),
+    '## 3. CLI',
+    '',
+  ];
+  // cliRuns copies the prepared state into each run directory
+  const cli = (() => {
+    const w = mkdtempSync(join(tmpdir(), 'switchyard-rollback-cli-'));
+    copyFileSync(prepared, join(w, 'prepared.json'));
+    return w;
+  })();
+  lines.push(...cliRunsIn(cli));
+  rmSync(cli, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+  lines.push(
+    '## Reading',
+    '',
+    '- Target "one write": the flip makes exactly one ECS/ELB write (the production rule\'s ModifyRule),',
+    '  read back once; the recovery makes one ModifyRule plus the UpdateService scaling the dead colour to 0',
+    '  *after* traffic is restored.',
+    '- Target "< 2 s tool overhead": see the tool wall/CPU rows (milliseconds) and the CLI row, whose',
+    '  start-up (ts-node transpiling the sources) dominates.',
+    '- Store writes: putRelease (rollback record, before the write), updateRelease ×2–3 (outcome, the',
+    '  release rolled back from / the dead release), lock acquire + release. The reads before the write',
+    '  are done twice on purpose: once without the lock (bad input refused with zero writes) and again',
+    '  under the lock (the state may have changed meanwhile).',
+    '',
+  );
+  const report = lines.join('\n');
+  console.log(report);
+  if (WRITE) writeFileSync(join(ROOT, 'bench/rollback-results.md'), report);
+}
+
+/** CLI runs in `work` (holding prepared.json). */
+function cliRunsIn(work: string): string[] {
+  const statePath = join(work, 'prepared.json');
+  const env = { ...process.env, SWITCHYARD_SIM_WALL_CLOCK: 'off', USER: 'bench' };
+  const bin = join(ROOT, 'bin/switchyard.js');
+  const walls: number[] = [];
+  const base: number[] = [];
+  const codes: number[] = [];
+  let lastOut = '';
+  for (let i = 0; i < CLI_RUNS; i++) {
+    const dir = join(work, `run${i}`);
+    mkdirSync(join(dir, '.switchyard-sim'), { recursive: true });
+    copyFileSync(statePath, join(dir, '.switchyard-sim/state.json'));
+    let t0 = process.hrtime.bigint();
+    spawnSync(process.execPath, [bin, '--version'], { cwd: dir, env });
+    base.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    t0 = process.hrtime.bigint();
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'rollback', '--env', 'dev', '--service', 'api', '--reason', 'bench', '--simulate'],
+      { cwd: dir, env, encoding: 'utf8' },
+    );
+    walls.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    codes.push(r.status ?? -1);
+    lastOut = r.stdout.trim().split('\n').at(-1) ?? '';
+  }
+  return [
+    `\`node bin/switchyard.js rollback --env dev --service api --reason bench --simulate\`, a new process per run`,
+    `(${CLI_RUNS} runs), each on a copy of a prepared state file (green still runs v1.1.0):`,
+    '',
+    '| measure (median / max) | value |',
+    '| --- | --- |',
+    `| rollback process wall time (node + ts-node start-up, state file load/save, rollback) | ${median(walls).toFixed(0)} / ${Math.max(...walls).toFixed(0)} ms |`,
+    `| baseline \`switchyard --version\` (start-up only) | ${median(base).toFixed(0)} / ${Math.max(...base).toFixed(0)} ms |`,
+    `| rollback minus start-up baseline (medians) | ${(median(walls) - median(base)).toFixed(0)} ms |`,
+    `| exit codes | ${[...new Set(codes)].join(', ')} |`,
+    '',
+    `Last result line: \`${lastOut}\``,
+    '',
+  ];
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
