@@ -364,7 +364,7 @@ export function resolve(input: EnvironmentInput, project: ProjectConfig, file: s
       ...input.alb,
       testListener: {
         port: input.alb.testListener.port,
-        allowedCidrs: input.alb.testListener.allowedCidrs ?? [input.vpc.cidr],
+        allowedCidrs: input.alb.testListener.allowedCidrs ?? [],
       },
     },
     database: input.database,

@@ -4,6 +4,7 @@
  * that have the expected type (the schema reports the others).
  */
 
+import { MIN_TEST_LISTENER_PREFIX } from '../modules/ecs/limits';
 import { RULES } from '../modules/guardrails/rules';
 import {
   formatCidr,
@@ -249,14 +250,23 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
     if (tl && Array.isArray(tl.allowedCidrs)) {
       tl.allowedCidrs.forEach((c, k) => {
         const parsed = isStr(c) ? parseCidr(c) : undefined;
-        if (parsed && parsed.prefix === 0) {
+        if (parsed && parsed.prefix < MIN_TEST_LISTENER_PREFIX) {
           add(
             ['alb', 'testListener', 'allowedCidrs', k],
-            'must not open the test listener to the internet',
+            `must not open the test listener to the internet (a prefix of /${MIN_TEST_LISTENER_PREFIX} or narrower)`,
             c,
           );
         }
       });
+    }
+    const vpcDoc = isObj(doc.vpc) ? doc.vpc : undefined;
+    const listed = tl && Array.isArray(tl.allowedCidrs) ? tl.allowedCidrs.length : 0;
+    if (vpcDoc?.natGateways === 'none' && listed === 0) {
+      add(
+        ['alb', 'testListener', 'allowedCidrs'],
+        'must list the testers\' CIDRs when vpc.natGateways is "none" (by default only the NAT gateways\' public IPs may reach the test listener, and there are none)',
+        tl?.allowedCidrs ?? null,
+      );
     }
   }
 

@@ -296,7 +296,12 @@ export const albSchema = z.strictObject({
   testListener: z.strictObject({
     /** Port of the test listener that reaches the idle colour. @default 8443 */
     port: int(1, 65535),
-    /** CIDRs allowed to reach the test listener; never 0.0.0.0/0. @default [vpc.cidr] */
+    /**
+     * CIDRs allowed to reach the test listener (testers' offices, VPN, external CI runners), each /8 or
+     * narrower. The NAT gateways' public IPs are always allowed too (as /32): the ALB is internet-facing,
+     * so clients inside the VPC reach it through NAT. Required (non-empty) when vpc.natGateways is
+     * "none". @default [] (NAT gateway IPs only)
+     */
     allowedCidrs: z.array(cidrField).optional(),
   }),
   accessLogs: z.strictObject({

@@ -20,6 +20,8 @@ export interface RuntimeNetwork {
   readonly publicSubnetIds: readonly string[];
   readonly privateSubnetIds: readonly string[];
   readonly isolatedSubnetIds: readonly string[];
+  /** Public IPs of the NAT gateways (default sources of the test listener). @default [] */
+  readonly natPublicIps?: readonly string[];
 }
 
 export interface Runtime {
@@ -152,7 +154,11 @@ export function buildRuntime(
     accessLogs: alb.accessLogs.enabled
       ? { bucket: alb.accessLogs.bucket, prefix: alb.accessLogs.prefix || undefined }
       : undefined,
-    testListener: { port: alb.testListener.port, allowedCidrs: alb.testListener.allowedCidrs },
+    testListener: {
+      port: alb.testListener.port,
+      allowedCidrs: alb.testListener.allowedCidrs,
+      natPublicIps: network.natPublicIps ?? [],
+    },
     deploymentTableName: deploymentTable.tableName,
     alarmTopicArn: alarms.topicArn,
     logKmsKeyArn: options.logKmsKeyArn,

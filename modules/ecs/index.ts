@@ -8,6 +8,7 @@ import { type DeploymentSettings, deploymentSettingsSchema } from '../../service
 import { AccessLogsBucket } from './access-logs';
 import { fargateSizeProblem } from './fargate';
 import { secretResource, taskRoleStatementProblem } from './iam';
+import { MIN_TEST_LISTENER_PREFIX } from './limits';
 import { boundedName, DNS_LABEL } from './names';
 import {
   BlueGreenService,
@@ -19,6 +20,7 @@ import {
 } from './service';
 
 export type { PolicyStatement, TaskRoleStatement } from './iam';
+export * from './limits';
 export { boundedName } from './names';
 export type {
   AutoscalingProps,
@@ -47,8 +49,18 @@ export interface AccessLogsProps {
 export interface TestListenerProps {
   /** Port of the test listener. @default 8443 with a certificate, 8080 with plain HTTP */
   readonly port?: number;
-  /** CIDRs allowed to reach the test listener (never 0.0.0.0/0 or ::/0). @default [vpcCidr] */
+  /**
+   * CIDRs allowed to reach the test listener, in addition to natPublicIps. Each must be /8 or narrower
+   * (never 0.0.0.0/0). @default []
+   */
   readonly allowedCidrs?: readonly string[];
+  /**
+   * Public IPs of the environment's NAT gateways (Terraform references allowed), each allowed as a /32.
+   * The ALB is internet-facing: clients inside the VPC (CI runners, operators on a bastion, smoke tests
+   * in tasks) reach it through NAT, so their source address is a NAT IP — never the VPC CIDR.
+   * @default [] — at least one of allowedCidrs and natPublicIps must be non-empty
+   */
+  readonly natPublicIps?: readonly string[];
 }
 
 export interface EcsPlatformProps {
@@ -62,7 +74,7 @@ export interface EcsPlatformProps {
   readonly accountId: string;
   /** VPC id. Required. */
   readonly vpcId: string;
-  /** VPC CIDR (default source of the test listener). Required. */
+  /** VPC CIDR (validated; kept for callers, no longer a test-listener source: see TestListenerProps). Required. */
   readonly vpcCidr: string;
   /** Public subnets of the ALB (≥ 2, different AZs). Required. */
   readonly publicSubnetIds: readonly string[];
@@ -80,7 +92,7 @@ export interface EcsPlatformProps {
   readonly accessLogs?: AccessLogsProps;
   /** ALB idle timeout. @default 60 */
   readonly idleTimeoutSeconds?: number;
-  /** @default port 8443/8080 from the VPC CIDR */
+  /** Test listener port and sources. Required in practice: without sources nothing could reach it. @default port 8443/8080, no sources (refused) */
   readonly testListener?: TestListenerProps;
   /** Container Insights mode of the cluster. @default 'enabled' */
   readonly containerInsights?: 'enabled' | 'enhanced';
@@ -378,11 +390,22 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
   }
   for (const cidr of props.testListener?.allowedCidrs ?? []) {
     if (!isCidr(cidr)) platform('testListener.allowedCidrs', 'must be IPv4 CIDRs', cidr);
-    else if (cidr.endsWith('/0'))
-      platform('testListener.allowedCidrs', 'must not open the test listener to the internet', cidr);
+    else if (Number(cidr.split('/')[1]) < MIN_TEST_LISTENER_PREFIX)
+      platform(
+        'testListener.allowedCidrs',
+        `must not open the test listener to the internet (a prefix of /${MIN_TEST_LISTENER_PREFIX} or narrower)`,
+        cidr,
+      );
   }
-  if (props.testListener?.allowedCidrs && props.testListener.allowedCidrs.length === 0) {
-    platform('testListener.allowedCidrs', 'must list at least one CIDR', []);
+  if (
+    (props.testListener?.allowedCidrs ?? []).length + (props.testListener?.natPublicIps ?? []).length ===
+    0
+  ) {
+    platform(
+      'testListener',
+      "nothing could reach the test listener: give allowedCidrs (testers' addresses) or natPublicIps (clients inside the VPC reach the internet-facing ALB through NAT, not from the VPC CIDR)",
+      props.testListener ?? null,
+    );
   }
   const retention = props.logRetentionDays ?? 30;
   if (!LOG_RETENTION_DAYS.includes(retention)) {
@@ -466,8 +489,17 @@ export class EcsPlatform extends Construct {
       });
     }
     this.testListenerPort = props.testListener?.port ?? (https ? 8443 : 8080);
-    const testCidrs = props.testListener?.allowedCidrs ?? [props.vpcCidr];
-    testCidrs.forEach((cidr, i) => {
+    (props.testListener?.natPublicIps ?? []).forEach((ip, i) => {
+      new VpcSecurityGroupIngressRule(this, `alb-ingress-test-nat-${i}`, {
+        securityGroupId: this.albSecurityGroup.id,
+        cidrIpv4: `${ip}/32`,
+        ipProtocol: 'tcp',
+        fromPort: this.testListenerPort,
+        toPort: this.testListenerPort,
+        description: `Test listener (idle colour) from NAT gateway ${i} (clients inside the VPC)`,
+      });
+    });
+    (props.testListener?.allowedCidrs ?? []).forEach((cidr, i) => {
       new VpcSecurityGroupIngressRule(this, `alb-ingress-test-${i}`, {
         securityGroupId: this.albSecurityGroup.id,
         cidrIpv4: cidr,

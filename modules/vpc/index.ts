@@ -64,6 +64,8 @@ export class VpcModule extends Construct {
   readonly subnetCidrs: Readonly<Record<SubnetTier, readonly string[]>>;
   readonly internetGateway: InternetGateway;
   readonly natGateways: readonly NatGateway[];
+  /** Public (elastic) IPs of the NAT gateways: the addresses in-VPC clients reach the internet from. */
+  readonly natPublicIps: readonly string[];
   readonly publicRouteTable: RouteTable;
   /** One per AZ. */
   readonly privateRouteTables: readonly RouteTable[];
@@ -141,8 +143,10 @@ export class VpcModule extends Construct {
 
     // NAT gateways in the public subnets.
     const natCount = natMode === 'none' ? 0 : natMode === 'single' ? 1 : azs.length;
+    const natIps: string[] = [];
     this.natGateways = [...Array(natCount).keys()].map((i) => {
       const eip = new Eip(this, `nat-eip-${i}`, { domain: 'vpc', tags: tag(`nat-${azs[i]}`) });
+      natIps.push(eip.publicIp);
       return new NatGateway(this, `nat-${i}`, {
         allocationId: eip.allocationId,
         subnetId: this.publicSubnets[i].id,
@@ -150,6 +154,7 @@ export class VpcModule extends Construct {
         dependsOn: [this.internetGateway],
       });
     });
+    this.natPublicIps = natIps;
 
     // Private: one route table per AZ, default route to its NAT gateway (the shared one when single).
     this.privateRouteTables = this.privateSubnets.map((s, i) => {

@@ -129,7 +129,9 @@ describe('VPC CIDR and AZs', () => {
     ]);
   });
   test('no NAT needs the ECR and logs endpoints', () => {
-    expect(problemsOf(vpc({ natGateways: 'none', interfaceEndpoints: ['ecr.api'] }))).toEqual([
+    const doc = { ...vpc({ natGateways: 'none', interfaceEndpoints: ['ecr.api'] }) };
+    doc.alb = { ...(doc.alb as object), testListener: { allowedCidrs: ['192.0.2.0/24'] } };
+    expect(problemsOf(doc)).toEqual([
       `${F}: vpc.interfaceEndpoints: must include ecr.dkr, logs when natGateways is "none": tasks pull images and write logs through them (got ["ecr.api"])`,
     ]);
   });
@@ -271,8 +273,32 @@ describe('ALB', () => {
   test('test listener open to the internet', () => {
     const alb = { allowPlainHttp: true, testListener: { allowedCidrs: ['0.0.0.0/0'] } };
     expect(problemsOf({ ...validDoc('dev'), alb }, 'dev')).toEqual([
-      'environments/dev.yaml: alb.testListener.allowedCidrs[0]: must not open the test listener to the internet (got "0.0.0.0/0")',
+      'environments/dev.yaml: alb.testListener.allowedCidrs[0]: must not open the test listener to the internet (a prefix of /8 or narrower) (got "0.0.0.0/0")',
     ]);
+  });
+  test('test listener wider than /8 is the internet too', () => {
+    const alb = { allowPlainHttp: true, testListener: { allowedCidrs: ['10.0.0.0/8', '0.0.0.0/1'] } };
+    expect(problemsOf({ ...validDoc('dev'), alb }, 'dev')).toEqual([
+      'environments/dev.yaml: alb.testListener.allowedCidrs[1]: must not open the test listener to the internet (a prefix of /8 or narrower) (got "0.0.0.0/1")',
+    ]);
+  });
+  test('without NAT the test listener needs its CIDRs listed', () => {
+    const doc = {
+      ...validDoc(),
+      vpc: {
+        cidr: '10.30.0.0/16',
+        natGateways: 'none',
+        interfaceEndpoints: ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager'],
+      },
+    };
+    expect(problemsOf(doc)).toEqual([
+      `${F}: alb.testListener.allowedCidrs: must list the testers' CIDRs when vpc.natGateways is "none" (by default only the NAT gateways' public IPs may reach the test listener, and there are none) (got null)`,
+    ]);
+    const withCidrs = {
+      ...doc,
+      alb: { ...(doc.alb as object), testListener: { allowedCidrs: ['192.0.2.0/24'] } },
+    };
+    expect(problemsOf(withCidrs)).toEqual([]);
   });
 });
 
@@ -365,7 +391,8 @@ describe('defaults per tier', () => {
     expect(prod.services[0].deploy).toMatchObject({ strategy: 'canary', terminationWaitSeconds: 330 });
     expect(dev.services[0].deploy.strategy).toBe('all-at-once');
     expect(prod.protection.preventDestroy).toBe(true);
-    expect(dev.alb.testListener.allowedCidrs).toEqual(['10.10.0.0/16']);
+    // Only the NAT gateways' IPs (added by the stack) unless the YAML lists more.
+    expect(dev.alb.testListener.allowedCidrs).toEqual([]);
   });
   test('state location defaults to the bootstrap bucket, table and key', () => {
     expect(resolved(validDoc()).state).toEqual({

@@ -16,6 +16,8 @@ export const FAKE_VPC = {
   publicSubnetIds: ['subnet-pub-a', 'subnet-pub-b'],
   privateSubnetIds: ['subnet-priv-a', 'subnet-priv-b'],
   isolatedSubnetIds: ['subnet-iso-a', 'subnet-iso-b'],
+  /** Documentation addresses (RFC 5737) standing in for the NAT gateways' elastic IPs. */
+  natPublicIps: ['198.51.100.10'],
 } as const;
 
 export function newStack(name = 'test'): { app: App; stack: TerraformStack } {

@@ -36,6 +36,7 @@ function base(overrides: Partial<EcsPlatformProps> = {}): EcsPlatformProps {
     privateSubnetIds: FAKE_VPC.privateSubnetIds,
     certificateArn: FAKE_CERT,
     deploymentTableName: 'switchyard-prod-deployments',
+    testListener: { natPublicIps: FAKE_VPC.natPublicIps },
     services: [{ name: 'api' }],
     ...overrides,
   };
@@ -410,6 +411,20 @@ describe('EcsPlatform: two services over plain HTTP (dev-tier settings)', () => 
   });
 });
 
+describe('EcsPlatform test listener sources', () => {
+  it("allows the NAT gateways' public IPs as /32 plus the listed CIDRs, never the VPC CIDR", () => {
+    const { out } = build(
+      base({ testListener: { natPublicIps: ['${aws_eip.nat0.public_ip}'], allowedCidrs: ['192.0.2.0/24'] } }),
+    );
+    const sources = listOf(out, 'aws_vpc_security_group_ingress_rule')
+      .filter((r) => r.from_port === 8443)
+      .map((r) => r.cidr_ipv4)
+      .sort();
+    expect(sources).toEqual(['${aws_eip.nat0.public_ip}/32', '192.0.2.0/24']);
+    expect(sources).not.toContain(FAKE_VPC.vpcCidr);
+  });
+});
+
 describe('EcsPlatform validation', () => {
   const attempt = (overrides: Partial<EcsPlatformProps>) => () => {
     const { stack } = newStack();
@@ -436,6 +451,16 @@ describe('EcsPlatform validation', () => {
       'a test listener open to the internet',
       { testListener: { allowedCidrs: ['0.0.0.0/0'] } },
       /testListener.allowedCidrs: must not open the test listener to the internet/,
+    ],
+    [
+      'a test listener source wider than /8',
+      { testListener: { allowedCidrs: ['0.0.0.0/1'] } },
+      /testListener.allowedCidrs: must not open the test listener to the internet \(a prefix of \/8 or narrower\)/,
+    ],
+    [
+      'a test listener nothing can reach',
+      { testListener: { port: 8443 } },
+      /testListener: nothing could reach the test listener: give allowedCidrs .* or natPublicIps/,
     ],
     [
       'a test listener on 443',
