@@ -413,14 +413,13 @@ describe('EcsPlatform: two services over plain HTTP (dev-tier settings)', () => 
 
 describe('EcsPlatform test listener sources', () => {
   it("allows the NAT gateways' public IPs as /32 plus the listed CIDRs, never the VPC CIDR", () => {
-    const { out } = build(
-      base({ testListener: { natPublicIps: ['${aws_eip.nat0.public_ip}'], allowedCidrs: ['192.0.2.0/24'] } }),
-    );
+    const natIp = `\${aws_eip.nat0.public_ip}`;
+    const { out } = build(base({ testListener: { natPublicIps: [natIp], allowedCidrs: ['192.0.2.0/24'] } }));
     const sources = listOf(out, 'aws_vpc_security_group_ingress_rule')
       .filter((r) => r.from_port === 8443)
       .map((r) => r.cidr_ipv4)
       .sort();
-    expect(sources).toEqual(['${aws_eip.nat0.public_ip}/32', '192.0.2.0/24']);
+    expect(sources).toEqual([`${natIp}/32`, '192.0.2.0/24']);
     expect(sources).not.toContain(FAKE_VPC.vpcCidr);
   });
 });
