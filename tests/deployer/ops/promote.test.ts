@@ -271,3 +271,18 @@ test('lock held in the target: refused naming the holder, no writes', async () =
   expect(out.status === 'refused' && out.reason).toMatch(/deploy by carol@ci/);
   expect(writeCount(env)).toBe(before);
 });
+
+test('a tag deployed, then redeployed and rolled back by its gates, is not promotable', async () => {
+  const env = makeEnv([dev, staging]);
+  await deployOk(env, dev, 'v1.1.0');
+  await deployOk(env, dev, 'v1.2.0');
+  env.sim.world.armFault(dev, { name: '5xx-spike', afterSeconds: 30 });
+  // redeploy v1.1.0 (its digest) onto the idle colour: fails its canary
+  const again = await deploy(env.deps(dev), request(dev, 'v1.1.0'));
+  expect(again.status).toBe('rolled-back');
+  const before = writeCount(env);
+  const out = await promote(promoteDeps(env, 'dev', 'staging'), req('dev', 'staging', { tag: 'v1.1.0' }));
+  expect(out).toMatchObject({ status: 'refused', code: 'rolled-back' });
+  expect(out.status === 'refused' && out.reason).toMatch(/was rolled back in dev\/api after it was deployed/);
+  expect(writeCount(env)).toBe(before);
+});

@@ -257,3 +257,30 @@ test('a dead release superseded by a later deploy needs no recovery: status note
   expect(out.plan.mode).not.toBe('restore');
   expect(out.release.imageTag).toBe('untracked'); // v1.0.0, the revision live before any recorded release
 });
+
+test('with a dead release, --to is refused until the recovery ran (no writes)', async () => {
+  const env = await killedDeploy({ step: 'baking' });
+  await env.sim.clock.sleep(125_000);
+  const before = writeCount(env);
+  const out = await rollback(env.deps(t), { topology: t, reason: 'x', owner: ONCALL, to: 'v1.0.0' });
+  expect(out).toMatchObject({ status: 'refused', code: 'recover-first' });
+  expect(out.status === 'refused' && out.reason).toMatch(
+    /still in-progress at step "baking" .* without --to first/,
+  );
+  expect(writeCount(env)).toBe(before);
+});
+
+test('dry run of a recovery explains the plan and writes nothing', async () => {
+  const env = await killedDeploy({ step: 'baking' });
+  await env.sim.clock.sleep(125_000);
+  const before = writeCount(env);
+  const out = await rollback(env.deps(t), { topology: t, reason: 'x', owner: ONCALL, dryRun: true });
+  expect(out).toMatchObject({
+    status: 'dry-run',
+    plan: { mode: 'restore', colour: 'blue', needsWrite: true, scaleDown: 'green' },
+  });
+  expect(env.events.ofType('rollback.plan')[0].message).toMatch(
+    /recover dev\/api: release .* died at step "baking" \(intended blue 90% \/ green 10%\); one write puts 100% on blue \(now blue 90% \/ green 10%\), marks .* failed, scales green to 0/,
+  );
+  expect(writeCount(env)).toBe(before);
+});
