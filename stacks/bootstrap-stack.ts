@@ -37,6 +37,7 @@ import type { Construct } from 'constructs';
 import { stateKey } from '../backend';
 import { BOOTSTRAP_NAME, partitionOf } from '../environments/loader';
 import type { EnvironmentConfig, ProjectConfig } from '../environments/schema';
+import type { Tier } from '../environments/tiers';
 import { applyGuardrails } from '../modules/guardrails';
 
 export const BOOTSTRAP_STACK_NAME = BOOTSTRAP_NAME;
@@ -47,14 +48,21 @@ export function githubRoleNames(project: string, env: string): { plan: string; d
   return { plan: `${project}-${env}-plan`, deploy: `${project}-${env}-deploy` };
 }
 
-/** The OIDC `sub` claims each role trusts. */
+/**
+ * The OIDC `sub` claims each role trusts. The plan role of a prod-tier environment trusts only pushes to
+ * the main branch: a `pull_request` token can be minted by anyone who can open a pull request (their
+ * workflow changes run), and the plan role reads the prod state (database endpoints, resource ids;
+ * state is never to be readable from an unreviewed branch). Non-prod plan roles also trust pull requests.
+ */
 export function githubSubjects(
   repository: string,
   mainBranch: string,
   env: string,
+  tier: Tier,
 ): { plan: string[]; deploy: string[] } {
+  const main = `repo:${repository}:ref:refs/heads/${mainBranch}`;
   return {
-    plan: [`repo:${repository}:pull_request`, `repo:${repository}:ref:refs/heads/${mainBranch}`],
+    plan: tier === 'prod' ? [main] : [`repo:${repository}:pull_request`, main],
     deploy: [`repo:${repository}:environment:${env}`],
   };
 }
@@ -243,7 +251,12 @@ export class BootstrapStack extends TerraformStack {
     const deployRoles: Record<string, IamRole> = {};
     for (const env of environments) {
       const names = githubRoleNames(p, env.name);
-      const subjects = githubSubjects(project.github.repository, project.github.mainBranch, env.name);
+      const subjects = githubSubjects(
+        project.github.repository,
+        project.github.mainBranch,
+        env.name,
+        env.tier,
+      );
       const key = stateKey(p, env.name);
       const stateKms = env.state.kmsKeyId.includes(':alias/') ? this.stateKey.arn : env.state.kmsKeyId;
       const lockfile = env.state.locking !== 'dynamodb';
@@ -361,7 +374,10 @@ export class BootstrapStack extends TerraformStack {
 
       const plan = new IamRole(this, `${env.name}-plan-role`, {
         name: names.plan,
-        description: `GitHub Actions plan for ${env.name}: pull requests and ${project.github.mainBranch} of ${project.github.repository}`,
+        description:
+          env.tier === 'prod'
+            ? `GitHub Actions plan for ${env.name}: ${project.github.mainBranch} of ${project.github.repository} only (no pull requests in prod)`
+            : `GitHub Actions plan for ${env.name}: pull requests and ${project.github.mainBranch} of ${project.github.repository}`,
         assumeRolePolicy: trust('plan').json,
         maxSessionDuration: 3600,
       });

@@ -125,7 +125,7 @@ describe.each(['dev', 'staging', 'prod'])('%s GitHub roles', (env) => {
   const trustOf = (kind: string) => data[`${env}-${kind}-trust`].statement;
   const oidc = refTo('aws_iam_openid_connect_provider', 'github-oidc', 'arn');
 
-  test('plan role: trusted for pull requests and main of this repository only', () => {
+  test('plan role: trusted for main of this repository, and for its pull requests outside prod only', () => {
     const id = idOf('aws_iam_role', `switchyard-${env}-plan`);
     expect(res.aws_iam_role[id].assume_role_policy).toBe(
       refTo('data.aws_iam_policy_document', `${env}-plan-trust`, 'json'),
@@ -144,10 +144,13 @@ describe.each(['dev', 'staging', 'prod'])('%s GitHub roles', (env) => {
           {
             test: 'StringEquals',
             variable: 'token.actions.githubusercontent.com:sub',
-            values: [
-              'repo:example-org/switchyard:pull_request',
-              'repo:example-org/switchyard:ref:refs/heads/main',
-            ],
+            values:
+              env === 'prod'
+                ? ['repo:example-org/switchyard:ref:refs/heads/main']
+                : [
+                    'repo:example-org/switchyard:pull_request',
+                    'repo:example-org/switchyard:ref:refs/heads/main',
+                  ],
           },
         ],
       },
@@ -228,8 +231,13 @@ test('s3-native locking grants the lockfile object instead of the table', () => 
 });
 
 test('githubSubjects', () => {
-  expect(githubSubjects('o/r', 'trunk', 'qa')).toEqual({
+  expect(githubSubjects('o/r', 'trunk', 'qa', 'staging')).toEqual({
     plan: ['repo:o/r:pull_request', 'repo:o/r:ref:refs/heads/trunk'],
     deploy: ['repo:o/r:environment:qa'],
+  });
+  // A prod-tier plan role never trusts pull requests, whatever the environment is called.
+  expect(githubSubjects('o/r', 'trunk', 'live', 'prod')).toEqual({
+    plan: ['repo:o/r:ref:refs/heads/trunk'],
+    deploy: ['repo:o/r:environment:live'],
   });
 });
