@@ -379,7 +379,12 @@ export const cacheSchema = z.strictObject({
   multiAz: z.boolean(),
   /** @default tier: 0, 1, 7 */
   snapshotRetentionDays: int(0, 35),
-  /** Auth token generated into Secrets Manager, or an RBAC user group. @default "secrets-manager" */
+  /**
+   * `rbac`: an RBAC user group whose application user authenticates with IAM (the task role gets
+   * `elasticache:Connect`; services receive CACHE_USER) — no password exists anywhere.
+   * `secrets-manager` (opt-in): a generated AUTH token kept in Secrets Manager and injected as the
+   * CACHE_AUTH_TOKEN secret — the token is in the Terraform state. @default "rbac" (every tier)
+   */
   authMode: z.enum(['secrets-manager', 'rbac']),
 });
 

@@ -108,7 +108,7 @@ export function tierDefaults(tier: Tier): TierDefaults {
       automaticFailover: tier !== 'dev',
       multiAz: tier !== 'dev',
       snapshotRetentionDays: prod ? 7 : staging ? 1 : 0,
-      authMode: 'secrets-manager',
+      authMode: 'rbac',
     },
     protection: { preventDestroy: prod },
     guardrails: { suppressions: [] },

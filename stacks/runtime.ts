@@ -12,7 +12,7 @@ import { AlarmTopic } from '../modules/alarms';
 import { DeploymentTable } from '../modules/deployment-table';
 import { EcsPlatform, type EcsServiceProps } from '../modules/ecs';
 import { PostgresDatabase } from '../modules/rds';
-import { CacheCluster, cacheConnectStatement } from '../modules/redis';
+import { CacheCluster, cacheAppUserId, cacheConnectStatement } from '../modules/redis';
 
 /** What the runtime needs from the VPC module. */
 export interface RuntimeNetwork {
@@ -121,6 +121,8 @@ export function buildRuntime(
       CACHE_HOST: cache.address,
       CACHE_PORT: String(cache.port),
       CACHE_TLS: 'true',
+      // rbac: the IAM-authenticated user the application signs its connection token for.
+      ...(c.authMode === 'rbac' ? { CACHE_USER: cacheAppUserId(project, environment) } : {}),
       ...s.environment,
     },
     secrets: {

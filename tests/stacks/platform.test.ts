@@ -84,6 +84,24 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
     );
   });
 
+  test('cache authenticates with IAM (RBAC): no generated token anywhere in the state', () => {
+    const doc = parsed(name);
+    expect(env.cache.authMode).toBe('rbac');
+    expect(doc.data?.aws_secretsmanager_random_password).toBeUndefined();
+    expect(doc.resource.aws_secretsmanager_secret_version).toBeUndefined();
+    for (const rg of Object.values(doc.resource.aws_elasticache_replication_group) as object[]) {
+      expect(rg).not.toHaveProperty('auth_token');
+    }
+    for (const td of Object.values(doc.resource.aws_ecs_task_definition) as {
+      container_definitions: string;
+    }[]) {
+      const [container] = JSON.parse(td.container_definitions);
+      expect(container.environment).toContainEqual({ name: 'CACHE_USER', value: `switchyard-${name}-app` });
+      expect(JSON.stringify(container.secrets ?? [])).not.toContain('CACHE_AUTH_TOKEN');
+    }
+    expect(synthesized[name]).toContain('elasticache:Connect');
+  });
+
   test('the real stack passes every guardrail with no error', () => {
     const stack = stacks.find((s) => s.config.name === name)!;
     const report = evaluateGuardrails(stack, { tier: env.tier, suppressions: env.guardrails.suppressions });

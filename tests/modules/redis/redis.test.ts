@@ -68,10 +68,24 @@ describe.each<Tier>(['dev', 'staging', 'prod'])('CacheCluster with %s tier defau
       snapshot_retention_limit: props.snapshotRetentionDays,
       node_type: props.nodeType,
     });
-    expect((rg!.lifecycle as { prevent_destroy?: boolean }).prevent_destroy === true).toBe(
+    expect((rg!.lifecycle as { prevent_destroy?: boolean } | undefined)?.prevent_destroy === true).toBe(
       props.preventDestroy,
     );
   });
+
+  it('authenticates with an IAM user group by default: no token, no secret, nothing in the state', () => {
+    expect(props.authMode).toBe('rbac');
+    expect(rg).not.toHaveProperty('auth_token');
+    expect(out.data?.aws_secretsmanager_random_password).toBeUndefined();
+    expect(listOf(out, 'aws_secretsmanager_secret')).toHaveLength(0);
+    expect(cache.authTokenSecretArn).toBeUndefined();
+    expect(listOf(out, 'aws_elasticache_user_group')).toHaveLength(1);
+  });
+});
+
+describe.each<Tier>(['dev', 'prod'])('CacheCluster with the secrets-manager opt-in (%s)', (tier) => {
+  const { out } = build(tierProps(tier, { authMode: 'secrets-manager' }));
+  const [rg] = listOf(out, 'aws_elasticache_replication_group');
 
   it('takes its AUTH token from a generated Secrets Manager value, never a literal', () => {
     expect(String(rg!.auth_token)).toMatch(
@@ -85,6 +99,11 @@ describe.each<Tier>(['dev', 'staging', 'prod'])('CacheCluster with %s tier defau
     });
     expect(out.output?.probe?.value).toMatch(/^\$\{aws_secretsmanager_secret\..+\.arn\}$/);
   });
+});
+
+describe.each<Tier>(['dev', 'staging', 'prod'])('CacheCluster alarms and network (%s)', (tier) => {
+  const props = tierProps(tier);
+  const { cache, out } = build(props);
 
   it('alarms on CPU and evictions for every node', () => {
     const names = listOf(out, 'aws_cloudwatch_metric_alarm').map((a) => a.alarm_name);
@@ -107,6 +126,12 @@ describe.each<Tier>(['dev', 'staging', 'prod'])('CacheCluster with %s tier defau
       }),
     ]);
   });
+});
+
+test('the module itself defaults to RBAC (no auth token) when authMode is not given', () => {
+  const { out } = build(tierProps('dev', { authMode: undefined }));
+  expect(listOf(out, 'aws_elasticache_replication_group')[0]).not.toHaveProperty('auth_token');
+  expect(listOf(out, 'aws_elasticache_user_group')).toHaveLength(1);
 });
 
 describe('CacheCluster in RBAC mode', () => {
