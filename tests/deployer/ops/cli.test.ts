@@ -182,3 +182,55 @@ test('GitHub Actions: refusal is an ::error:: annotation and a job summary', asy
     /switchyard rollback: refused \(no-history\)[\s\S]*\| Changes \| none \|/,
   );
 });
+
+describe('promote across accounts: --source-status capture', () => {
+  test('captured status of the source → promote with the target credentials only', async () => {
+    expect(
+      (await sy('deploy --env dev --service api --image-tag v1.1.0 --simulate --strategy all-at-once')).code,
+    ).toBe(0);
+    const cap = await sy('status --env dev --service api --releases 100 --output json --simulate');
+    writeFileSync(join(dir, 'dev-status.jsonl'), cap.out);
+    const p = await sy(
+      'promote --service api --from dev --to staging --source-status dev-status.jsonl --simulate --strategy all-at-once',
+    );
+    expect(p.code).toBe(0);
+    expect(p.out).toMatch(
+      /✔ promoted v1\.1\.0 \(sha256:\w+\) from dev \(release .*\) to staging\/api on green/,
+    );
+    const promoted = releases().find((r) => r.environment === 'staging')!;
+    expect(promoted).toMatchObject({ kind: 'promote', outcome: 'deployed' });
+  });
+
+  test('a stale, foreign or broken capture is refused (exit 2, nothing written)', async () => {
+    expect(
+      (await sy('deploy --env dev --service api --image-tag v1.1.0 --simulate --strategy all-at-once')).code,
+    ).toBe(0);
+    const cap = await sy('status --env dev --service api --output json --simulate');
+    const lines = cap.out.trim().split('\n');
+    const result = JSON.parse(lines.at(-1)!);
+    result.data.generatedAt -= 2 * 3_600_000;
+    writeFileSync(join(dir, 'old.jsonl'), `${JSON.stringify(result)}\n`);
+    writeFileSync(join(dir, 'garbage.jsonl'), 'hello\n');
+    const before = worldWrites();
+    const cases: [string, RegExp][] = [
+      ['--source-status old.jsonl', /is 120 minutes old \(limit 60\); capture it again/],
+      [
+        '--source-status garbage.jsonl',
+        /garbage\.jsonl is not a switchyard status JSON capture .* capture it with: switchyard status --env dev/,
+      ],
+      ['--source-status missing.jsonl', /cannot read --source-status missing\.jsonl/],
+    ];
+    for (const [flag, msg] of cases) {
+      const r = await sy(`promote --service api --from dev --to staging ${flag} --simulate`);
+      expect([flag, r.code]).toEqual([flag, 2]);
+      expect(r.err).toMatch(msg);
+    }
+    writeFileSync(join(dir, 'dev.jsonl'), cap.out);
+    const wrong = await sy(
+      'promote --service api --from staging --to prod --source-status dev.jsonl --simulate',
+    );
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/dev\.jsonl has no status of staging\/api \(it holds dev\/api\)/);
+    expect(worldWrites()).toBe(before);
+  });
+});

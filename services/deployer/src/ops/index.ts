@@ -34,6 +34,12 @@ export {
   validateRollbackRequest,
 } from './rollback';
 export {
+  parseSourceStatus,
+  SOURCE_STATUS_MAX_AGE_MS,
+  type SourceSnapshot,
+  snapshotStore,
+} from './source-status';
+export {
   type ColourStatus,
   colourCanServe,
   DEFAULT_STATUS_RELEASES,

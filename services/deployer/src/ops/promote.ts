@@ -22,6 +22,7 @@ import { withRetry } from '../core/retry';
 import { ExitCode } from '../exit-codes';
 import type { EcsPort, LoadBalancerPort, LockInfo, LockOwner, ReleaseRecord, StorePort } from '../ports';
 import { currentRelease, HISTORY_WINDOW, isKnownGood, releasesOfTag, shortDigest } from './history';
+import { SOURCE_STATUS_MAX_AGE_MS } from './source-status';
 
 export interface PromoteDeps {
   /** The source environment: its deployment store (read only) and, optionally, its live state ports. */
@@ -29,6 +30,17 @@ export interface PromoteDeps {
     readonly store: StorePort;
     /** When given, promote without --tag checks the recorded digest is what A's live colour runs. */
     readonly live?: { readonly ecs: EcsPort; readonly lb: LoadBalancerPort };
+    /**
+     * Instead of `live`: what A served according to a status capture (source-status.ts), taken at
+     * `capturedAt` (refused when older than SOURCE_STATUS_MAX_AGE_MS).
+     */
+    readonly captured?: {
+      readonly status: string;
+      readonly digest?: string;
+      readonly problem?: string;
+      readonly capturedAt: number;
+      readonly source: string;
+    };
   };
   /** Everything the deploy to the target environment needs (its store, registry, ECS, ALB…). */
   readonly target: DeployDeps;
@@ -254,15 +266,35 @@ export async function promote(deps: PromoteDeps, req: PromoteRequest): Promise<P
   const source = picked.release;
   if (!isKnownGood(source)) return refuse(refusal('never-healthy', `release ${source.id} is not known good`));
 
-  if (req.tag === undefined && deps.source.live && req.sourceTopology) {
-    const live = await readLiveState({ ...deps.source.live, clock }, req.sourceTopology, emitter);
-    const liveDigest = live.liveColour ? live.colours[live.liveColour].imageDigest : undefined;
-    if (live.status !== 'ok' || liveDigest !== source.imageDigest) {
+  const cap = deps.source.captured;
+  if (cap && clock.now() - cap.capturedAt > SOURCE_STATUS_MAX_AGE_MS) {
+    return refuse(
+      refusal(
+        'invalid-request',
+        `the status capture ${cap.source} of ${req.from}/${req.service} is ${Math.round((clock.now() - cap.capturedAt) / 60_000)} minutes old (limit ${SOURCE_STATUS_MAX_AGE_MS / 60_000}); capture it again right before promoting`,
+      ),
+    );
+  }
+  if (req.tag === undefined) {
+    let sourceLive: { status: string; digest?: string; problem?: string } | undefined;
+    if (deps.source.live && req.sourceTopology) {
+      const live = await readLiveState({ ...deps.source.live, clock }, req.sourceTopology, emitter);
+      sourceLive = {
+        status: live.status,
+        ...(live.liveColour && live.colours[live.liveColour].imageDigest
+          ? { digest: live.colours[live.liveColour].imageDigest }
+          : {}),
+        ...(live.problem ? { problem: live.problem } : {}),
+      };
+    } else if (cap) sourceLive = cap;
+    if (sourceLive && (sourceLive.status !== 'ok' || sourceLive.digest !== source.imageDigest)) {
       return refuse(
         refusal(
           'source-drift',
           `${req.from}/${req.service} does not serve its recorded release ${source.id} (${source.imageTag}, ${shortDigest(source.imageDigest)}): ` +
-            (live.status !== 'ok' ? live.problem! : `its live colour runs ${shortDigest(liveDigest)}`) +
+            (sourceLive.status !== 'ok'
+              ? (sourceLive.problem ?? `live state ${sourceLive.status}`)
+              : `its live colour runs ${shortDigest(sourceLive.digest)}`) +
             `. Check \`switchyard status --env ${req.from} --service ${req.service}\`, or promote an explicit --tag`,
         ),
       );

@@ -1,7 +1,10 @@
 /** `switchyard promote`: deploy to the next environment exactly the digest live and deployed in the previous one. */
-import { STRATEGIES, type Strategy } from '../../../../topology';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { type ServiceTopology, STRATEGIES, type Strategy } from '../../../../topology';
 import { shortDigest } from '../../ops/history';
-import { type PromoteOutcome, promote, promoteExitCode } from '../../ops/promote';
+import { type PromoteDeps, type PromoteOutcome, promote, promoteExitCode } from '../../ops/promote';
+import { parseSourceStatus, type SourceSnapshot, snapshotStore } from '../../ops/source-status';
 import { COMMON_HELP, type CommonFlags, checkName, parseFlags, required } from '../args';
 import { type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
@@ -32,6 +35,10 @@ Options:
   --strategy S             all-at-once | canary | linear (default: the target service's)
   --dry-run                print the plan; change nothing
   --source-topology FILE   topology of --from (default: SSM, or with --simulate the examples)
+  --source-status FILE     read --from from a status capture instead of its AWS account (for
+                           promotions across accounts: capture with the source's read-only role
+                           \`switchyard status --env FROM --service S --releases 100 --output json > FILE\`,
+                           at most 1 hour before promoting)
   --commit SHA             commit to record (default: $GITHUB_SHA)
   (--topology FILE is the topology of --to)
 
@@ -55,6 +62,7 @@ const OPTIONS = {
   strategy: { type: 'string' },
   'dry-run': { type: 'boolean' },
   'source-topology': { type: 'string' },
+  'source-status': { type: 'string' },
   commit: { type: 'string' },
 } as const;
 
@@ -130,23 +138,52 @@ export const promoteCommand: Command = {
       const runtime = await openRuntime(ctx, common, renderer);
       try {
         const sourceFile = values['source-topology'] as string | undefined;
-        const source = await runtime.open(from, service, sourceFile ? { topologyFile: sourceFile } : {});
+        const statusFile = values['source-status'] as string | undefined;
+        if (statusFile && sourceFile) {
+          throw new UsageError(
+            'switchyard promote: pass either --source-status or --source-topology, not both',
+          );
+        }
+        let sourceDeps: PromoteDeps['source'];
+        let sourceTopology: ServiceTopology | undefined;
+        if (statusFile) {
+          const path = isAbsolute(statusFile) ? statusFile : resolve(ctx.cwd, statusFile);
+          let text: string;
+          try {
+            text = readFileSync(path, 'utf8');
+          } catch (e) {
+            throw new UsageError(
+              `switchyard promote: cannot read --source-status ${statusFile}: ${(e as Error).message}`,
+            );
+          }
+          let snap: SourceSnapshot;
+          try {
+            snap = parseSourceStatus(text, from, service, statusFile);
+          } catch (e) {
+            throw new UsageError(`switchyard promote: ${(e as Error).message}`);
+          }
+          sourceDeps = {
+            store: snapshotStore(snap),
+            captured: { ...snap.live, capturedAt: snap.generatedAt, source: statusFile },
+          };
+        } else {
+          const source = await runtime.open(from, service, sourceFile ? { topologyFile: sourceFile } : {});
+          sourceDeps = { store: source.deps.store, live: { ecs: source.deps.ecs, lb: source.deps.lb } };
+          sourceTopology = source.topology;
+        }
         const target = await runtime.open(to, service);
         const owner = ownerFromEnv(ctx.env, 'promote');
         const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;
         const reason = (values.reason as string | undefined)?.trim();
         const guarded = await runtime.guard(
           promote(
-            {
-              source: { store: source.deps.store, live: { ecs: source.deps.ecs, lb: source.deps.lb } },
-              target: target.deps,
-            },
+            { source: sourceDeps, target: target.deps },
             {
               service,
               from,
               to,
               targetTopology: target.topology,
-              sourceTopology: source.topology,
+              ...(sourceTopology ? { sourceTopology } : {}),
               owner,
               ...(tag ? { tag: tag.trim() } : {}),
               ...(values['allow-skip-stage'] === true ? { allowSkipStage: true } : {}),
