@@ -118,7 +118,7 @@ test('killed deployer → status explains → rollback refused (lease live) → 
   const r = await sy('rollback --env dev --service api --reason "deployer died" --force-unlock --simulate');
   expect(r.code).toBe(0);
   expect(r.out).toMatch(
-    /✔ rolled back dev\/api to v1\.0\.0|✔ rolled back dev\/api to untracked .* recovered: 100% on blue/,
+    /✔ rolled back dev\/api to blue \(switchyard-dev-api:1, sha256:\w+\) recovered: 100% on blue \(release .*-rollback-\w+\) \[simulated\]/,
   );
   expect(weights()).toEqual([100, 0]);
   const dead = releases().find((x) => x.kind === 'deploy')!;

@@ -125,7 +125,7 @@ export function rollbackResult(where: string, out: RollbackOutcome, suffix = '')
         command: 'rollback',
         exitCode,
         status: 'ok',
-        headline: `rolled back ${where} to ${p.target.imageTag} (${shortDigest(p.target.imageDigest)}) ${how} (release ${out.release.id})${suffix}`,
+        headline: `rolled back ${where} to ${p.target.imageTag === 'untracked' ? p.target.label : `${p.target.imageTag} (${shortDigest(p.target.imageDigest)})`} ${how} (release ${out.release.id})${suffix}`,
         data: out,
         summaryMarkdown: table([
           ['Service', where],
