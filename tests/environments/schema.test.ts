@@ -129,7 +129,7 @@ describe('VPC CIDR and AZs', () => {
     ]);
   });
   test('no NAT needs the ECR and logs endpoints', () => {
-    const doc = { ...vpc({ natGateways: 'none', interfaceEndpoints: ['ecr.api'] }) };
+    const doc: Record<string, unknown> = vpc({ natGateways: 'none', interfaceEndpoints: ['ecr.api'] });
     doc.alb = { ...(doc.alb as object), testListener: { allowedCidrs: ['192.0.2.0/24'] } };
     expect(problemsOf(doc)).toEqual([
       `${F}: vpc.interfaceEndpoints: must include ecr.dkr, logs when natGateways is "none": tasks pull images and write logs through them (got ["ecr.api"])`,
@@ -283,7 +283,7 @@ describe('ALB', () => {
     ]);
   });
   test('without NAT the test listener needs its CIDRs listed', () => {
-    const doc = {
+    const doc: Record<string, unknown> = {
       ...validDoc(),
       vpc: {
         cidr: '10.30.0.0/16',
