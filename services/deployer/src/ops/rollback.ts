@@ -564,7 +564,8 @@ export async function rollback(deps: DeployDeps, req: RollbackRequest): Promise<
 async function lockHeld(deps: DeployDeps, t: ServiceTopology, held: LockInfo): Promise<Refusal> {
   const now = deps.clock.now();
   const where = `${t.environment}/${t.service}`;
-  let hint = `Wait for it to finish; if its deployer died, the lease expires in ${Math.max(0, Math.round((held.expiresAt - now) / 1000))}s (then rerun), or take over now with --force-unlock --reason "…".`;
+  let hint =
+    'Wait for it to finish; if its deployer died, rerun once the lease expired (then this rollback recovers what it left), or take over now with --force-unlock --reason "…".';
   try {
     const [newest] = await deps.store.listReleases(keyOf(t), 1);
     if (newest?.outcome === 'deployed' && newest.step === 'draining-old') {

@@ -272,7 +272,8 @@ export async function serviceStatus(
   if (newestInProgress && lockLive) {
     running = { releaseId: newestInProgress.id, step: newestInProgress.step };
     notes.push(
-      `${newestInProgress.kind} ${newestInProgress.id} is running (step "${newestInProgress.step}"): ${lockSt!.description}`,
+      `${newestInProgress.kind} ${newestInProgress.id} is running (step "${newestInProgress.step}"): ${lockSt!.description}. ` +
+        'If its deployer died, status reports it as killed once the lease expired (or after --force-unlock)',
     );
   } else if (newestInProgress) {
     dead = explainDead(topology, newestInProgress, lock, live, now);
