@@ -408,7 +408,7 @@ export async function planRollback(
     const prev = previousKnownGood(releases, liveDigest);
     if (prev) target = releaseTarget(prev);
     else {
-      const pre = await preHistoryTarget(deps, releases, liveDigest, emitter);
+      const pre = await preHistoryTarget(deps, t.containerName, releases, liveDigest, emitter);
       if (!pre) {
         return refusal(
           'nothing-to-roll-back',
@@ -467,6 +467,7 @@ function releaseTarget(r: ReleaseRecord): RollbackTarget {
 /** The revision live before the oldest recorded release — only when the whole history was read. */
 async function preHistoryTarget(
   deps: DeployDeps,
+  containerName: string,
   releases: readonly ReleaseRecord[],
   liveDigest: string | undefined,
   emitter: Emitter,
@@ -483,8 +484,7 @@ async function preHistoryTarget(
       () => deps.ecs.describeTaskDefinition(td),
       { emitter },
     );
-    // the container name is the topology's; any container pinned by digest that differs is not ours
-    image = summary.containers.find((c) => digestOfImage(c.image))?.image;
+    image = summary.containers.find((c) => c.containerName === containerName)?.image;
   } catch (e) {
     if (e instanceof PortError && e.kind === 'not-found') return undefined;
     throw e;
