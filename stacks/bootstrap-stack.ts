@@ -19,6 +19,7 @@ import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
@@ -39,6 +40,7 @@ import { BOOTSTRAP_NAME, partitionOf } from '../environments/loader';
 import type { EnvironmentConfig, ProjectConfig } from '../environments/schema';
 import type { Tier } from '../environments/tiers';
 import { applyGuardrails } from '../modules/guardrails';
+import { permissionsBoundaryArn, permissionsBoundaryName } from './names';
 
 export const BOOTSTRAP_STACK_NAME = BOOTSTRAP_NAME;
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -88,6 +90,8 @@ export class BootstrapStack extends TerraformStack {
   readonly oidcProvider: IamOpenidConnectProvider;
   readonly planRoles: Readonly<Record<string, IamRole>>;
   readonly deployRoles: Readonly<Record<string, IamRole>>;
+  /** Per environment: the managed policy `<project>-<env>-boundary` every role of its stack carries. */
+  readonly permissionsBoundaries: Record<string, IamPolicy> = {};
 
   constructor(scope: Construct, props: BootstrapStackProps) {
     super(scope, BOOTSTRAP_STACK_NAME);
@@ -372,6 +376,48 @@ export class BootstrapStack extends TerraformStack {
         return new DataAwsIamPolicyDocument(this, `${env.name}-${kind}-state`, { statement: statements });
       };
 
+      // ---- permissions boundary of every role the environment stack creates ---------------------
+      // The deploy role may create roles named <project>-<env>-*, but only with this boundary, so a
+      // role it creates can never hold more than this: no IAM, Organizations or account changes, no
+      // other environment's state, no change to the bootstrap resources.
+      const boundaryArn = permissionsBoundaryArn(partition, account, p, env.name);
+      const boundaryDoc = new DataAwsIamPolicyDocument(this, `${env.name}-boundary-document`, {
+        statement: [
+          {
+            sid: 'WorkloadsOnly',
+            effect: 'Allow',
+            notActions: ['iam:*', 'organizations:*', 'account:*', 'sso:*', 'identitystore:*'],
+            resources: ['*'],
+          },
+          ...(otherStates.length > 0
+            ? [
+                {
+                  sid: 'DenyOtherEnvironmentsState',
+                  effect: 'Deny',
+                  actions: ['s3:*'],
+                  resources: otherStates,
+                },
+              ]
+            : []),
+          {
+            sid: 'DenyBootstrapResources',
+            effect: 'Deny',
+            actions: ['s3:Delete*', 's3:Put*', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'kms:*'],
+            resources: [
+              ...bucketNames.map((b) => s3Arn(b)),
+              ...tableNames.map((t) => tableArn(t)),
+              this.stateKey.arn,
+            ],
+          },
+        ],
+      });
+      const boundary = new IamPolicy(this, `${env.name}-boundary`, {
+        name: permissionsBoundaryName(p, env.name),
+        description: `Permissions boundary of every IAM role the ${env.name} stack creates`,
+        policy: boundaryDoc.json,
+      });
+      this.permissionsBoundaries[env.name] = boundary;
+
       const plan = new IamRole(this, `${env.name}-plan-role`, {
         name: names.plan,
         description:
@@ -424,7 +470,76 @@ export class BootstrapStack extends TerraformStack {
             actions: ['iam:CreateServiceLinkedRole', 'iam:Get*', 'iam:List*'],
             resources: ['*'],
           },
+          {
+            // A role without this environment's boundary could be given any policy and passed to a
+            // service: creating it, changing its policies or its boundary is refused.
+            sid: 'RolesCarryTheBoundary',
+            effect: 'Deny',
+            actions: [
+              'iam:CreateRole',
+              'iam:PutRolePermissionsBoundary',
+              'iam:AttachRolePolicy',
+              'iam:PutRolePolicy',
+            ],
+            resources: ['*'],
+            condition: [
+              { test: 'StringNotEquals', variable: 'iam:PermissionsBoundary', values: [boundaryArn] },
+            ],
+          },
+          {
+            sid: 'BoundaryStays',
+            effect: 'Deny',
+            actions: ['iam:DeleteRolePermissionsBoundary'],
+            resources: ['*'],
+          },
+          {
+            sid: 'BoundaryUnchanged',
+            effect: 'Deny',
+            actions: [
+              'iam:CreatePolicyVersion',
+              'iam:DeletePolicy',
+              'iam:DeletePolicyVersion',
+              'iam:SetDefaultPolicyVersion',
+              'iam:TagPolicy',
+              'iam:UntagPolicy',
+            ],
+            resources: [boundaryArn],
+          },
+          {
+            sid: 'NoBroadManagedPolicies',
+            effect: 'Deny',
+            actions: ['iam:AttachRolePolicy', 'iam:AttachUserPolicy', 'iam:AttachGroupPolicy'],
+            resources: ['*'],
+            condition: [
+              {
+                test: 'ArnEquals',
+                variable: 'iam:PolicyARN',
+                values: BROAD_MANAGED_POLICIES.map((n) => `arn:${partition}:iam::aws:policy/${n}`),
+              },
+            ],
+          },
         ],
+      });
+      // Mutations of the runtime resources of another environment are refused (by their
+      // `environment` tag, set on everything through the provider's default tags).
+      const otherEnvironments = new DataAwsIamPolicyDocument(this, `${env.name}-deploy-own-environment`, {
+        statement: [
+          {
+            sid: 'DenyOtherEnvironmentsRuntime',
+            effect: 'Deny',
+            actions: OTHER_ENVIRONMENT_MUTATIONS,
+            resources: ['*'],
+            condition: [
+              { test: 'Null', variable: 'aws:ResourceTag/environment', values: ['false'] },
+              { test: 'StringNotEquals', variable: 'aws:ResourceTag/environment', values: [env.name] },
+            ],
+          },
+        ],
+      });
+      new IamRolePolicy(this, `${env.name}-deploy-own-environment-policy`, {
+        name: 'own-environment-only',
+        role: deploy.id,
+        policy: otherEnvironments.json,
       });
       new IamRolePolicy(this, `${env.name}-deploy-iam-policy`, {
         name: 'environment-iam',
@@ -449,6 +564,47 @@ export class BootstrapStack extends TerraformStack {
     applyGuardrails(this, { tier: 'prod' });
   }
 }
+
+/** AWS-managed policies the deploy role may never attach (escalation to administrator). */
+export const BROAD_MANAGED_POLICIES = ['AdministratorAccess', 'IAMFullAccess', 'PowerUserAccess'] as const;
+
+/**
+ * Mutating actions on the runtime services the deploy role of one environment may not call on a
+ * resource tagged with another environment (creation of untagged resources is not affected).
+ */
+export const OTHER_ENVIRONMENT_MUTATIONS = [
+  'ecs:Update*',
+  'ecs:Delete*',
+  'ecs:Stop*',
+  'ecs:RunTask',
+  'ecs:StartTask',
+  'ecs:DeregisterTaskDefinition',
+  'ecs:TagResource',
+  'ecs:UntagResource',
+  'rds:Modify*',
+  'rds:Delete*',
+  'rds:Reboot*',
+  'rds:Stop*',
+  'rds:Start*',
+  'rds:Failover*',
+  'rds:AddTagsToResource',
+  'rds:RemoveTagsFromResource',
+  'elasticache:Modify*',
+  'elasticache:Delete*',
+  'elasticache:Reboot*',
+  'elasticache:Increase*',
+  'elasticache:Decrease*',
+  'elasticache:TestFailover',
+  'elasticache:AddTagsToResource',
+  'elasticache:RemoveTagsFromResource',
+  'elasticloadbalancing:Modify*',
+  'elasticloadbalancing:Delete*',
+  'elasticloadbalancing:Set*',
+  'elasticloadbalancing:Register*',
+  'elasticloadbalancing:Deregister*',
+  'elasticloadbalancing:AddTags',
+  'elasticloadbalancing:RemoveTags',
+];
 
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];

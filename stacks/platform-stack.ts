@@ -17,6 +17,7 @@ import { partitionOf } from '../environments/loader';
 import type { EnvironmentConfig } from '../environments/schema';
 import { applyGuardrails } from '../modules/guardrails';
 import { VpcModule } from '../modules/vpc';
+import { permissionsBoundaryArn } from './names';
 import { buildRuntime, type Runtime } from './runtime';
 
 /** Tags on every taggable resource of an environment (through the provider's default_tags). */
@@ -62,6 +63,7 @@ export class PlatformStack extends TerraformStack {
       flowLogRetentionDays: config.vpc.flowLogRetentionDays,
       flowLogKmsKeyArn: this.logsKey.arn,
       interfaceEndpoints: config.vpc.interfaceEndpoints,
+      permissionsBoundaryArn: boundaryArnOf(config),
     });
 
     this.runtime = buildRuntime(this, config, this.network, { logKmsKeyArn: this.logsKey.arn });
@@ -75,6 +77,11 @@ export class PlatformStack extends TerraformStack {
     // Last: the rule pack checks the finished stack; an error fails synth with every finding listed.
     applyGuardrails(this, { tier: config.tier, suppressions: config.guardrails.suppressions });
   }
+}
+
+/** The boundary bootstrap creates for this environment (`<project>-<env>-boundary`); every role carries it. */
+export function boundaryArnOf(config: EnvironmentConfig): string {
+  return permissionsBoundaryArn(partitionOf(config.region), config.accountId, config.project, config.name);
 }
 
 /** KMS key CloudWatch Logs may use for the log groups of this environment's account and region. */

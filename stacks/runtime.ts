@@ -13,6 +13,8 @@ import { DeploymentTable } from '../modules/deployment-table';
 import { EcsPlatform, type EcsServiceProps } from '../modules/ecs';
 import { PostgresDatabase } from '../modules/rds';
 import { CacheCluster, cacheAppUserId, cacheConnectStatement } from '../modules/redis';
+import { partitionOf } from '../modules/vpc/partition';
+import { permissionsBoundaryArn } from './names';
 
 /** What the runtime needs from the VPC module. */
 export interface RuntimeNetwork {
@@ -162,6 +164,12 @@ export function buildRuntime(
       natPublicIps: network.natPublicIps ?? [],
     },
     deploymentTableName: deploymentTable.tableName,
+    permissionsBoundaryArn: permissionsBoundaryArn(
+      partitionOf(config.region),
+      config.accountId,
+      project,
+      environment,
+    ),
     alarmTopicArn: alarms.topicArn,
     logKmsKeyArn: options.logKmsKeyArn,
     dataStores: [

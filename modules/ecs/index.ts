@@ -100,6 +100,12 @@ export interface EcsPlatformProps {
   readonly logRetentionDays?: number;
   /** KMS key of the service log groups. @default undefined (CloudWatch Logs default encryption) */
   readonly logKmsKeyArn?: string;
+  /**
+   * Managed policy ARN set as the permissions boundary of every role the module creates (execution and
+   * task roles). The deploy role may only create roles carrying its environment's boundary.
+   * @default undefined (no boundary)
+   */
+  readonly permissionsBoundaryArn?: string;
   /** Deployment table name put into every topology document. Required. */
   readonly deploymentTableName: string;
   /** SNS topic of the environment's alarms. @default undefined (no service alarms, empty alarmNames) */
@@ -601,6 +607,7 @@ export class EcsPlatform extends Construct {
           logRetentionDays: props.logRetentionDays ?? 30,
           logKmsKeyArn: props.logKmsKeyArn,
           deploymentTableName: props.deploymentTableName,
+          permissionsBoundaryArn: props.permissionsBoundaryArn,
           alarmTopicArn: props.alarmTopicArn,
           alarmThresholds: props.alarmThresholds ?? {},
           httpsEgress: props.tasksHttpsEgress ?? true,

@@ -196,6 +196,8 @@ export interface ServiceContext {
   readonly logRetentionDays: number;
   readonly logKmsKeyArn?: string;
   readonly deploymentTableName: string;
+  /** Permissions boundary of the execution and task roles. */
+  readonly permissionsBoundaryArn?: string;
   readonly alarmTopicArn?: string;
   readonly alarmThresholds: ServiceAlarmThresholds;
   /** Allow tasks HTTPS egress to anywhere (ECR, logs, Secrets Manager through NAT). */
@@ -336,6 +338,7 @@ export class BlueGreenService extends Construct {
 
     this.executionRole = new IamRole(this, 'execution-role', {
       name: boundedName([prefix, 'exec'], 64),
+      permissionsBoundary: ctx.permissionsBoundaryArn,
       description: `ECS execution role of ${svc.name} (${env}): pull its image, write its logs, read its listed secrets`,
       assumeRolePolicy: ecsTasksTrustPolicy(ctx.accountId),
     });
@@ -353,6 +356,7 @@ export class BlueGreenService extends Construct {
     });
     this.taskRole = new IamRole(this, 'task-role', {
       name: boundedName([prefix, 'task'], 64),
+      permissionsBoundary: ctx.permissionsBoundaryArn,
       description: `Task role of ${svc.name} (${env}): application permissions, empty unless configured`,
       assumeRolePolicy: ecsTasksTrustPolicy(ctx.accountId),
     });

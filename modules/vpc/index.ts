@@ -47,6 +47,8 @@ export interface VpcProps {
   readonly flowLogKmsKeyArn?: string;
   /** Interface endpoints (`ecr.api`, `logs`, …) in the private subnets, reachable on 443 from the VPC. @default [] */
   readonly interfaceEndpoints?: readonly string[];
+  /** Managed policy ARN set as the permissions boundary of the flow-log role. @default undefined (no boundary) */
+  readonly permissionsBoundaryArn?: string;
 }
 
 export class VpcModule extends Construct {
@@ -203,6 +205,7 @@ export class VpcModule extends Construct {
     });
     const role = new IamRole(this, 'flow-log-role', {
       name: `${props.name}-vpc-flow-logs`,
+      permissionsBoundary: props.permissionsBoundaryArn,
       assumeRolePolicy: trust.json,
       tags: tag('vpc-flow-logs'),
     });

@@ -209,6 +209,88 @@ describe.each(['dev', 'staging', 'prod'])('%s GitHub roles', (env) => {
     ]);
   });
 
+  test('deploy: roles it creates must carry the environment boundary; no broad managed policies', () => {
+    const boundaryArn = `arn:aws:iam::123456789012:policy/switchyard-${env}-boundary`;
+    const boundaryId = idOf('aws_iam_policy', `switchyard-${env}-boundary`);
+    expect(res.aws_iam_policy[boundaryId]!.policy).toBe(
+      refTo('data.aws_iam_policy_document', `${env}-boundary-document`, 'json'),
+    );
+    const st = data[`${env}-deploy-iam`].statement;
+    const sid = (s: string) => st.find((x) => x.sid === s)!;
+    expect(sid('RolesCarryTheBoundary')).toEqual({
+      sid: 'RolesCarryTheBoundary',
+      effect: 'Deny',
+      actions: [
+        'iam:CreateRole',
+        'iam:PutRolePermissionsBoundary',
+        'iam:AttachRolePolicy',
+        'iam:PutRolePolicy',
+      ],
+      resources: ['*'],
+      condition: [{ test: 'StringNotEquals', variable: 'iam:PermissionsBoundary', values: [boundaryArn] }],
+    });
+    expect(sid('BoundaryStays')).toMatchObject({
+      effect: 'Deny',
+      actions: ['iam:DeleteRolePermissionsBoundary'],
+    });
+    expect(sid('BoundaryUnchanged')).toMatchObject({ effect: 'Deny', resources: [boundaryArn] });
+    expect(sid('BoundaryUnchanged').actions).toEqual(
+      expect.arrayContaining(['iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy']),
+    );
+    expect(sid('NoBroadManagedPolicies')).toMatchObject({
+      effect: 'Deny',
+      condition: [
+        {
+          test: 'ArnEquals',
+          variable: 'iam:PolicyARN',
+          values: [
+            'arn:aws:iam::aws:policy/AdministratorAccess',
+            'arn:aws:iam::aws:policy/IAMFullAccess',
+            'arn:aws:iam::aws:policy/PowerUserAccess',
+          ],
+        },
+      ],
+    });
+    // The boundary itself grants no IAM and no other environment's state.
+    const boundary = data[`${env}-boundary-document`].statement;
+    expect(boundary.find((x) => x.sid === 'WorkloadsOnly')).toMatchObject({
+      effect: 'Allow',
+      not_actions: expect.arrayContaining(['iam:*', 'organizations:*']),
+    });
+    const others = ['dev', 'staging', 'prod'].filter((e) => e !== env);
+    expect(boundary.find((x) => x.sid === 'DenyOtherEnvironmentsState')).toMatchObject({
+      effect: 'Deny',
+      resources: others.map(
+        (o) => `arn:aws:s3:::switchyard-tfstate-123456789012/switchyard/${o}/terraform.tfstate*`,
+      ),
+    });
+  });
+
+  test('deploy: may not mutate runtime resources tagged with another environment', () => {
+    const [st] = data[`${env}-deploy-own-environment`].statement;
+    expect(st).toMatchObject({
+      effect: 'Deny',
+      resources: ['*'],
+      condition: [
+        { test: 'Null', variable: 'aws:ResourceTag/environment', values: ['false'] },
+        { test: 'StringNotEquals', variable: 'aws:ResourceTag/environment', values: [env] },
+      ],
+    });
+    expect(st!.actions).toEqual(
+      expect.arrayContaining([
+        'ecs:Update*',
+        'rds:Delete*',
+        'elasticache:Modify*',
+        'elasticloadbalancing:Modify*',
+      ]),
+    );
+    const deployId = idOf('aws_iam_role', `switchyard-${env}-deploy`);
+    expect(Object.values(res.aws_iam_role_policy).map((p) => [p.role, p.name])).toContainEqual([
+      refTo('aws_iam_role', deployId, 'id'),
+      'own-environment-only',
+    ]);
+  });
+
   test('outputs', () => {
     expect(doc.output[`github_plan_role_arn_${env}`].value).toBe(
       refTo('aws_iam_role', idOf('aws_iam_role', `switchyard-${env}-plan`), 'arn'),

@@ -102,6 +102,17 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
     expect(synthesized[name]).toContain('elasticache:Connect');
   });
 
+  test('every IAM role carries the environment permissions boundary bootstrap creates', () => {
+    const roles = Object.values(parsed(name).resource.aws_iam_role) as { name: string }[];
+    expect(roles.length).toBeGreaterThanOrEqual(1 + 2 * env.services.length); // flow logs + exec/task
+    for (const role of roles) {
+      expect(role).toMatchObject({
+        permissions_boundary: `arn:aws:iam::123456789012:policy/switchyard-${name}-boundary`,
+      });
+      expect(role.name.startsWith(`switchyard-${name}-`)).toBe(true);
+    }
+  });
+
   test('the real stack passes every guardrail with no error', () => {
     const stack = stacks.find((s) => s.config.name === name)!;
     const report = evaluateGuardrails(stack, { tier: env.tier, suppressions: env.guardrails.suppressions });
