@@ -8,6 +8,7 @@
  * default given as "tier" lives in ./tiers.ts.
  */
 import { z } from 'zod';
+import { MAX_SERVICE_NAME_LENGTH, SCALING_TARGET_MAX, SCALING_TARGET_MIN } from '../modules/ecs/limits';
 import { MIN_REASON_LENGTH } from '../modules/guardrails/suppressions';
 import { deploymentSettingsSchema } from '../services/topology';
 import { TIERS, type Tier } from './tiers';
@@ -211,10 +212,10 @@ export const autoscalingSchema = z.strictObject({
   min: int(0, 1000),
   /** @default tier: 2, 4, 12 */
   max: int(1, 1000),
-  /** Target average CPU (%). @default 60 */
-  cpuTarget: int(10, 95),
-  /** Target average memory (%). @default 75 */
-  memoryTarget: int(10, 95),
+  /** Target average CPU (%), 10–90. @default 60 */
+  cpuTarget: int(SCALING_TARGET_MIN, SCALING_TARGET_MAX),
+  /** Target average memory (%), 10–90. @default 75 */
+  memoryTarget: int(SCALING_TARGET_MIN, SCALING_TARGET_MAX),
 });
 
 export const policyStatementSchema = z.strictObject({
@@ -243,9 +244,14 @@ export const routingSchema = z.strictObject({
   priority: int(1, 50000).optional(),
 });
 
+/** Service name: like nameField, at most MAX_SERVICE_NAME_LENGTH (the ECS module's limit). */
+export const serviceNameField = nameField.max(MAX_SERVICE_NAME_LENGTH, {
+  error: `must be at most ${MAX_SERVICE_NAME_LENGTH} characters (it is part of target group and role names)`,
+});
+
 export const serviceSchema = z.strictObject({
-  /** Service name, unique in the environment: ECS services are `<name>-blue` and `<name>-green`. */
-  name: nameField,
+  /** Service name, unique in the environment, at most 24 characters: ECS services are `<name>-blue` and `<name>-green`. */
+  name: serviceNameField,
   /** ECR repository name (created by bootstrap), e.g. "switchyard/api". */
   imageRepository: z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
     error: 'must be an ECR repository name such as "switchyard/api"',

@@ -8,7 +8,12 @@ import { type DeploymentSettings, deploymentSettingsSchema } from '../../service
 import { AccessLogsBucket } from './access-logs';
 import { fargateSizeProblem } from './fargate';
 import { secretResource, taskRoleStatementProblem } from './iam';
-import { MIN_TEST_LISTENER_PREFIX } from './limits';
+import {
+  MAX_SERVICE_NAME_LENGTH,
+  MIN_TEST_LISTENER_PREFIX,
+  SCALING_TARGET_MAX,
+  SCALING_TARGET_MIN,
+} from './limits';
 import { boundedName, DNS_LABEL } from './names';
 import {
   BlueGreenService,
@@ -165,8 +170,12 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
     const bad = (field: string, what: string, got: unknown) =>
       problems.push(`${at}.${field}: ${what} (got ${JSON.stringify(got)})`);
 
-    if (!DNS_LABEL.test(s.name) || s.name.length > 24) {
-      bad('name', 'must be 1-24 lower-case letters, digits or hyphens, starting with a letter', s.name);
+    if (!DNS_LABEL.test(s.name) || s.name.length > MAX_SERVICE_NAME_LENGTH) {
+      bad(
+        'name',
+        `must be 1-${MAX_SERVICE_NAME_LENGTH} lower-case letters, digits or hyphens, starting with a letter`,
+        s.name,
+      );
     }
     if (seenNames.has(s.name)) bad('name', 'duplicate service name', s.name);
     seenNames.add(s.name);
@@ -238,11 +247,11 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
     }
     if (desiredCount > autoscaling.max)
       bad('desiredCount', `must not exceed autoscaling.max (${autoscaling.max})`, desiredCount);
-    if (!(autoscaling.cpuTarget >= 10 && autoscaling.cpuTarget <= 90)) {
-      bad('autoscaling.cpuTarget', 'must be a percentage 10-90', autoscaling.cpuTarget);
-    }
-    if (!(autoscaling.memoryTarget >= 10 && autoscaling.memoryTarget <= 90)) {
-      bad('autoscaling.memoryTarget', 'must be a percentage 10-90', autoscaling.memoryTarget);
+    for (const key of ['cpuTarget', 'memoryTarget'] as const) {
+      const v = autoscaling[key];
+      if (!(v >= SCALING_TARGET_MIN && v <= SCALING_TARGET_MAX)) {
+        bad(`autoscaling.${key}`, `must be a percentage ${SCALING_TARGET_MIN}-${SCALING_TARGET_MAX}`, v);
+      }
     }
 
     const environment = s.environment ?? {};
