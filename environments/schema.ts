@@ -249,6 +249,25 @@ export const serviceNameField = nameField.max(MAX_SERVICE_NAME_LENGTH, {
   error: `must be at most ${MAX_SERVICE_NAME_LENGTH} characters (it is part of target group and role names)`,
 });
 
+/** `services[].containerHealthCheck` (ECS container health check; ECS's own limits). */
+export const containerHealthCheckSchema = z.strictObject({
+  /** `["CMD", "/bin/healthcheck"]` or `["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"]`. */
+  command: z
+    .array(z.string().min(1))
+    .min(2, { error: 'must be ["CMD", "<binary>", …] or ["CMD-SHELL", "<command>"]' })
+    .refine((c) => c[0] === 'CMD' || c[0] === 'CMD-SHELL', {
+      error: 'must start with "CMD" or "CMD-SHELL"',
+    }),
+  /** @default 30 */
+  intervalSeconds: int(5, 300).optional(),
+  /** @default 5 */
+  timeoutSeconds: int(2, 60).optional(),
+  /** @default 3 */
+  retries: int(1, 10).optional(),
+  /** @default 10 */
+  startPeriodSeconds: int(0, 300).optional(),
+});
+
 export const serviceSchema = z.strictObject({
   /** Service name, unique in the environment, at most 24 characters: ECS services are `<name>-blue` and `<name>-green`. */
   name: serviceNameField,
@@ -292,6 +311,40 @@ export const serviceSchema = z.strictObject({
   }),
   /** Extra IAM statements for the task role (least privilege: empty by default). @default [] */
   taskRolePolicyStatements: z.array(policyStatementSchema),
+  /**
+   * Container `user` (`uid`, `uid:gid`, `user` or `user:group`). Set e.g. "1000:1000" to force a
+   * non-root user when the image does not declare one. @default none (the image's USER)
+   */
+  user: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, {
+      error: 'must be "uid", "uid:gid", "user" or "user:group"',
+    })
+    .optional(),
+  /**
+   * Container-level health check, run inside the container by ECS: it needs the binary (and for
+   * CMD-SHELL a shell) in the image, so it is off unless set. The ALB target-group health check is
+   * always on and is the deploy gate. @default none
+   */
+  containerHealthCheck: containerHealthCheckSchema.optional(),
+  /** Customer-managed KMS keys the listed secrets are encrypted with (the execution role may decrypt with them). @default [] */
+  secretsKmsKeyArns: z.array(
+    z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, {
+      error: 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)',
+    }),
+  ),
+  /** Writable scratch directories (the root filesystem is read-only). Absolute, not "/", unique. @default ["/tmp"] */
+  writablePaths: z
+    .array(z.string().regex(/^\/[^\s]+$/, { error: 'must be an absolute path below "/" without spaces' }))
+    .refine((paths) => new Set(paths).size === paths.length, { error: 'must not list a path twice' }),
+  /**
+   * Image tag of the Terraform-managed task definition (the one the services start with before the
+   * first `switchyard deploy`; releases register their own revisions). Must exist in the repository
+   * at the first apply. @default "bootstrap"
+   */
+  initialImageTag: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'must be a valid image tag' }),
 });
 
 export const albSchema = z.strictObject({

@@ -52,6 +52,9 @@ export function serviceDefaults(tier: Tier): Record<string, unknown> {
     secrets: {},
     routing: {},
     taskRolePolicyStatements: [],
+    secretsKmsKeyArns: [],
+    writablePaths: ['/tmp'],
+    initialImageTag: 'bootstrap',
     deploy: {
       strategy: tier === 'dev' ? 'all-at-once' : 'canary',
       canaryPercent: 10,

@@ -133,6 +133,11 @@ export function buildRuntime(
     },
     routing: s.routing,
     deploy: s.deploy,
+    user: s.user,
+    containerHealthCheck: s.containerHealthCheck,
+    secretsKmsKeyArns: s.secretsKmsKeyArns,
+    writablePaths: s.writablePaths,
+    initialImageTag: s.initialImageTag,
     taskRolePolicyStatements: [
       ...s.taskRolePolicyStatements,
       ...(c.authMode === 'rbac'
