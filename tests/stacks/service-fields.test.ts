@@ -41,7 +41,7 @@ test('defaults: image USER, no container health check, /tmp writable, tag "boots
   expect(container.healthCheck).toBeUndefined();
   expect(container.image).toMatch(/:bootstrap$/);
   expect(container.mountPoints.map((m: { containerPath: string }) => m.containerPath)).toEqual(['/tmp']);
-  expect((td.volume as unknown[]).length).toBe(1);
+  expect((td!.volume as unknown[]).length).toBe(1);
 });
 
 test('user, containerHealthCheck, writablePaths, initialImageTag and secretsKmsKeyArns reach the task', () => {
