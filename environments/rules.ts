@@ -6,6 +6,7 @@
 
 import { MIN_TEST_LISTENER_PREFIX } from '../modules/ecs/limits';
 import { RULES } from '../modules/guardrails/rules';
+import { RESERVED_DB_USERS } from '../modules/rds/limits';
 import {
   formatCidr,
   hasHostBits,
@@ -273,6 +274,19 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
   // --- database / cache --------------------------------------------------------------------------------
   const db = isObj(doc.database) ? doc.database : undefined;
   if (db) {
+    for (const field of ['masterUsername', 'appUsername'] as const) {
+      const user = db[field];
+      if (isStr(user) && RESERVED_DB_USERS.includes(user.toLowerCase())) {
+        add(['database', field], `must not be a name RDS reserves (${RESERVED_DB_USERS.join(', ')})`, user);
+      }
+    }
+    if (isStr(db.appUsername) && db.appUsername === db.masterUsername) {
+      add(
+        ['database', 'appUsername'],
+        'must differ from masterUsername (services must not connect as the master user)',
+        db.appUsername,
+      );
+    }
     if (prod && db.multiAz === false) add(['database', 'multiAz'], 'must be true in prod', false);
     if (prod && db.deletionProtection === false)
       add(['database', 'deletionProtection'], 'must be true in prod', false);

@@ -402,6 +402,13 @@ export const databaseSchema = z.strictObject({
   masterUsername: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, { error: 'must be a PostgreSQL identifier' }),
+  /**
+   * Database user the services connect as with IAM authentication: each task role gets `rds-db:connect`
+   * for it and the services receive DATABASE_USER. Create it once in the database (with the master
+   * credentials): `CREATE USER app; GRANT rds_iam TO app;` plus the grants the application needs.
+   * @default "app"
+   */
+  appUsername: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, { error: 'must be a PostgreSQL identifier' }),
   /** Must be true in prod. @default tier: false, false, true */
   multiAz: z.boolean(),
   /** Must be true in prod. @default tier: false, true, true */

@@ -96,6 +96,7 @@ export function tierDefaults(tier: Tier): TierDefaults {
       maxAllocatedStorage: prod ? 500 : staging ? 100 : 50,
       databaseName: 'app',
       masterUsername: 'app_admin',
+      appUsername: 'app',
       multiAz: prod,
       deletionProtection: tier !== 'dev',
       skipFinalSnapshot: tier === 'dev',

@@ -11,7 +11,7 @@ import type { EnvironmentConfig } from '../environments/schema';
 import { AlarmTopic } from '../modules/alarms';
 import { DeploymentTable } from '../modules/deployment-table';
 import { EcsPlatform, type EcsServiceProps } from '../modules/ecs';
-import { PostgresDatabase } from '../modules/rds';
+import { databaseConnectStatement, PostgresDatabase } from '../modules/rds';
 import { CacheCluster, cacheAppUserId, cacheConnectStatement } from '../modules/redis';
 import { partitionOf } from '../modules/vpc/partition';
 import { permissionsBoundaryArn } from './names';
@@ -120,6 +120,8 @@ export function buildRuntime(
       DATABASE_HOST: database.address,
       DATABASE_PORT: String(database.port),
       DATABASE_NAME: db.databaseName,
+      // IAM authentication: the application signs a token for this user (rds-db:connect below).
+      DATABASE_USER: db.appUsername,
       CACHE_HOST: cache.address,
       CACHE_PORT: String(cache.port),
       CACHE_TLS: 'true',
@@ -140,6 +142,13 @@ export function buildRuntime(
     initialImageTag: s.initialImageTag,
     taskRolePolicyStatements: [
       ...s.taskRolePolicyStatements,
+      databaseConnectStatement(
+        partitionOf(config.region),
+        config.region,
+        config.accountId,
+        database.resourceId,
+        db.appUsername,
+      ),
       ...(c.authMode === 'rbac'
         ? [cacheConnectStatement(project, environment, config.region, config.accountId)]
         : []),

@@ -6,8 +6,10 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { Construct } from 'constructs';
 import { DataSecurityGroup } from './data-security-group';
+import { RESERVED_DB_USERS } from './limits';
 
 export { DataSecurityGroup, type DataSecurityGroupProps } from './data-security-group';
+export { RESERVED_DB_USERS } from './limits';
 
 export const POSTGRES_PORT = 5432;
 /** Default PostgreSQL major version (RDS picks and upgrades the minor). */
@@ -77,7 +79,27 @@ export interface PostgresDatabaseProps {
 }
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
-const RESERVED_USERS = new Set(['postgres', 'rdsadmin', 'admin', 'root', 'rds_superuser']);
+const RESERVED_USERS = new Set(RESERVED_DB_USERS);
+
+/**
+ * The task-role statement that lets a service connect as `dbUser` with IAM authentication
+ * (`rds-db:connect` on `arn:<partition>:rds-db:<region>:<account>:dbuser:<dbi-resource-id>/<user>`).
+ * The user must exist in the database with `GRANT rds_iam TO <user>` (created once by an operator or a
+ * migration, with the master credentials from Secrets Manager); Terraform does not create it.
+ */
+export function databaseConnectStatement(
+  partition: string,
+  region: string,
+  accountId: string,
+  resourceId: string,
+  dbUser: string,
+) {
+  return {
+    sid: 'DatabaseIamConnect',
+    actions: ['rds-db:connect'],
+    resources: [`arn:${partition}:rds-db:${region}:${accountId}:dbuser:${resourceId}/${dbUser}`],
+  };
+}
 
 /**
  * PostgreSQL on RDS in the isolated subnets: encrypted, master password managed by RDS in Secrets
@@ -93,6 +115,8 @@ export class PostgresDatabase extends Construct {
   /** KMS key ARN encrypting storage (undefined: aws/rds). */
   readonly kmsKeyArn?: string;
   readonly identifier: string;
+  /** `dbi-…` resource id of the instance (IAM authentication ARNs). */
+  readonly resourceId: string;
   readonly address: string;
   readonly port: number;
   /** ARN of the Secrets Manager secret RDS keeps the master credentials in. */
@@ -248,6 +272,7 @@ export class PostgresDatabase extends Construct {
       lifecycle,
     });
     this.address = this.instance.address;
+    this.resourceId = this.instance.resourceId;
     this.port = POSTGRES_PORT;
     this.masterUserSecretArn = this.instance.masterUserSecret.get(0).secretArn;
 

@@ -53,6 +53,20 @@ describe('database.engineVersion', () => {
   });
 });
 
+describe('database.appUsername', () => {
+  test('defaults to "app"', () => {
+    expect(resolved(validDoc()).database.appUsername).toBe('app');
+  });
+  test('refuses the master user and reserved names', () => {
+    expect(problemsOf({ ...validDoc(), database: { appUsername: 'app_admin' } })).toEqual([
+      `${F}: database.appUsername: must differ from masterUsername (services must not connect as the master user) (got "app_admin")`,
+    ]);
+    expect(problemsOf({ ...validDoc(), database: { appUsername: 'rdsadmin' } })).toEqual([
+      `${F}: database.appUsername: must not be a name RDS reserves (postgres, rdsadmin, admin, root, rds_superuser) (got "rdsadmin")`,
+    ]);
+  });
+});
+
 describe('wrong types', () => {
   test('string where a number is expected', () => {
     expect(problemsOf(withService({ containerPort: '8080' }))).toEqual([

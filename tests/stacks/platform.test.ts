@@ -102,6 +102,37 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
     expect(synthesized[name]).toContain('elasticache:Connect');
   });
 
+  test('services connect to the database as the app user with IAM auth (rds-db:connect on the instance)', () => {
+    const doc = parsed(name);
+    const [dbId] = Object.keys(doc.resource.aws_db_instance);
+    const user = env.database.appUsername;
+    expect(user).toBe('app');
+    const expected = `arn:aws:rds-db:eu-west-1:123456789012:dbuser:\${aws_db_instance.${dbId}.resource_id}/${user}`;
+    const taskPolicies = (
+      Object.values(doc.resource.aws_iam_role_policy) as { name: string; policy: string }[]
+    )
+      .filter((p) => p.name === 'application')
+      .map(
+        (p) =>
+          JSON.parse(p.policy) as { Statement: { Sid?: string; Action: string[]; Resource: string[] }[] },
+      );
+    expect(taskPolicies).toHaveLength(env.services.length);
+    for (const policy of taskPolicies) {
+      expect(policy.Statement).toContainEqual({
+        Sid: 'DatabaseIamConnect',
+        Effect: 'Allow',
+        Action: ['rds-db:connect'],
+        Resource: [expected],
+      });
+    }
+    for (const td of Object.values(doc.resource.aws_ecs_task_definition) as {
+      container_definitions: string;
+    }[]) {
+      const [container] = JSON.parse(td.container_definitions);
+      expect(container.environment).toContainEqual({ name: 'DATABASE_USER', value: user });
+    }
+  });
+
   test('every IAM role carries the environment permissions boundary bootstrap creates', () => {
     const roles = Object.values(parsed(name).resource.aws_iam_role) as { name: string }[];
     expect(roles.length).toBeGreaterThanOrEqual(1 + 2 * env.services.length); // flow logs + exec/task
