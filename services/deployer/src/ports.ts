@@ -56,6 +56,18 @@ export interface TaskDefinitionSummary {
   readonly family: string;
   readonly revision: number;
   readonly containers: readonly ContainerImage[];
+  /**
+   * Configuration fingerprint for diffs (dry-run plan: "which settings ride along with this release"):
+   * every registrable top-level field except `containerDefinitions` → its canonical JSON, and per
+   * container name → canonical JSON of its definition WITHOUT `image`. Optional: adapters that cannot
+   * tell leave it out and the plan only says that the base differs from the live revision.
+   */
+  readonly configuration?: TaskDefinitionConfiguration;
+}
+
+export interface TaskDefinitionConfiguration {
+  readonly fields: Readonly<Record<string, string>>;
+  readonly containers: Readonly<Record<string, string>>;
 }
 
 export interface EcsPort {
@@ -124,8 +136,40 @@ export interface MetricsPort {
     fromMs: number,
     toMs: number,
   ): Promise<RequestCounts>;
-  /** Which of these alarms are in ALARM state now. */
+  /**
+   * Which of these alarms are in ALARM state now. A name that matches no alarm is an error
+   * (`PortError('not-found')` naming the missing alarm(s)): a misspelt alarm must not silently disable
+   * a gate.
+   */
   alarmsFiring(alarmNames: readonly string[]): Promise<string[]>;
+}
+
+// ------------------------------------------------------------------- Application Auto Scaling
+
+/** Min/max of one ECS service's scalable target (`ecs:service:DesiredCount`). */
+export interface CapacityRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface ScalableTargetState extends CapacityRange {
+  /** `service/<cluster>/<ecs service>`. */
+  readonly resourceId: string;
+}
+
+/**
+ * Application Auto Scaling of the ECS services (namespace `ecs`, dimension `ecs:service:DesiredCount`).
+ * Terraform creates one scalable target per colour and ignores its min/max afterwards; the deployer
+ * moves the floor so that autoscaling never fights a release.
+ */
+export interface ScalingPort {
+  /**
+   * Sets the scalable target's min/max (RegisterScalableTarget on an existing target updates only
+   * these). Idempotent.
+   */
+  setCapacityRange(resourceId: string, min: number, max: number): Promise<void>;
+  /** The registered min/max, or undefined when no scalable target exists for the resource. */
+  describeCapacity(resourceId: string): Promise<ScalableTargetState | undefined>;
 }
 
 // -------------------------------------------------------------------------------- Image registry
@@ -202,6 +246,14 @@ export interface ReleaseRecord {
   readonly step: DeployStep;
   /** Weights the deploy is about to write / last wrote (blue, green). */
   readonly intendedWeights?: { readonly blue: number; readonly green: number };
+  /**
+   * Application Auto Scaling ranges the deploy is about to write / last wrote, per colour (only when the
+   * topology has `autoscaling` and the deployer manages it). Written before each floor write, like
+   * `step` and `intendedWeights`, so a killed deployer leaves the floor it was setting on record.
+   */
+  readonly intendedCapacity?: { readonly blue?: CapacityRange; readonly green?: CapacityRange };
+  /** Task-definition revision the new revision was copied from (topology `baseTaskDefinitionArn` or the live one). */
+  readonly baseTaskDefinitionArn?: string;
   readonly reason?: string;
   readonly actor: string;
   readonly commitSha?: string;

@@ -13,6 +13,7 @@
  *   would override the service-specific variables. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` turns
  *   them off. Variable names per client are listed in `ENDPOINT_URL_ENV`.
  */
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -36,6 +37,7 @@ export const ENDPOINT_URL_ENV = {
   ecr: 'AWS_ENDPOINT_URL_ECR',
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
   ssm: 'AWS_ENDPOINT_URL_SSM',
+  autoscaling: 'AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING',
 } as const;
 
 export interface AwsClientOptions {
@@ -101,6 +103,11 @@ export interface AwsClients {
   readonly ecr: ECRClient;
   readonly dynamodb: DynamoDBClient;
   readonly ssm: SSMClient;
+  /**
+   * Application Auto Scaling (the scaling floor). Optional so that callers building `AwsClients` by
+   * hand keep compiling; `createAwsPorts` then creates one with the same options.
+   */
+  readonly autoscaling?: ApplicationAutoScalingClient;
 }
 
 export const createEcsClient = (o?: AwsClientOptions) => new ECSClient(commonClientConfig(o));
@@ -110,6 +117,8 @@ export const createCloudWatchClient = (o?: AwsClientOptions) => new CloudWatchCl
 export const createEcrClient = (o?: AwsClientOptions) => new ECRClient(commonClientConfig(o));
 export const createDynamoDbClient = (o?: AwsClientOptions) => new DynamoDBClient(commonClientConfig(o));
 export const createSsmClient = (o?: AwsClientOptions) => new SSMClient(commonClientConfig(o));
+export const createAutoScalingClient = (o?: AwsClientOptions) =>
+  new ApplicationAutoScalingClient(commonClientConfig(o));
 
 /** One client per service, all with the same region, retry and credential settings. */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
@@ -120,5 +129,6 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     ecr: createEcrClient(options),
     dynamodb: createDynamoDbClient(options),
     ssm: createSsmClient(options),
+    autoscaling: createAutoScalingClient(options),
   };
 }

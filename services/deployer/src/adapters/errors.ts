@@ -34,6 +34,7 @@ const NOT_FOUND = new Set([
   'ParameterVersionNotFound',
   'ResourceNotFoundException',
   'ResourceNotFound',
+  'ObjectNotFoundException', // Application Auto Scaling
 ]);
 
 const CONFLICT = new Set([
@@ -72,6 +73,8 @@ const INVALID = new Set([
   'ExpiredToken',
   'PlatformUnknownException',
   'PlatformTaskDefinitionIncompatibilityException',
+  'FailedResourceAccessException', // Application Auto Scaling could not read/update the ECS service or alarms
+  'LimitExceededException',
 ]);
 
 const UNAVAILABLE = new Set([
@@ -85,6 +88,8 @@ const UNAVAILABLE = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
+  'InternalServiceException', // Application Auto Scaling
+  'ConcurrentUpdateException', // Application Auto Scaling: another update of the target is pending; retry
 ]);
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);

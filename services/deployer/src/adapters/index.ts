@@ -2,9 +2,18 @@
  * AWS adapters of the deployer ports. `createAwsPorts` builds every port on SDK v3 clients that share
  * region, retry mode and the standard credential chain (see ./clients.ts for AWS_ENDPOINT_URL).
  */
-import type { Clock, EcsPort, LoadBalancerPort, MetricsPort, RegistryPort, StorePort } from '../ports';
+import type {
+  Clock,
+  EcsPort,
+  LoadBalancerPort,
+  MetricsPort,
+  RegistryPort,
+  ScalingPort,
+  StorePort,
+} from '../ports';
 import { DynamoStore } from '../store/dynamodb-store';
-import { type AwsClientOptions, type AwsClients, createAwsClients } from './clients';
+import { AwsScalingAdapter } from './autoscaling';
+import { type AwsClientOptions, type AwsClients, createAutoScalingClient, createAwsClients } from './clients';
 import { AwsMetricsAdapter } from './cloudwatch';
 import { AwsRegistryAdapter } from './ecr';
 import { AwsEcsAdapter } from './ecs';
@@ -25,6 +34,8 @@ export interface AwsPorts {
   readonly metrics: MetricsPort;
   readonly registry: RegistryPort;
   readonly store: StorePort;
+  /** Application Auto Scaling floor of the colours (used when the topology has `autoscaling`). */
+  readonly scaling: ScalingPort;
 }
 
 export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
@@ -35,13 +46,21 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     metrics: new AwsMetricsAdapter(clients.cloudwatch),
     registry: new AwsRegistryAdapter(clients.ecr),
     store: new DynamoStore({ client: clients.dynamodb, tableName: options.tableName, clock: options.clock }),
+    scaling: new AwsScalingAdapter(clients.autoscaling ?? createAutoScalingClient(options)),
   };
 }
 
 export { DynamoStore } from '../store/dynamodb-store';
 export {
+  AwsScalingAdapter,
+  ECS_DESIRED_COUNT_DIMENSION,
+  ECS_SERVICE_NAMESPACE,
+  registerScalableTargetInput,
+} from './autoscaling';
+export {
   type AwsClientOptions,
   type AwsClients,
+  createAutoScalingClient,
   createAwsClients,
   DEFAULT_MAX_ATTEMPTS,
   ENDPOINT_URL_ENV,

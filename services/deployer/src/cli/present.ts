@@ -1,5 +1,5 @@
 /** Human/Markdown presentation of deploy plans and outcomes (shared by deploy, rollback, promote). */
-import type { DeployOutcome, DeployPlan } from '../core/deploy';
+import { type DeployOutcome, type DeployPlan, describeChanges } from '../core/deploy';
 import { ExitCode } from '../exit-codes';
 import type { CommandResult } from './output';
 
@@ -10,15 +10,37 @@ const short = (image?: string) =>
 export function planLines(plan: DeployPlan): string[] {
   const g = plan.gates;
   const schedule = plan.steps.map((s) => `${s.percent}% (bake ${s.bakeSeconds}s)`).join(' → ');
+  const td = plan.taskDefinition;
+  const live = td.live ?? td.base;
+  const baseLines =
+    td.base === live
+      ? [
+          `task def       new revision from ${td.base} (the live revision${td.baseSource === 'live' ? '; the topology names no base revision' : ''})`,
+        ]
+      : [
+          `task def       new revision from base ${td.base} (${td.baseSource === 'topology' ? "Terraform's desired revision, topology baseTaskDefinitionArn" : 'requested base'})`,
+          `                 live revision is ${live}: ${td.configurationChanges ? describeChanges(td.configurationChanges) : 'configuration may differ'}`,
+        ];
+  const a = plan.autoscaling;
+  const range = (r?: { min: number; max: number }) => (r ? `${r.min}..${r.max}` : 'none');
+  const scalingLines = a
+    ? [
+        `autoscaling    now: blue ${range(a.current.blue)}, green ${range(a.current.green)} (min..max)`,
+        `                 ${plan.idleColour} floor ${range(a.bakeFloor)} before it scales up (no scale-in during bakes)`,
+        `                 on success: ${plan.idleColour} ${range(a.liveRange)}; ${plan.liveColour} ${range(a.idleRange)} before it is scaled to 0`,
+        `                 on failure: ${plan.idleColour} ${range(a.idleRange)} before it is scaled to 0`,
+      ]
+    : [];
   return [
     `colours        live ${plan.liveColour} (100%) → deploy to idle ${plan.idleColour}`,
     `image          ${plan.imageTag} = ${plan.imageDigest}`,
-    `task def       new revision from ${plan.taskDefinition.base}`,
-    `                 container ${plan.taskDefinition.container}:`,
-    `                 - image ${plan.taskDefinition.imageFrom ?? '(none)'}`,
-    `                 + image ${plan.taskDefinition.imageTo}`,
-    `                 every other field copied unchanged; ${plan.idleColour} currently runs ${plan.taskDefinition.idleCurrent}`,
+    ...baseLines,
+    `                 container ${td.container}:`,
+    `                 - image ${td.imageFrom ?? '(none)'}`,
+    `                 + image ${td.imageTo}`,
+    `                 every other field copied unchanged from the base; ${plan.idleColour} currently runs ${td.idleCurrent}`,
     `tasks          ${plan.desiredCount} on ${plan.idleColour} (the live desired count)`,
+    ...scalingLines,
     `weights        ${plan.strategy}: ${schedule}, then final bake ${plan.finalBakeSeconds}s`,
     `afterwards     ${plan.liveColour} kept running ${plan.terminationWaitSeconds}s, then scaled to 0 (task definitions are never deregistered)`,
     `gates          ECS deployment COMPLETED within ${g.deploymentTimeoutSeconds}s; all ${plan.idleColour} targets healthy (≥ ${plan.desiredCount}) within ${g.healthyTimeoutSeconds}s`,

@@ -12,10 +12,19 @@
  * Any failed gate, error or abort (SIGINT/SIGTERM, lost lock) after traffic moved: ONE write putting
  * 100% back on the last known good colour, then the failed colour is scaled to zero and the reason
  * recorded. Task definitions are never deregistered.
+ *
+ * The read-only part (everything before the first write, also the whole dry run) refuses bad input:
+ * mutable/unresolvable tags, split weights, a base revision without the container, alarms that do not
+ * exist or are already in ALARM, scalable targets the topology names but AWS does not have.
+ *
+ * Base revision: the new revision is copied from the topology's `baseTaskDefinitionArn` (Terraform's
+ * desired configuration) when present, else from the live revision; only the named container's image
+ * changes. Autoscaling floor (topology `autoscaling` + `deps.scaling`): see ./scaling.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { Colour, DeploymentSettings, ServiceTopology, Strategy } from '../../../topology';
 import {
+  type CapacityRange,
   type Clock,
   type EcsPort,
   type EventSink,
@@ -27,7 +36,9 @@ import {
   type RegistryPort,
   type ReleaseKey,
   type ReleaseRecord,
+  type ScalingPort,
   type StorePort,
+  type TaskDefinitionSummary,
 } from '../ports';
 import { CollectingSink, Emitter } from './events';
 import {
@@ -43,7 +54,16 @@ import {
 import { type LiveState, readLiveState } from './live-state';
 import { describeHolder, type LockOptions, withLock } from './lock';
 import { withRetry } from './retry';
+import {
+  bakeFloor,
+  idleRange,
+  liveRange,
+  managedAutoscaling,
+  readScalingState,
+  setColourCapacity,
+} from './scaling';
 import { effectiveSettings, FIVE_XX_WINDOW_MS, weightSchedule } from './settings';
+import { type ConfigurationChanges, configurationDiff } from './task-config';
 import { restoreTraffic, setWeights, type Weights, weightsFor } from './traffic';
 
 export interface DeployDeps {
@@ -54,6 +74,11 @@ export interface DeployDeps {
   readonly store: StorePort;
   readonly clock: Clock;
   readonly events: EventSink;
+  /**
+   * Application Auto Scaling. Absent: autoscaling is not managed (the floors stay as they are) even
+   * when the topology has `autoscaling`. @default undefined
+   */
+  readonly scaling?: ScalingPort;
   /** Aborted on SIGINT/SIGTERM: the deploy rolls back (if traffic moved) and returns `rolled-back`. */
   readonly signal?: AbortSignal;
 }
@@ -81,6 +106,11 @@ export interface DeployRequest {
   readonly reason?: string;
   readonly sourceEnvironment?: string;
   readonly sourceReleaseId?: string;
+  /**
+   * Revision to copy the new one from (e.g. a rollback that wants a recorded release's configuration).
+   * @default topology.baseTaskDefinitionArn, else the live colour's revision
+   */
+  readonly baseTaskDefinitionArn?: string;
 }
 
 export type RefusalCode =
@@ -93,7 +123,11 @@ export type RefusalCode =
   | 'no-traffic'
   | 'nothing-to-do'
   | 'not-found'
-  | 'lock-held';
+  | 'lock-held'
+  /** A name in topology.alarmNames matches no CloudWatch alarm. */
+  | 'alarm-missing'
+  /** A gating alarm is already in ALARM before anything changed (deploy/promote; rollbacks only warn). */
+  | 'alarm-firing';
 
 export interface PlanStep {
   readonly percent: number;
@@ -112,7 +146,17 @@ export interface DeployPlan {
   readonly imageDigest: string;
   readonly image: string;
   readonly taskDefinition: {
+    /** Revision the new one is copied from. */
     readonly base: string;
+    /** Where `base` comes from: topology `baseTaskDefinitionArn`, the request, or the live revision. */
+    readonly baseSource?: 'topology' | 'request' | 'live';
+    /** The live colour's revision. */
+    readonly live?: string;
+    /**
+     * When base ≠ live: configuration the release changes besides the image (it "rides along").
+     * Absent when the base is the live revision.
+     */
+    readonly configurationChanges?: ConfigurationChanges;
     readonly container: string;
     readonly imageFrom?: string;
     readonly imageTo: string;
@@ -135,6 +179,29 @@ export interface DeployPlan {
   };
   /** Lower bound of the run time: bakes + final bake + termination wait (ECS start-up comes on top). */
   readonly minimumSeconds: number;
+  /** Application Auto Scaling ranges the deploy writes; absent when autoscaling is not managed. */
+  readonly autoscaling?: PlanAutoscaling;
+}
+
+export interface PlanAutoscaling {
+  readonly resourceIds: { readonly blue: string; readonly green: string };
+  /** Ranges registered now (read in the preflight). */
+  readonly current: { readonly blue?: CapacityRange; readonly green?: CapacityRange };
+  /** Idle colour while it comes up and bakes (floor = live desired count). */
+  readonly bakeFloor: CapacityRange;
+  /** New live colour once deployed. */
+  readonly liveRange: CapacityRange;
+  /** Old colour just before it is scaled to 0 (and a failed colour on rollback). */
+  readonly idleRange: CapacityRange;
+}
+
+/** Extra inputs of `buildPlan` read by the preflight (all optional: older callers pass none). */
+export interface PlanInputs {
+  /** Revision to copy from. @default the live colour's revision */
+  readonly baseTaskDefinitionArn?: string;
+  readonly baseSource?: 'topology' | 'request' | 'live';
+  readonly configurationChanges?: ConfigurationChanges;
+  readonly autoscaling?: PlanAutoscaling;
 }
 
 export type DeployOutcome =
@@ -223,6 +290,7 @@ export function buildPlan(
   settings: DeploymentSettings,
   live: LiveState,
   imageDigest: string,
+  inputs: PlanInputs = {},
 ): DeployPlan {
   const t = req.topology;
   const liveColour = live.liveColour!;
@@ -245,7 +313,10 @@ export function buildPlan(
     imageDigest,
     image: `${t.repositoryUri}@${imageDigest}`,
     taskDefinition: {
-      base: liveCs.taskDefinitionArn,
+      base: inputs.baseTaskDefinitionArn ?? liveCs.taskDefinitionArn,
+      baseSource: inputs.baseSource ?? 'live',
+      live: liveCs.taskDefinitionArn,
+      ...(inputs.configurationChanges ? { configurationChanges: inputs.configurationChanges } : {}),
       container: t.containerName,
       imageFrom: liveCs.image,
       imageTo: `${t.repositoryUri}@${imageDigest}`,
@@ -267,6 +338,7 @@ export function buildPlan(
     },
     minimumSeconds:
       steps.length * settings.bakeSeconds + settings.finalBakeSeconds + settings.terminationWaitSeconds,
+    ...(inputs.autoscaling ? { autoscaling: inputs.autoscaling } : {}),
   };
 }
 
@@ -399,7 +471,47 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     digest = resolved;
   }
   emitter.info('image.resolved', `image ${req.imageTag} → ${digest}`, { tag: req.imageTag, digest });
-  if (liveCs.imageDigest === digest) {
+
+  // ---- base revision: Terraform's desired configuration (topology) or the live revision
+  const baseArn = req.baseTaskDefinitionArn ?? t.baseTaskDefinitionArn ?? liveCs.taskDefinitionArn;
+  const baseSource = req.baseTaskDefinitionArn ? 'request' : t.baseTaskDefinitionArn ? 'topology' : 'live';
+  let configurationChanges: ConfigurationChanges | undefined;
+  if (baseArn !== liveCs.taskDefinitionArn) {
+    const named =
+      baseSource === 'topology'
+        ? `the base task definition ${baseArn} (topology baseTaskDefinitionArn)`
+        : `the base task definition ${baseArn}`;
+    let baseTd: TaskDefinitionSummary;
+    try {
+      baseTd = await r('ecs:DescribeTaskDefinition', () => deps.ecs.describeTaskDefinition(baseArn));
+    } catch (e) {
+      if (!(e instanceof PortError && (e.kind === 'not-found' || e.kind === 'invalid'))) throw e;
+      return refused(
+        'not-found',
+        `cannot read ${named}: ${e.message}. Re-apply the environment so the topology names a current revision`,
+        emitter,
+      );
+    }
+    if (!baseTd.containers.some((c) => c.containerName === t.containerName)) {
+      return refused(
+        'invalid-request',
+        `${named} has no container named "${t.containerName}" (containers: ${baseTd.containers.map((c) => c.containerName).join(', ') || 'none'}); fix containerName in the topology or the task definition`,
+        emitter,
+      );
+    }
+    configurationChanges = configurationDiff(baseTd, liveCs.taskDefinition);
+    emitter.info(
+      'taskdef.base',
+      `base revision ${baseArn} (${baseSource}) differs from the live ${liveCs.taskDefinitionArn}: ${describeChanges(configurationChanges)}`,
+      { base: baseArn, live: liveCs.taskDefinitionArn, baseSource, changes: configurationChanges },
+    );
+  }
+  const configOnly =
+    configurationChanges !== undefined &&
+    (!configurationChanges.known ||
+      configurationChanges.fields.length > 0 ||
+      configurationChanges.containers.length > 0);
+  if (liveCs.imageDigest === digest && !configOnly) {
     return refused(
       'nothing-to-do',
       `${t.environment}/${t.service} already serves ${digest} (${req.imageTag}) on ${liveColour}; nothing to deploy`,
@@ -407,7 +519,58 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     );
   }
 
-  const plan = buildPlan(req, settings, live, digest);
+  // ---- alarm preflight: a misspelt or already firing alarm is found now, not in the first bake
+  if (t.alarmNames.length > 0) {
+    let firing: string[];
+    try {
+      firing = await r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmsFiring(t.alarmNames));
+    } catch (e) {
+      if (!(e instanceof PortError && e.kind === 'not-found')) throw e;
+      return refused(
+        'alarm-missing',
+        `${e.message}. The deploy gates on every name in alarmNames of ${t.environment}/${t.service}; a missing alarm would only fail the first bake, after traffic moved`,
+        emitter,
+      );
+    }
+    if (firing.length > 0) {
+      const which = firing.length === 1 ? `alarm ${firing[0]} is` : `alarms ${firing.join(', ')} are`;
+      if (kind === 'rollback') {
+        emitter.warn(
+          'alarm.firing',
+          `${which} in ALARM before the rollback started; continuing (a rollback is how you get out of it), but the bake gates watch ${firing.length === 1 ? 'it' : 'them'} too`,
+          { alarms: firing },
+        );
+      } else {
+        return refused(
+          'alarm-firing',
+          `${which} in ALARM before the deploy started; fix it or wait until it returns to OK, then retry — the bake gates would fail on it at once and roll the release back. To put back an earlier release use \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\``,
+          emitter,
+        );
+      }
+    }
+  }
+
+  // ---- autoscaling: the scalable targets the floor writes go to must exist
+  let planAutoscaling: PlanAutoscaling | undefined;
+  const autoscaling = managedAutoscaling(deps, t);
+  if (autoscaling) {
+    const state = await readScalingState(deps, t, emitter);
+    if (state.managed && state.problem) return refused('not-found', state.problem, emitter);
+    planAutoscaling = {
+      resourceIds: autoscaling.resourceIds,
+      current: state.managed ? state.ranges : {},
+      bakeFloor: bakeFloor(autoscaling, liveCs.desiredCount),
+      liveRange: liveRange(autoscaling),
+      idleRange: idleRange(autoscaling),
+    };
+  }
+
+  const plan = buildPlan(req, settings, live, digest, {
+    baseTaskDefinitionArn: baseArn,
+    baseSource,
+    ...(configurationChanges ? { configurationChanges } : {}),
+    ...(planAutoscaling ? { autoscaling: planAutoscaling } : {}),
+  });
   emitter.info(
     'plan',
     `${plan.kind} ${plan.imageTag} to ${idle} (live: ${liveColour}), ${plan.strategy}: ${plan.steps.map((s) => `${s.percent}%`).join(' → ')}`,
@@ -441,6 +604,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     colour: idle,
     previousColour: liveColour,
     previousTaskDefinitionArn: liveCs.taskDefinitionArn,
+    baseTaskDefinitionArn: baseArn,
     strategy: settings.strategy,
     outcome: 'in-progress',
     step: 'started',
@@ -472,10 +636,11 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   };
   let trafficMoved = false;
   let trafficSinceMs: number | undefined;
+  let capacity: NonNullable<ReleaseRecord['intendedCapacity']> = {};
   try {
     throwIfAborted(deps.signal, clock);
     const td = await r('ecs:RegisterTaskDefinition', () =>
-      deps.ecs.registerTaskDefinitionFrom(liveCs.taskDefinitionArn, t.containerName, plan.image),
+      deps.ecs.registerTaskDefinitionFrom(baseArn, t.containerName, plan.image),
     );
     await record({ step: 'task-definition-registered', taskDefinitionArn: td.arn });
     emitter.info('taskdef.registered', `registered ${td.arn} (${t.containerName} → ${plan.image})`, {
@@ -483,7 +648,14 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     });
 
     throwIfAborted(deps.signal, clock);
-    await record({ step: 'scaling-idle' });
+    if (plan.autoscaling) {
+      // floor first: target tracking must not scale the idle colour in while it comes up and bakes
+      capacity = { ...capacity, [idle]: plan.autoscaling.bakeFloor };
+      await record({ step: 'scaling-idle', intendedCapacity: capacity });
+      await setColourCapacity(deps, t, idle, plan.autoscaling.bakeFloor, emitter);
+    } else {
+      await record({ step: 'scaling-idle' });
+    }
     const { deploymentId } = await r('ecs:UpdateService', () =>
       deps.ecs.updateService(t.cluster, t.ecsServices[idle], {
         taskDefinitionArn: td.arn,
@@ -555,11 +727,34 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       e instanceof GateFailure
         ? e
         : new GateFailure('error', `unexpected error: ${(e as Error).message ?? String(e)}`, clock.now());
-    return rollBack(deps, { t, emitter, plan, failure, trafficMoved, record, getRelease: () => release });
+    return rollBack(deps, {
+      t,
+      emitter,
+      plan,
+      failure,
+      trafficMoved,
+      record,
+      getRelease: () => release,
+      capacity,
+    });
   }
 
   // ---- success: record, keep the old colour for the termination wait, then scale it down
-  await record({ outcome: 'deployed', step: 'draining-old' });
+  if (plan.autoscaling) {
+    // both intended ranges on record now: the new live colour's right away, the old one's before its scale-down
+    capacity = { ...capacity, [idle]: plan.autoscaling.liveRange, [liveColour]: plan.autoscaling.idleRange };
+    await record({ outcome: 'deployed', step: 'draining-old', intendedCapacity: capacity });
+    try {
+      await setColourCapacity(deps, t, idle, plan.autoscaling.liveRange, emitter);
+    } catch (e) {
+      emitter.warn(
+        'scaling.failed',
+        `deployed, but setting ${idle}'s autoscaling range to ${plan.autoscaling.liveRange.min}..${plan.autoscaling.liveRange.max} failed: ${(e as Error).message}; its floor stays at ${plan.autoscaling.bakeFloor.min} until the next deploy`,
+      );
+    }
+  } else {
+    await record({ outcome: 'deployed', step: 'draining-old' });
+  }
   emitter.info('release.recorded', `release ${release.id} deployed: ${plan.image} on ${idle}`, {
     releaseId: release.id,
     colour: idle,
@@ -582,6 +777,10 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
         `interrupted during the termination wait: ${liveColour} left running (instant rollback still possible); scale it down later or let the next deploy replace it`,
       );
     } else {
+      if (plan.autoscaling) {
+        // floor to 0 BEFORE the scale-down, or Application Auto Scaling raises the old colour back to its min
+        await setColourCapacity(deps, t, liveColour, plan.autoscaling.idleRange, emitter);
+      }
       await r('ecs:UpdateService', () =>
         deps.ecs.updateService(t.cluster, t.ecsServices[liveColour], { desiredCount: 0 }),
       );
@@ -613,6 +812,8 @@ async function rollBack(
     trafficMoved: boolean;
     record: (patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>) => Promise<void>;
     getRelease: () => ReleaseRecord;
+    /** Ranges recorded so far (intendedCapacity). */
+    capacity?: NonNullable<ReleaseRecord['intendedCapacity']>;
   },
 ): Promise<DeployOutcome> {
   const { t, emitter, plan, failure } = a;
@@ -620,8 +821,14 @@ async function rollBack(
   const failed = plan.idleColour;
   emitter.error('gate.failed', failure.message, { gate: failure.gate, detectedAt: failure.detectedAt });
   const reason = `${failure.gate}: ${failure.message}`;
+  const floor = plan.autoscaling?.idleRange;
   try {
-    await a.record({ step: 'rolling-back', intendedWeights: weightsFor(good, 100), reason });
+    await a.record({
+      step: 'rolling-back',
+      intendedWeights: weightsFor(good, 100),
+      reason,
+      ...(floor ? { intendedCapacity: { ...a.capacity, [failed]: floor } } : {}),
+    });
   } catch (e) {
     emitter.warn(
       'store.failed',
@@ -647,6 +854,17 @@ async function rollBack(
     emitter.info('rollback.no-traffic-moved', `traffic never left ${good}; no weight change needed`, {
       colour: good,
     });
+  }
+  if (floor) {
+    // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor
+    try {
+      await setColourCapacity(deps, t, failed, floor, emitter);
+    } catch (e) {
+      emitter.warn(
+        'scaling.failed',
+        `could not drop ${failed}'s autoscaling floor to 0: ${(e as Error).message}; Application Auto Scaling may scale it back up (it carries no traffic)`,
+      );
+    }
   }
   try {
     await withRetry(
@@ -727,6 +945,16 @@ export async function deploy(
   );
   if (res.status === 'held') return lockHeld(req, res.heldBy, deps);
   return res.value;
+}
+
+/** One line describing configuration changes of a base revision. */
+export function describeChanges(c: ConfigurationChanges): string {
+  if (!c.known) return 'configuration differences cannot be listed (no fingerprint from the ECS port)';
+  const parts = [
+    ...(c.fields.length ? [`fields ${c.fields.join(', ')}`] : []),
+    ...(c.containers.length ? [`containers ${c.containers.join(', ')}`] : []),
+  ];
+  return parts.length ? `configuration changes ride along: ${parts.join('; ')}` : 'same configuration';
 }
 
 function lockHeld(req: DeployRequest, heldBy: LockInfo, deps: DeployDeps, emitter?: Emitter): DeployOutcome {

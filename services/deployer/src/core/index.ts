@@ -9,8 +9,11 @@ export {
   type DeployPlan,
   type DeployRequest,
   deploy,
+  describeChanges,
   executeDeploy,
   MUTABLE_TAGS,
+  type PlanAutoscaling,
+  type PlanInputs,
   type PlanStep,
   type RefusalCode,
   tagProblem,
@@ -40,5 +43,23 @@ export {
 } from './live-state';
 export { DEFAULT_LEASE_MS, describeHolder, type LockOptions, type LockResult, withLock } from './lock';
 export { DEFAULT_RETRY, GATE_RETRY, isRetryable, RESTORE_RETRY, type RetryPolicy, withRetry } from './retry';
+export {
+  applyScalingFloor,
+  bakeFloor,
+  idleRange,
+  liveRange,
+  managedAutoscaling,
+  readScalingState,
+  type ScalingDeps,
+  type ScalingFloorResult,
+  setColourCapacity,
+} from './scaling';
 export { effectiveSettings, FIVE_XX_WINDOW_MS, weightSchedule } from './settings';
+export {
+  type ConfigurationChanges,
+  canonicalJson,
+  configurationDiff,
+  configurationFingerprint,
+  fingerprint,
+} from './task-config';
 export { restoreTraffic, setWeights, toRule, type Weights, weightsFor } from './traffic';

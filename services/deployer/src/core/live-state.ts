@@ -3,7 +3,15 @@
  * service, its task definition and image, counts, deployments and target health. Read-only.
  */
 import type { Colour, ServiceTopology } from '../../../topology';
-import type { Clock, EcsDeployment, EcsPort, LoadBalancerPort, TargetHealth, WeightedTarget } from '../ports';
+import type {
+  Clock,
+  EcsDeployment,
+  EcsPort,
+  LoadBalancerPort,
+  TargetHealth,
+  TaskDefinitionSummary,
+  WeightedTarget,
+} from '../ports';
 import type { Emitter } from './events';
 import { withRetry } from './retry';
 
@@ -12,6 +20,8 @@ export interface ColourState {
   readonly serviceName: string;
   readonly targetGroupArn: string;
   readonly taskDefinitionArn: string;
+  /** The task definition as described (containers, configuration fingerprint when the adapter gives one). */
+  readonly taskDefinition?: TaskDefinitionSummary;
   /** Image of the topology's container in that task definition (`repo@sha256:…` when pinned). */
   readonly image?: string;
   /** `sha256:…` when the image is pinned by digest. */
@@ -137,6 +147,7 @@ export async function readLiveState(
       serviceName: svc.serviceName,
       targetGroupArn: topology.targetGroupArns[colour],
       taskDefinitionArn: svc.taskDefinitionArn,
+      taskDefinition: td,
       image,
       imageDigest: digestOfImage(image),
       desiredCount: svc.desiredCount,

@@ -20,23 +20,34 @@ import type {
   MetricsPort,
   RegistryPort,
   ReleaseRecord,
+  ScalingPort,
   StorePort,
 } from '../ports';
 import { MemoryStore } from '../store/memory-store';
 import { FakeClock } from './clock';
 import type { Fault } from './faults';
-import { type SimControl, simEcs, simLoadBalancer, simMetrics, simRegistry } from './ports';
+import { type SimControl, simEcs, simLoadBalancer, simMetrics, simRegistry, simScaling } from './ports';
 import { type SeedOptions, SimWorld, type WorldState, type WriteCall } from './world';
 
 export { FakeClock, seededRandom } from './clock';
 export { FAULT_HELP, FAULT_NAMES, type Fault, type FaultName, parseFault } from './faults';
-export { digestOf, registryKey, SimWorld, type WorldState, type WriteCall } from './world';
+export {
+  AUTOSCALER_ENFORCE_MS,
+  digestOf,
+  registryKey,
+  type ScalingActivity,
+  SimWorld,
+  type WorldState,
+  type WriteCall,
+} from './world';
 
 export interface SimPorts {
   readonly ecs: EcsPort;
   readonly lb: LoadBalancerPort;
   readonly metrics: MetricsPort;
   readonly registry: RegistryPort;
+  /** Application Auto Scaling; only topologies with `autoscaling` have scalable targets. */
+  readonly scaling: ScalingPort;
 }
 
 /** Serializable state of a simulation (world + store + virtual time), for `--simulate` state files. */
@@ -94,7 +105,7 @@ export interface Simulation extends SimPorts {
   /** Resolves when the process was killed (fault `kill` or `kill()`). */
   readonly killed: Promise<void>;
   isKilled(): boolean;
-  /** Write calls (ECS/ELB) with virtual timestamps, in order. */
+  /** Write calls (ECS/ELB/Application Auto Scaling) with virtual timestamps, in order. */
   writes(): readonly WriteCall[];
   /** Call counts per API. */
   calls(): Readonly<Record<string, number>>;
@@ -175,6 +186,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     lb: simLoadBalancer(ctl),
     metrics: simMetrics(ctl),
     registry: simRegistry(ctl, t.repositoryUri),
+    scaling: simScaling(ctl),
   });
   const first = opts.topologies[0];
   const base: SimPorts = first
@@ -184,6 +196,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
         lb: simLoadBalancer(ctl),
         metrics: simMetrics(ctl),
         registry: simRegistry(ctl, ''),
+        scaling: simScaling(ctl),
       };
 
   const topologies: ServiceTopology[] = [...opts.topologies];

@@ -4,6 +4,8 @@
  * virtual latency, is counted per API, and — when it writes — is appended to the world's write log with
  * its virtual timestamp.
  */
+
+import { configurationFingerprint } from '../core/task-config';
 import type {
   EcsDeployment,
   EcsPort,
@@ -11,6 +13,7 @@ import type {
   LoadBalancerPort,
   MetricsPort,
   RegistryPort,
+  ScalingPort,
   TargetHealth,
   TaskDefinitionSummary,
   WeightedTarget,
@@ -46,6 +49,7 @@ function summary(td: SimTaskDefinition): TaskDefinitionSummary {
     family: td.family,
     revision: td.revision,
     containers: td.containers.map((c) => ({ containerName: c.name, image: c.image })),
+    configuration: configurationFingerprint({ family: td.family, ...td.extra }, td.containers),
   };
 }
 
@@ -230,9 +234,33 @@ export function simMetrics(ctl: SimControl): MetricsPort {
         return { requests: Math.round(requests), errors5xx: Math.round(errors) };
       }),
     alarmsFiring: (names) =>
-      call(ctl, 'cloudwatch:DescribeAlarms', false, { names }, () =>
-        names.filter((n) => world.state.alarms[n]?.state === 'ALARM'),
-      ),
+      call(ctl, 'cloudwatch:DescribeAlarms', false, { names }, () => {
+        // like the AWS adapter: a name that matches no alarm is an error, not "not firing"
+        const missing = names.filter((n) => !world.state.alarms[n]);
+        if (missing.length > 0) {
+          throw new PortError(
+            'not-found',
+            `CloudWatch alarm(s) not found: ${missing.join(', ')}; fix alarmNames in the topology (environments/<env>.yaml)`,
+          );
+        }
+        return names.filter((n) => world.state.alarms[n]?.state === 'ALARM');
+      }),
+  };
+}
+
+/** Application Auto Scaling (scalable targets of the ECS services). */
+export function simScaling(ctl: SimControl): ScalingPort {
+  const { world } = ctl;
+  return {
+    setCapacityRange: (resourceId, min, max) =>
+      call(ctl, 'application-autoscaling:RegisterScalableTarget', true, { resourceId, min, max }, () => {
+        world.registerScalableTarget(resourceId, min, max);
+      }),
+    describeCapacity: (resourceId) =>
+      call(ctl, 'application-autoscaling:DescribeScalableTargets', false, { resourceId }, () => {
+        const target = world.scalableTarget(resourceId);
+        return target ? { resourceId, min: target.min, max: target.max } : undefined;
+      }),
   };
 }
 

@@ -14,6 +14,10 @@
  * - Traffic: a fixed request rate split by the production rule's weights; a target group with weight
  *   but no healthy target answers with ELB 503s (not target 5xx); target 5xx follow a base error rate
  *   plus any injected spike. Metrics are visible with no delay (real CloudWatch lags ~1 min).
+ * - Application Auto Scaling (topologies with `autoscaling`): one scalable target per colour, seeded like
+ *   Terraform creates them (blue min = minCapacity, green min = 0, both max = maxCapacity). Whenever a
+ *   service's desired count stays outside its target's [min, max] for `AUTOSCALER_ENFORCE_MS`, the
+ *   "autoscaler" sets it back inside — so a colour scaled to 0 under a floor of 2 comes back, as in AWS.
  */
 import { createHash } from 'node:crypto';
 import type { Colour, ServiceTopology } from '../../../topology';
@@ -100,6 +104,25 @@ export interface SimTargetGroup {
   elb5xx: number[];
 }
 
+export interface SimScalableTarget {
+  readonly resourceId: string;
+  /** `cluster/name` of the ECS service. */
+  readonly serviceKey: string;
+  min: number;
+  max: number;
+  /** Since when the service's desired count is outside [min, max] (virtual ms). */
+  outOfRangeSince?: number;
+}
+
+/** A change of desired count made by the simulated Application Auto Scaling (not by the deployer). */
+export interface ScalingActivity {
+  readonly at: number;
+  readonly resourceId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly cause: string;
+}
+
 export interface WeightChange {
   readonly at: number;
   readonly ruleArn: string;
@@ -144,7 +167,14 @@ export interface WorldState {
   throttleRuns: Record<string, number>;
   /** Virtual times at which a fault became observable by an API (first failed signal), by fault. */
   faultSignals: { fault: string; at: number }[];
+  /** Application Auto Scaling scalable targets by resource id (absent in state files saved before it existed). */
+  scalableTargets?: Record<string, SimScalableTarget>;
+  /** Desired-count changes made by the simulated autoscaler. */
+  scalingActivities?: ScalingActivity[];
 }
+
+/** How long a desired count may stay outside its scalable target's range before the autoscaler corrects it. */
+export const AUTOSCALER_ENFORCE_MS = 60_000;
 
 /** How long a target may fail health checks before ECS stops its task. */
 const UNHEALTHY_GRACE_MS = 30_000;
@@ -205,6 +235,8 @@ export class SimWorld {
       calls: {},
       throttleRuns: {},
       faultSignals: [],
+      scalableTargets: {},
+      scalingActivities: [],
     });
   }
 
@@ -324,6 +356,43 @@ export class SimWorld {
       { targetGroupArn: t.targetGroupArns[live === 'blue' ? 'green' : 'blue'], weight: 1 },
     ];
     for (const a of t.alarmNames) this.state.alarms[a] = { state: 'OK', since: this.state.startedAt };
+    if (t.autoscaling) {
+      // like modules/ecs: blue's floor is the tier minimum, green's is 0; Terraform ignores them afterwards
+      for (const colour of ['blue', 'green'] as const) {
+        this.registerScalableTarget(
+          t.autoscaling.resourceIds[colour],
+          colour === 'blue' ? t.autoscaling.minCapacity : 0,
+          t.autoscaling.maxCapacity,
+        );
+      }
+    }
+  }
+
+  /** Creates or updates a scalable target (RegisterScalableTarget semantics). */
+  registerScalableTarget(resourceId: string, min: number, max: number): void {
+    const m = /^service\/([^/]+)\/([^/]+)$/.exec(resourceId);
+    if (!m)
+      throw new PortError(
+        'invalid',
+        `ValidationException: invalid ResourceId ${resourceId} for namespace ecs`,
+      );
+    const key = serviceKey(m[1], m[2]);
+    if (!this.state.services[key])
+      throw new PortError(
+        'invalid',
+        `ValidationException: ECS service ${m[2]} does not exist in cluster ${m[1]}`,
+      );
+    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min)
+      throw new PortError('invalid', `ValidationException: invalid capacity range ${min}..${max}`);
+    this.state.scalableTargets ??= {};
+    const existing = this.state.scalableTargets[resourceId];
+    if (existing) Object.assign(existing, { min, max });
+    else this.state.scalableTargets[resourceId] = { resourceId, serviceKey: key, min, max };
+  }
+
+  /** A scalable target's range (test helper / describe). */
+  scalableTarget(resourceId: string): SimScalableTarget | undefined {
+    return this.state.scalableTargets?.[resourceId];
   }
 
   private pushImageTo(
@@ -482,6 +551,7 @@ export class SimWorld {
   }
 
   private tick(now: number): void {
+    this.tickAutoscaler(now);
     for (const svc of Object.values(this.state.services)) this.tickService(svc, now);
     this.tickTargets(now);
     this.tickTraffic(now);
@@ -593,6 +663,33 @@ export class SimWorld {
     }
     // forget old stopped tasks (keep 10 minutes for recentStoppedTaskReasons)
     svc.tasks = svc.tasks.filter((x) => x.lastStatus !== 'STOPPED' || now - (x.stoppedAt ?? now) < 600_000);
+  }
+
+  /** Application Auto Scaling keeps each service's desired count inside its scalable target's range. */
+  private tickAutoscaler(now: number): void {
+    for (const target of Object.values(this.state.scalableTargets ?? {})) {
+      const svc = this.state.services[target.serviceKey];
+      if (!svc) continue;
+      const want = Math.min(target.max, Math.max(target.min, svc.desiredCount));
+      if (want === svc.desiredCount) {
+        target.outOfRangeSince = undefined;
+        continue;
+      }
+      target.outOfRangeSince ??= now;
+      if (now - target.outOfRangeSince < AUTOSCALER_ENFORCE_MS) continue;
+      this.state.scalingActivities ??= [];
+      this.state.scalingActivities.push({
+        at: now,
+        resourceId: target.resourceId,
+        from: svc.desiredCount,
+        to: want,
+        cause: `desired count ${svc.desiredCount} outside the scalable target's range ${target.min}..${target.max}`,
+      });
+      svc.desiredCount = want;
+      const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+      if (primary) primary.desiredCount = want;
+      target.outOfRangeSince = undefined;
+    }
   }
 
   private tickTargets(now: number): void {
