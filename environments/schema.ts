@@ -419,8 +419,10 @@ export const databaseSchema = z.strictObject({
   backupRetentionDays: int(0, 35),
   /** @default tier: false, true, true */
   performanceInsights: z.boolean(),
-  /** CloudWatch log exports. @default ["postgresql", "upgrade"] */
+  /** CloudWatch log exports (their log groups are created by Terraform, encrypted with the environment's logs key). @default ["postgresql", "upgrade"] */
   logExports: z.array(z.enum(['postgresql', 'upgrade', 'iam-db-auth-error'])),
+  /** Retention of the exported database logs (days). @default tier: 14, 30, 90 */
+  logRetentionDays: retentionField,
   /** Storage encryption key: RDS-managed or a customer-managed KMS key. @default tier: aws-managed, aws-managed, customer-managed */
   storageKms: z.enum(['aws-managed', 'customer-managed']),
 });

@@ -103,6 +103,7 @@ export function tierDefaults(tier: Tier): TierDefaults {
       backupRetentionDays: prod ? 30 : staging ? 7 : 1,
       performanceInsights: tier !== 'dev',
       logExports: ['postgresql', 'upgrade'],
+      logRetentionDays: prod ? 90 : staging ? 30 : 14,
       storageKms: prod ? 'customer-managed' : 'aws-managed',
     },
     cache: {

@@ -80,6 +80,8 @@ export function buildRuntime(
     backupRetentionDays: db.backupRetentionDays,
     performanceInsights: db.performanceInsights,
     logExports: db.logExports,
+    logRetentionDays: db.logRetentionDays,
+    logKmsKeyArn: options.logKmsKeyArn,
     storageKms: db.storageKms,
     preventDestroy,
     alarmTopicArn: alarms.topicArn,

@@ -1,3 +1,4 @@
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
@@ -59,8 +60,15 @@ export interface PostgresDatabaseProps {
   readonly backupRetentionDays?: number;
   /** @default false */
   readonly performanceInsights?: boolean;
-  /** CloudWatch log exports. @default ['postgresql', 'upgrade'] */
+  /**
+   * CloudWatch log exports. The module creates each `/aws/rds/instance/<id>/<type>` log group itself
+   * (retention, KMS) before the instance, so RDS never creates them without either. @default ['postgresql', 'upgrade']
+   */
   readonly logExports?: readonly ('postgresql' | 'upgrade' | 'iam-db-auth-error')[];
+  /** Retention of the exported log groups (a CloudWatch retention period). @default 30 */
+  readonly logRetentionDays?: number;
+  /** KMS key of the exported log groups (its policy must let CloudWatch Logs use it). @default undefined (CloudWatch Logs encryption) */
+  readonly logKmsKeyArn?: string;
   /**
    * `aws-managed` (aws/rds key) or `customer-managed` (a key created here with rotation, also used for
    * the master secret and Performance Insights). @default 'aws-managed'
@@ -79,6 +87,10 @@ export interface PostgresDatabaseProps {
 }
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+/** Retention periods CloudWatch Logs accepts (days). */
+const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 const RESERVED_USERS = new Set(RESERVED_DB_USERS);
 
 /**
@@ -123,6 +135,8 @@ export class PostgresDatabase extends Construct {
   readonly masterUserSecretArn: string;
   readonly alarms: readonly CloudwatchMetricAlarm[];
   readonly alarmNames: readonly string[];
+  /** The log groups of the exported logs, by export type. */
+  readonly logGroups: Readonly<Record<string, CloudwatchLogGroup>>;
 
   constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
     super(scope, id);
@@ -180,6 +194,13 @@ export class PostgresDatabase extends Construct {
     if (!IDENT.test(masterUsername) || RESERVED_USERS.has(masterUsername.toLowerCase())) {
       bad('masterUsername', 'must be a PostgreSQL identifier and not a reserved name', masterUsername);
     }
+    if (props.logRetentionDays !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(props.logRetentionDays)) {
+      bad(
+        'logRetentionDays',
+        `must be one of ${CLOUDWATCH_RETENTION_DAYS.join(', ')}`,
+        props.logRetentionDays,
+      );
+    }
     if (props.kmsKeyArn && !/^arn:aws[a-z-]*:kms:/.test(props.kmsKeyArn)) {
       bad('kmsKeyArn', 'must be a KMS key ARN', props.kmsKeyArn);
     }
@@ -234,6 +255,18 @@ export class PostgresDatabase extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
+    // RDS would create the export log groups itself on first write (never expiring, no KMS key).
+    const logExports = [...(props.logExports ?? ['postgresql', 'upgrade'])];
+    const logGroups: Record<string, CloudwatchLogGroup> = {};
+    for (const type of logExports) {
+      logGroups[type] = new CloudwatchLogGroup(this, `log-${type}`, {
+        name: `/aws/rds/instance/${this.identifier}/${type}`,
+        retentionInDays: props.logRetentionDays ?? 30,
+        kmsKeyId: props.logKmsKeyArn,
+      });
+    }
+    this.logGroups = logGroups;
+
     const skipFinalSnapshot = props.skipFinalSnapshot ?? false;
     const performanceInsights = props.performanceInsights ?? false;
     this.instance = new DbInstance(this, 'instance', {
@@ -268,8 +301,9 @@ export class PostgresDatabase extends Construct {
       performanceInsightsEnabled: performanceInsights,
       performanceInsightsKmsKeyId: performanceInsights ? this.kmsKeyArn : undefined,
       performanceInsightsRetentionPeriod: performanceInsights ? 7 : undefined,
-      enabledCloudwatchLogsExports: [...(props.logExports ?? ['postgresql', 'upgrade'])],
+      enabledCloudwatchLogsExports: logExports,
       lifecycle,
+      dependsOn: Object.values(logGroups),
     });
     this.address = this.instance.address;
     this.resourceId = this.instance.resourceId;

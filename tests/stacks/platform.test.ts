@@ -102,6 +102,24 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
     expect(synthesized[name]).toContain('elasticache:Connect');
   });
 
+  test('database log exports go to Terraform-managed log groups with the tier retention and the logs key', () => {
+    const groups = Object.values(parsed(name).resource.aws_cloudwatch_log_group) as {
+      name: string;
+      retention_in_days: number;
+      kms_key_id: string;
+    }[];
+    const rds = groups.filter((g) => g.name.startsWith('/aws/rds/instance/'));
+    expect(rds.map((g) => g.name).sort()).toEqual(
+      env.database.logExports.map((t) => `/aws/rds/instance/switchyard-${name}-db/${t}`).sort(),
+    );
+    for (const g of rds) {
+      expect(g).toMatchObject({
+        retention_in_days: { dev: 14, staging: 30, prod: 90 }[name],
+        kms_key_id: ref('aws_kms_key.logs-key.arn'),
+      });
+    }
+  });
+
   test('services connect to the database as the app user with IAM auth (rds-db:connect on the instance)', () => {
     const doc = parsed(name);
     const [dbId] = Object.keys(doc.resource.aws_db_instance);

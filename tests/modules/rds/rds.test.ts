@@ -152,6 +152,39 @@ describe('PostgresDatabase security group', () => {
   });
 });
 
+describe('PostgresDatabase log exports', () => {
+  it('creates each export log group (retention, KMS) before the instance so RDS never creates them', () => {
+    const key = `arn:aws:kms:${FAKE_REGION}:${FAKE_ACCOUNT}:key/logs`;
+    const { stack } = newStack();
+    new PostgresDatabase(stack, 'db', {
+      ...tierProps('prod'),
+      logExports: ['postgresql', 'upgrade'],
+      logRetentionDays: 90,
+      logKmsKeyArn: key,
+    });
+    const out = synth(stack);
+    const groups = out.resource?.aws_cloudwatch_log_group ?? {};
+    expect(Object.values(groups).map((g) => [g.name, g.retention_in_days, g.kms_key_id])).toEqual([
+      ['/aws/rds/instance/switchyard-prod-db/postgresql', 90, key],
+      ['/aws/rds/instance/switchyard-prod-db/upgrade', 90, key],
+    ]);
+    const [instance] = listOf(out, 'aws_db_instance');
+    expect(instance!.enabled_cloudwatch_logs_exports).toEqual(['postgresql', 'upgrade']);
+    expect([...(instance!.depends_on as string[])].sort()).toEqual(
+      Object.keys(groups)
+        .map((id) => `aws_cloudwatch_log_group.${id}`)
+        .sort(),
+    );
+  });
+
+  it('refuses a retention CloudWatch does not offer', () => {
+    const { stack } = newStack();
+    expect(() => new PostgresDatabase(stack, 'db', { ...tierProps('dev'), logRetentionDays: 10 })).toThrow(
+      /logRetentionDays: must be one of 1, 3, 5/,
+    );
+  });
+});
+
 describe('PostgresDatabase engine version', () => {
   it('defaults to a major-only version with automatic minor upgrades, parameter family from the major', () => {
     const { out } = build({ ...tierProps('dev'), engineVersion: undefined });
