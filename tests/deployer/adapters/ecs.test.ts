@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsEcsAdapter } from '../../../services/deployer/src/adapters/ecs';
+import { configurationDiff } from '../../../services/deployer/src/core/task-config';
 import { PortError } from '../../../services/deployer/src/ports';
 import { sdkError } from './fixtures/sdk-error';
 import { describeTaskDefinitionResponse, LIVE_ARN, NEW_IMAGE, OLD_IMAGE } from './fixtures/task-definition';
@@ -99,6 +100,7 @@ describe('registerTaskDefinitionFrom', () => {
         { containerName: 'api', image: NEW_IMAGE },
         { containerName: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4' },
       ],
+      configuration: expect.any(Object),
     });
   });
 
@@ -348,6 +350,46 @@ describe('describeTaskDefinition', () => {
         { containerName: 'api', image: OLD_IMAGE },
         { containerName: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4' },
       ],
+      configuration: expect.any(Object),
     });
+  });
+
+  it('fingerprints the configuration (hashes only), ignoring images and read-only fields', async () => {
+    const base = describeTaskDefinitionResponse();
+    const td = base.taskDefinition!;
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: LIVE_ARN }).resolves(base);
+    const same = {
+      ...base,
+      taskDefinition: {
+        ...td,
+        taskDefinitionArn: `${LIVE_ARN}0`,
+        revision: 410,
+        registeredAt: new Date(0),
+        containerDefinitions: td.containerDefinitions!.map((c) => ({ ...c, image: NEW_IMAGE })),
+      },
+    };
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: `${LIVE_ARN}0` }).resolves(same);
+    const changed = {
+      ...base,
+      taskDefinition: {
+        ...td,
+        taskDefinitionArn: `${LIVE_ARN}1`,
+        cpu: '1024',
+        containerDefinitions: td.containerDefinitions!.map((c) =>
+          c.name === 'api' ? { ...c, environment: [{ name: 'FEATURE_X', value: 'on' }] } : c,
+        ),
+      },
+    };
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: `${LIVE_ARN}1` }).resolves(changed);
+
+    const a = await adapter.describeTaskDefinition(LIVE_ARN);
+    const b = await adapter.describeTaskDefinition(`${LIVE_ARN}0`);
+    const c = await adapter.describeTaskDefinition(`${LIVE_ARN}1`);
+    expect(a.configuration).toEqual(b.configuration);
+    expect(Object.keys(a.configuration!.fields)).not.toContain('revision');
+    expect(Object.keys(a.configuration!.fields)).not.toContain('containerDefinitions');
+    expect(configurationDiff(c, a)).toEqual({ known: true, fields: ['cpu'], containers: ['api (changed)'] });
+    // values are hashed: nothing of the environment leaks into the summary
+    expect(JSON.stringify(c)).not.toContain('FEATURE_X');
   });
 });

@@ -1,9 +1,10 @@
 /**
  * EcsPort on @aws-sdk/client-ecs.
  *
- * registerTaskDefinitionFrom copies every field of the live revision (including its tags, read with
- * `include: ['TAGS']`) except the read-only fields AWS reports but RegisterTaskDefinition rejects,
- * and replaces only the image of the named container.
+ * registerTaskDefinitionFrom copies every field of the base revision (the topology's
+ * baseTaskDefinitionArn, or the live one), including its tags (read with `include: ['TAGS']`), except
+ * the read-only fields AWS reports but RegisterTaskDefinition rejects, and replaces only the image of the
+ * named container. describeTaskDefinition adds a configuration fingerprint (hashes only) for plan diffs.
  */
 import {
   type ContainerDefinition,
@@ -18,12 +19,14 @@ import {
   type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { configurationFingerprint } from '../core/task-config';
 import {
   type EcsDeployment,
   type EcsPort,
   type EcsServiceState,
   PortError,
   type RolloutState,
+  type TaskDefinitionConfiguration,
   type TaskDefinitionSummary,
 } from '../ports';
 import { aws } from './errors';
@@ -71,11 +74,22 @@ export function registerInputFrom(
   return copy as unknown as RegisterTaskDefinitionCommandInput;
 }
 
+/** Fingerprint of the registrable configuration (read-only fields and images excluded). */
+export function taskDefinitionConfiguration(td: TaskDefinition): TaskDefinitionConfiguration {
+  const fields: Record<string, unknown> = { ...td };
+  for (const field of READ_ONLY_TASK_DEFINITION_FIELDS) delete fields[field];
+  return configurationFingerprint(
+    fields,
+    (td.containerDefinitions ?? []).map((c) => ({ ...c }) as { name?: string } & Record<string, unknown>),
+  );
+}
+
 function summary(td: TaskDefinition | undefined, what: string): TaskDefinitionSummary {
   if (!td?.taskDefinitionArn || !td.family || td.revision === undefined) {
     throw new PortError('internal', `${what}: AWS returned no task definition`);
   }
   return {
+    configuration: taskDefinitionConfiguration(td),
     arn: td.taskDefinitionArn,
     family: td.family,
     revision: td.revision,
