@@ -5,6 +5,13 @@
 
 const path = require('node:path');
 
+// AWS SDK v3 prints a multi-line NodeVersionSupportWarning once per process on Node < 22 (see
+// @aws-sdk/core client/emitWarningIfUnsupportedVersion); on a CI log it reads like an error. Silence it
+// unless the user chose otherwise (the SDK checks for exactly "true").
+if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === undefined) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+}
+
 require('ts-node').register({
   transpileOnly: true,
   project: path.join(__dirname, '..', 'tsconfig.json'),

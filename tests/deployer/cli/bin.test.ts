@@ -35,3 +35,43 @@ test('bin/switchyard.js runs the CLI (plain node, as npx switchyard does) and pa
     rmSync(dir, { recursive: true, force: true });
   }
 }, 30_000);
+
+test('bin/switchyard.js silences the AWS SDK NodeVersionSupportWarning unless the user set the variable', () => {
+  const topology = join(__dirname, '../../../services/deployer/examples/topology.dev.api.json');
+  // real-AWS path (no --simulate): the SDK clients are built, then the mutable tag is refused before any call
+  const args = [
+    BIN,
+    'deploy',
+    '--env',
+    'dev',
+    '--service',
+    'api',
+    '--image-tag',
+    'latest',
+    '--topology',
+    topology,
+  ];
+  const base: NodeJS.ProcessEnv = {
+    ...process.env,
+    GITHUB_ACTIONS: '',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDTEST',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  delete base.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+  const quiet = spawnSync(process.execPath, args, { env: base, encoding: 'utf8' });
+  expect(quiet.status).toBe(2);
+  expect(quiet.stderr).toMatch(/refusing mutable tag "latest"/);
+  expect(quiet.stderr).not.toMatch(/NodeVersionSupportWarning/);
+
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    // the counter-check: with the variable explicitly set to something else, the SDK warns (proves the check can fail)
+    const loud = spawnSync(process.execPath, args, {
+      env: { ...base, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' },
+      encoding: 'utf8',
+    });
+    expect(loud.status).toBe(2);
+    expect(loud.stderr).toMatch(/NodeVersionSupportWarning/);
+  }
+}, 30_000);
