@@ -31,6 +31,7 @@ import {
   taskRoleStatements,
 } from './iam';
 import { boundedName } from './names';
+import { maxResolvedBytes, SSM_ADVANCED_MAX_BYTES, ssmTierFor } from './topology-size';
 
 /** ALB target-group health check. Field names match `services[].healthCheck` in the YAML. */
 export interface HealthCheckProps {
@@ -262,6 +263,8 @@ export class BlueGreenService extends Construct {
   readonly alarmNames: readonly string[];
   readonly topology: ServiceTopology;
   readonly topologyJson: string;
+  /** Upper bound of the topology document's size once Terraform resolves it (bytes). */
+  readonly topologyMaxBytes: number;
   readonly topologyParameter: SsmParameter;
   readonly topologyOutput: TerraformOutput;
 
@@ -672,6 +675,16 @@ export class BlueGreenService extends Construct {
       deploymentTable: ctx.deploymentTableName,
       alarmNames: [...this.alarmNames],
       deregistrationDelaySeconds: svc.deregistrationDelaySeconds,
+      // Terraform's desired revision: a release copies it and swaps only the image.
+      baseTaskDefinitionArn: this.taskDefinition.arn,
+      autoscaling: {
+        minCapacity: svc.autoscaling.min,
+        maxCapacity: svc.autoscaling.max,
+        resourceIds: {
+          blue: `service/${ctx.clusterName}/${svc.name}-blue`,
+          green: `service/${ctx.clusterName}/${svc.name}-green`,
+        },
+      },
       ...(svc.promoteFrom ? { promoteFrom: svc.promoteFrom } : {}),
       deployment: deploymentSettingsSchema.parse(svc.deploy),
     };
@@ -679,10 +692,19 @@ export class BlueGreenService extends Construct {
     // Token references inside JSON strings resolve to `${aws_….arn}` interpolations: Terraform renders
     // a valid JSON document (ARNs and names never contain quotes or backslashes).
     this.topologyJson = JSON.stringify(topology);
+    // Standard parameters hold 4 KB, Advanced 8 KB (and cost): the tier follows the upper bound of the
+    // resolved size, which depends on the configuration only, so it never flips between applies.
+    this.topologyMaxBytes = maxResolvedBytes(topology);
+    const tier = ssmTierFor(this.topologyMaxBytes);
+    if (tier === undefined) {
+      throw new Error(
+        `BlueGreenService ${svc.name}: the topology document can reach ${this.topologyMaxBytes} bytes once resolved, above the ${SSM_ADVANCED_MAX_BYTES}-byte limit of an SSM parameter; shorten the service's alarm list or names`,
+      );
+    }
     this.topologyParameter = new SsmParameter(this, 'topology', {
       name: topologyParameterName(env, svc.name),
       type: 'String',
-      tier: 'Standard',
+      tier,
       description: `Switchyard topology of ${svc.name} in ${env} (read by the deployer)`,
       value: this.topologyJson,
     });

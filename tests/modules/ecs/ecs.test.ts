@@ -1,8 +1,9 @@
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
 import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
-import { Testing } from 'cdktf';
+import { Lazy, Testing } from 'cdktf';
 import { EcsPlatform, type EcsPlatformProps } from '../../../modules/ecs';
+import { maxResolvedBytes, SSM_STANDARD_MAX_BYTES, ssmTierFor } from '../../../modules/ecs/topology-size';
 import { parseTopology, topologyParameterName } from '../../../services/topology';
 import {
   expectSynth,
@@ -343,6 +344,33 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(topo.alarmNames).toHaveLength(6);
     expect(out.output?.topology_api?.value).toBe(param.value);
   });
+
+  it("publishes Terraform's task definition revision and the autoscaling floor/ceiling per colour", () => {
+    const param = findBy(out, 'aws_ssm_parameter', 'name', topologyParameterName('prod', 'api'));
+    const topo = parseTopology(JSON.parse(resolveInterpolations(String(param.value))), 'synth');
+    const [tdId] = Object.keys(out.resource?.aws_ecs_task_definition ?? {});
+    expect(topo.baseTaskDefinitionArn).toBe(`resolved:aws_ecs_task_definition.${tdId}.arn`);
+    const scaling = listOf(out, 'aws_appautoscaling_target');
+    expect(topo.autoscaling).toEqual({
+      minCapacity: Math.max(...scaling.map((t) => Number(t.min_capacity))),
+      maxCapacity: Number(scaling[0]!.max_capacity),
+      resourceIds: { blue: 'service/switchyard-prod/api-blue', green: 'service/switchyard-prod/api-green' },
+    });
+    // The scalable targets the deployer moves are the ones Terraform created.
+    expect(scaling.map((t) => resolveInterpolations(String(t.resource_id))).sort()).toEqual([
+      expect.stringMatching(/^service\/switchyard-prod\/resolved:aws_ecs_service\..*service-blue.*\.name$/),
+      expect.stringMatching(/^service\/switchyard-prod\/resolved:aws_ecs_service\..*service-green.*\.name$/),
+    ]);
+  });
+
+  it('keeps the topology in a Standard SSM parameter: its resolved size is bounded below 4 KB', () => {
+    const svc = platform.services[0]!;
+    expect(svc.topologyMaxBytes).toBeLessThanOrEqual(SSM_STANDARD_MAX_BYTES);
+    expect(svc.topologyMaxBytes).toBeGreaterThan(svc.topologyJson.length / 2);
+    expect(findBy(out, 'aws_ssm_parameter', 'name', topologyParameterName('prod', 'api')).tier).toBe(
+      'Standard',
+    );
+  });
 });
 
 describe('EcsPlatform: two services over plain HTTP (dev-tier settings)', () => {
@@ -408,6 +436,29 @@ describe('EcsPlatform: two services over plain HTTP (dev-tier settings)', () => 
       'switchyard-dev-api-tasks',
       'switchyard-dev-web-tasks',
     ]);
+  });
+});
+
+describe('topology size bound', () => {
+  it('counts each unresolved reference at the longest value AWS can return for its field', () => {
+    const token = Lazy.stringValue({ produce: () => 'x' });
+    expect(maxResolvedBytes({ listenerArn: token })).toBe(
+      JSON.stringify({ listenerArn: 'x'.repeat(200) }).length,
+    );
+    expect(maxResolvedBytes({ targetGroupArns: { blue: token } })).toBe(
+      JSON.stringify({ targetGroupArns: { blue: 'x'.repeat(160) } }).length,
+    );
+    expect(maxResolvedBytes({ unknownField: token })).toBe(
+      JSON.stringify({ unknownField: 'x'.repeat(1024) }).length,
+    );
+    expect(maxResolvedBytes({ literal: 'abc' })).toBe(JSON.stringify({ literal: 'abc' }).length);
+  });
+
+  it('chooses Standard up to 4 KB, Advanced up to 8 KB, nothing above', () => {
+    expect(ssmTierFor(4096)).toBe('Standard');
+    expect(ssmTierFor(4097)).toBe('Advanced');
+    expect(ssmTierFor(8192)).toBe('Advanced');
+    expect(ssmTierFor(8193)).toBeUndefined();
   });
 });
 

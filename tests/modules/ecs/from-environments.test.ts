@@ -98,6 +98,16 @@ describe.each(['dev', 'staging', 'prod'])('runtime of environments/%s.yaml', (na
       expect(topo.deployment).toEqual(yaml.deploy);
       expect(topo.promoteFrom).toBe(config.promotion.from);
       expect(topo.alarmNames).toHaveLength(6);
+      expect(topo.baseTaskDefinitionArn).toMatch(/^resolved:aws_ecs_task_definition\..+\.arn$/);
+      expect(topo.autoscaling).toEqual({
+        minCapacity: yaml.autoscaling.min,
+        maxCapacity: yaml.autoscaling.max,
+        resourceIds: {
+          blue: `service/switchyard-${name}/${svc.name}-blue`,
+          green: `service/switchyard-${name}/${svc.name}-green`,
+        },
+      });
+      expect(param.tier).toBe('Standard');
       for (const alarm of topo.alarmNames) {
         expect(listOf(out, 'aws_cloudwatch_metric_alarm').some((a) => a.alarm_name === alarm)).toBe(true);
       }
