@@ -11,7 +11,7 @@ export interface DeploymentTableProps {
   readonly environment: string;
   /** Table name. @default `<project>-<environment>-deployments` */
   readonly tableName?: string;
-  /** Customer KMS key ARN for server-side encryption. @default undefined (AWS-owned key; SSE is always on) */
+  /** Customer KMS key ARN for server-side encryption. @default undefined (the AWS-managed key `aws/dynamodb`: `server_side_encryption.enabled = true` without a key ARN; SSE is always on) */
   readonly kmsKeyArn?: string;
   /** DynamoDB deletion protection. @default true */
   readonly deletionProtection?: boolean;
