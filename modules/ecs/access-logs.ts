@@ -5,6 +5,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { Construct } from 'constructs';
+import { partitionOf } from '../vpc/partition';
 import { boundedName } from './names';
 
 /**
@@ -108,7 +109,7 @@ export class AccessLogsBucket extends Construct {
       statements.push({
         Sid: 'ElbLogDeliveryAccount',
         Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${elbAccount}:root` },
+        Principal: { AWS: `arn:${partitionOf(props.region)}:iam::${elbAccount}:root` },
         Action: 's3:PutObject',
         Resource: objects,
       });

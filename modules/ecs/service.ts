@@ -23,6 +23,7 @@ import {
   TOPOLOGY_SCHEMA_VERSION,
   topologyParameterName,
 } from '../../services/topology';
+import { partitionOf } from '../vpc/partition';
 import {
   ecsTasksTrustPolicy,
   executionRoleStatements,
@@ -336,7 +337,7 @@ export class BlueGreenService extends Construct {
       retentionInDays: svc.logRetentionDays ?? ctx.logRetentionDays,
       kmsKeyId: ctx.logKmsKeyArn,
     });
-    const repositoryArn = `arn:aws:ecr:${ctx.region}:${svc.repositoryAccountId}:repository/${svc.repositoryName}`;
+    const repositoryArn = `arn:${partitionOf(ctx.region)}:ecr:${ctx.region}:${svc.repositoryAccountId}:repository/${svc.repositoryName}`;
     const repositoryUri = `${svc.repositoryAccountId}.dkr.ecr.${ctx.region}.amazonaws.com/${svc.repositoryName}`;
 
     this.executionRole = new IamRole(this, 'execution-role', {

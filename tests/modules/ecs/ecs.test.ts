@@ -439,6 +439,19 @@ describe('EcsPlatform: two services over plain HTTP (dev-tier settings)', () => 
   });
 });
 
+describe('ARNs follow the partition of the region', () => {
+  it('builds the ECR repository ARN of the execution role in aws-cn for a China region', () => {
+    const { out } = build(
+      base({ region: 'cn-north-1', certificateArn: 'arn:aws-cn:acm:cn-north-1:123456789012:certificate/x' }),
+    );
+    const exec = listOf(out, 'aws_iam_role_policy').find((p) => p.name === 'execution')!;
+    const pull = JSON.parse(exec.policy as string).Statement.find(
+      (st: { Sid: string }) => st.Sid === 'EcrPull',
+    );
+    expect(pull.Resource).toBe(`arn:aws-cn:ecr:cn-north-1:${FAKE_ACCOUNT}:repository/switchyard/api`);
+  });
+});
+
 describe('topology size bound', () => {
   it('counts each unresolved reference at the longest value AWS can return for its field', () => {
     const token = Lazy.stringValue({ produce: () => 'x' });
