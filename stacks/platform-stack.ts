@@ -64,6 +64,7 @@ export class PlatformStack extends TerraformStack {
       flowLogKmsKeyArn: this.logsKey.arn,
       interfaceEndpoints: config.vpc.interfaceEndpoints,
       permissionsBoundaryArn: boundaryArnOf(config),
+      accountId: config.accountId,
     });
 
     this.runtime = buildRuntime(this, config, this.network, { logKmsKeyArn: this.logsKey.arn });

@@ -25,6 +25,7 @@ import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
 import { LOG_RETENTION_DAYS } from '../../environments/schema';
+import { partitionOf } from './partition';
 import { hasHostBits, MAX_VPC_PREFIX, MIN_VPC_PREFIX, parseCidr, planSubnets } from './subnet-plan';
 
 export type NatGatewayMode = 'single' | 'per-az' | 'none';
@@ -47,6 +48,8 @@ export interface VpcProps {
   readonly flowLogKmsKeyArn?: string;
   /** Interface endpoints (`ecr.api`, `logs`, …) in the private subnets, reachable on 443 from the VPC. @default [] */
   readonly interfaceEndpoints?: readonly string[];
+  /** Account of the VPC: the flow-log role trusts the service only on behalf of it (confused deputy). @default undefined (no condition) */
+  readonly accountId?: string;
   /** Managed policy ARN set as the permissions boundary of the flow-log role. @default undefined (no boundary) */
   readonly permissionsBoundaryArn?: string;
 }
@@ -200,6 +203,18 @@ export class VpcModule extends Construct {
           effect: 'Allow',
           actions: ['sts:AssumeRole'],
           principals: [{ type: 'Service', identifiers: ['vpc-flow-logs.amazonaws.com'] }],
+          condition: props.accountId
+            ? [
+                { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
+                {
+                  test: 'ArnLike',
+                  variable: 'aws:SourceArn',
+                  values: [
+                    `arn:${partitionOf(props.region)}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*`,
+                  ],
+                },
+              ]
+            : undefined,
         },
       ],
     });

@@ -151,6 +151,22 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
     }
   });
 
+  test("the flow-log role trusts the service only for this account's flow logs", () => {
+    const docs = parsed(name).data.aws_iam_policy_document as Record<
+      string,
+      { statement: { condition: unknown }[] }
+    >;
+    const trust = Object.entries(docs).find(([id]) => id.includes('flow-log-trust'))![1];
+    expect(trust.statement[0].condition).toEqual([
+      { test: 'StringEquals', variable: 'aws:SourceAccount', values: ['123456789012'] },
+      {
+        test: 'ArnLike',
+        variable: 'aws:SourceArn',
+        values: ['arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*'],
+      },
+    ]);
+  });
+
   test('every IAM role carries the environment permissions boundary bootstrap creates', () => {
     const roles = Object.values(parsed(name).resource.aws_iam_role) as { name: string }[];
     expect(roles.length).toBeGreaterThanOrEqual(1 + 2 * env.services.length); // flow logs + exec/task
