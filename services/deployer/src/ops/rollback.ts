@@ -25,6 +25,13 @@ import { Emitter } from '../core/events';
 import { digestOfImage, type LiveState, readLiveState } from '../core/live-state';
 import { describeHolder, type LockOptions, withLock } from '../core/lock';
 import { withRetry } from '../core/retry';
+import {
+  idleRange,
+  liveRange,
+  managedAutoscaling,
+  readScalingState,
+  setColourCapacity,
+} from '../core/scaling';
 import { restoreTraffic, weightsFor } from '../core/traffic';
 import { ExitCode } from '../exit-codes';
 import { type LockInfo, type LockOwner, PortError, type ReleaseKey, type ReleaseRecord } from '../ports';
@@ -101,6 +108,10 @@ export type RollbackPlan =
       readonly needsWrite: boolean;
       /** Colour the dead release had changed, to scale to zero after traffic is safe. */
       readonly scaleDown?: Colour;
+      /** Colour whose autoscaling floor the dead release had raised: back to (0, max) before its scale-down. */
+      readonly resetFloor?: Colour;
+      /** The restored colour's autoscaling floor is below the live range: raise it after the write. */
+      readonly raiseFloor?: boolean;
       readonly why: string;
       readonly weightsBefore: { readonly blue: number; readonly green: number };
     }
@@ -110,6 +121,8 @@ export type RollbackPlan =
       readonly from: Colour;
       readonly target: RollbackTarget;
       readonly current?: ReleaseRecord;
+      /** The target colour's autoscaling floor is below the live range: raise it after the write. */
+      readonly raiseFloor?: boolean;
       readonly weightsBefore: { readonly blue: number; readonly green: number };
     }
   | {
@@ -278,11 +291,14 @@ export async function planRollback(
     }
     const newest = deadOnes[0];
     const changed = newest && newest.colour !== colour ? newest.colour : undefined;
+    // the dead deploy raised the idle colour's floor before scaling it up: autoscaling may have scaled it
+    const resetFloor =
+      changed && managedAutoscaling(deps, t) && newest.intendedCapacity?.[changed] ? changed : undefined;
     const scaleDown =
       changed &&
-      newest.taskDefinitionArn &&
-      live.colours[changed].taskDefinitionArn === newest.taskDefinitionArn &&
-      live.colours[changed].desiredCount > 0
+      live.colours[changed].desiredCount > 0 &&
+      ((newest.taskDefinitionArn && live.colours[changed].taskDefinitionArn === newest.taskDefinitionArn) ||
+        resetFloor)
         ? changed
         : undefined;
     const digest = cs.imageDigest ?? digestOfImage(cs.image);
@@ -309,10 +325,20 @@ export async function planRollback(
       dead: deadOnes,
       needsWrite: !(live.status === 'ok' && live.liveColour === colour),
       ...(scaleDown ? { scaleDown } : {}),
+      ...(resetFloor ? { resetFloor } : {}),
       why,
       weightsBefore: live.weights,
     };
     return plan;
+  };
+  /** Adds `raiseFloor` when autoscaling is managed and the colour's floor is below the live range. */
+  const withFloor = async <P extends RollbackPlan | Refusal>(plan: P): Promise<P> => {
+    if ('status' in plan || plan.mode === 'redeploy') return plan;
+    const a = managedAutoscaling(deps, t);
+    if (!a) return plan;
+    const state = await readScalingState(deps, t, emitter);
+    const range = state.managed ? state.ranges[plan.colour] : undefined;
+    return range && range.min >= liveRange(a).min ? plan : { ...plan, raiseFloor: true };
   };
 
   if (dead.length > 0) {
@@ -325,11 +351,13 @@ export async function planRollback(
       );
     }
     const safe = safeColourOf(newest);
-    return restoreTo(
-      safe.colour,
-      safe.taskDefinitionArn,
-      `release ${newest.id} died at step "${newest.step}" (intended ${newest.intendedWeights ? pct(newest.intendedWeights) : 'no weight change'})`,
-      dead,
+    return withFloor(
+      restoreTo(
+        safe.colour,
+        safe.taskDefinitionArn,
+        `release ${newest.id} died at step "${newest.step}" (intended ${newest.intendedWeights ? pct(newest.intendedWeights) : 'no weight change'})`,
+        dead,
+      ),
     );
   }
 
@@ -346,7 +374,7 @@ export async function planRollback(
       ended.outcome === 'deployed'
         ? { colour: ended.colour, td: ended.taskDefinitionArn }
         : { colour: ended.previousColour, td: ended.previousTaskDefinitionArn };
-    return restoreTo(exp.colour, exp.td, `traffic is ${live.status} (${pct(live.weights)})`, []);
+    return withFloor(restoreTo(exp.colour, exp.td, `traffic is ${live.status} (${pct(live.weights)})`, []));
   }
 
   // ---- a normal rollback: find the target
@@ -435,14 +463,14 @@ export async function planRollback(
   const required = Math.max(1, liveCs.desiredCount);
   const canServe = idleCs.desiredCount >= 1 && idleCs.healthyTargets >= required;
   if (runsTarget && settled && canServe) {
-    return {
+    return withFloor<RollbackPlan>({
       mode: 'flip',
       colour: idle,
       from: liveColour,
       target,
       ...(current ? { current } : {}),
       weightsBefore: live.weights,
-    };
+    });
   }
   const why = !runsTarget
     ? `${idle} runs ${shortTaskDef(idleCs.taskDefinitionArn)}, not ${shortTaskDef(target.taskDefinitionArn)}`
@@ -506,12 +534,18 @@ export function describePlan(t: ServiceTopology, plan: RollbackPlan): string {
     case 'restore':
       return plan.needsWrite
         ? `recover ${where}: ${plan.why}; one write puts 100% on ${plan.colour} (now ${pct(plan.weightsBefore)})` +
+            (plan.raiseFloor ? `, raises ${plan.colour}'s autoscaling floor` : '') +
             (plan.dead.length ? `, marks ${plan.dead.map((d) => d.id).join(', ')} failed` : '') +
+            (plan.resetFloor ? `, drops ${plan.resetFloor}'s autoscaling floor to 0` : '') +
             (plan.scaleDown ? `, scales ${plan.scaleDown} to 0` : '')
         : `recover ${where}: ${plan.why}; traffic already 100% on ${plan.colour}, marks ${plan.dead.map((d) => d.id).join(', ')} failed` +
+            (plan.resetFloor ? `, drops ${plan.resetFloor}'s autoscaling floor to 0` : '') +
             (plan.scaleDown ? `, scales ${plan.scaleDown} to 0` : '');
     case 'flip':
-      return `roll back ${where} to ${plan.target.label}: ${plan.colour} still runs it healthy — one write moves 100% from ${plan.from} to ${plan.colour}`;
+      return (
+        `roll back ${where} to ${plan.target.label}: ${plan.colour} still runs it healthy — one write moves 100% from ${plan.from} to ${plan.colour}` +
+        (plan.raiseFloor ? `, then raises ${plan.colour}'s autoscaling floor` : '')
+      );
     case 'redeploy':
       return `roll back ${where} to ${plan.target.label} by a blue/green deployment (${plan.why})`;
   }
@@ -594,6 +628,8 @@ function planData(plan: RollbackPlan): Record<string, unknown> {
         dead: plan.dead.map((d) => ({ id: d.id, step: d.step, intendedWeights: d.intendedWeights })),
         needsWrite: plan.needsWrite,
         scaleDown: plan.scaleDown,
+        resetFloor: plan.resetFloor,
+        raiseFloor: plan.raiseFloor,
         weightsBefore: plan.weightsBefore,
       };
     case 'flip':
@@ -603,6 +639,7 @@ function planData(plan: RollbackPlan): Record<string, unknown> {
         from: plan.from,
         target: plan.target,
         current: plan.current?.id,
+        raiseFloor: plan.raiseFloor,
       };
     case 'redeploy':
       return { mode: plan.mode, target: plan.target, current: plan.current?.id, why: plan.why };
@@ -655,6 +692,14 @@ async function execute(
   const from: Colour = plan.mode === 'flip' ? plan.from : otherColour(colour);
   const startedAt = clock.now();
   const live = plan.mode === 'flip' ? undefined : plan;
+  const a = managedAutoscaling(deps, t);
+  const capacity =
+    a && (plan.raiseFloor || live?.resetFloor)
+      ? {
+          ...(plan.raiseFloor ? { [colour]: liveRange(a) } : {}),
+          ...(live?.resetFloor ? { [live.resetFloor]: idleRange(a) } : {}),
+        }
+      : undefined;
   const recordReason =
     plan.mode === 'restore'
       ? `${reason} (recovery: ${plan.why}${plan.dead.length ? `; marks ${plan.dead.map((d) => d.id).join(', ')} failed` : ''})`
@@ -674,6 +719,7 @@ async function execute(
     outcome: 'in-progress',
     step: 'rolling-back',
     intendedWeights: weightsFor(colour, 100),
+    ...(capacity ? { intendedCapacity: capacity } : {}),
     reason: recordReason,
     actor: req.owner.actor,
     ...(req.commitSha ? { commitSha: req.commitSha } : {}),
@@ -721,6 +767,17 @@ async function execute(
     });
   }
 
+  if (a && plan.raiseFloor) {
+    try {
+      await setColourCapacity(deps, t, colour, liveRange(a), emitter);
+    } catch (e) {
+      emitter.warn(
+        'scaling.failed',
+        `traffic is on ${colour}, but raising its autoscaling floor failed: ${(e as Error).message}; autoscaling may scale it in`,
+      );
+    }
+  }
+
   const recovered: string[] = [];
   if (live) {
     for (const d of live.dead) {
@@ -740,6 +797,17 @@ async function execute(
         releaseId: d.id,
         step: d.step,
       });
+    }
+    if (a && live.resetFloor) {
+      try {
+        // floor to 0 BEFORE the scale-down, or Application Auto Scaling raises the colour back
+        await setColourCapacity(deps, t, live.resetFloor, idleRange(a), emitter);
+      } catch (e) {
+        emitter.warn(
+          'scaling.failed',
+          `could not drop ${live.resetFloor}'s autoscaling floor to 0: ${(e as Error).message}; it carries no traffic`,
+        );
+      }
     }
     if (live.scaleDown) {
       const c = live.scaleDown;
