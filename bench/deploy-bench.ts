@@ -5,11 +5,12 @@
  *  2. API calls per successful deploy, per strategy (median over seeds);
  *  3. CPU time of one simulated deploy (core + simulation; median of several runs).
  *
- *   node -r ts-node/register/transpile-only bench/deploy-bench.ts [--runs N] [--write]
+ *   node -r ts-node/register/transpile-only bench/deploy-bench.ts [--runs N] [--write] [--note "what changed"]
  *
- * `--write` stores the Markdown report in bench/deploy-results.md.
+ * `--write` stores the Markdown report in bench/deploy-results.md; the report it replaces is kept under
+ * "History" (with `--note` saying what changed since).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DeployOutcome, deploy } from '../services/deployer/src/core/deploy';
 import { nullSink } from '../services/deployer/src/core/events';
@@ -22,11 +23,22 @@ const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 200;
 const WRITE = args.includes('--write');
+const noteArg = args.indexOf('--note');
+const NOTE = noteArg >= 0 ? args[noteArg + 1] : undefined;
 
 const examplePath = join(__dirname, '../services/deployer/examples/topology.dev.api.json');
 const base = parseTopology(JSON.parse(readFileSync(examplePath, 'utf8')), examplePath);
 
 const owner = { actor: 'bench', host: 'bench', operation: 'deploy' };
+/** The example topology with Application Auto Scaling (the deployer manages the floor). */
+const withAutoscaling: ServiceTopology = {
+  ...base,
+  autoscaling: {
+    minCapacity: 2,
+    maxCapacity: 6,
+    resourceIds: { blue: 'service/switchyard-dev/api-blue', green: 'service/switchyard-dev/api-green' },
+  },
+};
 
 function withSettings(over: Partial<ServiceTopology['deployment']>): ServiceTopology {
   return { ...base, deployment: { ...base.deployment, ...over } };
@@ -199,36 +211,70 @@ async function main() {
   log(
     'Writes: RegisterTaskDefinition, UpdateService ×2 (idle up, old colour down), ModifyRule for the test rule',
   );
-  log('and one ModifyRule per weight step (the ModifyRule column counts both). Peak rate is a few calls per');
-  log('poll interval (~0.3 calls/s on average), far below the ELBv2/ECS throttling limits.');
+  log('and one ModifyRule per weight step (the ModifyRule column counts both); with `autoscaling` in the');
+  log(
+    'topology also RegisterScalableTarget ×3 (idle floor before scale-up, new live range, old colour to 0).',
+  );
+  log('The preflight (read-only, before the lock) and the run under the lock each read the live state, the');
+  log('image, the alarms (DescribeAlarms: exist? already firing?) and, with autoscaling, both scalable');
+  log('targets (DescribeScalableTargets). Peak rate is a few calls per poll interval (~0.3 calls/s on');
+  log('average), far below the ELBv2/ECS/Application Auto Scaling throttling limits.');
   log();
   log(
-    '| strategy | total calls | writes (ECS+ELB) | ModifyRule | DescribeTargetHealth | GetMetricData | DescribeAlarms | DescribeServices | virtual duration |',
+    '| strategy | total calls | writes (ECS+ELB+AAS) | ModifyRule | DescribeTargetHealth | GetMetricData | DescribeAlarms | DescribeServices | RegisterScalableTarget | DescribeScalableTargets | virtual duration |',
   );
-  log('|---|---|---|---|---|---|---|---|---|');
+  log('|---|---|---|---|---|---|---|---|---|---|---|');
   const cpuSamples: Record<string, number[]> = {};
   const wallSamples: Record<string, number[]> = {};
-  for (const strategy of ['all-at-once', 'canary', 'linear'] as const) {
+  const current: Record<string, Record<string, string>> = {};
+  const variants = [
+    ...(['all-at-once', 'canary', 'linear'] as const).map((strategy) => ({
+      label: strategy,
+      strategy,
+      topology: base,
+    })),
+    { label: 'canary + autoscaling', strategy: 'canary' as const, topology: withAutoscaling },
+  ];
+  for (const { label, strategy, topology } of variants) {
     const totals: number[] = [];
     const writes: number[] = [];
     const per: Record<string, number[]> = {};
     const durations: number[] = [];
     for (let i = 0; i < 45; i++) {
       const seed = (i % 15) + 1; // 3 rounds over 15 seeds: call counts repeat, CPU samples triple
-      const { sim, out, cpuMs, wallMs } = await run(base, [], seed, strategy);
+      const { sim, out, cpuMs, wallMs } = await run(topology, [], seed, strategy);
       if (out.status !== 'deployed') throw new Error(`seed ${seed} ${strategy}: ${out.status}`);
       const calls = sim.calls();
       totals.push(Object.values(calls).reduce((a, b) => a + b, 0));
       writes.push(sim.writes().length);
       for (const [k, v] of Object.entries(calls)) per[k] = [...(per[k] ?? []), v];
       durations.push(sim.clock.now() - sim.world.state.startedAt);
-      cpuSamples[strategy] = [...(cpuSamples[strategy] ?? []), cpuMs];
-      wallSamples[strategy] = [...(wallSamples[strategy] ?? []), wallMs];
+      cpuSamples[label] = [...(cpuSamples[label] ?? []), cpuMs];
+      wallSamples[label] = [...(wallSamples[label] ?? []), wallMs];
     }
     const m = (k: string) => median(per[k] ?? [0]);
+    current[label] = {
+      'total calls': String(median(totals)),
+      writes: String(median(writes)),
+      DescribeAlarms: String(m('cloudwatch:DescribeAlarms')),
+    };
     log(
-      `| ${strategy} | ${median(totals)} | ${median(writes)} | ${m('elbv2:ModifyRule')} | ${m('elbv2:DescribeTargetHealth')} | ${m('cloudwatch:GetMetricData')} | ${m('cloudwatch:DescribeAlarms')} | ${m('ecs:DescribeServices')} | ${(median(durations) / 60000).toFixed(1)} min |`,
+      `| ${label} | ${median(totals)} | ${median(writes)} | ${m('elbv2:ModifyRule')} | ${m('elbv2:DescribeTargetHealth')} | ${m('cloudwatch:GetMetricData')} | ${m('cloudwatch:DescribeAlarms')} | ${m('ecs:DescribeServices')} | ${m('application-autoscaling:RegisterScalableTarget')} | ${m('application-autoscaling:DescribeScalableTargets')} | ${(median(durations) / 60000).toFixed(1)} min |`,
     );
+  }
+  const previous = previousCalls();
+  const deltas = Object.entries(current)
+    .filter(([label]) => previous[label])
+    .map(([label, now]) => {
+      const was = previous[label];
+      const parts = ['total calls', 'writes', 'DescribeAlarms']
+        .filter((k) => was[k] !== undefined && was[k] !== now[k])
+        .map((k) => `${k} ${was[k]} → ${now[k]}`);
+      return `${label}: ${parts.length ? parts.join(', ') : 'unchanged'}`;
+    });
+  if (deltas.length > 0) {
+    log();
+    log(`Compared with the previous recorded run (History below): ${deltas.join('; ')}.`);
   }
   log();
   log('## 3. CPU time per simulated deploy');
@@ -247,7 +293,64 @@ async function main() {
       `| ${strategy} | ${median(xs).toFixed(1)} ms | ${rounds} ms | ${Math.max(...xs).toFixed(1)} ms | ${wall} ms |`,
     );
   }
-  if (WRITE) writeFileSync(join(__dirname, 'deploy-results.md'), `${alignTables(lines).join('\n')}\n`);
+  if (WRITE) {
+    const file = join(__dirname, 'deploy-results.md');
+    const history = existsSync(file) ? historyOf(readFileSync(file, 'utf8')) : [];
+    writeFileSync(file, `${[...alignTables(lines), ...history].join('\n')}\n`);
+  }
+}
+
+/** Section 2 of the recorded report (before this run): per strategy, total calls / writes / DescribeAlarms. */
+function previousCalls(): Record<string, Record<string, string>> {
+  const file = join(__dirname, 'deploy-results.md');
+  if (!existsSync(file)) return {};
+  const current = readFileSync(file, 'utf8').split(/\n## History\n/)[0];
+  const section = current.split('## 2.')[1]?.split('\n## ')[0] ?? '';
+  const rows = section
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l))
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split('|')
+        .map((c) => c.trim()),
+    );
+  if (rows.length < 2) return {};
+  const [header, ...body] = rows;
+  const col = (name: RegExp) => header.findIndex((h) => name.test(h));
+  const cols = {
+    'total calls': col(/^total calls$/),
+    writes: col(/^writes/),
+    DescribeAlarms: col(/^DescribeAlarms$/),
+  };
+  const out: Record<string, Record<string, string>> = {};
+  for (const r of body) {
+    out[r[0]] = Object.fromEntries(
+      Object.entries(cols)
+        .filter(([, i]) => i >= 0)
+        .map(([k, i]) => [k, r[i]]),
+    );
+  }
+  return out;
+}
+
+/**
+ * The report being replaced, kept below the new one: "## History", then the previous run (its headings
+ * demoted, titled with its date and the --note of this run), then the older history it carried.
+ */
+function historyOf(previous: string): string[] {
+  const [current, older] = previous.split(/\n## History\n/);
+  const body = current.trim().split('\n');
+  const date = /Node v[\d.]+, (\d{4}-\d{2}-\d{2})/.exec(current)?.[1] ?? 'unknown date';
+  const demoted = body.filter((l) => !l.startsWith('# ')).map((l) => (l.startsWith('## ') ? `#${l}` : l));
+  return [
+    '',
+    '## History',
+    '',
+    `### Run of ${date} (before: ${NOTE ?? 'the run above'})`,
+    ...demoted,
+    ...(older ? ['', ...older.trim().split('\n')] : []),
+  ];
 }
 
 main().catch((e) => {
