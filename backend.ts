@@ -23,6 +23,9 @@ export interface S3BackendSettings {
   readonly use_lockfile?: true;
 }
 
+/** Terraform versions that understand `use_lockfile` (S3-native locking). */
+export const S3_NATIVE_LOCKING_TERRAFORM = '>= 1.10';
+
 /** State object key of an environment. */
 export function stateKey(project: string, environment: string): string {
   return `${project}/${environment}/terraform.tfstate`;
@@ -60,6 +63,10 @@ export function addS3Backend(
     dynamodbTable: s.dynamodb_table,
   });
   // cdktf 0.21's S3BackendConfig predates `use_lockfile`; write it as a raw attribute.
-  if (s.use_lockfile) backend.addOverride('use_lockfile', true);
+  if (s.use_lockfile) {
+    backend.addOverride('use_lockfile', true);
+    // Older Terraform rejects the attribute only at init; say it up front.
+    stack.addOverride('terraform.required_version', S3_NATIVE_LOCKING_TERRAFORM);
+  }
   return backend;
 }

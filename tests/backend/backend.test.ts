@@ -52,6 +52,16 @@ describe('locking modes', () => {
     expect(s.use_lockfile).toBe(true);
     expect(s).not.toHaveProperty('dynamodb_table');
   });
+  test('S3-native locking requires Terraform >= 1.10; DynamoDB locking sets no version', () => {
+    const terraformBlock = (env: EnvironmentConfig) => {
+      const stack = new TerraformStack(Testing.app(), env.name);
+      addS3Backend(stack, env);
+      return JSON.parse(Testing.synth(stack)).terraform;
+    };
+    expect(terraformBlock(withLocking(dev, 's3-native')).required_version).toBe('>= 1.10');
+    expect(terraformBlock(withLocking(dev, 'both')).required_version).toBe('>= 1.10');
+    expect(terraformBlock(withLocking(dev, 'dynamodb')).required_version).toBeUndefined();
+  });
   test('both (migration): lock table and use_lockfile', () => {
     const s = synthesizedBackend(withLocking(dev, 'both')).s3 as Record<string, unknown>;
     expect(s.use_lockfile).toBe(true);
