@@ -427,7 +427,9 @@ export class BlueGreenService extends Construct {
     const hc = svc.healthCheck;
     const tg = (colour: Colour) =>
       new LbTargetGroup(this, `tg-${colour}`, {
-        name: boundedName([env, svc.name, colour], 32),
+        // Project first: two projects (or copies) in one account must not collide; ≤ 32 characters
+        // (longer names keep their start and end in a 6-character hash, stable and unique).
+        name: boundedName([project, env, svc.name, colour], 32),
         targetType: 'ip',
         protocol: 'HTTP',
         port: svc.containerPort,

@@ -159,7 +159,7 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
 
   it('creates two ip target groups with the configured health check and deregistration delay', () => {
     for (const colour of ['blue', 'green']) {
-      expect(byName(out, 'aws_lb_target_group', `prod-api-${colour}`)).toMatchObject({
+      expect(byName(out, 'aws_lb_target_group', `switchyard-prod-api-${colour}`)).toMatchObject({
         target_type: 'ip',
         port: 8080,
         protocol: 'HTTP',
@@ -399,10 +399,37 @@ describe('EcsPlatform: two services over plain HTTP (dev-tier settings)', () => 
   it('creates two ECS services and two target groups per service', () => {
     const names = listOf(out, 'aws_ecs_service').map((s) => s.name);
     expect(names.sort()).toEqual(['api-blue', 'api-green', 'web-blue', 'web-green']);
-    expect(listOf(out, 'aws_lb_target_group').map((t) => t.name)).toEqual(
-      expect.arrayContaining(['dev-api-blue', 'dev-api-green', 'dev-web-blue', 'dev-web-green']),
+    const tgNames = listOf(out, 'aws_lb_target_group').map((t) => String(t.name));
+    expect(tgNames.sort()).toEqual([
+      'switchyard-dev-api-blue',
+      'switchyard-dev-api-green',
+      'switchyard-dev-web-blue',
+      'switchyard-dev-web-green',
+    ]);
+    expect(listOf(out, 'aws_lb_target_group').find((t) => t.name === 'switchyard-dev-web-blue')!.port).toBe(
+      3000,
     );
-    expect(listOf(out, 'aws_lb_target_group').find((t) => t.name === 'dev-web-blue')!.port).toBe(3000);
+  });
+
+  it('keeps target group names within 32 characters and unique for the longest names', () => {
+    const long = 'a'.repeat(24);
+    const { out: longOut } = build(
+      base({
+        project: 'a-very-long-project-name',
+        environment: 'staging-eu',
+        services: [
+          { name: long, routing: { pathPattern: '/a/*' } },
+          { name: `${long.slice(0, 23)}b`, routing: { pathPattern: '/b/*' } },
+        ],
+      }),
+    );
+    const names = listOf(longOut, 'aws_lb_target_group').map((t) => String(t.name));
+    expect(names).toHaveLength(4);
+    expect(new Set(names).size).toBe(4);
+    for (const n of names) {
+      expect(n.length).toBeLessThanOrEqual(32);
+      expect(n).toMatch(/^a-very-long-project-name/);
+    }
   });
 
   it('routes by path and by host with distinct priorities on both listeners', () => {
