@@ -151,3 +151,21 @@ test('weight flip with floors already right: exactly one write', async () => {
   expect(out).toMatchObject({ status: 'rolled-back', plan: { mode: 'flip' } });
   expect(scalingWrites(env, before)).toEqual(['weights']);
 });
+
+test('status shows each colour autoscaling range and warns when the live floor is too low', async () => {
+  const env = makeEnv([t]);
+  let st = await serviceStatus(env.deps(t), t);
+  expect(st.colours?.blue.autoscaling).toEqual({ min: 2, max: 6 });
+  expect(st.colours?.green.autoscaling).toEqual({ min: 0, max: 6 });
+  expect(st.warnings).toEqual([]);
+  await env.deps(t).scaling!.setCapacityRange(BLUE, 0, 6);
+  st = await serviceStatus(env.deps(t), t);
+  expect(st.warnings.map((w) => w.code)).toEqual(['floor-low']);
+  expect(st.warnings[0].message).toMatch(
+    /live colour blue's autoscaling floor is 0, below the service's minimum 2/,
+  );
+  // status never writes
+  const before = env.sim.writes().length;
+  await serviceStatus(env.deps(t), t);
+  expect(env.sim.writes().length).toBe(before);
+});

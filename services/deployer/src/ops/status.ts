@@ -8,6 +8,7 @@ import { otherColour } from '../../../topology';
 import { type LiveState, readLiveState } from '../core/live-state';
 import { describeHolder } from '../core/lock';
 import { withRetry } from '../core/retry';
+import { liveRange, managedAutoscaling, readScalingState } from '../core/scaling';
 import type {
   Clock,
   EcsPort,
@@ -15,6 +16,7 @@ import type {
   LockInfo,
   ReleaseKey,
   ReleaseRecord,
+  ScalingPort,
   StorePort,
 } from '../ports';
 import {
@@ -33,6 +35,8 @@ export interface StatusDeps {
   readonly lb: LoadBalancerPort;
   readonly store: StorePort;
   readonly clock: Clock;
+  /** Application Auto Scaling: with it (and topology `autoscaling`) each colour's min/max is shown. */
+  readonly scaling?: ScalingPort;
 }
 
 export interface StatusOptions {
@@ -62,6 +66,8 @@ export interface ColourStatus {
     rolloutState: string;
     taskDefinitionArn: string;
   }[];
+  /** Application Auto Scaling range of the colour (when managed). */
+  readonly autoscaling?: { readonly min: number; readonly max: number };
   /** Tag of the newest release that put this revision on this colour, when recorded. */
   readonly releaseId?: string;
   readonly imageTag?: string;
@@ -104,6 +110,7 @@ export type WarningCode =
   | 'unknown-target'
   | 'no-traffic'
   | 'live-unhealthy'
+  | 'floor-low'
   | 'unreadable';
 
 export interface StatusWarning {
@@ -163,7 +170,12 @@ function lockStatus(lock: LockInfo, now: number): LockStatus {
   };
 }
 
-function colourStatus(live: LiveState, c: Colour, releases: readonly ReleaseRecord[]): ColourStatus {
+function colourStatus(
+  live: LiveState,
+  c: Colour,
+  releases: readonly ReleaseRecord[],
+  range?: { readonly min: number; readonly max: number },
+): ColourStatus {
   const cs = live.colours[c];
   const rel =
     releases.find((r) => r.colour === c && r.taskDefinitionArn === cs.taskDefinitionArn) ??
@@ -185,6 +197,7 @@ function colourStatus(live: LiveState, c: Colour, releases: readonly ReleaseReco
       rolloutState: d.rolloutState,
       taskDefinitionArn: d.taskDefinitionArn,
     })),
+    ...(range ? { autoscaling: { min: range.min, max: range.max } } : {}),
     ...(rel ? { releaseId: rel.id, imageTag: rel.imageTag } : {}),
   };
 }
@@ -249,11 +262,13 @@ export async function serviceStatus(
   const limit = opts.releases ?? DEFAULT_STATUS_RELEASES;
   const key = keyOf(topology);
   const r = <T>(label: string, fn: () => Promise<T>) => withRetry(deps.clock, label, fn);
-  const [lock, releases, liveOrError] = await Promise.all([
+  const [lock, releases, liveOrError, scaling] = await Promise.all([
     r('store.getLock', () => deps.store.getLock(key)),
     r('store.listReleases', () => deps.store.listReleases(key, Math.max(limit, 20))),
     readLiveState(deps, topology).catch((e: unknown) => e as Error),
+    readScalingState(deps, topology).catch((e: unknown) => e as Error),
   ]);
+  const ranges = scaling instanceof Error || !scaling.managed ? undefined : scaling.ranges;
   const now = deps.clock.now();
   const live = liveOrError instanceof Error ? undefined : liveOrError;
   const warnings: StatusWarning[] = [];
@@ -335,6 +350,23 @@ export async function serviceStatus(
           ': instant rollback to it is possible; the next deploy replaces it',
       );
     }
+  }
+  if (scaling instanceof Error) {
+    warnings.push({ code: 'unreadable', message: `cannot read the autoscaling ranges: ${scaling.message}` });
+  } else if (scaling.managed && scaling.problem) {
+    warnings.push({ code: 'unreadable', message: scaling.problem });
+  }
+  const a = managedAutoscaling(deps, topology);
+  if (
+    a &&
+    live?.status === 'ok' &&
+    ranges?.[live.liveColour!] &&
+    ranges[live.liveColour!]!.min < liveRange(a).min
+  ) {
+    warnings.push({
+      code: 'floor-low',
+      message: `the live colour ${live.liveColour}'s autoscaling floor is ${ranges[live.liveColour!]!.min}, below the service's minimum ${liveRange(a).min}: autoscaling may scale it in (a rollback or the next deploy resets it)`,
+    });
   }
   if (live && live.status === 'ok' && !colourCanServe(live, live.liveColour!)) {
     const cs = live.colours[live.liveColour!];
@@ -427,7 +459,8 @@ export function formatStatusText(report: StatusReport): string {
         const mark = c.weight > 0 ? `  <- ${c.weight}% of traffic` : '';
         out.push(
           `  ${pad(c.colour, 6)} ${pad(c.serviceName, 14)} ${pad(shortTaskDef(c.taskDefinitionArn), 28)} ${pad(shortDigest(c.imageDigest), 20)} ` +
-            `${pad(c.imageTag ?? '-', 12)} running ${c.running}/${c.desired}  healthy ${c.healthy}${mark}`,
+            `${pad(c.imageTag ?? '-', 12)} running ${c.running}/${c.desired}  healthy ${c.healthy}` +
+            `${c.autoscaling ? `  autoscaling ${c.autoscaling.min}..${c.autoscaling.max}` : ''}${mark}`,
         );
       }
     }
