@@ -244,7 +244,8 @@ export class PostgresDatabase extends Construct {
       subnetIds: [...props.isolatedSubnetIds],
     });
     this.parameterGroup = new DbParameterGroup(this, 'parameter-group', {
-      name: `${prefix}-postgres${major}`,
+      // A prefix, not a name: create_before_destroy needs the replacement to exist beside the old one.
+      namePrefix: `${prefix}-postgres${major}-`,
       family: `postgres${major}`,
       description: `${prefix}: SSL forced, connections logged`,
       parameter: [

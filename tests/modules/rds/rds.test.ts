@@ -76,7 +76,12 @@ describe.each<Tier>(['dev', 'staging', 'prod'])('PostgresDatabase with %s tier d
 
   it('forces SSL through its own parameter group', () => {
     const [pg] = listOf(out, 'aws_db_parameter_group');
-    expect(pg).toMatchObject({ family: 'postgres16' });
+    expect(pg).toMatchObject({
+      family: 'postgres16',
+      name_prefix: `switchyard-${tier}-postgres16-`,
+      lifecycle: { create_before_destroy: true },
+    });
+    expect(pg).not.toHaveProperty('name');
     expect(pg!.parameter).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'rds.force_ssl', value: '1' })]),
     );
