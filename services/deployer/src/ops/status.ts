@@ -409,8 +409,8 @@ export async function serviceStatus(
             ...(live.problem ? { problem: live.problem } : {}),
           },
           colours: {
-            blue: colourStatus(live, 'blue', releases),
-            green: colourStatus(live, 'green', releases),
+            blue: colourStatus(live, 'blue', releases, ranges?.blue),
+            green: colourStatus(live, 'green', releases, ranges?.green),
           },
         }
       : {}),
