@@ -9,7 +9,7 @@ import { applyScalingFloor } from '../../../services/deployer/src/core';
 import type { DeployDeps } from '../../../services/deployer/src/core/deploy';
 import { deploy } from '../../../services/deployer/src/core/deploy';
 import { CollectingSink } from '../../../services/deployer/src/core/events';
-import { AUTOSCALER_ENFORCE_MS, type WriteCall } from '../../../services/deployer/src/sim';
+import { AUTOSCALER_ENFORCE_MS, SCALE_IN_AFTER_MS, type WriteCall } from '../../../services/deployer/src/sim';
 import type { ServiceTopology } from '../../../services/topology';
 import { exampleTopology, scenario } from './harness';
 
@@ -95,6 +95,35 @@ test('not managed (no scaling port): Application Auto Scaling brings the old col
   expect(s.sim.world.state.scalingActivities).toEqual([
     expect.objectContaining({ resourceId: BLUE, from: 0, to: 2 }),
   ]);
+});
+
+describe('target tracking during a long canary bake (low traffic on the new colour)', () => {
+  // 10% of 20 req/s over 2 tasks = 1 req/s per task, far below the sim's target of TARGET_REQUESTS_PER_TASK:
+  // after SCALE_IN_AFTER_MS target tracking scales in — unless the bake floor holds the colour at 2
+  const longBake = { strategy: 'canary' as const, settings: { bakeSeconds: 1_200 } };
+  expect(SCALE_IN_AFTER_MS).toBeLessThan(1_200_000);
+
+  test('managed: the bake floor keeps the idle colour at the live desired count; deployed', async () => {
+    const s = scenario({ topology: withAutoscaling() });
+    const out = await deploy(s.sim.deps(s.events), s.request(longBake));
+    expect(out.status).toBe('deployed');
+    expect(s.sim.world.state.scalingActivities).toEqual([]);
+  });
+
+  test('not managed: target tracking shrinks the baking colour and the health gate rolls the release back', async () => {
+    const s = scenario({ topology: withAutoscaling() });
+    const { scaling: _notManaged, ...deps } = s.sim.deps(s.events);
+    const out = await deploy(deps as DeployDeps, s.request(longBake));
+    expect(out).toMatchObject({ status: 'rolled-back', gate: 'target-health' });
+    expect(s.sim.world.state.scalingActivities).toEqual([
+      expect.objectContaining({
+        resourceId: GREEN,
+        from: 2,
+        to: 1,
+        cause: expect.stringContaining('target tracking'),
+      }),
+    ]);
+  });
 });
 
 test('rollback: the failed colour gets floor 0 before it is scaled to 0, and stays down', async () => {

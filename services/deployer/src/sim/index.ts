@@ -35,8 +35,10 @@ export {
   AUTOSCALER_ENFORCE_MS,
   digestOf,
   registryKey,
+  SCALE_IN_AFTER_MS,
   type ScalingActivity,
   SimWorld,
+  TARGET_REQUESTS_PER_TASK,
   type WorldState,
   type WriteCall,
 } from './world';

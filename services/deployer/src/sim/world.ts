@@ -18,6 +18,10 @@
  *   Terraform creates them (blue min = minCapacity, green min = 0, both max = maxCapacity). Whenever a
  *   service's desired count stays outside its target's [min, max] for `AUTOSCALER_ENFORCE_MS`, the
  *   "autoscaler" sets it back inside — so a colour scaled to 0 under a floor of 2 comes back, as in AWS.
+ *   Target tracking (on requests per task, target `TARGET_REQUESTS_PER_TASK`): a colour whose load per
+ *   task stays below 90% of the target for `SCALE_IN_AFTER_MS` (like the 15 one-minute datapoints of a
+ *   target-tracking scale-in alarm) loses one task, never going below its min — so an idle colour baking
+ *   at canary traffic shrinks unless its floor was raised. Scale-out is not modelled.
  */
 import { createHash } from 'node:crypto';
 import type { Colour, ServiceTopology } from '../../../topology';
@@ -112,6 +116,8 @@ export interface SimScalableTarget {
   max: number;
   /** Since when the service's desired count is outside [min, max] (virtual ms). */
   outOfRangeSince?: number;
+  /** Since when the load per task is below the target-tracking scale-in threshold (virtual ms). */
+  lowLoadSince?: number;
 }
 
 /** A change of desired count made by the simulated Application Auto Scaling (not by the deployer). */
@@ -175,6 +181,10 @@ export interface WorldState {
 
 /** How long a desired count may stay outside its scalable target's range before the autoscaler corrects it. */
 export const AUTOSCALER_ENFORCE_MS = 60_000;
+/** Target-tracking target: requests per second per running task. */
+export const TARGET_REQUESTS_PER_TASK = 5;
+/** How long the load must stay low before target tracking scales in by one task. */
+export const SCALE_IN_AFTER_MS = 15 * 60_000;
 
 /** How long a target may fail health checks before ECS stops its task. */
 const UNHEALTHY_GRACE_MS = 30_000;
@@ -673,6 +683,7 @@ export class SimWorld {
       const want = Math.min(target.max, Math.max(target.min, svc.desiredCount));
       if (want === svc.desiredCount) {
         target.outOfRangeSince = undefined;
+        this.targetTracking(target, svc, now);
         continue;
       }
       target.outOfRangeSince ??= now;
@@ -685,11 +696,45 @@ export class SimWorld {
         to: want,
         cause: `desired count ${svc.desiredCount} outside the scalable target's range ${target.min}..${target.max}`,
       });
-      svc.desiredCount = want;
-      const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
-      if (primary) primary.desiredCount = want;
+      this.setDesiredByAutoscaler(svc, want);
       target.outOfRangeSince = undefined;
     }
+  }
+
+  private setDesiredByAutoscaler(svc: SimService, n: number): void {
+    svc.desiredCount = n;
+    const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+    if (primary) primary.desiredCount = n;
+  }
+
+  /** Scale-in half of a target-tracking policy on requests per task. */
+  private targetTracking(target: SimScalableTarget, svc: SimService, now: number): void {
+    if (svc.desiredCount <= target.min) {
+      target.lowLoadSince = undefined;
+      return;
+    }
+    const tg = this.state.targetGroups[svc.targetGroupArn];
+    const second = Math.floor((now - this.state.startedAt) / 1000) - 2; // the last complete second
+    const requests = second >= 0 ? (tg?.requests[second] ?? 0) : 0;
+    const running = svc.tasks.filter((x) => x.lastStatus === 'RUNNING').length;
+    const perTask = requests / Math.max(1, running);
+    if (perTask >= TARGET_REQUESTS_PER_TASK * 0.9) {
+      target.lowLoadSince = undefined;
+      return;
+    }
+    target.lowLoadSince ??= now;
+    if (now - target.lowLoadSince < SCALE_IN_AFTER_MS) return;
+    const to = Math.max(target.min, svc.desiredCount - 1);
+    this.state.scalingActivities ??= [];
+    this.state.scalingActivities.push({
+      at: now,
+      resourceId: target.resourceId,
+      from: svc.desiredCount,
+      to,
+      cause: `target tracking: ${perTask.toFixed(1)} requests/s per task, below the target of ${TARGET_REQUESTS_PER_TASK}; scale in (min ${target.min})`,
+    });
+    this.setDesiredByAutoscaler(svc, to);
+    target.lowLoadSince = undefined;
   }
 
   private tickTargets(now: number): void {
