@@ -240,3 +240,52 @@ describe('state file', () => {
     }
   });
 });
+
+describe('Application Auto Scaling in the sim', () => {
+  const scaled = {
+    ...t,
+    autoscaling: {
+      minCapacity: 2,
+      maxCapacity: 4,
+      resourceIds: { blue: 'service/switchyard-dev/api-blue', green: 'service/switchyard-dev/api-green' },
+    },
+  };
+
+  test('a resumed world whose topology gained autoscaling gets the scalable targets Terraform would add', async () => {
+    const first = createSimulation({ topologies: [t] });
+    expect(first.world.scalableTarget(scaled.autoscaling.resourceIds.blue)).toBeUndefined();
+    const resumed = createSimulation({ topologies: [], snapshot: await first.snapshot() });
+    resumed.addTopology(t);
+    resumed.addTopology(scaled); // same service, now with autoscaling
+    expect(await resumed.scaling.describeCapacity(scaled.autoscaling.resourceIds.blue)).toEqual({
+      resourceId: scaled.autoscaling.resourceIds.blue,
+      min: 2,
+      max: 4,
+    });
+    expect(await resumed.scaling.describeCapacity(scaled.autoscaling.resourceIds.green)).toMatchObject({
+      min: 0,
+    });
+  });
+
+  test('RegisterScalableTarget validates like AWS and is logged as a write', async () => {
+    const sim = createSimulation({ topologies: [scaled] });
+    await expect(sim.scaling.setCapacityRange('service/switchyard-dev/nope', 0, 1)).rejects.toMatchObject({
+      kind: 'invalid',
+    });
+    await expect(
+      sim.scaling.setCapacityRange(scaled.autoscaling.resourceIds.green, 3, 2),
+    ).rejects.toMatchObject({
+      kind: 'invalid',
+    });
+    await sim.scaling.setCapacityRange(scaled.autoscaling.resourceIds.green, 1, 4);
+    expect(sim.writes().map((w) => w.api)).toEqual(['application-autoscaling:RegisterScalableTarget']);
+  });
+
+  test('DescribeAlarms with a name that matches no alarm is an error, like the AWS adapter', async () => {
+    const sim = createSimulation({ topologies: [t] });
+    await expect(sim.metrics.alarmsFiring([...t.alarmNames, 'nope'])).rejects.toMatchObject({
+      kind: 'not-found',
+      message: expect.stringContaining('not found: nope'),
+    });
+  });
+});

@@ -652,7 +652,14 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       // floor first: target tracking must not scale the idle colour in while it comes up and bakes
       capacity = { ...capacity, [idle]: plan.autoscaling.bakeFloor };
       await record({ step: 'scaling-idle', intendedCapacity: capacity });
-      await setColourCapacity(deps, t, idle, plan.autoscaling.bakeFloor, emitter);
+      await setColourCapacity(
+        deps,
+        t,
+        idle,
+        plan.autoscaling.bakeFloor,
+        emitter,
+        'floor = live desired count while it comes up and bakes',
+      );
     } else {
       await record({ step: 'scaling-idle' });
     }
@@ -745,7 +752,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     capacity = { ...capacity, [idle]: plan.autoscaling.liveRange, [liveColour]: plan.autoscaling.idleRange };
     await record({ outcome: 'deployed', step: 'draining-old', intendedCapacity: capacity });
     try {
-      await setColourCapacity(deps, t, idle, plan.autoscaling.liveRange, emitter);
+      await setColourCapacity(deps, t, idle, plan.autoscaling.liveRange, emitter, 'now the live colour');
     } catch (e) {
       emitter.warn(
         'scaling.failed',
@@ -779,7 +786,14 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     } else {
       if (plan.autoscaling) {
         // floor to 0 BEFORE the scale-down, or Application Auto Scaling raises the old colour back to its min
-        await setColourCapacity(deps, t, liveColour, plan.autoscaling.idleRange, emitter);
+        await setColourCapacity(
+          deps,
+          t,
+          liveColour,
+          plan.autoscaling.idleRange,
+          emitter,
+          'floor 0 before it is scaled to 0',
+        );
       }
       await r('ecs:UpdateService', () =>
         deps.ecs.updateService(t.cluster, t.ecsServices[liveColour], { desiredCount: 0 }),
@@ -858,7 +872,7 @@ async function rollBack(
   if (floor) {
     // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor
     try {
-      await setColourCapacity(deps, t, failed, floor, emitter);
+      await setColourCapacity(deps, t, failed, floor, emitter, 'floor 0 before it is scaled to 0');
     } catch (e) {
       emitter.warn(
         'scaling.failed',

@@ -58,6 +58,8 @@ export async function setColourCapacity(
   colour: Colour,
   range: CapacityRange,
   emitter?: Emitter,
+  /** Why, for the progress line (e.g. "floor while it comes up and bakes"). */
+  purpose?: string,
 ): Promise<boolean> {
   const a = managedAutoscaling(deps, topology);
   if (!a || !deps.scaling) return false;
@@ -69,12 +71,11 @@ export async function setColourCapacity(
     () => scaling.setCapacityRange(resourceId, range.min, range.max),
     { emitter },
   );
-  emitter?.info('scaling.range', `${colour}: autoscaling range ${range.min}..${range.max} (${resourceId})`, {
-    colour,
-    resourceId,
-    min: range.min,
-    max: range.max,
-  });
+  emitter?.info(
+    'scaling.range',
+    `${colour}: autoscaling range ${range.min}..${range.max}${purpose ? ` — ${purpose}` : ''} (${resourceId})`,
+    { colour, resourceId, min: range.min, max: range.max, ...(purpose ? { purpose } : {}) },
+  );
   return true;
 }
 
@@ -105,8 +106,8 @@ export async function applyScalingFloor(
   if (!a) return { managed: false, ranges: {} };
   const live = liveRange(a);
   const idle = idleRange(a);
-  await setColourCapacity(deps, topology, liveColour, live, emitter);
-  await setColourCapacity(deps, topology, idleColour, idle, emitter);
+  await setColourCapacity(deps, topology, liveColour, live, emitter, 'live colour');
+  await setColourCapacity(deps, topology, idleColour, idle, emitter, 'floor 0 before it is scaled to 0');
   return { managed: true, ranges: { [liveColour]: live, [idleColour]: idle } };
 }
 

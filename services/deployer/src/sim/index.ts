@@ -124,8 +124,10 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     : SimWorld.empty(clock.now(), opts.seed ?? 1);
   if (snap && clock.now() < snap.now) throw new Error('clock is behind the snapshot');
   if (snap) world.clearFaults(clock.now());
-  for (const t of opts.topologies)
+  for (const t of opts.topologies) {
     if (!world.state.rules[t.productionRuleArn]) world.seed(t, opts.seedOptions);
+    else world.ensureScalableTargets(t);
+  }
 
   const faults = opts.faults ?? [];
   const throttle = faults.find((f) => f.name === 'throttle');
@@ -203,10 +205,15 @@ export function createSimulation(opts: SimulationOptions): Simulation {
 
   const topologies: ServiceTopology[] = [...opts.topologies];
   const addTopology = (t: ServiceTopology) => {
-    if (topologies.some((x) => x.environment === t.environment && x.service === t.service)) return;
+    if (topologies.some((x) => x.environment === t.environment && x.service === t.service)) {
+      // known service (resumed state): a topology that gained autoscaling gets its scalable targets
+      if (world.state.rules[t.productionRuleArn]) world.ensureScalableTargets(t);
+      return;
+    }
     topologies.push(t);
     productionRules.add(t.productionRuleArn);
     if (!world.state.rules[t.productionRuleArn]) world.seed(t, opts.seedOptions);
+    else world.ensureScalableTargets(t);
     for (const f of faults) world.armFault(t, f);
   };
 

@@ -366,15 +366,24 @@ export class SimWorld {
       { targetGroupArn: t.targetGroupArns[live === 'blue' ? 'green' : 'blue'], weight: 1 },
     ];
     for (const a of t.alarmNames) this.state.alarms[a] = { state: 'OK', since: this.state.startedAt };
-    if (t.autoscaling) {
-      // like modules/ecs: blue's floor is the tier minimum, green's is 0; Terraform ignores them afterwards
-      for (const colour of ['blue', 'green'] as const) {
-        this.registerScalableTarget(
-          t.autoscaling.resourceIds[colour],
-          colour === 'blue' ? t.autoscaling.minCapacity : 0,
-          t.autoscaling.maxCapacity,
-        );
-      }
+    this.ensureScalableTargets(t);
+  }
+
+  /**
+   * Creates the topology's scalable targets that do not exist yet, as Terraform does (blue's floor is the
+   * tier minimum, green's is 0; Terraform ignores them afterwards). Existing targets are left alone. Also
+   * used for a resumed world whose topology gained `autoscaling` (like an apply adding it).
+   */
+  ensureScalableTargets(t: ServiceTopology): void {
+    if (!t.autoscaling) return;
+    for (const colour of ['blue', 'green'] as const) {
+      const id = t.autoscaling.resourceIds[colour];
+      if (this.scalableTarget(id)) continue;
+      this.registerScalableTarget(
+        id,
+        colour === 'blue' ? t.autoscaling.minCapacity : 0,
+        t.autoscaling.maxCapacity,
+      );
     }
   }
 
