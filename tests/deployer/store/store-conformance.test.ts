@@ -181,6 +181,27 @@ describe.each(subjects)('%s', (_name, make) => {
       expect(await s.other().getRelease(KEY, 'r1')).toEqual(r);
     });
 
+    it('round-trips the scaling floor and base revision fields (intendedCapacity per colour)', async () => {
+      const r = release('r2', T0, { baseTaskDefinitionArn: 'arn:td:40' });
+      await s.store.putRelease(r);
+      const updated = await s.store.updateRelease(KEY, 'r2', {
+        step: 'scaling-idle',
+        intendedCapacity: { green: { min: 2, max: 6 } },
+        updatedAt: T0 + 1,
+      });
+      expect(updated.intendedCapacity).toEqual({ green: { min: 2, max: 6 } });
+      await s.store.updateRelease(KEY, 'r2', {
+        outcome: 'deployed',
+        step: 'draining-old',
+        intendedCapacity: { green: { min: 2, max: 6 }, blue: { min: 0, max: 6 } },
+        updatedAt: T0 + 2,
+      });
+      expect(await s.other().getRelease(KEY, 'r2')).toMatchObject({
+        baseTaskDefinitionArn: 'arn:td:40',
+        intendedCapacity: { green: { min: 2, max: 6 }, blue: { min: 0, max: 6 } },
+      });
+    });
+
     it('refuses a duplicate id', async () => {
       await s.store.putRelease(release('r1', T0));
       await expect(s.store.putRelease(release('r1', T0))).rejects.toMatchObject({ kind: 'conflict' });
