@@ -378,8 +378,8 @@ export class BootstrapStack extends TerraformStack {
 
       // ---- permissions boundary of every role the environment stack creates ---------------------
       // The deploy role may create roles named <project>-<env>-*, but only with this boundary, so a
-      // role it creates can never hold more than this: no IAM, Organizations or account changes, no
-      // other environment's state, no change to the bootstrap resources.
+      // role it creates can never hold more than this: no IAM, Organizations or account changes, and
+      // no access to the Terraform state (bucket, lock table, key) of any environment.
       const boundaryArn = permissionsBoundaryArn(partition, account, p, env.name);
       const boundaryDoc = new DataAwsIamPolicyDocument(this, `${env.name}-boundary-document`, {
         statement: [
@@ -389,22 +389,13 @@ export class BootstrapStack extends TerraformStack {
             notActions: ['iam:*', 'organizations:*', 'account:*', 'sso:*', 'identitystore:*'],
             resources: ['*'],
           },
-          ...(otherStates.length > 0
-            ? [
-                {
-                  sid: 'DenyOtherEnvironmentsState',
-                  effect: 'Deny',
-                  actions: ['s3:*'],
-                  resources: otherStates,
-                },
-              ]
-            : []),
           {
-            sid: 'DenyBootstrapResources',
+            // Workloads never need the Terraform state, its lock or its key (any environment's).
+            sid: 'DenyTerraformState',
             effect: 'Deny',
-            actions: ['s3:Delete*', 's3:Put*', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'kms:*'],
+            actions: ['s3:*', 'dynamodb:*', 'kms:*'],
             resources: [
-              ...bucketNames.map((b) => s3Arn(b)),
+              ...bucketNames.flatMap((b) => [s3Arn(b), `${s3Arn(b)}/*`]),
               ...tableNames.map((t) => tableArn(t)),
               this.stateKey.arn,
             ],

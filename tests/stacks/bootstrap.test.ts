@@ -257,12 +257,15 @@ describe.each(['dev', 'staging', 'prod'])('%s GitHub roles', (env) => {
       effect: 'Allow',
       not_actions: expect.arrayContaining(['iam:*', 'organizations:*']),
     });
-    const others = ['dev', 'staging', 'prod'].filter((e) => e !== env);
-    expect(boundary.find((x) => x.sid === 'DenyOtherEnvironmentsState')).toMatchObject({
+    expect(boundary.find((x) => x.sid === 'DenyTerraformState')).toMatchObject({
       effect: 'Deny',
-      resources: others.map(
-        (o) => `arn:aws:s3:::switchyard-tfstate-123456789012/switchyard/${o}/terraform.tfstate*`,
-      ),
+      actions: ['s3:*', 'dynamodb:*', 'kms:*'],
+      resources: [
+        'arn:aws:s3:::switchyard-tfstate-123456789012',
+        'arn:aws:s3:::switchyard-tfstate-123456789012/*',
+        'arn:aws:dynamodb:eu-west-1:123456789012:table/switchyard-tfstate-lock',
+        refTo('aws_kms_key', 'state-key', 'arn'),
+      ],
     });
   });
 
