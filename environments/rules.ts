@@ -315,6 +315,14 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
     if (prod && cache.automaticFailover === false)
       add(['cache', 'automaticFailover'], 'must be true in prod', false);
     if (prod && cache.multiAz === false) add(['cache', 'multiAz'], 'must be true in prod', false);
+    // Pull-request plans read the state with the plan role; prod's state must hold no secret.
+    if (prod && cache.authMode === 'secrets-manager') {
+      add(
+        ['cache', 'authMode'],
+        'must be rbac in prod (secrets-manager keeps the AUTH token in the Terraform state, which pull-request plans read)',
+        'secrets-manager',
+      );
+    }
   }
 
   // --- guardrails ------------------------------------------------------------------------------------

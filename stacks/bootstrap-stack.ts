@@ -38,7 +38,6 @@ import type { Construct } from 'constructs';
 import { stateKey } from '../backend';
 import { BOOTSTRAP_NAME, partitionOf } from '../environments/loader';
 import type { EnvironmentConfig, ProjectConfig } from '../environments/schema';
-import type { Tier } from '../environments/tiers';
 import { applyGuardrails } from '../modules/guardrails';
 import { permissionsBoundaryArn, permissionsBoundaryName } from './names';
 
@@ -51,20 +50,21 @@ export function githubRoleNames(project: string, env: string): { plan: string; d
 }
 
 /**
- * The OIDC `sub` claims each role trusts. The plan role of a prod-tier environment trusts only pushes to
- * the main branch: a `pull_request` token can be minted by anyone who can open a pull request (their
- * workflow changes run), and the plan role reads the prod state (database endpoints, resource ids;
- * state is never to be readable from an unreviewed branch). Non-prod plan roles also trust pull requests.
+ * The OIDC `sub` claims each role trusts. Plan roles trust pull requests of this repository (only
+ * branches pushed to it: fork pull requests get no OIDC token) and pushes to the main branch, so every
+ * environment — prod too — gets its plan on the pull request. That makes the plan role's reads (the
+ * account's configuration and the environment's state) available to code on an unreviewed branch; so
+ * the state must hold no secret: RDS manages the master password in Secrets Manager, and prod refuses
+ * the cache's `secrets-manager` auth mode (environments/rules.ts), the one option that would put a token
+ * in the state. Deploy roles trust only the GitHub Environment, whose protection rules gate them.
  */
 export function githubSubjects(
   repository: string,
   mainBranch: string,
   env: string,
-  tier: Tier,
 ): { plan: string[]; deploy: string[] } {
-  const main = `repo:${repository}:ref:refs/heads/${mainBranch}`;
   return {
-    plan: tier === 'prod' ? [main] : [`repo:${repository}:pull_request`, main],
+    plan: [`repo:${repository}:pull_request`, `repo:${repository}:ref:refs/heads/${mainBranch}`],
     deploy: [`repo:${repository}:environment:${env}`],
   };
 }
@@ -255,12 +255,7 @@ export class BootstrapStack extends TerraformStack {
     const deployRoles: Record<string, IamRole> = {};
     for (const env of environments) {
       const names = githubRoleNames(p, env.name);
-      const subjects = githubSubjects(
-        project.github.repository,
-        project.github.mainBranch,
-        env.name,
-        env.tier,
-      );
+      const subjects = githubSubjects(project.github.repository, project.github.mainBranch, env.name);
       const key = stateKey(p, env.name);
       const stateKms = env.state.kmsKeyId.includes(':alias/') ? this.stateKey.arn : env.state.kmsKeyId;
       const lockfile = env.state.locking !== 'dynamodb';

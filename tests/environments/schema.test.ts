@@ -255,6 +255,11 @@ describe('prod requirements', () => {
       `${F}: cache.multiAz: must be true in prod (got false)`,
     ]);
   });
+  test('prod with the cache AUTH token in the state (secrets-manager mode)', () => {
+    expect(problemsOf({ ...validDoc(), cache: { authMode: 'secrets-manager' } })).toEqual([
+      `${F}: cache.authMode: must be rbac in prod (secrets-manager keeps the AUTH token in the Terraform state, which pull-request plans read) (got "secrets-manager")`,
+    ]);
+  });
   test('prod with plain HTTP', () => {
     const doc = { ...validDoc(), alb: { allowPlainHttp: true } };
     expect(problemsOf(doc)).toEqual([`${F}: alb.allowPlainHttp: must be false in prod (got true)`]);

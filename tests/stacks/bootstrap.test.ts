@@ -125,7 +125,7 @@ describe.each(['dev', 'staging', 'prod'])('%s GitHub roles', (env) => {
   const trustOf = (kind: string) => data[`${env}-${kind}-trust`].statement;
   const oidc = refTo('aws_iam_openid_connect_provider', 'github-oidc', 'arn');
 
-  test('plan role: trusted for main of this repository, and for its pull requests outside prod only', () => {
+  test('plan role: trusted for main of this repository and for its pull requests', () => {
     const id = idOf('aws_iam_role', `switchyard-${env}-plan`);
     expect(res.aws_iam_role[id].assume_role_policy).toBe(
       refTo('data.aws_iam_policy_document', `${env}-plan-trust`, 'json'),
@@ -144,13 +144,10 @@ describe.each(['dev', 'staging', 'prod'])('%s GitHub roles', (env) => {
           {
             test: 'StringEquals',
             variable: 'token.actions.githubusercontent.com:sub',
-            values:
-              env === 'prod'
-                ? ['repo:example-org/switchyard:ref:refs/heads/main']
-                : [
-                    'repo:example-org/switchyard:pull_request',
-                    'repo:example-org/switchyard:ref:refs/heads/main',
-                  ],
+            values: [
+              'repo:example-org/switchyard:pull_request',
+              'repo:example-org/switchyard:ref:refs/heads/main',
+            ],
           },
         ],
       },
@@ -315,14 +312,9 @@ test('s3-native locking grants the lockfile object instead of the table', () => 
   expect(st.find((x) => x.sid === 'LockTable')).toBeUndefined();
 });
 
-test('githubSubjects', () => {
-  expect(githubSubjects('o/r', 'trunk', 'qa', 'staging')).toEqual({
+test('githubSubjects: plan roles trust pull requests and main, deploy roles only their Environment', () => {
+  expect(githubSubjects('o/r', 'trunk', 'qa')).toEqual({
     plan: ['repo:o/r:pull_request', 'repo:o/r:ref:refs/heads/trunk'],
     deploy: ['repo:o/r:environment:qa'],
-  });
-  // A prod-tier plan role never trusts pull requests, whatever the environment is called.
-  expect(githubSubjects('o/r', 'trunk', 'live', 'prod')).toEqual({
-    plan: ['repo:o/r:ref:refs/heads/trunk'],
-    deploy: ['repo:o/r:environment:live'],
   });
 });
