@@ -11,7 +11,7 @@ import { deploy } from '../../../services/deployer/src/core/deploy';
 import { CollectingSink } from '../../../services/deployer/src/core/events';
 import { AUTOSCALER_ENFORCE_MS, SCALE_IN_AFTER_MS, type WriteCall } from '../../../services/deployer/src/sim';
 import type { ServiceTopology } from '../../../services/topology';
-import { exampleTopology, scenario } from './harness';
+import { exampleTopology, plainTopology, scenario } from './harness';
 
 const BLUE = 'service/switchyard-dev/api-blue';
 const GREEN = 'service/switchyard-dev/api-green';
@@ -204,7 +204,7 @@ test('a scalable target named by the topology but missing in AWS is refused befo
 });
 
 test('without topology.autoscaling nothing is read or written through the scaling port', async () => {
-  const s = scenario();
+  const s = scenario({ topology: plainTopology() });
   expect((await deploy(s.sim.deps(s.events), s.request({ strategy: 'all-at-once' }))).status).toBe(
     'deployed',
   );
@@ -226,7 +226,7 @@ describe('applyScalingFloor (for rollback by weight flip)', () => {
       managed: false,
       ranges: {},
     });
-    expect(await applyScalingFloor(s.sim.deps(s.events), exampleTopology(), 'green', 'blue')).toEqual({
+    expect(await applyScalingFloor(s.sim.deps(s.events), plainTopology(), 'green', 'blue')).toEqual({
       managed: false,
       ranges: {},
     });

@@ -90,7 +90,8 @@ test('dry run: names the base, the live revision, and the configuration that rid
 });
 
 test('without baseTaskDefinitionArn: copied from the live revision, as before', async () => {
-  const s = scenario();
+  const { baseTaskDefinitionArn: _b, ...noBase } = exampleTopology();
+  const s = scenario({ topology: noBase });
   terraformRegisters(s); // a newer revision exists, but the topology does not name it
   const dry = await deploy(s.sim.deps(s.events), s.request({ dryRun: true }));
   if (dry.status !== 'dry-run') throw new Error(dry.status);

@@ -13,6 +13,20 @@ export function exampleTopology(env = 'dev'): ServiceTopology {
   return parseTopology(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
+/**
+ * The topology without the optional fields `baseTaskDefinitionArn` and `autoscaling`, whatever the
+ * example files carry: for tests of the behaviour without them (built here, not assumed from the files).
+ */
+export function withoutOptional(t: ServiceTopology): ServiceTopology {
+  const { baseTaskDefinitionArn: _base, autoscaling: _as, ...rest } = t;
+  return rest;
+}
+
+/** `exampleTopology(env)` without `baseTaskDefinitionArn` and `autoscaling`. */
+export function plainTopology(env = 'dev'): ServiceTopology {
+  return withoutOptional(exampleTopology(env));
+}
+
 export interface Scenario {
   readonly sim: Simulation;
   readonly topology: ServiceTopology;

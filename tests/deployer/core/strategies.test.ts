@@ -1,6 +1,6 @@
 import { deploy } from '../../../services/deployer/src/core/deploy';
 import type { Strategy } from '../../../services/topology';
-import { scenario } from './harness';
+import { plainTopology, scenario } from './harness';
 
 const productionWrites = (s: ReturnType<typeof scenario>) =>
   s.sim
@@ -95,7 +95,7 @@ test('a second deploy goes back to blue (green is now live)', async () => {
 });
 
 test('the step is written to the store before each action', async () => {
-  const s = scenario();
+  const s = scenario({ topology: plainTopology() }); // counts ECS/ELB writes only: no scalable-target writes
   const steps: string[] = [];
   const store = s.sim.store;
   const spy = {

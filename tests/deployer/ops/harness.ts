@@ -15,12 +15,35 @@ export function topology(env: 'dev' | 'staging' | 'prod' = 'dev'): ServiceTopolo
   return parseTopology(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
-/** A second service in the same environment (its own ECS services, target groups and rules). */
+/**
+ * `topology(env)` without the optional `baseTaskDefinitionArn` and `autoscaling`, whatever the example
+ * files carry: for scenarios written for the behaviour without them.
+ */
+export function plainTopology(env: 'dev' | 'staging' | 'prod' = 'dev'): ServiceTopology {
+  const { baseTaskDefinitionArn: _base, autoscaling: _as, ...rest } = topology(env);
+  return rest;
+}
+
+/**
+ * A second service in the same environment (its own ECS services, target groups, rules and scalable
+ * targets). It has no base revision of its own (the first service's would name the wrong family).
+ */
 export function otherService(t: ServiceTopology, service = 'worker'): ServiceTopology {
   const swap = (s: string) =>
     s.replace(/-api-/g, `-${service}-`).replace(/0000000000000001$/, '0000000000000011');
+  const { baseTaskDefinitionArn: _base, autoscaling, ...rest } = t;
+  const renamed = (id: string) => id.replace(/\/api-(blue|green)$/, `/${service}-$1`);
   return {
-    ...t,
+    ...rest,
+    ...(autoscaling && {
+      autoscaling: {
+        ...autoscaling,
+        resourceIds: {
+          blue: renamed(autoscaling.resourceIds.blue),
+          green: renamed(autoscaling.resourceIds.green),
+        },
+      },
+    }),
     service,
     ecsServices: { blue: `${service}-blue`, green: `${service}-green` },
     targetGroupArns: { blue: swap(t.targetGroupArns.blue), green: swap(t.targetGroupArns.green) },

@@ -8,10 +8,11 @@ import { rollback } from '../../../services/deployer/src/ops/rollback';
 import { formatStatusText, serviceStatus } from '../../../services/deployer/src/ops/status';
 import type { DeployStep, StorePort } from '../../../services/deployer/src/ports';
 import { createSimulation, type Fault, restoreStore } from '../../../services/deployer/src/sim';
-import { type Env, makeEnv, request, topology, writeCount } from './harness';
+import { type Env, makeEnv, plainTopology, request, writeCount } from './harness';
 
 const key = { environment: 'dev', service: 'api' };
-const t = topology('dev');
+// written for a topology without autoscaling / base revision (ops/autoscaling.test.ts covers those)
+const t = plainTopology('dev');
 const ONCALL = { actor: 'bob', host: 'pager', operation: 'rollback' };
 
 /** Store that kills the simulated process right after the release record reaches `step` (before acting on it). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PortError } from '../../../services/deployer/src/ports';
 import { createSimulation, FakeClock, parseFault } from '../../../services/deployer/src/sim';
 import { openSimulation } from '../../../services/deployer/src/sim/state-file';
-import { exampleTopology } from '../core/harness';
+import { exampleTopology, withoutOptional } from '../core/harness';
 
 const t = exampleTopology();
 
@@ -242,8 +242,9 @@ describe('state file', () => {
 });
 
 describe('Application Auto Scaling in the sim', () => {
+  const plain = withoutOptional(t);
   const scaled = {
-    ...t,
+    ...plain,
     autoscaling: {
       minCapacity: 2,
       maxCapacity: 4,
@@ -252,10 +253,10 @@ describe('Application Auto Scaling in the sim', () => {
   };
 
   test('a resumed world whose topology gained autoscaling gets the scalable targets Terraform would add', async () => {
-    const first = createSimulation({ topologies: [t] });
+    const first = createSimulation({ topologies: [plain] });
     expect(first.world.scalableTarget(scaled.autoscaling.resourceIds.blue)).toBeUndefined();
     const resumed = createSimulation({ topologies: [], snapshot: await first.snapshot() });
-    resumed.addTopology(t);
+    resumed.addTopology(plain);
     resumed.addTopology(scaled); // same service, now with autoscaling
     expect(await resumed.scaling.describeCapacity(scaled.autoscaling.resourceIds.blue)).toEqual({
       resourceId: scaled.autoscaling.resourceIds.blue,
