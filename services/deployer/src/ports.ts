@@ -217,6 +217,8 @@ export type ReleaseOutcome = 'in-progress' | 'deployed' | 'rolled-back' | 'faile
 /** The step a deploy is at; written *before* the step acts. */
 export type DeployStep =
   | 'started'
+  /** About to call RegisterTaskDefinition (a killed deployer leaves the intent). */
+  | 'registering-task-definition'
   | 'task-definition-registered'
   | 'scaling-idle'
   | 'waiting-healthy'
@@ -255,6 +257,11 @@ export interface ReleaseRecord {
   /** Task-definition revision the new revision was copied from (topology `baseTaskDefinitionArn` or the live one). */
   readonly baseTaskDefinitionArn?: string;
   readonly reason?: string;
+  /**
+   * What the deployer could not do and why, in words (e.g. the old colour was left running because it
+   * carries traffic again; the lock was lost; a dead release was superseded).
+   */
+  readonly note?: string;
   readonly actor: string;
   readonly commitSha?: string;
   readonly runUrl?: string;

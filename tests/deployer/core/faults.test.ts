@@ -163,13 +163,20 @@ test('process killed mid-shift: no cleanup, state left for recovery (split weigh
   expect(split.status === 'refused' && split.reason).toMatch(/switchyard rollback --env dev --service api/);
   expect(next.writes().length).toBe(writesBefore);
 
-  // after `rollback` (simulated here by one write back to 100% blue) the next deploy runs and says what it found
+  // whole weights again by hand (not by `switchyard rollback`): the dead release is still the newest and
+  // in progress, so a deploy is refused (dead-release) until the rollback recovered it — no writes
   await next.lb.setRuleWeights(s.topology.productionRuleArn, [
     { targetGroupArn: s.topology.targetGroupArns.blue, weight: 100 },
     { targetGroupArn: s.topology.targetGroupArns.green, weight: 0 },
   ]);
+  const writesAfterFix = next.writes().length;
+  const storeWrites = next.memoryStore.writes;
   const events = new CollectingSink();
-  const ok = await deploy(next.deps(events), s.request({ strategy: 'all-at-once' }));
-  expect(ok.status).toBe('deployed');
-  expect(events.ofType('release.abandoned')[0].message).toMatch(/left in progress at step "shifting"/);
+  const dead = await deploy(next.deps(events), s.request({ strategy: 'all-at-once' }));
+  expect(dead).toMatchObject({ status: 'refused', code: 'dead-release' });
+  expect(dead.status === 'refused' && dead.reason).toMatch(
+    /still in progress at step "shifting" .*switchyard rollback --env dev --service api --reason/,
+  );
+  expect(next.writes().length).toBe(writesAfterFix);
+  expect(next.memoryStore.writes).toBe(storeWrites);
 });

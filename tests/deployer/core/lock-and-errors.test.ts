@@ -53,15 +53,25 @@ describe('withLock', () => {
     expect(s.events.ofType('lock.took-over')).toHaveLength(1);
   });
 
-  test('losing the lock mid-deploy aborts it: traffic goes back to the last known good colour', async () => {
+  test('losing the lock mid-deploy stops it without another ECS/ELB write (no rollback on a stale plan): DeployError, exit 1', async () => {
     const s = scenario();
+    let writesAtLoss = -1;
+    let weightsAtLoss: unknown;
     s.sim.clock.at(s.sim.clock.now() + 100_000, () => {
+      writesAtLoss = s.sim.writes().length;
+      weightsAtLoss = s.sim.world.trafficWeights(s.topology);
       void s.sim.store.forceUnlock(key, 'intruder', 'testing');
     });
-    const out = await deploy(s.sim.deps(s.events), s.request());
-    expect(out).toMatchObject({ status: 'rolled-back', gate: 'interrupted' });
-    expect(out.status === 'rolled-back' && out.reason).toMatch(/lock lost/);
-    expect(s.sim.world.trafficWeights(s.topology)).toEqual({ blue: 100, green: 0 });
+    const err = await deploy(s.sim.deps(s.events), s.request()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeployError);
+    expect((err as Error).message).toMatch(/lock lost; the new holder owns recovery/);
+    expect(writesAtLoss).toBeGreaterThan(0);
+    // nothing written to ECS/ELB after the loss: traffic stays as the new holder found it
+    expect(s.sim.writes()).toHaveLength(writesAtLoss);
+    expect(s.sim.world.trafficWeights(s.topology)).toEqual(weightsAtLoss);
+    const [rel] = await s.sim.store.listReleases(key, 1);
+    expect(rel.outcome).toBe('in-progress'); // the new holder's recovery decides
+    expect(rel.note).toMatch(/lock lost; the new holder owns recovery/);
   });
 });
 
@@ -127,5 +137,53 @@ describe('errors', () => {
       sourceReleaseId: 'r-1',
       imageDigest: digest,
     });
+  });
+});
+
+describe('store and signal edges around the writes', () => {
+  /** Deps whose store runs `hook` for every updateRelease patch (before the write; may throw). */
+  function hooked(s: ReturnType<typeof scenario>, hook: (patch: Record<string, unknown>) => void) {
+    const deps = s.sim.deps(s.events);
+    const store = s.sim.store;
+    return {
+      ...deps,
+      store: new Proxy(store, {
+        get(target, prop, receiver) {
+          const v = Reflect.get(target, prop, receiver);
+          if (prop !== 'updateRelease') return typeof v === 'function' ? v.bind(target) : v;
+          return async (...args: Parameters<typeof store.updateRelease>) => {
+            hook(args[2] as Record<string, unknown>);
+            return store.updateRelease(...args);
+          };
+        },
+      }),
+    };
+  }
+
+  test('SIGINT during the store write of "shifting": traffic never moves, rolled back', async () => {
+    const s = scenario();
+    const ac = new AbortController();
+    const deps = hooked(s, (p) => {
+      if (p.step === 'shifting') ac.abort(new Error('SIGINT'));
+    });
+    const out = await deploy({ ...deps, signal: ac.signal }, s.request({ strategy: 'canary' }));
+    expect(out).toMatchObject({ status: 'rolled-back', gate: 'interrupted' });
+    const prodWrites = s.sim
+      .writes()
+      .filter((w) => w.api === 'elbv2:ModifyRule' && (w.args as { ruleArn: string }).ruleArn === s.topology.productionRuleArn);
+    expect(prodWrites).toHaveLength(0);
+    expect(s.sim.world.trafficWeights(s.topology)).toEqual({ blue: 100, green: 0 });
+  });
+
+  test('recording "deployed" keeps failing: still deployed (exit 0) with a warning, the old colour left running', async () => {
+    const s = scenario();
+    const deps = hooked(s, (p) => {
+      if (p.outcome === 'deployed') throw new PortError('unavailable', 'DynamoDB is down');
+    });
+    const out = await deploy(deps, s.request({ strategy: 'all-at-once' }));
+    expect(out).toMatchObject({ status: 'deployed', oldColourScaledDown: false });
+    expect(s.sim.world.trafficWeights(s.topology)).toEqual({ blue: 0, green: 100 });
+    expect(s.sim.world.colour(s.topology, 'blue').desiredCount).toBe(2);
+    expect(s.events.ofType('store.failed')[0].message).toMatch(/blue is left running \(not scaled down\)/);
   });
 });

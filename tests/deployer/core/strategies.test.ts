@@ -76,7 +76,8 @@ describe.each<[Strategy, number[][]]>([
     expect(s.sim.world.state.rules[s.topology.testRuleArn]).toEqual([
       { targetGroupArn: s.topology.targetGroupArns.green, weight: 1 },
     ]);
-    expect(s.sim.calls()['elbv2:DescribeRules']).toBe(2 + expectedWrites.length);
+    // live-state reads + one read back per write + one re-read right before the old colour's scale-down
+    expect(s.sim.calls()['elbv2:DescribeRules']).toBe(3 + expectedWrites.length);
   });
 });
 
@@ -125,6 +126,7 @@ test('the step is written to the store before each action', async () => {
   await deploy(spy, s.request({ strategy: 'canary' }));
   // #n = number of ECS/ELB writes made before the step was recorded
   expect(steps).toEqual([
+    'registering-task-definition#0', // the intent is on record before RegisterTaskDefinition
     'task-definition-registered#1',
     'scaling-idle#1',
     'waiting-healthy#2',

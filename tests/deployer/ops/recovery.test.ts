@@ -241,22 +241,23 @@ test('recovery refuses when the last known good colour cannot carry traffic (no 
   expect(env.sim.world.trafficWeights(t)).toEqual({ blue: 90, green: 10 });
 });
 
-test('a dead release superseded by a later deploy needs no recovery: status notes it, rollback is a normal one', async () => {
+test('a deploy over a dead release is refused (dead-release, no writes) until the rollback recovered it', async () => {
   const env = await killedDeploy({ step: 'waiting-healthy' });
   await env.sim.clock.sleep(125_000);
   const [dead] = await env.sim.store.listReleases(key, 1);
-  // the deploy core proceeds past it (weights are whole) and deploys v1.2.0
+  const before = writeCount(env);
+  const refused = await deploy(env.deps(t), request(t, 'v1.2.0', { strategy: 'all-at-once' }));
+  expect(refused).toMatchObject({ status: 'refused', code: 'dead-release' });
+  expect(refused.status === 'refused' && refused.reason).toContain(dead.id);
+  expect(writeCount(env)).toBe(before);
+  const out = await rollback(env.deps(t), { topology: t, reason: 'recover', owner: ONCALL });
+  if (out.status !== 'rolled-back') throw new Error(JSON.stringify(out));
+  expect(out.plan.mode).toBe('restore');
   const next = await deploy(env.deps(t), request(t, 'v1.2.0', { strategy: 'all-at-once' }));
   expect(next.status).toBe('deployed');
   const st = await serviceStatus(env.deps(t), t);
   expect(st.dead).toBeUndefined();
-  expect(st.warnings).toEqual([
-    expect.objectContaining({ code: 'stale-in-progress', message: expect.stringContaining(dead.id) }),
-  ]);
-  const out = await rollback(env.deps(t), { topology: t, reason: 'undo 1.2', owner: ONCALL });
-  if (out.status !== 'rolled-back') throw new Error(JSON.stringify(out));
-  expect(out.plan.mode).not.toBe('restore');
-  expect(out.release.imageTag).toBe('untracked'); // v1.0.0, the revision live before any recorded release
+  expect(st.warnings.filter((w) => w.code === 'stale-in-progress')).toEqual([]);
 });
 
 test('with a dead release, --to is refused until the recovery ran (no writes)', async () => {

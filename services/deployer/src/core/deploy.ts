@@ -52,8 +52,8 @@ import {
   waitForHealthyTargets,
 } from './gates';
 import { type LiveState, readLiveState } from './live-state';
-import { describeHolder, type LockOptions, withLock } from './lock';
-import { withRetry } from './retry';
+import { describeHolder, type LockFence, LockLostError, type LockOptions, withLock } from './lock';
+import { RESTORE_RETRY, withRetry } from './retry';
 import {
   bakeFloor,
   idleRange,
@@ -79,8 +79,17 @@ export interface DeployDeps {
    * when the topology has `autoscaling`. @default undefined
    */
   readonly scaling?: ScalingPort;
-  /** Aborted on SIGINT/SIGTERM: the deploy rolls back (if traffic moved) and returns `rolled-back`. */
+  /**
+   * Aborted on SIGINT/SIGTERM: the deploy rolls back (if traffic moved) and returns `rolled-back`.
+   * Aborted with a `LockLostError` (lost lock): the deploy stops writing at once and throws `DeployError`.
+   */
   readonly signal?: AbortSignal;
+  /**
+   * Lock fence (`withLock` passes one): called right before every ModifyRule / UpdateService (and floor
+   * write); throws `LockLostError` when this run no longer holds the deployment lock. One store read each.
+   * @default undefined (no check: the caller guarantees exclusivity)
+   */
+  readonly fence?: LockFence;
 }
 
 export type DeployKind = 'deploy' | 'rollback' | 'promote';
@@ -127,7 +136,12 @@ export type RefusalCode =
   /** A name in topology.alarmNames matches no CloudWatch alarm. */
   | 'alarm-missing'
   /** A gating alarm is already in ALARM before anything changed (deploy/promote; rollbacks only warn). */
-  | 'alarm-firing';
+  | 'alarm-firing'
+  /**
+   * The newest release is still `in-progress` (its deployer died or was taken over): deploying over it
+   * could scale away the only proven colour. `switchyard rollback` recovers it first.
+   */
+  | 'dead-release';
 
 export interface PlanStep {
   readonly percent: number;
@@ -565,6 +579,18 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     };
   }
 
+  // ---- a dead release (newest still in progress) must be recovered first (rollbacks are the recovery)
+  const key = keyOf(t);
+  const recent = await r('store.listReleases', () => store.listReleases(key, 5));
+  if (kind !== 'rollback' && recent[0]?.outcome === 'in-progress') {
+    const dead = recent[0];
+    return refused(
+      'dead-release',
+      `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is still in progress at step "${dead.step}" and no deployer is finishing it (it died or lost its lock). Its colour ${dead.colour} never passed its final bake, so it is not a known-good release; ${dead.previousColour} is. Recover first: \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` (add --force-unlock --reason "…" if its lock is still held), then deploy again`,
+      emitter,
+    );
+  }
+
   const plan = buildPlan(req, settings, live, digest, {
     baseTaskDefinitionArn: baseArn,
     baseSource,
@@ -581,14 +607,13 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   if (req.dryRun) return { status: 'dry-run', plan };
 
   // ---- the run: every step recorded before it acts
-  const key = keyOf(t);
-  // A release left in progress means a deployer died mid-flight. Weights are whole (checked above), so
-  // deploying is safe; say what was found so the history makes sense (issue 5's status/rollback own the repair).
-  for (const old of await r('store.listReleases', () => store.listReleases(key, 5))) {
-    if (old.outcome !== 'in-progress') continue;
+  // Older releases left in progress (not the newest: that one is refused above) died and were passed
+  // by later releases; they are marked `superseded` once this one is deployed.
+  const abandoned = recent.filter((old) => old.outcome === 'in-progress');
+  for (const old of abandoned) {
     emitter.warn(
       'release.abandoned',
-      `release ${old.id} (${old.kind} of ${old.imageTag} to ${old.colour} by ${old.actor}) was left in progress at step "${old.step}" — its deployer stopped without finishing; traffic is whole on ${liveColour}, continuing`,
+      `release ${old.id} (${old.kind} of ${old.imageTag} to ${old.colour} by ${old.actor}) was left in progress at step "${old.step}" — its deployer stopped without finishing and later releases passed it; traffic is whole on ${liveColour}, continuing`,
       { releaseId: old.id, step: old.step, colour: old.colour },
     );
   }
@@ -620,10 +645,23 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   };
   await r('store.putRelease', () => store.putRelease(release));
   emitter.info('release.started', `release ${release.id} started`, { releaseId: release.id });
-  const record = async (patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>) => {
-    release = await r('store.updateRelease', () =>
-      store.updateRelease(key, release.id, { ...patch, updatedAt: clock.now() }),
+  const record = async (
+    patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>,
+    policy?: typeof RESTORE_RETRY,
+  ) => {
+    release = await withRetry(
+      clock,
+      'store.updateRelease',
+      () => store.updateRelease(key, release.id, { ...patch, updatedAt: clock.now() }),
+      { emitter, ...(policy ? { policy } : {}) },
     );
+  };
+  /** Right before each ModifyRule / UpdateService: stop on a lost lock (no writes) or SIGINT (roll back). */
+  const beforeWrite = async () => {
+    const lost = lockLostOf(undefined, deps.signal);
+    if (lost) throw lost;
+    throwIfAborted(deps.signal, clock);
+    await deps.fence?.();
   };
 
   const ctx: WatchContext = {
@@ -639,6 +677,8 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   let capacity: NonNullable<ReleaseRecord['intendedCapacity']> = {};
   try {
     throwIfAborted(deps.signal, clock);
+    await record({ step: 'registering-task-definition' });
+    throwIfAborted(deps.signal, clock);
     const td = await r('ecs:RegisterTaskDefinition', () =>
       deps.ecs.registerTaskDefinitionFrom(baseArn, t.containerName, plan.image),
     );
@@ -652,6 +692,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       // floor first: target tracking must not scale the idle colour in while it comes up and bakes
       capacity = { ...capacity, [idle]: plan.autoscaling.bakeFloor };
       await record({ step: 'scaling-idle', intendedCapacity: capacity });
+      await beforeWrite();
       await setColourCapacity(
         deps,
         t,
@@ -662,6 +703,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       );
     } else {
       await record({ step: 'scaling-idle' });
+      await beforeWrite();
     }
     const { deploymentId } = await r('ecs:UpdateService', () =>
       deps.ecs.updateService(t.cluster, t.ecsServices[idle], {
@@ -694,13 +736,15 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     await waitForHealthyTargets(deps, ctx);
     emitter.info('targets.healthy', `${idle}: all targets healthy`, { colour: idle });
 
-    throwIfAborted(deps.signal, clock);
+    await beforeWrite();
     await r('elbv2:ModifyRule', () => deps.lb.setRuleTarget(t.testRuleArn, t.targetGroupArns[idle]));
     emitter.info('test-rule', `test listener now reaches ${idle}`, { colour: idle });
 
     for (const [i, step] of plan.steps.entries()) {
       throwIfAborted(deps.signal, clock);
       await record({ step: 'shifting', intendedWeights: step.weights });
+      // a signal (or lost lock) that arrived during the store write never moves traffic
+      await beforeWrite();
       trafficMoved = true;
       const writtenAt = await setWeights(deps, t, step.weights, emitter);
       trafficSinceMs ??= writtenAt;
@@ -729,7 +773,11 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
         final: true,
       },
     );
+    // recording `deployed` is a write too: not over a release the new lock holder may be recovering
+    await beforeWrite();
   } catch (e) {
+    const lost = lockLostOf(e, deps.signal);
+    if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: () => release, record });
     const failure =
       e instanceof GateFailure
         ? e
@@ -750,8 +798,29 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   if (plan.autoscaling) {
     // both intended ranges on record now: the new live colour's right away, the old one's before its scale-down
     capacity = { ...capacity, [idle]: plan.autoscaling.liveRange, [liveColour]: plan.autoscaling.idleRange };
-    await record({ outcome: 'deployed', step: 'draining-old', intendedCapacity: capacity });
+  }
+  try {
+    await record(
+      {
+        outcome: 'deployed',
+        step: 'draining-old',
+        ...(plan.autoscaling ? { intendedCapacity: capacity } : {}),
+      },
+      RESTORE_RETRY,
+    );
+  } catch (e) {
+    // The release is healthy and live, but the store still says in-progress: keep the old colour (a
+    // recovery would flip back to it, which must stay possible) and say so.
+    emitter.warn(
+      'store.failed',
+      `deployed ${plan.imageTag} on ${idle} (100% after a passed final bake), but recording the outcome failed: ${(e as Error).message}. The release still reads "in-progress": ${liveColour} is left running (not scaled down) so nothing is lost; once the store is reachable run \`switchyard status --env ${t.environment} --service ${t.service}\``,
+      { releaseId: release.id },
+    );
+    return { status: 'deployed', release, plan, oldColourScaledDown: false };
+  }
+  if (plan.autoscaling) {
     try {
+      await beforeWrite();
       await setColourCapacity(deps, t, idle, plan.autoscaling.liveRange, emitter, 'now the live colour');
     } catch (e) {
       emitter.warn(
@@ -759,13 +828,25 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
         `deployed, but setting ${idle}'s autoscaling range to ${plan.autoscaling.liveRange.min}..${plan.autoscaling.liveRange.max} failed: ${(e as Error).message}; its floor stays at ${plan.autoscaling.bakeFloor.min} until the next deploy`,
       );
     }
-  } else {
-    await record({ outcome: 'deployed', step: 'draining-old' });
   }
   emitter.info('release.recorded', `release ${release.id} deployed: ${plan.image} on ${idle}`, {
     releaseId: release.id,
     colour: idle,
   });
+  for (const old of abandoned) {
+    try {
+      await r('store.updateRelease', () =>
+        store.updateRelease(key, old.id, {
+          outcome: 'superseded',
+          note: `died in progress at step "${old.step}"; superseded by release ${release.id}`,
+          updatedAt: clock.now(),
+          endedAt: clock.now(),
+        }),
+      );
+    } catch (e) {
+      emitter.warn('store.failed', `could not mark ${old.id} superseded: ${(e as Error).message}`);
+    }
+  }
   let scaledDown = false;
   try {
     const waitMs = settings.terminationWaitSeconds * 1000;
@@ -778,11 +859,22 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       },
     );
     await clock.sleep(waitMs, deps.signal);
+    const check = deps.signal?.aborted ? undefined : await safeToScaleDown(deps, t, liveColour);
     if (deps.signal?.aborted) {
+      const lost = lockLostOf(undefined, deps.signal);
       emitter.warn(
         'drain.interrupted',
-        `interrupted during the termination wait: ${liveColour} left running (instant rollback still possible); scale it down later or let the next deploy replace it`,
+        lost
+          ? `lost the deployment lock during the termination wait (${lost.message}): ${liveColour} left running; the new holder decides`
+          : `interrupted during the termination wait: ${liveColour} left running (instant rollback still possible); scale it down later or let the next deploy replace it`,
       );
+      if (lost) return { status: 'deployed', release, plan, oldColourScaledDown: false };
+    } else if (check && !check.ok) {
+      const note = `${liveColour} not scaled down: ${check.why}`;
+      emitter.warn('drain.skipped', `${note}; it keeps running`, { colour: liveColour });
+      if (check.lost) return { status: 'deployed', release, plan, oldColourScaledDown: false };
+      await record({ step: 'done', endedAt: clock.now(), note });
+      return { status: 'deployed', release, plan, oldColourScaledDown: false };
     } else {
       if (plan.autoscaling) {
         // floor to 0 BEFORE the scale-down, or Application Auto Scaling raises the old colour back to its min
@@ -816,6 +908,71 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   return { status: 'deployed', release, plan, oldColourScaledDown: scaledDown };
 }
 
+/** The lock-loss error behind `e` or the signal's abort reason, if any. */
+function lockLostOf(e: unknown, signal: AbortSignal | undefined): LockLostError | undefined {
+  if (e instanceof LockLostError) return e;
+  if (signal?.aborted && signal.reason instanceof LockLostError) return signal.reason;
+  return undefined;
+}
+
+/**
+ * Before scaling `colour` to 0 (old colour after the termination wait, failed colour after a rollback):
+ * this run must still hold the lock (fence) and the production rule, read now, must give `colour`
+ * exactly 0 — an operator flip or a force-unlocked rollback may have put traffic back on it meanwhile.
+ */
+async function safeToScaleDown(
+  deps: DeployDeps,
+  t: ServiceTopology,
+  colour: Colour,
+): Promise<{ ok: true } | { ok: false; why: string; lost?: LockLostError }> {
+  try {
+    await deps.fence?.();
+  } catch (e) {
+    if (e instanceof LockLostError) return { ok: false, why: e.message, lost: e };
+    throw e;
+  }
+  const rule = await withRetry(deps.clock, 'elbv2:DescribeRules', () =>
+    deps.lb.getRuleWeights(t.productionRuleArn),
+  );
+  const weight = rule
+    .filter((x) => x.targetGroupArn === t.targetGroupArns[colour])
+    .reduce((sum, x) => sum + x.weight, 0);
+  if (weight !== 0) {
+    const now = rule.map((x) => `${x.targetGroupArn === t.targetGroupArns.blue ? 'blue' : x.targetGroupArn === t.targetGroupArns.green ? 'green' : x.targetGroupArn} ${x.weight}`);
+    return {
+      ok: false,
+      why: `the production rule gives it weight ${weight} now (${now.join(' / ')}) — someone moved traffic back to it since this run wrote the weights`,
+    };
+  }
+  return { ok: true };
+}
+
+/**
+ * The lock was lost (heartbeat failed or a fence read found another holder): no rollback, no further
+ * ECS/ELB write — this run's plan is stale and the new holder owns recovery. Records that (best effort,
+ * only while the release still reads in-progress) and throws `DeployError` (exit 1).
+ */
+async function stopOnLockLoss(
+  deps: DeployDeps,
+  a: {
+    t: ServiceTopology;
+    emitter: Emitter;
+    lost: LockLostError;
+    getRelease: () => ReleaseRecord;
+    record: (patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>) => Promise<void>;
+  },
+): Promise<never> {
+  const msg = `lock lost; the new holder owns recovery (${a.lost.message}). This run stopped without touching traffic or capacity again; see \`switchyard status --env ${a.t.environment} --service ${a.t.service}\``;
+  a.emitter.error('deploy.lock-lost', msg, { releaseId: a.getRelease().id });
+  try {
+    const current = await deps.store.getRelease(keyOf(a.t), a.getRelease().id);
+    if (current?.outcome === 'in-progress') await a.record({ note: msg });
+  } catch {
+    // best effort: the store may be what failed
+  }
+  throw new DeployError(msg, a.getRelease());
+}
+
 async function rollBack(
   deps: DeployDeps,
   a: {
@@ -836,6 +993,16 @@ async function rollBack(
   emitter.error('gate.failed', failure.message, { gate: failure.gate, detectedAt: failure.detectedAt });
   const reason = `${failure.gate}: ${failure.message}`;
   const floor = plan.autoscaling?.idleRange;
+  // never write on a stale plan: a run that lost its lock does not roll back
+  try {
+    const lost = lockLostOf(undefined, deps.signal);
+    if (lost) throw lost;
+    await deps.fence?.();
+  } catch (e) {
+    if (e instanceof LockLostError)
+      return stopOnLockLoss(deps, { t, emitter, lost: e, getRelease: a.getRelease, record: a.record });
+    throw e;
+  }
   try {
     await a.record({
       step: 'rolling-back',
@@ -869,35 +1036,55 @@ async function rollBack(
       colour: good,
     });
   }
-  if (floor) {
-    // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor
+  let check: Awaited<ReturnType<typeof safeToScaleDown>>;
+  try {
+    check = await safeToScaleDown(deps, t, failed);
+  } catch (e) {
+    check = { ok: false, why: `could not read the production rule: ${(e as Error).message}` };
+  }
+  let note: string | undefined;
+  if (!check.ok) {
+    note = `${failed} not scaled down: ${check.why}`;
+    emitter.warn('rollback.scale-down-skipped', `${note}; it keeps running`, { colour: failed });
+    if (check.lost)
+      return stopOnLockLoss(deps, { t, emitter, lost: check.lost, getRelease: a.getRelease, record: a.record });
+  } else {
+    if (floor) {
+      // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor
+      try {
+        await setColourCapacity(deps, t, failed, floor, emitter, 'floor 0 before it is scaled to 0');
+      } catch (e) {
+        emitter.warn(
+          'scaling.failed',
+          `could not drop ${failed}'s autoscaling floor to 0: ${(e as Error).message}; Application Auto Scaling may scale it back up (it carries no traffic)`,
+        );
+      }
+    }
     try {
-      await setColourCapacity(deps, t, failed, floor, emitter, 'floor 0 before it is scaled to 0');
+      await withRetry(
+        deps.clock,
+        'ecs:UpdateService',
+        () => deps.ecs.updateService(t.cluster, t.ecsServices[failed], { desiredCount: 0 }),
+        {
+          emitter,
+        },
+      );
+      emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
     } catch (e) {
       emitter.warn(
-        'scaling.failed',
-        `could not drop ${failed}'s autoscaling floor to 0: ${(e as Error).message}; Application Auto Scaling may scale it back up (it carries no traffic)`,
+        'rollback.scale-down-failed',
+        `could not scale ${failed} down: ${(e as Error).message}; it carries no traffic`,
       );
     }
   }
   try {
-    await withRetry(
-      deps.clock,
-      'ecs:UpdateService',
-      () => deps.ecs.updateService(t.cluster, t.ecsServices[failed], { desiredCount: 0 }),
-      {
-        emitter,
-      },
-    );
-    emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
-  } catch (e) {
-    emitter.warn(
-      'rollback.scale-down-failed',
-      `could not scale ${failed} down: ${(e as Error).message}; it carries no traffic`,
-    );
-  }
-  try {
-    await a.record({ outcome: 'rolled-back', step: 'done', reason, endedAt: deps.clock.now() });
+    await a.record({
+      outcome: 'rolled-back',
+      step: 'done',
+      reason,
+      endedAt: deps.clock.now(),
+      ...(note ? { note } : {}),
+    });
   } catch (e) {
     emitter.warn('store.failed', `could not record the rollback outcome: ${(e as Error).message}`);
   }
@@ -954,7 +1141,7 @@ export async function deploy(
     deps,
     key,
     owner,
-    (_lock, signal) => executeDeploy({ ...deps, signal }, req),
+    (_lock, signal, fence) => executeDeploy({ ...deps, signal, fence }, req),
     lockOptions,
   );
   if (res.status === 'held') return lockHeld(req, res.heldBy, deps);

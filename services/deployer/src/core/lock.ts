@@ -1,8 +1,11 @@
 /**
  * The deployment lock around an operation: acquire (or take over with a recorded force-unlock), renew
  * the lease on a heartbeat while the operation runs, release in `finally` — on success, failure and
- * abort alike. If a renewal finds the lock is no longer ours, the operation's signal is aborted (so a
- * deploy in flight rolls back) instead of carrying on unprotected.
+ * abort alike. If a renewal finds the lock is no longer ours, the operation's signal is aborted with a
+ * `LockLostError`: the operation must stop acting on ECS/ELB at once — NOT roll back (it would write on a
+ * stale plan over whatever the new holder does); the new holder owns recovery. `fn` also gets a `fence`
+ * to call right before each write: one cheap `getLock` read that throws `LockLostError` when the lock is
+ * no longer ours (another run force-unlocked it between two heartbeats).
  */
 import type { Clock, EventSink, LockInfo, LockOwner, ReleaseKey, StorePort } from '../ports';
 import { PortError } from '../ports';
@@ -31,6 +34,38 @@ export type LockResult<T> =
 
 export const DEFAULT_LEASE_MS = 120_000;
 
+/** This run no longer holds the deployment lock: stop writing; the new holder owns recovery. */
+export class LockLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockLostError';
+  }
+}
+
+/** Throws `LockLostError` when this run no longer holds the lock; call right before a write. */
+export type LockFence = () => Promise<void>;
+
+/**
+ * A fence for `lock`: one `getLock` read comparing the token (and the lease). A store read that fails
+ * after retries counts as lost: without proof the lock is ours, nothing is written.
+ */
+export function lockFence(deps: Pick<LockDeps, 'store' | 'clock'>, lock: LockInfo): LockFence {
+  return async () => {
+    let current: LockInfo | undefined;
+    try {
+      current = await withRetry(deps.clock, 'store.getLock', () => deps.store.getLock(lock.key));
+    } catch (e) {
+      throw new LockLostError(`cannot confirm this run still holds the lock: ${(e as Error).message}`);
+    }
+    if (!current || current.token !== lock.token) {
+      const who = current ? `now held by ${describeHolder(current, deps.clock.now())}` : 'no lock is held';
+      throw new LockLostError(`the deployment lock is no longer ours (${who})`);
+    }
+    if (current.expiresAt <= deps.clock.now())
+      throw new LockLostError('the deployment lock lease expired (heartbeat did not renew it)');
+  };
+}
+
 /** Human description of a lock holder, for refusal messages. */
 export function describeHolder(l: LockInfo, now: number): string {
   const o = l.owner;
@@ -49,7 +84,7 @@ export async function withLock<T>(
   deps: LockDeps,
   key: ReleaseKey,
   owner: LockOwner,
-  fn: (lock: LockInfo, signal: AbortSignal) => Promise<T>,
+  fn: (lock: LockInfo, signal: AbortSignal, fence: LockFence) => Promise<T>,
   opts: LockOptions = {},
 ): Promise<LockResult<T>> {
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
@@ -113,15 +148,19 @@ export async function withLock<T>(
         lock = await withRetry(deps.clock, 'store.renewLock', () => deps.store.renewLock(lock, leaseMs));
       } catch (e) {
         if (stopHeartbeat.signal.aborted) return;
-        emitter.error('lock.lost', `lost the deployment lock: ${(e as Error).message}; stopping`, {});
-        inner.abort(new Error('lock lost'));
+        emitter.error(
+          'lock.lost',
+          `lost the deployment lock: ${(e as Error).message}; stopping without further writes (the new holder owns recovery)`,
+          {},
+        );
+        inner.abort(new LockLostError(`lock lost: ${(e as Error).message}`));
         return;
       }
     }
   })();
 
   try {
-    const value = await fn(lock, inner.signal);
+    const value = await fn(lock, inner.signal, lockFence(deps, acquired.lock));
     return {
       status: 'acquired',
       value,

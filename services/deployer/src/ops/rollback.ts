@@ -580,11 +580,11 @@ export async function rollback(deps: DeployDeps, req: RollbackRequest): Promise<
     deps,
     key,
     owner,
-    async (_lock, signal): Promise<RollbackOutcome> => {
+    async (_lock, signal, fence): Promise<RollbackOutcome> => {
       const again = await planRollback(deps, req, emitter);
       if ('status' in again) return refuse(again);
       if (again.mode !== plan.mode) emitter.warn('rollback.replanned', describePlan(t, again));
-      return execute({ ...deps, signal }, req, again, emitter);
+      return execute({ ...deps, signal, fence }, req, again, emitter);
     },
     {
       ...req.lock,
@@ -732,6 +732,8 @@ async function execute(
   emitter.info('release.started', `release ${release.id} started (${plan.mode})`, { releaseId: release.id });
 
   let restoredAt: number | undefined;
+  // lock fence before each traffic / capacity write: a run that lost its lock stops (LockLostError, exit 1)
+  await deps.fence?.();
   if (plan.mode === 'flip' || plan.needsWrite) {
     let verified = false;
     let failure: string | undefined;
@@ -811,6 +813,7 @@ async function execute(
     }
     if (live.scaleDown) {
       const c = live.scaleDown;
+      await deps.fence?.();
       try {
         await r('ecs:UpdateService', () =>
           deps.ecs.updateService(t.cluster, t.ecsServices[c], { desiredCount: 0 }),

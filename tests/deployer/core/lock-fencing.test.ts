@@ -1,0 +1,177 @@
+/**
+ * The SRE review's blockers: the deploy never scales down a colour that carries traffic again (B1), a
+ * run that lost its lock stops without writing (B2), and a deploy over a dead in-progress release is
+ * refused until `switchyard rollback` recovered it (B3).
+ */
+import { DeployError, deploy } from '../../../services/deployer/src/core/deploy';
+import { toRule, weightsFor } from '../../../services/deployer/src/core/traffic';
+import { rollback } from '../../../services/deployer/src/ops/rollback';
+import type { DeployEvent, EventSink } from '../../../services/deployer/src/ports';
+import { createSimulation, restoreStore } from '../../../services/deployer/src/sim';
+import { deployOk, makeEnv, plainTopology, request, writeCount } from '../ops/harness';
+
+const dev = plainTopology('dev');
+const key = { environment: 'dev', service: 'api' };
+const ONCALL = { actor: 'oncall', host: 'pager', operation: 'rollback' } as const;
+
+/** An event sink calling `on` for every event, then forwarding it. */
+function tap(sink: EventSink, on: (e: DeployEvent) => void): EventSink {
+  return {
+    emit: (e) => {
+      on(e);
+      sink.emit(e);
+    },
+  };
+}
+
+async function greenLive() {
+  const env = makeEnv([dev]);
+  await deployOk(env, dev, 'v1.1.0'); // green live, blue scaled to 0
+  env.sim.world.pushImage(dev.repositoryUri, dev.repositoryName, 'v1.3.0');
+  env.sim.world.pushImage(dev.repositoryUri, dev.repositoryName, 'v1.4.0');
+  return env;
+}
+
+describe('B1: the old colour is scaled down only if it still has weight 0', () => {
+  test('an operator flips traffic back by hand during the termination wait: the old colour keeps its tasks', async () => {
+    const env = await greenLive();
+    const deps = env.deps(dev);
+    const events = tap(deps.events, (e) => {
+      if (e.type === 'drain.wait')
+        void env.sim.clock
+          .sleep(10_000)
+          .then(() => env.sim.lb.setRuleWeights(dev.productionRuleArn, toRule(dev, weightsFor('green', 100))));
+    });
+    const out = await deploy({ ...deps, events }, request(dev, 'v1.3.0'));
+    expect(out).toMatchObject({ status: 'deployed', oldColourScaledDown: false });
+    expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 0, green: 100 });
+    expect(env.sim.world.colour(dev, 'green').desiredCount).toBe(2); // still serving the 100%
+    const [rel] = await env.sim.store.listReleases(key, 1);
+    expect(rel).toMatchObject({ outcome: 'deployed', step: 'done' });
+    expect(rel.note).toMatch(/green not scaled down: the production rule gives it weight 100 now/);
+    expect(env.events.ofType('drain.skipped')).toHaveLength(1);
+  });
+
+  test('a force-unlocked rollback during the termination wait: the deploy does not scale the restored colour down', async () => {
+    const env = await greenLive();
+    const deps = env.deps(dev);
+    let rb: Promise<unknown> | undefined;
+    const events = tap(deps.events, (e) => {
+      if (e.type === 'drain.wait')
+        rb = env.sim.clock.sleep(147_000).then(() =>
+          rollback(env.deps(dev), {
+            topology: dev,
+            reason: 'bad release',
+            forceUnlock: true,
+            owner: ONCALL,
+          }),
+        );
+    });
+    const out = await deploy({ ...deps, events }, request(dev, 'v1.3.0'));
+    expect(await rb).toMatchObject({ status: 'rolled-back' });
+    expect(out).toMatchObject({ status: 'deployed', oldColourScaledDown: false });
+    expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 0, green: 100 });
+    expect(env.sim.world.colour(dev, 'green').desiredCount).toBe(2);
+    expect(env.sim.world.colour(dev, 'green').running).toBe(2);
+  });
+});
+
+describe('B2: a run that lost its lock stops without writing', () => {
+  test('rollback --force-unlock during the final bake: the first deployer writes nothing more, the rollback owns the state', async () => {
+    const env = await greenLive();
+    const deps = env.deps(dev);
+    const log: string[] = [];
+    let rb: Promise<unknown> | undefined;
+    let writesBeforeTakeover = -1;
+    const events = tap(deps.events, (e) => {
+      if (e.type === 'bake.start' && (e.data as { final?: boolean } | undefined)?.final && !rb) {
+        rb = env.sim.clock.sleep(5_000).then(() => {
+          writesBeforeTakeover = env.sim.writes().length;
+          return rollback(
+            env.deps(dev, { events: tap(env.events, (x) => log.push(`B ${x.type}`)) }),
+            { topology: dev, reason: 'looks stuck', forceUnlock: true, owner: ONCALL },
+          );
+        });
+      }
+    });
+    const err = await deploy({ ...deps, events }, request(dev, 'v1.3.0', { strategy: 'all-at-once' })).catch(
+      (e: unknown) => e,
+    );
+    const rbOut = await rb;
+    expect(err).toBeInstanceOf(DeployError);
+    expect((err as Error).message).toMatch(/lock lost; the new holder owns recovery/);
+    expect(rbOut).toMatchObject({ status: 'rolled-back' });
+    // the rollback (recovery of the taken-over release) put traffic back on green and scaled blue down;
+    // every ECS/ELB write after the takeover is the rollback's: none from the first deployer
+    const after = env.sim.writes().slice(writesBeforeTakeover);
+    const rollbackWrites = after.length;
+    expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 0, green: 100 });
+    expect(env.sim.world.colour(dev, 'green').desiredCount).toBe(2);
+    expect(env.sim.world.colour(dev, 'blue').desiredCount).toBe(0);
+    expect(after.filter((w) => w.api === 'elbv2:ModifyRule')).toHaveLength(1); // the rollback's one write
+    expect(rollbackWrites).toBeLessThanOrEqual(2); // ModifyRule + UpdateService(blue → 0)
+    const [, dead] = await env.sim.store.listReleases(key, 2);
+    expect(dead.outcome).toBe('failed'); // recovered by the rollback, not overwritten by the first deployer
+  });
+});
+
+describe('B3: deploy over a dead in-progress release', () => {
+  /** Deploy v1.3.0 to blue, killed (no cleanup) in its final bake; then a new process on the same world. */
+  async function killedAtFinalBake() {
+    const first = await greenLive();
+    const deps = first.deps(dev);
+    const events = tap(deps.events, (e) => {
+      if (e.type === 'bake.start' && (e.data as { final?: boolean } | undefined)?.final) first.sim.kill();
+    });
+    void deploy({ ...deps, events }, request(dev, 'v1.3.0', { strategy: 'all-at-once' }));
+    await first.sim.killed;
+    const snap = await first.sim.snapshot();
+    const next = createSimulation({ topologies: [dev], snapshot: snap });
+    await restoreStore(next, snap);
+    return makeEnv([dev], { sim: next });
+  }
+
+  test('is refused (dead-release, zero writes) with the rollback command, also with --force-unlock', async () => {
+    const env = await killedAtFinalBake();
+    await env.sim.clock.sleep(200_000); // its lease expired
+    const before = writeCount(env);
+    for (const opts of [{}, { forceUnlock: { reason: 'it died' } }]) {
+      const out = await deploy(env.deps(dev), request(dev, 'v1.4.0'), opts);
+      expect(out).toMatchObject({ status: 'refused', code: 'dead-release' });
+      expect(out.status === 'refused' && out.reason).toContain(
+        'switchyard rollback --env dev --service api --reason "…"',
+      );
+    }
+    expect(writeCount(env)).toBe(before);
+    // 100% on blue (never passed its bake), green still running: the proven colour is intact
+    expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 100, green: 0 });
+    expect(env.sim.world.colour(dev, 'green').desiredCount).toBe(2);
+  });
+
+  test('after the rollback recovered it, the deploy proceeds', async () => {
+    const env = await killedAtFinalBake();
+    await env.sim.clock.sleep(200_000);
+    expect(await rollback(env.deps(dev), { topology: dev, reason: 'recover', owner: ONCALL })).toMatchObject({
+      status: 'rolled-back',
+    });
+    expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 0, green: 100 });
+    await deployOk(env, dev, 'v1.4.0');
+  });
+
+  test('an older release left in progress (not the newest) is marked superseded by the next successful deploy', async () => {
+    const env = await greenLive();
+    const [live] = await env.sim.store.listReleases(key, 1);
+    await env.sim.store.putRelease({
+      ...live,
+      id: 'older-dead',
+      outcome: 'in-progress',
+      step: 'baking',
+      startedAt: live.startedAt - 60_000,
+      updatedAt: live.startedAt - 50_000,
+    });
+    await deployOk(env, dev, 'v1.3.0');
+    const old = await env.sim.store.getRelease(key, 'older-dead');
+    expect(old).toMatchObject({ outcome: 'superseded' });
+    expect(old?.note).toMatch(/died in progress at step "baking"; superseded by release/);
+  });
+});
