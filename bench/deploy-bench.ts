@@ -129,7 +129,7 @@ async function latency(
 /** Pads Markdown table columns (the layout `biome format` produces, so the results file stays lint-clean). */
 function alignTables(lines: string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     if (!lines[i].startsWith('|')) {
       out.push(lines[i++]);
       continue;

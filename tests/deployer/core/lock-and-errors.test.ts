@@ -170,7 +170,11 @@ describe('store and signal edges around the writes', () => {
     expect(out).toMatchObject({ status: 'rolled-back', gate: 'interrupted' });
     const prodWrites = s.sim
       .writes()
-      .filter((w) => w.api === 'elbv2:ModifyRule' && (w.args as { ruleArn: string }).ruleArn === s.topology.productionRuleArn);
+      .filter(
+        (w) =>
+          w.api === 'elbv2:ModifyRule' &&
+          (w.args as { ruleArn: string }).ruleArn === s.topology.productionRuleArn,
+      );
     expect(prodWrites).toHaveLength(0);
     expect(s.sim.world.trafficWeights(s.topology)).toEqual({ blue: 100, green: 0 });
   });

@@ -40,7 +40,9 @@ describe('B1: the old colour is scaled down only if it still has weight 0', () =
       if (e.type === 'drain.wait')
         void env.sim.clock
           .sleep(10_000)
-          .then(() => env.sim.lb.setRuleWeights(dev.productionRuleArn, toRule(dev, weightsFor('green', 100))));
+          .then(() =>
+            env.sim.lb.setRuleWeights(dev.productionRuleArn, toRule(dev, weightsFor('green', 100))),
+          );
     });
     const out = await deploy({ ...deps, events }, request(dev, 'v1.3.0'));
     expect(out).toMatchObject({ status: 'deployed', oldColourScaledDown: false });
@@ -87,10 +89,12 @@ describe('B2: a run that lost its lock stops without writing', () => {
       if (e.type === 'bake.start' && (e.data as { final?: boolean } | undefined)?.final && !rb) {
         rb = env.sim.clock.sleep(5_000).then(() => {
           writesBeforeTakeover = env.sim.writes().length;
-          return rollback(
-            env.deps(dev, { events: tap(env.events, (x) => log.push(`B ${x.type}`)) }),
-            { topology: dev, reason: 'looks stuck', forceUnlock: true, owner: ONCALL },
-          );
+          return rollback(env.deps(dev, { events: tap(env.events, (x) => log.push(`B ${x.type}`)) }), {
+            topology: dev,
+            reason: 'looks stuck',
+            forceUnlock: true,
+            owner: ONCALL,
+          });
         });
       }
     });

@@ -67,8 +67,8 @@ export function registerInputFrom(
         `(containers: ${containers.map((c) => c.name).join(', ') || 'none'}); fix containerName in the topology`,
     );
   }
-  copy.containerDefinitions = containers.map(
-    (c): ContainerDefinition => (c.name === containerName ? { ...c, image } : c),
+  copy.containerDefinitions = containers.map((c): ContainerDefinition =>
+    c.name === containerName ? { ...c, image } : c,
   );
   if (tags && tags.length > 0) copy.tags = tags;
   return copy as unknown as RegisterTaskDefinitionCommandInput;

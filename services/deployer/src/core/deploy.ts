@@ -938,7 +938,10 @@ async function safeToScaleDown(
     .filter((x) => x.targetGroupArn === t.targetGroupArns[colour])
     .reduce((sum, x) => sum + x.weight, 0);
   if (weight !== 0) {
-    const now = rule.map((x) => `${x.targetGroupArn === t.targetGroupArns.blue ? 'blue' : x.targetGroupArn === t.targetGroupArns.green ? 'green' : x.targetGroupArn} ${x.weight}`);
+    const now = rule.map(
+      (x) =>
+        `${x.targetGroupArn === t.targetGroupArns.blue ? 'blue' : x.targetGroupArn === t.targetGroupArns.green ? 'green' : x.targetGroupArn} ${x.weight}`,
+    );
     return {
       ok: false,
       why: `the production rule gives it weight ${weight} now (${now.join(' / ')}) — someone moved traffic back to it since this run wrote the weights`,
@@ -1047,7 +1050,13 @@ async function rollBack(
     note = `${failed} not scaled down: ${check.why}`;
     emitter.warn('rollback.scale-down-skipped', `${note}; it keeps running`, { colour: failed });
     if (check.lost)
-      return stopOnLockLoss(deps, { t, emitter, lost: check.lost, getRelease: a.getRelease, record: a.record });
+      return stopOnLockLoss(deps, {
+        t,
+        emitter,
+        lost: check.lost,
+        getRelease: a.getRelease,
+        record: a.record,
+      });
   } else {
     if (floor) {
       // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor

@@ -14,13 +14,7 @@ import { GATE_RETRY, withRetry } from './retry';
 import { FAILED_TASKS_TO_FAIL, FIVE_XX_WINDOW_MS, UNHEALTHY_POLLS_TO_FAIL } from './settings';
 
 export type GateName =
-  | 'ecs-deployment'
-  | 'target-health'
-  | '5xx'
-  | 'alarm'
-  | 'weights'
-  | 'interrupted'
-  | 'error';
+  'ecs-deployment' | 'target-health' | '5xx' | 'alarm' | 'weights' | 'interrupted' | 'error';
 
 /** A failed gate (or interrupt): the deploy must put traffic back on the last known good colour. */
 export class GateFailure extends Error {
