@@ -4,7 +4,11 @@
 export const ExitCode = {
   /** Deployed / rolled back on request / promoted / status printed. */
   Ok: 0,
-  /** Unexpected failure inside the tool or from AWS; traffic was left on the last known good colour if a deploy was under way. */
+  /**
+   * Internal error: an unexpected failure inside the tool or from AWS, a restoring write that failed, a
+   * lost deployment lock, or a killed process. The traffic state is UNKNOWN (weights may be split): run
+   * `switchyard status` before anything else.
+   */
   InternalError: 1,
   /** Refused before changing anything: bad input, unknown env/service, mutable tag, lock held, nothing to do. */
   Refused: 2,
@@ -12,3 +16,7 @@ export const ExitCode = {
   RolledBack: 3,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What every exit-1 result says after its own reason. */
+export const INTERNAL_ERROR_ADVICE =
+  'Exit 1 (internal error): the traffic state is unknown (weights may be split); run `switchyard status --env <env> --service <service>` before anything else, then `switchyard rollback` if it shows a dead release or split weights.';

@@ -86,6 +86,10 @@ describe('switchyard deploy --simulate (text)', () => {
     const k = await sy('deploy --env dev --service api --image-tag v1.1.0 --simulate --fault kill');
     expect(k.code).toBe(1);
     expect(k.out).toMatch(/simulated kill: .* traffic at blue 90% \/ green 10%/);
+    // exit 1 says the traffic state is unknown and what to run (not "traffic is on the last known good")
+    expect(k.out + k.err).toMatch(
+      /traffic state is unknown .*run `switchyard status --env <env> --service <service>`/,
+    );
     const before = writes();
     const held = await sy('deploy --env dev --service api --image-tag v1.2.0 --simulate');
     expect(held.code).toBe(2);
@@ -326,7 +330,10 @@ describe('help and dispatch', () => {
     ]) {
       expect(r.out).toContain(flag);
     }
-    expect(r.out).toMatch(/0 deployed .* 1 internal error, 2 refused .*\n.*3 rolled back/);
+    expect(r.out).toMatch(
+      /0 deployed .* 1 internal error \(traffic state unknown: run\n\s+switchyard status\), 2 refused/,
+    );
+    expect(r.out).toMatch(/3 rolled back/);
   });
 
   test('--help lists the commands; unknown command is exit 2; no command is exit 2', async () => {

@@ -25,7 +25,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 Run \`switchyard <command> --help\` for a command's options. Every command accepts --simulate to run
 against an offline simulation of ECS, ALB and CloudWatch (no AWS account needed).
 
-Exit codes: 0 ok, 1 internal error, 2 refused (nothing changed), 3 rolled back.
+Exit codes: 0 ok, 1 internal error (traffic state unknown: run switchyard status), 2 refused (nothing changed), 3 rolled back.
 `;
 }
 

@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parseTopology, type ServiceTopology, TopologyError } from '../../../topology';
 import { systemClock } from '../core/clock';
 import type { DeployDeps } from '../core/deploy';
-import { ExitCode } from '../exit-codes';
+import { ExitCode, INTERNAL_ERROR_ADVICE } from '../exit-codes';
 import { type EventSink, type LockOwner, PortError } from '../ports';
 import type { Simulation } from '../sim';
 import { DEFAULT_SIM_STATE, openSimulation } from '../sim/state-file';
@@ -213,7 +213,7 @@ export function killedResult(command: string, where: string, runtime: Runtime): 
     exitCode: ExitCode.InternalError,
     status: 'failed',
     headline: `simulated kill: the deployer died during ${command} of ${where}${w ? ` with traffic at blue ${w.blue}% / green ${w.green}%` : ''} [simulated]`,
-    reason: `process killed without cleanup (fault "kill"); the lock, the in-progress release record and the weights stay as they were. Recover with switchyard status / rollback --simulate`,
+    reason: `process killed without cleanup (fault "kill"); the lock, the in-progress release record and the weights stay as they were. Recover with switchyard status / rollback --simulate. ${INTERNAL_ERROR_ADVICE}`,
     data: { killed: true, weights: w },
   };
 }

@@ -1,6 +1,6 @@
 /** Shared command plumbing: renderer, error → exit-code mapping, runtime lifecycle. */
 import { DeployError } from '../../core/deploy';
-import { ExitCode } from '../../exit-codes';
+import { ExitCode, INTERNAL_ERROR_ADVICE } from '../../exit-codes';
 import type { OutputFormat } from '../args';
 import { type CommandContext, UsageError } from '../context';
 import { type CommandResult, createRenderer, type Renderer } from '../output';
@@ -34,7 +34,7 @@ export async function execute(
         exitCode: ExitCode.InternalError,
         status: 'failed',
         headline: 'failed',
-        reason: e.message,
+        reason: `${e.message}. ${INTERNAL_ERROR_ADVICE}`,
       };
     } else {
       const err = e as Error;
@@ -43,7 +43,7 @@ export async function execute(
         exitCode: ExitCode.InternalError,
         status: 'failed',
         headline: 'internal error',
-        reason: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`,
+        reason: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}. ${INTERNAL_ERROR_ADVICE}`,
       };
     }
   }

@@ -28,7 +28,8 @@ Options:
 
 ${COMMON_HELP}
 
-Exit codes: 0 deployed (or dry run), 1 internal error, 2 refused (nothing changed),
+Exit codes: 0 deployed (or dry run), 1 internal error (traffic state unknown: run
+            switchyard status), 2 refused (nothing changed: bad input, lock held, dead release…),
             3 rolled back (traffic is on the last known good colour).
 
 Examples:

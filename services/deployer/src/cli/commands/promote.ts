@@ -44,7 +44,8 @@ Options:
 
 ${COMMON_HELP}
 
-Exit codes: 0 promoted (or dry run), 1 internal error, 2 refused (nothing changed),
+Exit codes: 0 promoted (or dry run), 1 internal error (traffic state unknown: run
+            switchyard status), 2 refused (nothing changed),
             3 the deploy to --to failed a gate and was rolled back.
 
 Examples:

@@ -43,7 +43,7 @@ Options:
 
 ${COMMON_HELP}
 
-Exit codes: 0 rolled back (or dry run), 1 internal error (the weight write failed: check status),
+Exit codes: 0 rolled back (or dry run), 1 internal error (traffic state unknown: run switchyard status),
             2 refused (nothing changed: no history, unknown release, missing --reason, lock held…),
             3 a rollback by redeploy failed its gates (traffic stayed on the live colour).
 
