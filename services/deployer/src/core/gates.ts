@@ -97,8 +97,24 @@ export interface GateObservation {
   readonly alarms: readonly string[];
 }
 
-/** One check of all bake gates (3 reads in parallel). Throws GateFailure on the first failing gate. */
-export async function checkGates(deps: GateDeps, ctx: WatchContext): Promise<GateObservation> {
+/** Consecutive polls that saw an unhealthy / unavailable target (carried across the checks of a bake). */
+export interface HealthStreak {
+  unhealthyPolls: number;
+}
+
+/**
+ * One check of all bake gates (3 reads in parallel). Throws GateFailure on the first failing gate.
+ *
+ * Target health: fewer healthy targets than the desired count fails at once (a task died or turned
+ * unhealthy). Targets in `initial` (a replaced task, a scale-out) do not fail the bake while healthy ≥
+ * desired; a target `unhealthy` / `unavailable` fails it when seen on UNHEALTHY_POLLS_TO_FAIL
+ * consecutive checks (`streak`; without one, on the first).
+ */
+export async function checkGates(
+  deps: GateDeps,
+  ctx: WatchContext,
+  streak: HealthStreak = { unhealthyPolls: UNHEALTHY_POLLS_TO_FAIL },
+): Promise<GateObservation> {
   const { topology, settings, colour, emitter } = ctx;
   // short backoff: a throttled read must not push the check (and a rollback) past the poll interval
   const r = <T>(label: string, fn: () => Promise<T>) =>
@@ -121,10 +137,19 @@ export async function checkGates(deps: GateDeps, ctx: WatchContext): Promise<Gat
   const at = deps.clock.now();
   const serving = targets.filter((t) => t.state !== 'draining');
   const healthy = serving.filter((t) => t.state === 'healthy').length;
-  if (healthy < ctx.desiredCount || healthy < serving.length) {
+  if (healthy < ctx.desiredCount) {
     throw new GateFailure(
       'target-health',
       `target health of ${colour}: ${healthy}/${serving.length} healthy, ${ctx.desiredCount} required — ${describeTargets(targets)}`,
+      at,
+    );
+  }
+  const failing = serving.filter((t) => t.state === 'unhealthy' || t.state === 'unavailable').length;
+  streak.unhealthyPolls = failing > 0 ? streak.unhealthyPolls + 1 : 0;
+  if (failing > 0 && streak.unhealthyPolls >= UNHEALTHY_POLLS_TO_FAIL) {
+    throw new GateFailure(
+      'target-health',
+      `target health of ${colour}: ${failing} target(s) unhealthy/unavailable on ${UNHEALTHY_POLLS_TO_FAIL} consecutive checks (${healthy}/${serving.length} healthy) — ${describeTargets(targets)}`,
       at,
     );
   }
@@ -174,9 +199,10 @@ export async function bake(
     label,
     ...extra,
   });
+  const streak: HealthStreak = { unhealthyPolls: 0 };
   for (;;) {
     throwIfAborted(ctx.signal, clock);
-    const obs = await checkGates(deps, ctx);
+    const obs = await checkGates(deps, ctx, streak);
     throwIfAborted(ctx.signal, clock);
     const now = clock.now();
     const remainingMs = Math.max(0, end - now);
