@@ -17,7 +17,7 @@ function withExtraTarget(s: ReturnType<typeof scenario>, state: TargetState) {
           const moved = s.sim.world.trafficWeights(s.topology).green > 0;
           if (tg !== s.topology.targetGroupArns.green || !moved) return real;
           polls++;
-          return [...real, { id: '10.0.9.9:8080', state }];
+          return [...real, { id: '10.0.9.9', port: 8080, state }];
         },
       },
     },

@@ -3,7 +3,17 @@ import {
   formatStatusText,
   serviceStatus,
 } from '../../../services/deployer/src/ops/status';
-import { deployLeavingOldRunning, deployOk, makeEnv, otherService, topology, writeCount } from './harness';
+import { deploy } from '../../../services/deployer/src/core/deploy';
+import { createSimulation, restoreStore } from '../../../services/deployer/src/sim';
+import {
+  deployLeavingOldRunning,
+  deployOk,
+  makeEnv,
+  OWNER as OWNER_T,
+  otherService,
+  topology,
+  writeCount,
+} from './harness';
 
 const dev = topology('dev');
 const key = { environment: 'dev', service: 'api' };
@@ -138,4 +148,42 @@ test('environment status: every service given', async () => {
     ['api', 'blue', 0],
     ['worker', 'green', 1],
   ]);
+});
+
+describe('status while a release is in progress or after a resume', () => {
+  test('during the first deploy at its final bake (100% on the new colour), last known good is the colour it started from', async () => {
+    const env = makeEnv([dev]); // no release recorded yet: blue serves v1.0.0
+    let seen: Awaited<ReturnType<typeof serviceStatus>> | undefined;
+    const deps = env.deps(dev);
+    const events = {
+      emit: (e: { type: string; data?: unknown }) => {
+        if (e.type === 'bake.start' && (e.data as { final?: boolean })?.final && !seen)
+          void serviceStatus(env.deps(dev), dev).then((st) => (seen = st));
+        deps.events.emit(e as never);
+      },
+    };
+    const out = await deploy(
+      { ...deps, events },
+      { topology: dev, imageTag: 'v1.1.0', owner: OWNER_T, strategy: 'all-at-once' },
+    );
+    expect(out.status).toBe('deployed');
+    expect(seen?.live?.weights).toEqual({ blue: 0, green: 100 });
+    expect(seen?.running).toBeDefined();
+    expect(seen?.lastKnownGood).toEqual({ colour: 'blue' });
+  });
+
+  test('a resumed simulation keeps the lock verbatim, expired too: status says the lease expired', async () => {
+    const env = makeEnv([dev]);
+    const lock = await env.sim.store.acquireLock(key, OWNER_T, 60_000);
+    if (!lock.acquired) throw new Error('not acquired');
+    await env.sim.clock.sleep(90_000); // expired 30 s ago
+    const snap = await env.sim.snapshot();
+    const next = createSimulation({ topologies: [dev], snapshot: snap });
+    await restoreStore(next, snap);
+    expect(await next.store.getLock(key)).toEqual(lock.lock);
+    const st = await serviceStatus(makeEnv([dev], { sim: next }).deps(dev), dev);
+    expect(st.lock).toMatchObject({ expired: true });
+    expect(st.lock?.remainingSeconds).toBeLessThanOrEqual(-30);
+    expect(st.lock?.remainingSeconds).toBeGreaterThan(-40);
+  });
 });

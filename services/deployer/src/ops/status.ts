@@ -385,6 +385,18 @@ export async function serviceStatus(
       colour: dead.safeColour,
       ...(rel ? { releaseId: rel.id, imageTag: rel.imageTag } : {}),
     };
+  } else if (newestInProgress) {
+    // an operation is running (or died without a recoverable state): its colour has not passed its
+    // final bake, so the known-good colour is the one it started from, whoever carries 100% right now
+    const prev = newestInProgress.previousColour;
+    const rel = releases.find(
+      (x) =>
+        x.outcome === 'deployed' &&
+        x.colour === prev &&
+        (!newestInProgress.previousTaskDefinitionArn ||
+          x.taskDefinitionArn === newestInProgress.previousTaskDefinitionArn),
+    );
+    lastKnownGood = { colour: prev, ...(rel ? { releaseId: rel.id, imageTag: rel.imageTag } : {}) };
   } else if (ended) {
     const exp = expectedLive(ended);
     const rel = currentRelease(releases);

@@ -258,8 +258,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
 /** Restores the store part of a snapshot into a simulation's store (releases oldest first, then locks). */
 export async function restoreStore(sim: Simulation, snap: SimSnapshot): Promise<void> {
   for (const r of [...snap.releases].reverse()) await sim.memoryStore.putRelease(r);
-  for (const l of snap.locks) {
-    const lease = l.expiresAt - sim.clock.now();
-    if (lease > 0) await sim.memoryStore.acquireLock(l.key, l.owner, lease);
-  }
+  // verbatim (token, acquiredAt, expiresAt), expired ones too: status shows "lease expired Ns ago" and a
+  // resumed dead holder's lock is not made to look fresh
+  for (const l of snap.locks) sim.memoryStore.restoreLock(l);
 }

@@ -70,6 +70,14 @@ export class MemoryStore implements StorePort {
     return removed;
   }
 
+  /**
+   * Puts a lock back exactly as it was saved (token, acquiredAt, expiresAt — also an expired one): how
+   * the simulation resumes a world. Not a StorePort operation; not counted as a write.
+   */
+  restoreLock(lock: LockInfo): void {
+    this.locks.set(keyOf(lock.key), lock);
+  }
+
   async getLock(key: ReleaseKey): Promise<LockInfo | undefined> {
     return this.locks.get(keyOf(key));
   }
