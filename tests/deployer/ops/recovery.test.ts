@@ -235,7 +235,7 @@ test('recovery refuses when the last known good colour cannot carry traffic (no 
   const out = await rollback(env.deps(t), { topology: t, reason: 'recover', owner: ONCALL });
   expect(out).toMatchObject({ status: 'refused', code: 'unsafe' });
   expect(out.status === 'refused' && out.reason).toMatch(
-    /last known good colour blue .* cannot carry the traffic/,
+    /last known good colour blue .* has 0 healthy of 0 running \/ 0 desired tasks; it needs 2 healthy/,
   );
   expect(writeCount(env)).toBe(before);
   expect(env.sim.world.trafficWeights(t)).toEqual({ blue: 90, green: 10 });

@@ -282,11 +282,16 @@ export async function planRollback(
           'refusing to send traffic to an unverified revision. Inspect `switchyard status` and set the weights by hand.',
       );
     }
-    if (!colourCanServe(live, colour)) {
+    // capacity: the restored colour takes ALL the traffic, so it needs as many healthy tasks as the colour
+    // carrying traffic now runs (autoscaling may have scaled the idle one in), and no unhealthy extras
+    const other: Colour = colour === 'blue' ? 'green' : 'blue';
+    const otherDesired = live.weights[other] > 0 ? live.colours[other].desiredCount : 0;
+    const need = Math.max(1, cs.desiredCount, otherDesired);
+    if (!colourCanServe(live, colour, need) || cs.healthyTargets !== cs.runningCount) {
       return refusal(
         'unsafe',
-        `${why}, but the last known good colour ${colour} (${cs.serviceName}) has ${cs.healthyTargets} healthy of ${cs.desiredCount} desired targets and cannot carry the traffic; ` +
-          `scale it up (or fix it) first — traffic was not changed (${pct(live.weights)}).`,
+        `${why}, but the last known good colour ${colour} (${cs.serviceName}) has ${cs.healthyTargets} healthy of ${cs.runningCount} running / ${cs.desiredCount} desired tasks; it needs ${need} healthy (the ${otherDesired > 0 ? `${other} colour now carrying traffic runs ${otherDesired}` : 'desired count'}) to carry all the traffic. ` +
+          `Scale it up first (\`aws ecs update-service --cluster ${t.cluster} --service ${cs.serviceName} --desired-count ${need}\`; with autoscaling, raise its minimum too), wait until \`switchyard status\` shows ${need}/${need} healthy, then rerun — traffic was not changed (${pct(live.weights)}).`,
       );
     }
     const newest = deadOnes[0];
@@ -460,8 +465,12 @@ export async function planRollback(
     (target.taskDefinitionArn !== undefined && idleCs.taskDefinitionArn === target.taskDefinitionArn) ||
     (target.taskDefinitionArn === undefined && idleCs.imageDigest === target.imageDigest);
   const settled = idleCs.deployments.every((d) => d.taskDefinitionArn === idleCs.taskDefinitionArn);
+  // the flip puts ALL traffic on the idle colour: as many healthy tasks as the live colour runs now, none unhealthy
   const required = Math.max(1, liveCs.desiredCount);
-  const canServe = idleCs.desiredCount >= 1 && idleCs.healthyTargets >= required;
+  const canServe =
+    idleCs.desiredCount >= 1 &&
+    idleCs.healthyTargets >= required &&
+    idleCs.healthyTargets === idleCs.runningCount;
   if (runsTarget && settled && canServe) {
     return withFloor<RollbackPlan>({
       mode: 'flip',
@@ -478,7 +487,7 @@ export async function planRollback(
       ? `${idle} is scaled to zero`
       : !settled
         ? `${idle} has an ECS deployment in flight`
-        : `${idle} has ${idleCs.healthyTargets} healthy targets, fewer than the ${required} the live colour runs`;
+        : `${idle} has ${idleCs.healthyTargets} healthy of ${idleCs.runningCount} running tasks; the flip needs ${required} healthy (what the live colour runs) and none unhealthy`;
   return { mode: 'redeploy', target, ...(current ? { current } : {}), why };
 }
 
