@@ -7,9 +7,14 @@ import { scenario } from './harness';
 
 const key = { environment: 'dev', service: 'api' };
 
-async function runWith(faults: Fault[], seed = 1, strategy: 'canary' | 'linear' | 'all-at-once' = 'canary') {
+async function runWith(
+  faults: Fault[],
+  seed = 1,
+  strategy: 'canary' | 'linear' | 'all-at-once' = 'canary',
+  settings: { bakeSeconds?: number; finalBakeSeconds?: number } = {},
+) {
   const s = scenario({ faults, seed });
-  const out = await deploy(s.sim.deps(s.events), s.request({ strategy }));
+  const out = await deploy(s.sim.deps(s.events), s.request({ strategy, settings }));
   const [rec] = await s.sim.store.listReleases(key, 1);
   return { s, out, rec };
 }
@@ -73,18 +78,42 @@ test('targets never turn healthy: fails before the first weight change', async (
   expect(firstShiftAt(r.s.sim.world, r.s.topology)).toBeUndefined();
 });
 
-test.each([1, 2, 3])('5xx spike during canary (seed %i): restored within one poll interval', async (seed) => {
-  const r = await runWith([{ name: '5xx-spike', afterSeconds: 30 }], seed);
-  expectRolledBack(r, '5xx', /5xx share of green is \d+\.\d% .* above the 5\.0% limit/);
-  const history = r.s.sim.world.state.weightHistory.map((h) => h.weights.map((w) => w.weight));
-  expect(history).toEqual([
-    [90, 10],
-    [100, 0],
-  ]);
-  const delay = restoreDelay(r);
-  expect(delay).toBeGreaterThanOrEqual(0);
-  expect(delay).toBeLessThanOrEqual(pollMs());
-});
+test.each([1, 2, 3])(
+  '5xx spike during a 300 s canary bake (seed %i): caught at 10%, restored within one poll interval of CloudWatch showing it',
+  async (seed) => {
+    const r = await runWith([{ name: '5xx-spike', afterSeconds: 30 }], seed, 'canary', {
+      bakeSeconds: 300,
+      finalBakeSeconds: 300,
+    });
+    expectRolledBack(r, '5xx', /5xx share of green is \d+\.\d% .* above the 5\.0% limit/);
+    const history = r.s.sim.world.state.weightHistory.map((h) => h.weights.map((w) => w.weight));
+    expect(history).toEqual([
+      [90, 10],
+      [100, 0],
+    ]);
+    const delay = restoreDelay(r);
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThanOrEqual(pollMs());
+  },
+);
+
+test.each([1, 2, 3])(
+  '5xx spike during a 120 s canary bake (seed %i): CloudWatch shows it only after the shift to 100%; the final bake catches it (the plan warned)',
+  async (seed) => {
+    const r = await runWith([{ name: '5xx-spike', afterSeconds: 30 }], seed);
+    expectRolledBack(r, '5xx', /5xx share of green is \d+\.\d% .* above the 5\.0% limit/);
+    expect(r.s.events.ofType('plan.warning')[0].message).toMatch(/bakeSeconds 120s is shorter than 240s/);
+    const history = r.s.sim.world.state.weightHistory.map((h) => h.weights.map((w) => w.weight));
+    expect(history).toEqual([
+      [90, 10],
+      [0, 100],
+      [100, 0],
+    ]);
+    const delay = restoreDelay(r);
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThanOrEqual(pollMs());
+  },
+);
 
 test.each([1, 2, 3])(
   'alarm fires during linear shift (seed %i): restored within one poll interval',

@@ -178,6 +178,16 @@ describe('simulated world', () => {
       { targetGroupArn: t.targetGroupArns.green, weight: 50 },
     ]);
     await sim.clock.sleep(30_000);
+    // CloudWatch has nothing yet: the minute is not over, and its datapoint comes 60–120 s after it ends
+    expect(
+      await sim.metrics.targetGroupRequests(
+        t.loadBalancerArnSuffix,
+        t.targetGroupArnSuffixes.green,
+        from,
+        sim.clock.now(),
+      ),
+    ).toEqual({ requests: 0, errors5xx: 0 });
+    await sim.clock.sleep(210_000);
     const green = await sim.metrics.targetGroupRequests(
       t.loadBalancerArnSuffix,
       t.targetGroupArnSuffixes.green,

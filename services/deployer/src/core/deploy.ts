@@ -62,7 +62,14 @@ import {
   readScalingState,
   setColourCapacity,
 } from './scaling';
-import { effectiveSettings, FIVE_XX_WINDOW_MS, weightSchedule } from './settings';
+import {
+  effectiveSettings,
+  FIVE_XX_WINDOW_MS,
+  METRIC_DELAY_MS,
+  METRIC_PERIOD_MS,
+  MIN_MEANINGFUL_BAKE_MS,
+  weightSchedule,
+} from './settings';
 import { type ConfigurationChanges, configurationDiff } from './task-config';
 import { restoreTraffic, setWeights, type Weights, weightsFor } from './traffic';
 
@@ -195,6 +202,8 @@ export interface DeployPlan {
   readonly minimumSeconds: number;
   /** Application Auto Scaling ranges the deploy writes; absent when autoscaling is not managed. */
   readonly autoscaling?: PlanAutoscaling;
+  /** Things the operator should know before running it (e.g. bakes shorter than the metric delay). @default [] */
+  readonly warnings?: readonly string[];
 }
 
 export interface PlanAutoscaling {
@@ -353,7 +362,27 @@ export function buildPlan(
     minimumSeconds:
       steps.length * settings.bakeSeconds + settings.finalBakeSeconds + settings.terminationWaitSeconds,
     ...(inputs.autoscaling ? { autoscaling: inputs.autoscaling } : {}),
+    warnings: bakeWarnings(settings, steps.length),
   };
+}
+
+/**
+ * Bakes shorter than the ALB metric delay + 2 periods cannot see the 5xx gate's data (CloudWatch
+ * publishes a minute 60–120 s late): say so in the plan. Pure.
+ */
+export function bakeWarnings(settings: DeploymentSettings, stepCount: number): string[] {
+  const min = MIN_MEANINGFUL_BAKE_MS / 1000;
+  const why = `CloudWatch publishes ALB metrics up to ${METRIC_DELAY_MS / 1000}s late in ${METRIC_PERIOD_MS / 1000}s periods, so the 5xx gate sees a bake's traffic only after ~${min}s`;
+  const out: string[] = [];
+  if (stepCount > 1 && settings.bakeSeconds < min)
+    out.push(
+      `bakeSeconds ${settings.bakeSeconds}s is shorter than ${min}s: ${why}; a 5xx spike on an intermediate step may be judged only in the next step (health and alarms still gate it)`,
+    );
+  if (settings.finalBakeSeconds < min)
+    out.push(
+      `finalBakeSeconds ${settings.finalBakeSeconds}s is shorter than ${min}s: ${why}; when the service's traffic is enough to judge, the final bake is extended until a judged window exists (and fails if none appears)`,
+    );
+  return out;
 }
 
 /**
@@ -604,6 +633,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       plan,
     },
   );
+  for (const w of plan.warnings ?? []) emitter.warn('plan.warning', w);
   if (req.dryRun) return { status: 'dry-run', plan };
 
   // ---- the run: every step recorded before it acts
@@ -735,6 +765,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     await record({ step: 'waiting-healthy' });
     await waitForHealthyTargets(deps, ctx);
     emitter.info('targets.healthy', `${idle}: all targets healthy`, { colour: idle });
+    const perMinute = await liveRequestRate(deps, t, liveColour, emitter);
 
     await beforeWrite();
     await r('elbv2:ModifyRule', () => deps.lb.setRuleTarget(t.testRuleArn, t.targetGroupArns[idle]));
@@ -748,7 +779,11 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       trafficMoved = true;
       const writtenAt = await setWeights(deps, t, step.weights, emitter);
       trafficSinceMs ??= writtenAt;
-      const watch = { ...ctx, trafficSinceMs };
+      const watch = {
+        ...ctx,
+        trafficSinceMs,
+        ...(perMinute !== undefined ? { expectedPerMinute: (perMinute * step.percent) / 100 } : {}),
+      };
       await record({ step: 'baking' });
       await bake(
         deps,
@@ -765,7 +800,12 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     await record({ step: 'final-bake' });
     await bake(
       deps,
-      { ...ctx, trafficSinceMs },
+      {
+        ...ctx,
+        trafficSinceMs,
+        requireData: true,
+        ...(perMinute !== undefined ? { expectedPerMinute: perMinute } : {}),
+      },
       settings.finalBakeSeconds * 1000,
       `final bake (100% on ${idle})`,
       {
@@ -906,6 +946,46 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     { releaseId: release.id },
   );
   return { status: 'deployed', release, plan, oldColourScaledDown: scaledDown };
+}
+
+/**
+ * Requests per minute the live colour served over the last 3 published minutes (one GetMetricData): what
+ * the new colour is expected to get at 100%. Undefined if unreadable (then no inconclusive check).
+ */
+async function liveRequestRate(
+  deps: DeployDeps,
+  t: ServiceTopology,
+  colour: Colour,
+  emitter: Emitter,
+): Promise<number | undefined> {
+  const toMs = Math.floor((deps.clock.now() - METRIC_DELAY_MS) / METRIC_PERIOD_MS) * METRIC_PERIOD_MS;
+  const fromMs = toMs - FIVE_XX_WINDOW_MS;
+  try {
+    const c = await withRetry(deps.clock, 'cloudwatch:GetMetricData', () =>
+      deps.metrics.targetGroupRequests(
+        t.loadBalancerArnSuffix,
+        t.targetGroupArnSuffixes[colour],
+        fromMs,
+        toMs,
+      ),
+    );
+    const perMinute = c.requests / (FIVE_XX_WINDOW_MS / METRIC_PERIOD_MS);
+    emitter.info(
+      'traffic.baseline',
+      `${colour} served ~${Math.round(perMinute)} requests/min before the shift`,
+      {
+        colour,
+        perMinute,
+      },
+    );
+    return perMinute;
+  } catch (e) {
+    emitter.warn(
+      'traffic.baseline-unknown',
+      `cannot read ${colour}'s request count (${(e as Error).message}); the final bake cannot tell missing metrics from no traffic`,
+    );
+    return undefined;
+  }
 }
 
 /** The lock-loss error behind `e` or the signal's abort reason, if any. */

@@ -11,7 +11,13 @@ import type { Colour, DeploymentSettings, ServiceTopology } from '../../../topol
 import type { Clock, EcsPort, LoadBalancerPort, MetricsPort, RequestCounts, TargetHealth } from '../ports';
 import type { Emitter } from './events';
 import { GATE_RETRY, withRetry } from './retry';
-import { FAILED_TASKS_TO_FAIL, FIVE_XX_WINDOW_MS, UNHEALTHY_POLLS_TO_FAIL } from './settings';
+import {
+  FAILED_TASKS_TO_FAIL,
+  FIVE_XX_WINDOW_MS,
+  METRIC_DELAY_MS,
+  METRIC_PERIOD_MS,
+  UNHEALTHY_POLLS_TO_FAIL,
+} from './settings';
 
 export type GateName =
   'ecs-deployment' | 'target-health' | '5xx' | 'alarm' | 'weights' | 'interrupted' | 'error';
@@ -47,6 +53,17 @@ export interface WatchContext {
   readonly signal?: AbortSignal;
   /** When the watched colour first received production traffic in this run (5xx window start). */
   readonly trafficSinceMs?: number;
+  /**
+   * Requests per minute expected on the watched colour at the current weight (the live colour's own
+   * rate before the first shift, scaled by the step's percentage). Undefined: unknown (no check).
+   */
+  readonly expectedPerMinute?: number;
+  /**
+   * The bake must not pass without a judged 5xx window when one is due at `expectedPerMinute` (the
+   * final bake): it is extended until CloudWatch data must exist (fiveXxDataDueAt) and fails as
+   * inconclusive if the data still is not there. @default false
+   */
+  readonly requireData?: boolean;
 }
 
 /** How often gates are checked for a configured poll interval: leaves room for one check's calls + the restoring write. */
@@ -73,9 +90,50 @@ export function judge5xx(
   return { judged, ratio, failed: judged && ratio > settings.max5xxRatio };
 }
 
-/** Start of the 5xx window at `now`. */
-export function fiveXxWindowStart(now: number, trafficSinceMs: number | undefined): number {
-  return Math.max(now - FIVE_XX_WINDOW_MS, trafficSinceMs ?? now - FIVE_XX_WINDOW_MS);
+/**
+ * The 5xx window at `now`: whole metric periods ending at the last complete minute, at most
+ * FIVE_XX_WINDOW_MS long, never starting before the minute traffic started in. Undefined while no whole
+ * minute with traffic has ended yet (nothing to query).
+ */
+export function fiveXxWindow(
+  now: number,
+  trafficSinceMs: number | undefined,
+): { readonly fromMs: number; readonly toMs: number } | undefined {
+  const toMs = Math.floor(now / METRIC_PERIOD_MS) * METRIC_PERIOD_MS;
+  const since = trafficSinceMs === undefined ? toMs - FIVE_XX_WINDOW_MS : trafficSinceMs;
+  const fromMs = Math.max(toMs - FIVE_XX_WINDOW_MS, Math.floor(since / METRIC_PERIOD_MS) * METRIC_PERIOD_MS);
+  return fromMs < toMs ? { fromMs, toMs } : undefined;
+}
+
+/**
+ * When a judged 5xx window is due: the first instant at which CloudWatch must have published enough
+ * whole minutes with traffic to hold twice `min5xxSampleRequests` at `expectedPerMinute` (a margin for
+ * normal traffic variation), assuming the worst-case METRIC_DELAY_MS. Undefined when the expected
+ * traffic never fills a judged window (low-traffic services: the gate stays unjudged, as before).
+ */
+export function fiveXxDataDueAt(
+  trafficSinceMs: number | undefined,
+  expectedPerMinute: number | undefined,
+  minSample: number,
+): number | undefined {
+  if (trafficSinceMs === undefined || expectedPerMinute === undefined || expectedPerMinute <= 0)
+    return undefined;
+  const minutes = Math.max(1, Math.ceil((2 * Math.max(1, minSample)) / expectedPerMinute));
+  if (minutes * METRIC_PERIOD_MS > FIVE_XX_WINDOW_MS) return undefined;
+  const firstFullMinute = Math.ceil(trafficSinceMs / METRIC_PERIOD_MS) * METRIC_PERIOD_MS;
+  return firstFullMinute + minutes * METRIC_PERIOD_MS + METRIC_DELAY_MS;
+}
+
+/** Too few requests in the 5xx window although a judged window is due (see fiveXxDataDueAt). */
+export function fiveXxInconclusive(
+  now: number,
+  trafficSinceMs: number | undefined,
+  observedRequests: number,
+  expectedPerMinute: number | undefined,
+  minSample: number,
+): boolean {
+  const due = fiveXxDataDueAt(trafficSinceMs, expectedPerMinute, minSample);
+  return due !== undefined && now >= due && observedRequests < Math.max(1, minSample);
 }
 
 function describeTargets(targets: readonly TargetHealth[]): string {
@@ -120,16 +178,19 @@ export async function checkGates(
   const r = <T>(label: string, fn: () => Promise<T>) =>
     withRetry(deps.clock, label, fn, { emitter, policy: GATE_RETRY });
   const now = deps.clock.now();
+  const window = fiveXxWindow(now, ctx.trafficSinceMs);
   const [targets, counts, alarms] = await Promise.all([
     r('elbv2:DescribeTargetHealth', () => deps.lb.describeTargetHealth(topology.targetGroupArns[colour])),
-    r('cloudwatch:GetMetricData', () =>
-      deps.metrics.targetGroupRequests(
-        topology.loadBalancerArnSuffix,
-        topology.targetGroupArnSuffixes[colour],
-        fiveXxWindowStart(now, ctx.trafficSinceMs),
-        now,
-      ),
-    ),
+    window
+      ? r('cloudwatch:GetMetricData', () =>
+          deps.metrics.targetGroupRequests(
+            topology.loadBalancerArnSuffix,
+            topology.targetGroupArnSuffixes[colour],
+            window.fromMs,
+            window.toMs,
+          ),
+        )
+      : Promise.resolve({ requests: 0, errors5xx: 0 }),
     topology.alarmNames.length > 0
       ? r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmsFiring(topology.alarmNames))
       : Promise.resolve([] as string[]),
@@ -157,9 +218,7 @@ export async function checkGates(
   if (j.failed) {
     throw new GateFailure(
       '5xx',
-      `5xx share of ${colour} is ${(j.ratio * 100).toFixed(1)}% (${counts.errors5xx} of ${counts.requests} requests in the last ${Math.round(
-        (now - fiveXxWindowStart(now, ctx.trafficSinceMs)) / 1000,
-      )}s), above the ${(settings.max5xxRatio * 100).toFixed(1)}% limit`,
+      `5xx share of ${colour} is ${(j.ratio * 100).toFixed(1)}% (${counts.errors5xx} of ${counts.requests} requests in the ${window ? Math.round((window.toMs - window.fromMs) / 60_000) : 0} whole minute(s) up to ${window ? new Date(window.toMs).toISOString().slice(11, 16) : '-'} UTC), above the ${(settings.max5xxRatio * 100).toFixed(1)}% limit`,
       at,
     );
   }
@@ -191,7 +250,7 @@ export async function bake(
   const { clock } = deps;
   const period = gatePeriodMs(ctx.settings.pollIntervalSeconds);
   const start = clock.now();
-  const end = start + durationMs;
+  let end = start + durationMs;
   let next = start;
   ctx.emitter.info('bake.start', `${label}: baking ${Math.round(durationMs / 1000)}s on ${ctx.colour}`, {
     colour: ctx.colour,
@@ -211,6 +270,25 @@ export async function bake(
       `${label}: ${ctx.colour} ${obs.healthy}/${obs.total} healthy, 5xx ${obs.judged ? `${(obs.ratio * 100).toFixed(1)}%` : `n/a (${obs.requests} req)`}, alarms ${obs.alarms.length === 0 ? 'OK' : obs.alarms.join(',')}, ${Math.ceil(remainingMs / 1000)}s left`,
       { colour: ctx.colour, label, remainingMs, ...obs, ...extra },
     );
+    if (now >= end && ctx.requireData && !obs.judged) {
+      const min = ctx.settings.min5xxSampleRequests;
+      if (fiveXxInconclusive(now, ctx.trafficSinceMs, obs.requests, ctx.expectedPerMinute, min)) {
+        throw new GateFailure(
+          '5xx',
+          `5xx gate inconclusive for ${ctx.colour}: ${obs.requests} requests in CloudWatch for its target group after ${Math.round((now - (ctx.trafficSinceMs ?? now)) / 1000)}s with traffic, but ~${Math.round(ctx.expectedPerMinute ?? 0)}/min expected (≥ ${min} needed to judge); the metrics are missing or the colour gets no traffic — not passing the final bake blind`,
+          now,
+        );
+      }
+      const due = fiveXxDataDueAt(ctx.trafficSinceMs, ctx.expectedPerMinute, min);
+      if (due !== undefined && due > end) {
+        ctx.emitter.warn(
+          'bake.extended',
+          `${label}: no judged 5xx window yet (${obs.requests} requests, ~${Math.round(ctx.expectedPerMinute ?? 0)}/min expected); CloudWatch publishes ALB metrics up to ${METRIC_DELAY_MS / 1000}s late, so the bake goes on for ${Math.round((due - now) / 1000)}s more`,
+          { colour: ctx.colour, label, untilMs: due, ...extra },
+        );
+        end = due;
+      }
+    }
     if (now >= end) break;
     while (next <= now) next += period;
     await clock.sleep(Math.min(next, end) - now, ctx.signal);

@@ -22,7 +22,9 @@ export { CollectingSink, Emitter, nullSink } from './events';
 export {
   bake,
   checkGates,
-  fiveXxWindowStart,
+  fiveXxDataDueAt,
+  fiveXxInconclusive,
+  fiveXxWindow,
   GateFailure,
   type GateName,
   type GateObservation,
@@ -54,7 +56,14 @@ export {
   type ScalingFloorResult,
   setColourCapacity,
 } from './scaling';
-export { effectiveSettings, FIVE_XX_WINDOW_MS, weightSchedule } from './settings';
+export {
+  effectiveSettings,
+  FIVE_XX_WINDOW_MS,
+  METRIC_DELAY_MS,
+  METRIC_PERIOD_MS,
+  MIN_MEANINGFUL_BAKE_MS,
+  weightSchedule,
+} from './settings';
 export {
   type ConfigurationChanges,
   canonicalJson,

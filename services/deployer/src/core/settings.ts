@@ -6,8 +6,20 @@ import {
   type Strategy,
 } from '../../../topology';
 
-/** Sliding window over which the 5xx share is judged (CloudWatch's finest ALB resolution is 60 s). */
-export const FIVE_XX_WINDOW_MS = 60_000;
+/** Period of the ALB metrics in CloudWatch (RequestCount, HTTPCode_Target_5XX_Count): whole minutes. */
+export const METRIC_PERIOD_MS = 60_000;
+/**
+ * How late the ALB publishes a minute's datapoint in CloudWatch, worst case assumed (typically 60–120 s
+ * after the minute ends). The gate cannot see a 5xx spike earlier than this.
+ */
+export const METRIC_DELAY_MS = 120_000;
+/**
+ * Window over which the 5xx share is judged: the last 3 whole minutes ending at the last complete
+ * minute (fewer right after the first shift: never before the minute traffic started in).
+ */
+export const FIVE_XX_WINDOW_MS = 3 * METRIC_PERIOD_MS;
+/** Shortest bake in which CloudWatch data can show up at all: metric delay + 2 periods (240 s). */
+export const MIN_MEANINGFUL_BAKE_MS = METRIC_DELAY_MS + 2 * METRIC_PERIOD_MS;
 /** Consecutive polls with an `unhealthy` target before the healthy-wait fails fast. */
 export const UNHEALTHY_POLLS_TO_FAIL = 3;
 /** Failed tasks of the new ECS deployment before the deploy fails fast (ECS' own breaker may be later). */

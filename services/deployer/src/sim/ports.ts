@@ -230,7 +230,8 @@ export function simMetrics(ctl: SimControl): MetricsPort {
       call(ctl, 'cloudwatch:GetMetricData', false, { tgSuffix, fromMs, toMs }, () => {
         const tg = world.targetGroupBySuffix(lbSuffix, tgSuffix);
         if (!tg) return { requests: 0, errors5xx: 0 }; // CloudWatch returns no datapoints for unknown dimensions
-        const { requests, errors } = world.requestCounts(tg, fromMs, Math.min(toMs, world.state.lastTick));
+        // like CloudWatch: only whole-minute datapoints already published (60–120 s after the minute)
+        const { requests, errors } = world.publishedCounts(tg, fromMs, toMs, world.state.lastTick);
         return { requests: Math.round(requests), errors5xx: Math.round(errors) };
       }),
     alarmsFiring: (names) =>

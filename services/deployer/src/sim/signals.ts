@@ -4,14 +4,14 @@
  * benchmark to measure the time from that instant to the restoring write.
  */
 import type { DeploymentSettings, ServiceTopology } from '../../../topology';
-import { fiveXxWindowStart, judge5xx } from '../core/gates';
+import { fiveXxWindow, judge5xx } from '../core/gates';
 import type { SimWorld } from './world';
 
 /**
- * Earliest whole second in [trafficSinceMs, toMs] at which the 5xx gate over the world's counts would
- * fail. `sustained`: the earliest second from which it keeps failing up to `toMs` — a ratio hovering
- * at the limit can fail for one second and pass the next (integer counts), which no poller can promise
- * to catch; the sustained signal is the one a polling gate is expected to act on.
+ * Earliest whole second in [trafficSinceMs, toMs] at which the 5xx gate, reading CloudWatch as the
+ * simulation publishes it (whole minutes, 60–120 s late), would fail. `sustained`: the earliest second
+ * from which it keeps failing up to `toMs` — a ratio hovering at the limit can fail for one second and
+ * pass the next, which no poller can promise to catch.
  */
 export function first5xxFailureAt(
   world: SimWorld,
@@ -26,7 +26,8 @@ export function first5xxFailureAt(
   const startSecond = Math.ceil(trafficSinceMs / 1000) * 1000;
   let since: number | undefined;
   for (let t = startSecond; t <= toMs; t += 1000) {
-    const c = world.requestCounts(tg, fiveXxWindowStart(t, trafficSinceMs), t);
+    const w = fiveXxWindow(t, trafficSinceMs);
+    const c = w ? world.publishedCounts(tg, w.fromMs, w.toMs, t) : { requests: 0, errors: 0 };
     const counts = { requests: Math.round(c.requests), errors5xx: Math.round(c.errors) };
     const failed = judge5xx(counts, settings).failed;
     if (failed && !sustained) return t;
@@ -34,6 +35,32 @@ export function first5xxFailureAt(
     else since = undefined;
   }
   return since;
+}
+
+/** Window of the "onset" measure: per-second counts as they happen, before CloudWatch's aggregation/delay. */
+export const ONSET_WINDOW_MS = 60_000;
+
+/**
+ * When the 5xx fault actually started hurting users: the earliest second at which the per-second counts
+ * over the last ONSET_WINDOW_MS (since the traffic started) would fail the 5xx limit — what a gate
+ * without CloudWatch's minute aggregation and publication delay would see. Onset → restoring write
+ * includes that delay; it is the user-facing exposure.
+ */
+export function first5xxOnsetAt(
+  world: SimWorld,
+  targetGroupArn: string,
+  settings: Pick<DeploymentSettings, 'max5xxRatio' | 'min5xxSampleRequests'>,
+  trafficSinceMs: number,
+  toMs: number,
+): number | undefined {
+  const tg = world.state.targetGroups[targetGroupArn];
+  if (!tg) return undefined;
+  for (let t = Math.ceil(trafficSinceMs / 1000) * 1000; t <= toMs; t += 1000) {
+    const c = world.requestCounts(tg, Math.max(trafficSinceMs, t - ONSET_WINDOW_MS), t);
+    const counts = { requests: Math.round(c.requests), errors5xx: Math.round(c.errors) };
+    if (judge5xx(counts, settings).failed) return t;
+  }
+  return undefined;
 }
 
 /** First time the production rule gave weight > 0 to a target group that had none (the first shift). */

@@ -13,7 +13,8 @@
  *   service back to its last completed task definition.
  * - Traffic: a fixed request rate split by the production rule's weights; a target group with weight
  *   but no healthy target answers with ELB 503s (not target 5xx); target 5xx follow a base error rate
- *   plus any injected spike. Metrics are visible with no delay (real CloudWatch lags ~1 min).
+ *   plus any injected spike. CloudWatch (GetMetricData) sees whole-minute datapoints only, each
+ *   published 60–120 s after its minute ends (`metricDelayMs`, varies per minute), as the ALB does.
  * - Application Auto Scaling (topologies with `autoscaling`): one scalable target per colour, seeded like
  *   Terraform creates them (blue min = minCapacity, green min = 0, both max = maxCapacity). Whenever a
  *   service's desired count stays outside its target's [min, max] for `AUTOSCALER_ENFORCE_MS`, the
@@ -27,6 +28,11 @@ import { createHash } from 'node:crypto';
 import type { Colour, ServiceTopology } from '../../../topology';
 import { PortError, type TargetState, type WeightedTarget } from '../ports';
 import { seededRandom } from './clock';
+
+/** CloudWatch ALB metric period in the simulation. */
+export const SIM_METRIC_PERIOD_MS = 60_000;
+/** Shortest publication delay of a minute's ALB datapoint in the simulation (the longest is +60 s). */
+export const SIM_METRIC_DELAY_MIN_MS = 60_000;
 import type { Fault } from './faults';
 
 export interface SimContainer {
@@ -106,6 +112,12 @@ export interface SimTargetGroup {
   errors5xx: number[];
   /** ELB-generated 5xx (traffic sent to a group with no healthy target). */
   elb5xx: number[];
+  /**
+   * The group served all of the service's traffic before the simulation started (the live colour when
+   * the world was created): CloudWatch history before `startedAt` shows that traffic at the base error
+   * rate, so a deploy can read a request-rate baseline. @default false
+   */
+  servedBeforeStart?: boolean;
 }
 
 export interface SimScalableTarget {
@@ -323,6 +335,7 @@ export class SimWorld {
         requests: [],
         errors5xx: [],
         elb5xx: [],
+        ...(colour === live ? { servedBeforeStart: true } : {}),
       };
       const count = colour === live ? desired : 0;
       const dep: SimDeployment = {
@@ -872,6 +885,49 @@ export class SimWorld {
     for (let i = a; i < b; i++) {
       requests += tg.requests[i] ?? 0;
       errors += tg.errors5xx[i] ?? 0;
+    }
+    return { requests, errors };
+  }
+
+  /**
+   * How late CloudWatch publishes the ALB datapoint of the minute starting at `minuteStartMs`: 60–120 s
+   * after the minute ends, varying per minute (deterministic per world seed and minute).
+   */
+  metricDelayMs(minuteStartMs: number): number {
+    const m = Math.floor(minuteStartMs / SIM_METRIC_PERIOD_MS);
+    const h = Math.abs((m * 2654435761 + this.state.seed * 40503) % 61);
+    return SIM_METRIC_DELAY_MIN_MS + h * 1000;
+  }
+
+  /**
+   * What GetMetricData returns at `nowMs` for [fromMs, toMs): the sums of the whole-minute datapoints
+   * already published (a minute's datapoint appears `metricDelayMs` after the minute ends; a minute not
+   * yet published counts as missing, i.e. 0). Partial minutes at the edges count their covered seconds.
+   */
+  publishedCounts(
+    tg: SimTargetGroup,
+    fromMs: number,
+    toMs: number,
+    nowMs: number,
+  ): { requests: number; errors: number } {
+    let requests = 0;
+    let errors = 0;
+    for (
+      let m = Math.floor(fromMs / SIM_METRIC_PERIOD_MS) * SIM_METRIC_PERIOD_MS;
+      m < toMs;
+      m += SIM_METRIC_PERIOD_MS
+    ) {
+      if (m + SIM_METRIC_PERIOD_MS + this.metricDelayMs(m) > nowMs) continue;
+      const a = Math.max(m, fromMs);
+      const b = Math.min(m + SIM_METRIC_PERIOD_MS, toMs);
+      const c = this.requestCounts(tg, a, b);
+      requests += c.requests;
+      errors += c.errors;
+      if (tg.servedBeforeStart && a < this.state.startedAt) {
+        const before = (Math.min(b, this.state.startedAt) - a) / 1000;
+        requests += before * this.state.requestsPerSecond;
+        errors += before * this.state.requestsPerSecond * this.state.baseErrorRatio;
+      }
     }
     return { requests, errors };
   }
