@@ -16,7 +16,8 @@ import { type DeployOutcome, deploy } from '../services/deployer/src/core/deploy
 import { nullSink } from '../services/deployer/src/core/events';
 import { effectiveSettings } from '../services/deployer/src/core/settings';
 import { createSimulation, type Fault, seededRandom } from '../services/deployer/src/sim';
-import { firstFailedSignalAt } from '../services/deployer/src/sim/signals';
+import { first5xxOnsetAt, firstFailedSignalAt, firstShiftAt } from '../services/deployer/src/sim/signals';
+import type { StorePort } from '../services/deployer/src/ports';
 import { parseTopology, type ServiceTopology, type Strategy } from '../services/topology';
 
 const args = process.argv.slice(2);
@@ -27,7 +28,11 @@ const noteArg = args.indexOf('--note');
 const NOTE = noteArg >= 0 ? args[noteArg + 1] : undefined;
 
 const examplePath = join(__dirname, '../services/deployer/examples/topology.dev.api.json');
-const base = parseTopology(JSON.parse(readFileSync(examplePath, 'utf8')), examplePath);
+/** The example topology without `autoscaling` (its own variant below), so the rows compare with history. */
+const { autoscaling: _exampleAutoscaling, ...base } = parseTopology(
+  JSON.parse(readFileSync(examplePath, 'utf8')),
+  examplePath,
+);
 
 const owner = { actor: 'bench', host: 'bench', operation: 'deploy' };
 /** The example topology with Application Auto Scaling (the deployer manages the floor). */
@@ -57,17 +62,34 @@ const median = (xs: number[]) =>
 
 async function run(topology: ServiceTopology, faults: Fault[], seed: number, strategy?: Strategy) {
   const sim = createSimulation({ topologies: [topology], faults, seed });
+  // counts the lock-fence reads (store.getLock) the deploy makes: DynamoDB GetItem calls in AWS
+  let getLock = 0;
+  const store = sim.store;
+  const counting: StorePort = new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      if (prop !== 'getLock') return v.bind(target);
+      return (...a: Parameters<StorePort['getLock']>) => {
+        getLock++;
+        return store.getLock(...a);
+      };
+    },
+  });
   const cpu0 = process.cpuUsage();
   const wall0 = process.hrtime.bigint();
-  const out: DeployOutcome = await deploy(sim.deps(nullSink), {
-    topology,
-    imageTag: 'v1.1.0',
-    owner,
-    ...(strategy ? { strategy } : {}),
-  });
+  const out: DeployOutcome = await deploy(
+    { ...sim.deps(nullSink), store: counting },
+    {
+      topology,
+      imageTag: 'v1.1.0',
+      owner,
+      ...(strategy ? { strategy } : {}),
+    },
+  );
   const cpu = process.cpuUsage(cpu0);
   const wallMs = Number(process.hrtime.bigint() - wall0) / 1e6;
-  return { sim, out, cpuMs: (cpu.user + cpu.system) / 1000, wallMs };
+  return { sim, out, cpuMs: (cpu.user + cpu.system) / 1000, wallMs, getLock: () => getLock };
 }
 
 interface LatencyRow {
@@ -77,17 +99,27 @@ interface LatencyRow {
   excluded: number;
   values: number[];
   sustained: number[];
+  /** Fault onset (users start seeing it) → restoring write: includes CloudWatch's delay for 5xx. */
+  onset: number[];
+  /** Runs whose restoring write came after the shift to 100% (the spike was not seen during the canary). */
+  at100: number;
 }
 
 async function latency(
   fault: '5xx-spike' | 'alarm' | 'interrupt',
   pollSeconds: number,
   throttle: boolean,
+  bakeSeconds?: number,
 ): Promise<LatencyRow> {
-  const topology = withSettings({ pollIntervalSeconds: pollSeconds });
+  const topology = withSettings({
+    pollIntervalSeconds: pollSeconds,
+    ...(bakeSeconds ? { bakeSeconds, finalBakeSeconds: bakeSeconds } : {}),
+  });
   const settings = effectiveSettings(topology);
   const values: number[] = [];
   const sustained: number[] = [];
+  const onset: number[] = [];
+  let at100 = 0;
   let excluded = 0;
   for (let i = 0; i < RUNS; i++) {
     const seed = 1000 + i;
@@ -121,12 +153,29 @@ async function latency(
     }
     values.push(out.restoredAt - first);
     sustained.push(out.restoredAt - firstSustained);
+    const since = firstShiftAt(sim.world, topology);
+    const o =
+      fault === '5xx-spike' && since !== undefined
+        ? first5xxOnsetAt(
+            sim.world,
+            topology.targetGroupArns[out.failedColour],
+            settings,
+            since,
+            out.restoredAt,
+          )
+        : first;
+    onset.push(out.restoredAt - (o ?? first));
+    const prod = sim.world.state.weightHistory.filter((h) => h.ruleArn === topology.productionRuleArn);
+    const beforeRestore = prod
+      .at(-2)
+      ?.weights.find((w) => w.targetGroupArn === topology.targetGroupArns[out.failedColour]);
+    if (beforeRestore?.weight === 100) at100++;
   }
-  const scenario = `${fault}${throttle ? ' + throttling' : ''}`;
-  return { scenario, poll: pollSeconds, n: values.length, excluded, values, sustained };
+  const scenario = `${fault}${throttle ? ' + throttling' : ''}${bakeSeconds ? ` (bakes ${bakeSeconds} s)` : ''}`;
+  return { scenario, poll: pollSeconds, n: values.length, excluded, values, sustained, onset, at100 };
 }
 
-/** Pads Markdown table columns (the layout `biome format` produces, so the results file stays lint-clean). */
+/** Pads Markdown table columns (the layout a Markdown formatter produces, so the results file stays lint-clean). */
 function alignTables(lines: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < lines.length;) {
@@ -168,14 +217,27 @@ async function main() {
     `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Topology: services/deployer/examples/topology.dev.api.json`,
   );
   log(
-    '(canary 10%, bakes 120 s, 5xx limit 5% of ≥ 50 requests over 60 s, 2 alarms, 20 req/s, API latency 20–150 ms).',
+    '(canary 10%, bakes 120 s unless stated, 5xx limit 5% of ≥ 50 requests over the last 3 whole minutes in CloudWatch, 2 alarms, 20 req/s, API latency 20–150 ms).',
+  );
+  log(
+    "CloudWatch model: whole-minute ALB datapoints, each published 60–120 s after its minute ends (varies per minute), like the ALB's.",
   );
   log();
   log('## 1. First failed signal → restoring write (virtual time)');
   log();
   log('First failed signal = the earliest instant at which a gate reading the APIs could see the fault: the');
-  log("5xx gate over the sim's per-second counts would fail, the alarm entered ALARM, or SIGINT arrived.");
-  log('Restoring write = the ModifyRule putting 100% back on the last known good colour (completion time).');
+  log('5xx gate over CloudWatch as published at that instant would fail, the alarm entered ALARM, or SIGINT');
+  log(
+    'arrived. Restoring write = the ModifyRule putting 100% back on the last known good colour (completion).',
+  );
+  log('Onset → restore is what users see: from the first second the per-second 5xx share (last 60 s) was');
+  log("above the limit to the restoring write — it includes CloudWatch's aggregation and publication delay");
+  log('(for alarms and SIGINT onset = the signal). "At 100%": runs whose restoring write came after the');
+  log('shift to 100% — for 5xx spikes (all starting during the 10% canary bake) the ones CloudWatch showed');
+  log(
+    'only after the shift, because a 120 s bake is shorter than the ~240 s the data needs (the plan warns);',
+  );
+  log('for SIGINT simply where the signal landed.');
   log();
   log('"Sustained" measures from the first instant after which the signal stays failing: with integer');
   log('counts a 5xx ratio right at the limit can fail for one second and pass the next, which no poller can');
@@ -183,14 +245,15 @@ async function main() {
   log("the check's reads (in parallel) and the restoring write.");
   log();
   log(
-    '| fault | poll interval | runs | p50 | p90 | p99 | max | ≤ 1 poll interval | sustained: p50 / max / ≤ 1 interval |',
+    '| fault | poll interval | runs | p50 | p90 | p99 | max | ≤ 1 poll interval | sustained: p50 / max / ≤ 1 interval | onset → restore: p50 / p90 / max | at 100% |',
   );
-  log('|---|---|---|---|---|---|---|---|---|');
+  log('|---|---|---|---|---|---|---|---|---|---|---|');
   const rows: LatencyRow[] = [];
   for (const poll of [10, 5]) {
     for (const fault of ['5xx-spike', 'alarm', 'interrupt'] as const)
       rows.push(await latency(fault, poll, false));
   }
+  rows.push(await latency('5xx-spike', 10, false, 300));
   rows.push(await latency('5xx-spike', 10, true));
   rows.push(await latency('alarm', 10, true));
   for (const r of rows) {
@@ -202,7 +265,11 @@ async function main() {
     const runs = `${r.n}${r.excluded ? ` (+${r.excluded} not rolled back after traffic)` : ''}`;
     const dist = `${f(quantile(s, 0.5))} | ${f(quantile(s, 0.9))} | ${f(quantile(s, 0.99))} | ${f(s[s.length - 1])}`;
     const sus = `${f(quantile(ss, 0.5))} / ${f(ss[ss.length - 1])} / ${withinS}/${r.n}`;
-    log(`| ${r.scenario} | ${r.poll} s | ${runs} | ${dist} | ${within}/${r.n} | ${sus} |`);
+    const os = [...r.onset].sort((a, b) => a - b);
+    const ons = `${f(quantile(os, 0.5))} / ${f(quantile(os, 0.9))} / ${f(os[os.length - 1])}`;
+    log(
+      `| ${r.scenario} | ${r.poll} s | ${runs} | ${dist} | ${within}/${r.n} | ${sus} | ${ons} | ${r.at100}/${r.n} |`,
+    );
   }
   log();
   log('## 2. API calls per successful deploy');
@@ -217,13 +284,21 @@ async function main() {
   );
   log('The preflight (read-only, before the lock) and the run under the lock each read the live state, the');
   log('image, the alarms (DescribeAlarms: exist? already firing?) and, with autoscaling, both scalable');
-  log('targets (DescribeScalableTargets). Peak rate is a few calls per poll interval (~0.3 calls/s on');
-  log('average), far below the ELBv2/ECS/Application Auto Scaling throttling limits.');
+  log("targets (DescribeScalableTargets). Since the review fixes: one GetMetricData for the live colour's");
+  log("request rate before the first shift, one DescribeRules re-read right before the old colour's");
+  log(
+    'scale-down, and a lock-fence read (store getLock = DynamoDB GetItem, not in "total calls") before every',
+  );
+  log(
+    'UpdateService / ModifyRule / floor write and before recording `deployed`. GetMetricData runs only once a',
+  );
+  log('whole minute with traffic has ended. Peak rate is a few calls per poll interval (~0.3 calls/s on');
+  log('average), far below the ELBv2/ECS/Application Auto Scaling/DynamoDB throttling limits.');
   log();
   log(
-    '| strategy | total calls | writes (ECS+ELB+AAS) | ModifyRule | DescribeTargetHealth | GetMetricData | DescribeAlarms | DescribeServices | RegisterScalableTarget | DescribeScalableTargets | virtual duration |',
+    '| strategy | total calls | writes (ECS+ELB+AAS) | ModifyRule | DescribeRules | DescribeTargetHealth | GetMetricData | DescribeAlarms | DescribeServices | RegisterScalableTarget | DescribeScalableTargets | store getLock (fence) | virtual duration |',
   );
-  log('|---|---|---|---|---|---|---|---|---|---|---|');
+  log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const cpuSamples: Record<string, number[]> = {};
   const wallSamples: Record<string, number[]> = {};
   const current: Record<string, Record<string, string>> = {};
@@ -240,9 +315,11 @@ async function main() {
     const writes: number[] = [];
     const per: Record<string, number[]> = {};
     const durations: number[] = [];
+    const fences: number[] = [];
     for (let i = 0; i < 45; i++) {
       const seed = (i % 15) + 1; // 3 rounds over 15 seeds: call counts repeat, CPU samples triple
-      const { sim, out, cpuMs, wallMs } = await run(topology, [], seed, strategy);
+      const { sim, out, cpuMs, wallMs, getLock } = await run(topology, [], seed, strategy);
+      fences.push(getLock());
       if (out.status !== 'deployed') throw new Error(`seed ${seed} ${strategy}: ${out.status}`);
       const calls = sim.calls();
       totals.push(Object.values(calls).reduce((a, b) => a + b, 0));
@@ -259,7 +336,7 @@ async function main() {
       DescribeAlarms: String(m('cloudwatch:DescribeAlarms')),
     };
     log(
-      `| ${label} | ${median(totals)} | ${median(writes)} | ${m('elbv2:ModifyRule')} | ${m('elbv2:DescribeTargetHealth')} | ${m('cloudwatch:GetMetricData')} | ${m('cloudwatch:DescribeAlarms')} | ${m('ecs:DescribeServices')} | ${m('application-autoscaling:RegisterScalableTarget')} | ${m('application-autoscaling:DescribeScalableTargets')} | ${(median(durations) / 60000).toFixed(1)} min |`,
+      `| ${label} | ${median(totals)} | ${median(writes)} | ${m('elbv2:ModifyRule')} | ${m('elbv2:DescribeRules')} | ${m('elbv2:DescribeTargetHealth')} | ${m('cloudwatch:GetMetricData')} | ${m('cloudwatch:DescribeAlarms')} | ${m('ecs:DescribeServices')} | ${m('application-autoscaling:RegisterScalableTarget')} | ${m('application-autoscaling:DescribeScalableTargets')} | ${median(fences)} | ${(median(durations) / 60000).toFixed(1)} min |`,
     );
   }
   const previous = previousCalls();

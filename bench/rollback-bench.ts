@@ -8,12 +8,21 @@
  *  4. the CLI end to end: `node bin/switchyard.js rollback … --simulate` as a new process (ts-node
  *     start-up included) against a prepared state file, against `switchyard --version` as baseline.
  *
- *   node -r ts-node/register/transpile-only bench/rollback-bench.ts [--runs N] [--cli-runs N] [--write]
+ *   node -r ts-node/register/transpile-only bench/rollback-bench.ts [--runs N] [--cli-runs N] [--write] [--note "what changed"]
  *
- * `--write` stores the Markdown report in bench/rollback-results.md.
+ * `--write` stores the Markdown report in bench/rollback-results.md; the report it replaces is kept under
+ * "History" (with `--note` saying what changed since).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DeployDeps, deploy } from '../services/deployer/src/core/deploy';
@@ -28,6 +37,7 @@ const args = process.argv.slice(2);
 const num = (flag: string, d: number) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : d);
 const RUNS = num('--runs', 50);
 const CLI_RUNS = num('--cli-runs', 7);
+const NOTE = args.includes('--note') ? args[args.indexOf('--note') + 1] : undefined;
 const WRITE = args.includes('--write');
 const ROOT = join(__dirname, '..');
 
@@ -283,7 +293,30 @@ async function main() {
   );
   const report = lines.join('\n');
   console.log(report);
-  if (WRITE) writeFileSync(join(ROOT, 'bench/rollback-results.md'), report);
+  if (WRITE) {
+    const file = join(ROOT, 'bench/rollback-results.md');
+    const history = existsSync(file) ? historyOf(readFileSync(file, 'utf8')) : [];
+    writeFileSync(file, `${[report.trimEnd(), ...history].join('\n')}\n`);
+  }
+}
+
+/**
+ * The report being replaced, kept below the new one: "## History", then the previous run (its headings
+ * demoted, titled with the --note of this run), then the older history it carried.
+ */
+function historyOf(previous: string): string[] {
+  const [current, older] = previous.split(/\n## History\n/);
+  const body = current.trim().split('\n');
+  const date = /Node v[\d.]+, (\d{4}-\d{2}-\d{2})/.exec(current)?.[1] ?? 'an earlier date';
+  const demoted = body.filter((l) => !l.startsWith('# ')).map((l) => (l.startsWith('## ') ? `#${l}` : l));
+  return [
+    '',
+    '## History',
+    '',
+    `### Run of ${date} (before: ${NOTE ?? 'the run above'})`,
+    ...demoted,
+    ...(older ? ['', ...older.trim().split('\n')] : []),
+  ];
 }
 
 /** CLI runs in `work` (holding prepared.json). */
