@@ -300,3 +300,37 @@ describe('Application Auto Scaling in the sim', () => {
     });
   });
 });
+
+describe('faults on a resumed world', () => {
+  test('--fault alarm fires afterSeconds after the NEW traffic of this run, not at once because the colour served before', async () => {
+    const plain = withoutOptional(t);
+    const first = createSimulation({ topologies: [plain] });
+    // an earlier deploy: green served, then back to blue (green has a traffic history)
+    await first.lb.setRuleWeights(plain.productionRuleArn, [
+      { targetGroupArn: plain.targetGroupArns.blue, weight: 0 },
+      { targetGroupArn: plain.targetGroupArns.green, weight: 100 },
+    ]);
+    await first.clock.sleep(60_000);
+    await first.lb.setRuleWeights(plain.productionRuleArn, [
+      { targetGroupArn: plain.targetGroupArns.blue, weight: 100 },
+      { targetGroupArn: plain.targetGroupArns.green, weight: 0 },
+    ]);
+    await first.clock.sleep(600_000);
+    const snap = await first.snapshot();
+    const resumed = createSimulation({
+      topologies: [plain],
+      snapshot: snap,
+      faults: [{ name: 'alarm', afterSeconds: 60 }],
+    });
+    await resumed.clock.sleep(120_000);
+    expect(await resumed.metrics.alarmsFiring(plain.alarmNames)).toEqual([]); // not armed by old traffic
+    await resumed.lb.setRuleWeights(plain.productionRuleArn, [
+      { targetGroupArn: plain.targetGroupArns.blue, weight: 90 },
+      { targetGroupArn: plain.targetGroupArns.green, weight: 10 },
+    ]);
+    await resumed.clock.sleep(30_000);
+    expect(await resumed.metrics.alarmsFiring(plain.alarmNames)).toEqual([]);
+    await resumed.clock.sleep(31_000);
+    expect(await resumed.metrics.alarmsFiring(plain.alarmNames)).toEqual(['switchyard-dev-api-p99-latency']);
+  });
+});

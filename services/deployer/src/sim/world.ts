@@ -174,8 +174,21 @@ export interface WorldState {
   /** Faults armed for task definitions registered from now on (the new revision). */
   armedTaskFaults: { crash: boolean; unhealthy: boolean };
   /** 5xx spike / alarm armed on a target group: starts `afterMs` after the group first gets traffic. */
-  armedSpikes: { targetGroupArn: string; afterMs: number; errorRatio: number; startsAt?: number }[];
-  armedAlarms: { targetGroupArn: string; alarmName: string; afterMs: number; firesAt?: number }[];
+  /** `armedAt`: when the fault was armed; it counts from the group's first traffic AFTER that (a resumed world's group may have served before). */
+  armedSpikes: {
+    targetGroupArn: string;
+    afterMs: number;
+    errorRatio: number;
+    startsAt?: number;
+    armedAt?: number;
+  }[];
+  armedAlarms: {
+    targetGroupArn: string;
+    alarmName: string;
+    afterMs: number;
+    firesAt?: number;
+    armedAt?: number;
+  }[];
   /** Per rule and target group: first time it carried weight > 0 (for armed faults). */
   firstTrafficAt: Record<string, number>;
   weightHistory: WeightChange[];
@@ -462,6 +475,7 @@ export class SimWorld {
           targetGroupArn: idleTg,
           afterMs: (fault.afterSeconds ?? 0) * 1000,
           errorRatio: fault.errorRatio ?? 0.3,
+          armedAt: this.state.lastTick,
         });
         break;
       case 'alarm': {
@@ -472,6 +486,7 @@ export class SimWorld {
           targetGroupArn: idleTg,
           alarmName,
           afterMs: (fault.afterSeconds ?? 0) * 1000,
+          armedAt: this.state.lastTick,
         });
         break;
       }
@@ -789,13 +804,13 @@ export class SimWorld {
     // armed faults start relative to first traffic
     for (const s of this.state.armedSpikes) {
       if (s.startsAt === undefined) {
-        const first = this.firstTraffic(s.targetGroupArn);
+        const first = this.firstTraffic(s.targetGroupArn, s.armedAt);
         if (first !== undefined) s.startsAt = first + s.afterMs;
       }
     }
     for (const a of this.state.armedAlarms) {
       if (a.firesAt === undefined) {
-        const first = this.firstTraffic(a.targetGroupArn);
+        const first = this.firstTraffic(a.targetGroupArn, a.armedAt);
         if (first !== undefined) a.firesAt = first + a.afterMs;
       }
       if (a.firesAt !== undefined && now >= a.firesAt && this.state.alarms[a.alarmName]?.state !== 'ALARM') {
@@ -834,7 +849,16 @@ export class SimWorld {
     }
   }
 
-  private firstTraffic(tgArn: string): number | undefined {
+  /**
+   * When the group first started serving production traffic — at or after `since` when given (the
+   * write that moved it from weight 0 to > 0), else ever.
+   */
+  private firstTraffic(tgArn: string, since?: number): number | undefined {
+    if (since !== undefined) {
+      return this.state.weightHistory.find(
+        (h) => h.at >= since && h.newlyServing.some((n) => n.targetGroupArn === tgArn),
+      )?.at;
+    }
     let first: number | undefined;
     for (const [k, at] of Object.entries(this.state.firstTrafficAt)) {
       if (k.endsWith(`|${tgArn}`) && (first === undefined || at < first)) first = at;
