@@ -1,0 +1,206 @@
+/**
+ * Property over random prior histories (either colour live), faults and OTHER ACTORS acting during the
+ * deploy — a kill -9 (then a new process recovers with `rollback --force-unlock`), a lock takeover
+ * (`rollback --force-unlock` from another process while the deploy runs), an operator flipping the
+ * production rule back to the known-good colour by hand:
+ *
+ *  - at EVERY production-rule write made by switchyard (deploy or rollback, any process), each target
+ *    group given weight > 0 is the known-good colour (live before the run) or was already serving, or
+ *    — when it starts receiving traffic in that write — has all its targets healthy and at least as many
+ *    healthy targets as its service's desired count (read from the simulated world at that instant);
+ *  - when the last switchyard operation ends deployed / rolled back, the weights are whole (never split)
+ *    and the colour carrying 100% has healthy targets.
+ *
+ * The oracle reads the simulated world directly (target states, desired counts) — never the core's own
+ * gate/judge functions.
+ */
+import fc from 'fast-check';
+import { deploy } from '../../../services/deployer/src/core/deploy';
+import { CollectingSink } from '../../../services/deployer/src/core/events';
+import { rollback } from '../../../services/deployer/src/ops/rollback';
+import type { LoadBalancerPort, WeightedTarget } from '../../../services/deployer/src/ports';
+import {
+  createSimulation,
+  type Fault,
+  restoreStore,
+  type Simulation,
+} from '../../../services/deployer/src/sim';
+import type { Colour, ServiceTopology } from '../../../services/topology';
+import { plainTopology } from './harness';
+
+type Action = { readonly kind: 'kill' | 'takeover' | 'flip'; readonly atSeconds: number };
+
+const actionArb: fc.Arbitrary<Action[]> = fc.array(
+  fc.record({
+    kind: fc.constantFrom('kill' as const, 'takeover' as const, 'flip' as const),
+    atSeconds: fc.integer({ min: 0, max: 400 }),
+  }),
+  { maxLength: 2 },
+);
+
+const faultArb: fc.Arbitrary<Fault[]> = fc
+  .record({
+    spike: fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }),
+    alarm: fc.option(fc.integer({ min: 0, max: 500 }), { nil: undefined }),
+    crash: fc.integer({ min: 0, max: 5 }).map((x) => x === 0),
+  })
+  .map((f) => {
+    const out: Fault[] = [];
+    if (f.spike !== undefined) out.push({ name: '5xx-spike', afterSeconds: f.spike, errorRatio: 0.5 });
+    if (f.alarm !== undefined) out.push({ name: 'alarm', afterSeconds: f.alarm });
+    if (f.crash) out.push({ name: 'task-crash' });
+    return out;
+  });
+
+const OWNER = { actor: 'prop', host: 'test', operation: 'deploy' } as const;
+const ONCALL = { actor: 'oncall', host: 'pager', operation: 'rollback' } as const;
+
+/** Colour of a target group ARN. */
+const colourOf = (t: ServiceTopology, arn: string): Colour | undefined =>
+  arn === t.targetGroupArns.blue ? 'blue' : arn === t.targetGroupArns.green ? 'green' : undefined;
+
+/**
+ * An lb port that checks the invariant against the world right before each production-rule write.
+ * `knownGood()` is the colour proven before the run.
+ */
+function checkedLb(
+  sim: Simulation,
+  t: ServiceTopology,
+  knownGood: Colour,
+  violations: string[],
+): LoadBalancerPort {
+  const lb = sim.portsFor(t).lb;
+  return {
+    ...lb,
+    setRuleWeights: async (ruleArn: string, weights: readonly WeightedTarget[]) => {
+      if (ruleArn === t.productionRuleArn) {
+        const before = sim.world.trafficWeights(t);
+        for (const w of weights) {
+          const c = colourOf(t, w.targetGroupArn);
+          if (w.weight === 0 || c === undefined || c === knownGood || before[c] > 0) continue;
+          const tg = sim.world.state.targetGroups[w.targetGroupArn];
+          const svc = sim.world.service(t.cluster, t.ecsServices[c]);
+          sim.world.colour(t, c); // (read only)
+          const healthy = tg.targets.filter((x) => x.state === 'healthy').length;
+          const ok = healthy > 0 && healthy === tg.targets.length && healthy >= svc.desiredCount;
+          if (!ok)
+            violations.push(
+              `${c} got ${w.weight}% with ${healthy}/${tg.targets.length} healthy targets, desired ${svc.desiredCount}`,
+            );
+        }
+      }
+      return lb.setRuleWeights(ruleArn, weights);
+    },
+  };
+}
+
+test('at every write: traffic only on proven colours; whole at the end — with kills, takeovers and manual flips', async () => {
+  const topology: ServiceTopology = {
+    ...plainTopology(),
+    deployment: {
+      ...plainTopology().deployment,
+      bakeSeconds: 60,
+      finalBakeSeconds: 60,
+      terminationWaitSeconds: 30,
+    },
+  };
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 2 }), // prior releases: 0 → blue live, 1 → green live, 2 → blue live again
+      faultArb,
+      actionArb,
+      fc.constantFrom('all-at-once' as const, 'canary' as const, 'linear' as const),
+      fc.integer({ min: 1, max: 1_000_000 }),
+      async (prior, faults, actions, strategy, seed) => {
+        let sim = createSimulation({ topologies: [topology], seed });
+        for (let i = 0; i < prior; i++) {
+          const out = await deploy(sim.deps(new CollectingSink()), {
+            topology,
+            imageTag: i === 0 ? 'v1.1.0' : 'v1.2.0',
+            strategy: 'all-at-once',
+            owner: OWNER,
+          });
+          if (out.status !== 'deployed') throw new Error(`prior deploy ${i}: ${out.status}`);
+        }
+        const knownGood: Colour = prior === 1 ? 'green' : 'blue';
+        expect(sim.world.trafficWeights(topology)[knownGood]).toBe(100);
+        // the faults of this run start now (the prior deploys ran without them)
+        const snap = await sim.snapshot();
+        sim = createSimulation({ topologies: [topology], snapshot: snap, faults, seed });
+        await restoreStore(sim, snap);
+        sim.world.pushImage(topology.repositoryUri, topology.repositoryName, 'v2.0.0');
+
+        const violations: string[] = [];
+        const depsOf = (s: Simulation) => ({
+          ...s.deps(new CollectingSink()),
+          lb: checkedLb(s, topology, knownGood, violations),
+          signal: new AbortController().signal,
+        });
+        const start = sim.clock.now();
+        const others: Promise<unknown>[] = [];
+        let last: { status: string } | undefined;
+        let killed = false;
+        for (const a of actions) {
+          sim.clock.at(start + a.atSeconds * 1000, () => {
+            if (killed) return;
+            if (a.kind === 'kill') {
+              killed = true;
+              sim.kill();
+            } else if (a.kind === 'flip') {
+              void sim.lb.setRuleWeights(topology.productionRuleArn, [
+                { targetGroupArn: topology.targetGroupArns.blue, weight: knownGood === 'blue' ? 100 : 0 },
+                { targetGroupArn: topology.targetGroupArns.green, weight: knownGood === 'green' ? 100 : 0 },
+              ]);
+            } else {
+              others.push(
+                rollback(depsOf(sim), {
+                  topology,
+                  reason: 'takeover',
+                  forceUnlock: true,
+                  owner: ONCALL,
+                }).then(
+                  (o) => {
+                    last = o;
+                  },
+                  () => undefined,
+                ),
+              );
+            }
+          });
+        }
+        const run = deploy(depsOf(sim), { topology, imageTag: 'v2.0.0', strategy, owner: OWNER }).then(
+          (o) => {
+            if (others.length === 0) last = o;
+            return o;
+          },
+          () => undefined, // DeployError: lock lost / restore failed (the oracle still checks every write)
+        );
+        await Promise.race([run, sim.killed]);
+        await Promise.all(others);
+        if (killed) {
+          // a new process on the dead one's world recovers it
+          const dead = await sim.snapshot();
+          const next = createSimulation({ topologies: [topology], snapshot: dead, seed });
+          await restoreStore(next, dead);
+          await next.clock.sleep(1_000);
+          last = await rollback(depsOf(next), {
+            topology,
+            reason: 'recover',
+            forceUnlock: true,
+            owner: ONCALL,
+          });
+          sim = next;
+        }
+        expect(violations).toEqual([]);
+        if (last && (last.status === 'deployed' || last.status === 'rolled-back')) {
+          const w = sim.world.trafficWeights(topology);
+          expect([w.blue, w.green].sort()).toEqual([0, 100]);
+          const on: Colour = w.blue === 100 ? 'blue' : 'green';
+          await sim.lb.describeTargetHealth(topology.targetGroupArns[on]); // advances the world
+          expect(sim.world.colour(topology, on).running).toBeGreaterThan(0);
+        }
+      },
+    ),
+    { numRuns: 60 },
+  );
+}, 60_000);
