@@ -40,6 +40,28 @@ const weights = () => {
   return rule.map((x) => x.weight);
 };
 
+describe('the README rehearsal, on one simulated world (no --sim-reset between commands)', () => {
+  test('deploy → failed deploy → killed deploy → status → rollback --force-unlock: exit 0, 3, 1, 0, 0', async () => {
+    const codes: number[] = [];
+    codes.push((await sy('deploy --simulate --sim-reset --env dev --service api --image-tag v1.1.0')).code);
+    codes.push(
+      (await sy('deploy --simulate --env dev --service api --image-tag v1.2.0 --fault 5xx-spike')).code,
+    );
+    const killed = await sy('deploy --simulate --env dev --service api --image-tag v1.2.0 --fault kill');
+    codes.push(killed.code);
+    // killed mid-shift in THIS run (not at once because an earlier run already shifted traffic)
+    expect(killed.out).toMatch(/traffic at blue 10% \/ green 90%/);
+    const st = await sy('status --simulate --env dev --service api');
+    codes.push(st.code);
+    expect(st.out).toMatch(/split-weights/);
+    codes.push(
+      (await sy('rollback --simulate --env dev --service api --reason "deployer died" --force-unlock')).code,
+    );
+    expect(codes).toEqual([0, 3, 1, 0, 0]);
+    expect(weights()).toEqual([0, 100]);
+  });
+});
+
 describe('switchyard deploy --simulate (text)', () => {
   test('deploys, then a second deploy goes back to blue; state composes across runs', async () => {
     const a = await sy('deploy --env dev --service api --image-tag v1.1.0 --simulate');

@@ -168,10 +168,13 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     else afterFirstShift.push(act);
   }
   let shifted = false;
+  // only weight changes made in this process count (a resumed world's history holds earlier runs' shifts)
+  let seen = world.state.weightHistory.length;
   ctl.onWrite = (api) => {
     if (shifted || api !== 'elbv2:ModifyRule') return;
-    const last = world.state.weightHistory[world.state.weightHistory.length - 1];
-    if (last && productionRules.has(last.ruleArn) && last.newlyServing.length > 0) {
+    const fresh = world.state.weightHistory.slice(seen);
+    seen = world.state.weightHistory.length;
+    if (fresh.some((h) => productionRules.has(h.ruleArn) && h.newlyServing.length > 0)) {
       shifted = true;
       for (const act of afterFirstShift) act();
     }
