@@ -135,8 +135,23 @@ describe('setRuleWeights', () => {
         },
       ],
     });
-    // The weights were read just before: no second DescribeRules for the write.
-    expect(elb.commandCalls(DescribeRulesCommand)).toHaveLength(1);
+    // the rule is re-read right before the write even though it was read just before (no cached copy)
+    expect(elb.commandCalls(DescribeRulesCommand)).toHaveLength(2);
+  });
+
+  it('writes on top of the rule as it is NOW: an action added since the last read is kept', async () => {
+    const added = { Type: 'fixed-response' as const, Order: 3, FixedResponseConfig: { StatusCode: '503' } };
+    elb
+      .on(DescribeRulesCommand)
+      .resolvesOnce({ Rules: [rule(100, 0)] })
+      .resolves({ Rules: [{ ...rule(100, 0), Actions: [...(rule(100, 0).Actions ?? []), added] }] });
+    elb.on(ModifyRuleCommand).resolves({});
+    await adapter.getRuleWeights(RULE); // this process's earlier view (no fixed-response action)
+    await adapter.setRuleWeights(RULE, [
+      { targetGroupArn: BLUE, weight: 0 },
+      { targetGroupArn: GREEN, weight: 100 },
+    ]);
+    expect(elb.commandCalls(ModifyRuleCommand)[0].args[0].input.Actions).toContainEqual(added);
   });
 
   it('reads the rule first when it has not seen it, and sends no stickiness when there was none', async () => {
@@ -205,7 +220,7 @@ describe('setRuleWeights', () => {
     ];
     await expect(adapter.setRuleWeights(RULE, weights)).rejects.toMatchObject({ kind: 'throttled' });
     await adapter.setRuleWeights(RULE, weights);
-    expect(elb.commandCalls(DescribeRulesCommand)).toHaveLength(2);
+    expect(elb.commandCalls(DescribeRulesCommand)).toHaveLength(3); // 1 read + 1 before each write
     expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(2);
   });
 });

@@ -3,9 +3,9 @@
  *
  * A listener rule's forward action is rewritten with exactly one ModifyRule call. ModifyRule replaces
  * the whole action list, so the adapter keeps every other action (e.g. authenticate-oidc) and the
- * forward action's TargetGroupStickinessConfig as they were; it knows them from the last
- * DescribeRules / ModifyRule response for that rule (the core reads weights before writing) and only
- * calls DescribeRules first when it has not seen the rule yet.
+ * forward action's TargetGroupStickinessConfig as they were, as DescribeRules returns them right
+ * before the write (one DescribeRules per ModifyRule: no cached copy that another writer may have
+ * made stale).
  */
 import {
   type Action,
@@ -99,9 +99,6 @@ export function mapTargetState(state: TargetHealthStateEnum | string | undefined
 }
 
 export class AwsLoadBalancerAdapter implements LoadBalancerPort {
-  /** Last known action list per rule ARN (from DescribeRules or ModifyRule responses). */
-  private readonly actions = new Map<string, Action[]>();
-
   constructor(private readonly client: ElasticLoadBalancingV2Client) {}
 
   private async describeRule(ruleArn: string): Promise<Rule> {
@@ -109,7 +106,6 @@ export class AwsLoadBalancerAdapter implements LoadBalancerPort {
     const out = await aws(what, () => this.client.send(new DescribeRulesCommand({ RuleArns: [ruleArn] })));
     const rule = out.Rules?.[0];
     if (!rule) throw new PortError('not-found', `${what}: rule not found`);
-    this.actions.set(ruleArn, rule.Actions ?? []);
     return rule;
   }
 
@@ -119,7 +115,9 @@ export class AwsLoadBalancerAdapter implements LoadBalancerPort {
 
   async setRuleWeights(ruleArn: string, weights: readonly WeightedTarget[]): Promise<void> {
     validateWeights(ruleArn, weights);
-    const current = this.actions.get(ruleArn) ?? (await this.describeRule(ruleArn)).Actions ?? [];
+    // re-read the rule right before every write: its other actions / stickiness may have been changed
+    // (console, Terraform, another process) since this process last saw it — never write a stale copy
+    const current = (await this.describeRule(ruleArn)).Actions ?? [];
     await this.modify(ruleArn, actionsWithWeights(current, weights));
   }
 
@@ -129,16 +127,7 @@ export class AwsLoadBalancerAdapter implements LoadBalancerPort {
 
   private async modify(ruleArn: string, actions: Action[]): Promise<void> {
     const what = `ELBv2 ModifyRule ${ruleArn}`;
-    try {
-      const out = await aws(what, () =>
-        this.client.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions })),
-      );
-      this.actions.set(ruleArn, out.Rules?.[0]?.Actions ?? actions);
-    } catch (err) {
-      // The rule may have changed under us; re-read it on the next write.
-      this.actions.delete(ruleArn);
-      throw err;
-    }
+    await aws(what, () => this.client.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions })));
   }
 
   async describeTargetHealth(targetGroupArn: string): Promise<TargetHealth[]> {
