@@ -191,3 +191,39 @@ describe('store and signal edges around the writes', () => {
     expect(s.events.ofType('store.failed')[0].message).toMatch(/blue is left running \(not scaled down\)/);
   });
 });
+
+describe('SIGINT before anything started', () => {
+  test('refused (interrupted): no release record, no lock left, no ECS/ELB write', async () => {
+    const s = scenario();
+    const ac = new AbortController();
+    ac.abort(new Error('SIGINT'));
+    const out = await deploy({ ...s.sim.deps(s.events), signal: ac.signal }, s.request());
+    expect(out).toMatchObject({ status: 'refused', code: 'interrupted' });
+    expect(await s.sim.store.listReleases(key, 5)).toEqual([]);
+    expect(await s.sim.store.getLock(key)).toBeUndefined();
+    expect(s.sim.writes()).toHaveLength(0);
+    expect(s.sim.memoryStore.writes).toBe(0);
+  });
+
+  test('SIGINT arriving while the lock is being taken: refused, no release record', async () => {
+    const s = scenario();
+    const ac = new AbortController();
+    const deps = s.sim.deps(s.events);
+    const store = new Proxy(s.sim.store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'acquireLock') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...a: Parameters<typeof s.sim.store.acquireLock>) => {
+          const res = await s.sim.store.acquireLock(...a);
+          ac.abort(new Error('SIGINT'));
+          return res;
+        };
+      },
+    });
+    const out = await deploy({ ...deps, store, signal: ac.signal }, s.request());
+    expect(out).toMatchObject({ status: 'refused', code: 'interrupted' });
+    expect(await s.sim.store.listReleases(key, 5)).toEqual([]);
+    expect(await s.sim.store.getLock(key)).toBeUndefined();
+    expect(s.sim.writes()).toHaveLength(0);
+  });
+});

@@ -148,7 +148,9 @@ export type RefusalCode =
    * The newest release is still `in-progress` (its deployer died or was taken over): deploying over it
    * could scale away the only proven colour. `switchyard rollback` recovers it first.
    */
-  | 'dead-release';
+  | 'dead-release'
+  /** SIGINT/SIGTERM arrived before anything was recorded or changed (no release record). */
+  | 'interrupted';
 
 export interface PlanStep {
   readonly percent: number;
@@ -637,6 +639,12 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   if (req.dryRun) return { status: 'dry-run', plan };
 
   // ---- the run: every step recorded before it acts
+  if (deps.signal?.aborted)
+    return refused(
+      'interrupted',
+      'interrupted before the release started: nothing was recorded or changed',
+      emitter,
+    );
   // Older releases left in progress (not the newest: that one is refused above) died and were passed
   // by later releases; they are marked `superseded` once this one is deployed.
   const abandoned = recent.filter((old) => old.outcome === 'in-progress');
@@ -1225,6 +1233,12 @@ export async function deploy(
     for (const e of preflightEvents.events) deps.events.emit(e);
     return preflight;
   }
+  if (deps.signal?.aborted)
+    return refused(
+      'interrupted',
+      'interrupted before the lock was taken: nothing was recorded or changed',
+      emitter,
+    );
   const owner = { ...req.owner, operation: req.kind ?? req.owner.operation ?? 'deploy' };
   const res = await withLock(
     deps,
