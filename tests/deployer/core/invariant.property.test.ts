@@ -2,7 +2,8 @@
  * Property: over random fault schedules, strategies, settings and seeds —
  *  - at every weight change, any target group with weight > 0 is the last known good colour's or one
  *    whose targets were all healthy when it started receiving traffic;
- *  - the run ends deployed (100% new colour) or rolled back (100% old colour), never split;
+ *  - the run ends deployed (100% new colour) or rolled back (100% old colour), never split (or is
+ *    refused untouched when SIGINT came before anything started);
  *  - without throttling, a restoring write lands within one poll interval of the first failed signal.
  */
 import fc from 'fast-check';
@@ -76,6 +77,16 @@ test('no traffic on unproven colours; never ends split; rollback within one poll
           }
         }
         const weights = sim.world.trafficWeights(topology);
+        if (out.status === 'refused') {
+          // only a SIGINT before anything started is refused: nothing changed
+          expect(out.code).toBe('interrupted');
+          expect(faults.some((f) => f.name === 'interrupt')).toBe(true);
+          expect(weights).toEqual({ blue: 100, green: 0 });
+          expect(
+            sim.world.state.weightHistory.filter((h) => h.ruleArn === topology.productionRuleArn),
+          ).toEqual([]);
+          return;
+        }
         expect(['deployed', 'rolled-back']).toContain(out.status);
         if (out.status === 'deployed') expect(weights).toEqual({ blue: 0, green: 100 });
         if (out.status === 'rolled-back') {
