@@ -2,7 +2,7 @@
 import { deploy } from '../../../services/deployer/src/core/deploy';
 import { rollback } from '../../../services/deployer/src/ops/rollback';
 import { createSimulation, restoreStore } from '../../../services/deployer/src/sim';
-import { deployOk, makeEnv, plainTopology, request, writeCount } from './harness';
+import { deployLeavingOldRunning, deployOk, makeEnv, plainTopology, request, writeCount } from './harness';
 
 const dev = plainTopology('dev');
 const ONCALL = { actor: 'oncall', host: 'pager', operation: 'rollback' } as const;
@@ -53,4 +53,17 @@ test('recovery refuses (no writes) when the known-good colour was scaled in belo
   const ok = await rollback(env.deps(dev), { topology: dev, reason: 'recover', owner: ONCALL });
   expect(ok).toMatchObject({ status: 'rolled-back' });
   expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 0, green: 100 });
+});
+
+test('after a rollback the test listener rule reaches the idle colour again', async () => {
+  const env = makeEnv([dev]);
+  await deployLeavingOldRunning(env, dev, 'v1.1.0'); // green live, blue still running v1.0.0
+  // the test rule was left on the colour that now serves (e.g. by hand)
+  await env.sim.lb.setRuleTarget(dev.testRuleArn, dev.targetGroupArns.blue);
+  const out = await rollback(env.deps(dev), { topology: dev, reason: 'undo', owner: ONCALL });
+  expect(out).toMatchObject({ status: 'rolled-back', plan: { mode: 'flip' } });
+  expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 100, green: 0 });
+  expect(await env.sim.lb.getRuleWeights(dev.testRuleArn)).toEqual([
+    { targetGroupArn: dev.targetGroupArns.green, weight: 1 },
+  ]);
 });

@@ -778,6 +778,8 @@ async function execute(
     });
   }
 
+  await pointTestRuleAtIdle(deps, t, colour === 'blue' ? 'green' : 'blue', emitter);
+
   if (a && plan.raiseFloor) {
     try {
       await setColourCapacity(deps, t, colour, liveRange(a), emitter);
@@ -902,5 +904,33 @@ async function markRolledBack(
       `could not mark ${current.id} rolled back: ${(e as Error).message}; it still reads as deployed`,
     );
     return undefined;
+  }
+}
+
+/**
+ * After traffic moved to the other colour, the test listener rule must reach the idle colour again (it
+ * may still point at the colour that now serves, e.g. after a successful deploy). Reads it first and
+ * writes only when needed; best effort (traffic is already restored).
+ */
+async function pointTestRuleAtIdle(
+  deps: DeployDeps,
+  t: ServiceTopology,
+  idle: Colour,
+  emitter: Emitter,
+): Promise<void> {
+  try {
+    const rule = await withRetry(deps.clock, 'elbv2:DescribeRules', () =>
+      deps.lb.getRuleWeights(t.testRuleArn),
+    );
+    const target = t.targetGroupArns[idle];
+    if (rule.length === 1 && rule[0].targetGroupArn === target) return;
+    await deps.fence?.();
+    await withRetry(deps.clock, 'elbv2:ModifyRule', () => deps.lb.setRuleTarget(t.testRuleArn, target));
+    emitter.info('test-rule', `test listener now reaches ${idle} (the idle colour)`, { colour: idle });
+  } catch (e) {
+    emitter.warn(
+      'test-rule.failed',
+      `traffic is restored, but pointing the test listener rule at ${idle} failed: ${(e as Error).message}; the next deploy sets it`,
+    );
   }
 }
