@@ -111,6 +111,11 @@ export interface TargetHealth {
   readonly reason?: string;
 }
 
+export interface RuleStickiness {
+  readonly enabled: boolean;
+  readonly durationSeconds?: number;
+}
+
 export interface LoadBalancerPort {
   /** Forward weights of a listener rule, as AWS reports them (after a write: read back to verify). */
   getRuleWeights(ruleArn: string): Promise<WeightedTarget[]>;
@@ -118,6 +123,11 @@ export interface LoadBalancerPort {
   setRuleWeights(ruleArn: string, weights: readonly WeightedTarget[]): Promise<void>;
   /** Points the test listener rule at one target group (weight 1). */
   setRuleTarget(ruleArn: string, targetGroupArn: string): Promise<void>;
+  /**
+   * Target-group stickiness of the rule's forward action (clients pinned to a group for `durationSeconds`
+   * ignore weight changes meanwhile). Optional: a port without it reports nothing (no warning).
+   */
+  getRuleStickiness?(ruleArn: string): Promise<RuleStickiness>;
   describeTargetHealth(targetGroupArn: string): Promise<TargetHealth[]>;
 }
 

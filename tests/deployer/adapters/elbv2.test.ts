@@ -296,3 +296,17 @@ describe('describeTargetHealth', () => {
     await expect(adapter.describeTargetHealth(GREEN)).rejects.toMatchObject({ kind: 'not-found' });
   });
 });
+
+describe('getRuleStickiness', () => {
+  it('reports the forward action stickiness (enabled + duration) from DescribeRules, and disabled without it', async () => {
+    elb.on(DescribeRulesCommand).resolvesOnce({ Rules: [rule(100, 0)] });
+    expect(await adapter.getRuleStickiness(RULE)).toEqual({
+      enabled: STICKINESS.Enabled,
+      durationSeconds: STICKINESS.DurationSeconds,
+    });
+    elb.on(DescribeRulesCommand).resolves({
+      Rules: [{ RuleArn: RULE, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [] } }] }],
+    });
+    expect(await adapter.getRuleStickiness(RULE)).toEqual({ enabled: false });
+  });
+});

@@ -100,3 +100,14 @@ test('the dry run (plan) warns about bakes shorter than the metric delay + 2 per
   if (long.status !== 'dry-run') throw new Error(long.status);
   expect(long.plan.warnings).toEqual([]);
 });
+
+test('stickiness on the production rule is named in the plan', async () => {
+  const s = scenario({ topology: plainTopology() });
+  const deps = s.sim.deps(s.events);
+  const lb = { ...deps.lb, getRuleStickiness: async () => ({ enabled: true, durationSeconds: 3600 }) };
+  const dry = await deploy({ ...deps, lb }, s.request({ dryRun: true }));
+  if (dry.status !== 'dry-run') throw new Error(dry.status);
+  expect(dry.plan.warnings?.join('\n')).toMatch(/stickiness is enabled on the production rule \(3600s\)/);
+  const plain = await deploy(deps, s.request({ dryRun: true }));
+  expect(plain.status === 'dry-run' && plain.plan.warnings?.join('\n')).not.toMatch(/stickiness/);
+});

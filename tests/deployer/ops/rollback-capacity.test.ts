@@ -67,3 +67,15 @@ test('after a rollback the test listener rule reaches the idle colour again', as
     { targetGroupArn: dev.targetGroupArns.green, weight: 1 },
   ]);
 });
+
+test('a flip with stickiness on the production rule says sessions move only after the stickiness duration', async () => {
+  const env = makeEnv([dev]);
+  await deployLeavingOldRunning(env, dev, 'v1.1.0');
+  const deps = env.deps(dev);
+  const lb = { ...deps.lb, getRuleStickiness: async () => ({ enabled: true, durationSeconds: 600 }) };
+  const out = await rollback({ ...deps, lb }, { topology: dev, reason: 'undo', owner: ONCALL });
+  expect(out).toMatchObject({ status: 'rolled-back', plan: { mode: 'flip' } });
+  expect(env.events.ofType('rollback.stickiness')[0].message).toMatch(
+    /stickiness is enabled .* \(600s\): .*pinned to the colour being left keep reaching it for up to 600s/,
+  );
+});

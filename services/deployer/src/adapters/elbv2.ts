@@ -19,6 +19,7 @@ import {
 import {
   type LoadBalancerPort,
   PortError,
+  type RuleStickiness,
   type TargetHealth,
   type TargetState,
   type WeightedTarget,
@@ -111,6 +112,17 @@ export class AwsLoadBalancerAdapter implements LoadBalancerPort {
 
   async getRuleWeights(ruleArn: string): Promise<WeightedTarget[]> {
     return forwardWeights(await this.describeRule(ruleArn), ruleArn);
+  }
+
+  async getRuleStickiness(ruleArn: string): Promise<RuleStickiness> {
+    const forward = ((await this.describeRule(ruleArn)).Actions ?? []).find((a) => a.Type === 'forward');
+    const cfg = forward?.ForwardConfig?.TargetGroupStickinessConfig;
+    return cfg?.Enabled
+      ? {
+          enabled: true,
+          ...(cfg.DurationSeconds !== undefined ? { durationSeconds: cfg.DurationSeconds } : {}),
+        }
+      : { enabled: false };
   }
 
   async setRuleWeights(ruleArn: string, weights: readonly WeightedTarget[]): Promise<void> {

@@ -36,6 +36,7 @@ import {
   type RegistryPort,
   type ReleaseKey,
   type ReleaseRecord,
+  type RuleStickiness,
   type ScalingPort,
   type StorePort,
   type TaskDefinitionSummary,
@@ -622,12 +623,16 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     );
   }
 
-  const plan = buildPlan(req, settings, live, digest, {
+  const built = buildPlan(req, settings, live, digest, {
     baseTaskDefinitionArn: baseArn,
     baseSource,
     ...(configurationChanges ? { configurationChanges } : {}),
     ...(planAutoscaling ? { autoscaling: planAutoscaling } : {}),
   });
+  const sticky = await ruleStickiness(deps, t, emitter);
+  const plan: DeployPlan = sticky
+    ? { ...built, warnings: [...(built.warnings ?? []), stickinessWarning(sticky, 'deploy')] }
+    : built;
   emitter.info(
     'plan',
     `${plan.kind} ${plan.imageTag} to ${idle} (live: ${liveColour}), ${plan.strategy}: ${plan.steps.map((s) => `${s.percent}%`).join(' → ')}`,
@@ -994,6 +999,32 @@ async function liveRequestRate(
     );
     return undefined;
   }
+}
+
+/** Stickiness of the production rule when the port can tell and it is enabled; never fails the caller. */
+export async function ruleStickiness(
+  deps: Pick<DeployDeps, 'lb' | 'clock'>,
+  t: ServiceTopology,
+  emitter?: Emitter,
+): Promise<RuleStickiness | undefined> {
+  const get = deps.lb.getRuleStickiness?.bind(deps.lb);
+  if (!get) return undefined;
+  try {
+    const s = await withRetry(deps.clock, 'elbv2:DescribeRules', () => get(t.productionRuleArn), {
+      ...(emitter ? { emitter } : {}),
+    });
+    return s.enabled ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What target-group stickiness means for a deploy's weights or a rollback's flip (one line). */
+export function stickinessWarning(s: RuleStickiness, op: 'deploy' | 'rollback'): string {
+  const d = s.durationSeconds !== undefined ? `${s.durationSeconds}s` : 'its duration';
+  return op === 'deploy'
+    ? `target-group stickiness is enabled on the production rule (${d}): clients already pinned to a colour stay on it for up to ${d} after each weight change, so a canary reaches fewer distinct clients than its weight suggests and a rollback moves every session only after up to ${d}`
+    : `target-group stickiness is enabled on the production rule (${d}): the weight write is instant, but clients pinned to the colour being left keep reaching it for up to ${d} (keep it running until then)`;
 }
 
 /** The lock-loss error behind `e` or the signal's abort reason, if any. */

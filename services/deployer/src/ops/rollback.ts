@@ -20,7 +20,13 @@
  */
 import type { Colour, DeploymentSettings, ServiceTopology, Strategy } from '../../../topology';
 import { otherColour } from '../../../topology';
-import { type DeployDeps, type DeployOutcome, executeDeploy } from '../core/deploy';
+import {
+  type DeployDeps,
+  type DeployOutcome,
+  executeDeploy,
+  ruleStickiness,
+  stickinessWarning,
+} from '../core/deploy';
 import { Emitter } from '../core/events';
 import { digestOfImage, type LiveState, readLiveState } from '../core/live-state';
 import { describeHolder, type LockOptions, withLock } from '../core/lock';
@@ -582,6 +588,10 @@ export async function rollback(deps: DeployDeps, req: RollbackRequest): Promise<
   const plan = await planRollback(deps, req, emitter);
   if ('status' in plan) return refuse(plan);
   emitter.info('rollback.plan', describePlan(t, plan), { plan: planData(plan) });
+  if (plan.mode !== 'redeploy') {
+    const sticky = await ruleStickiness(deps, t, emitter);
+    if (sticky) emitter.warn('rollback.stickiness', stickinessWarning(sticky, 'rollback'), { ...sticky });
+  }
   if (req.dryRun) return { status: 'dry-run', plan };
 
   const owner: LockOwner = { ...req.owner, operation: 'rollback' };
