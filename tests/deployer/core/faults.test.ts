@@ -204,7 +204,7 @@ test('process killed mid-shift: no cleanup, state left for recovery (split weigh
   const dead = await deploy(next.deps(events), s.request({ strategy: 'all-at-once' }));
   expect(dead).toMatchObject({ status: 'refused', code: 'dead-release' });
   expect(dead.status === 'refused' && dead.reason).toMatch(
-    /still in progress at step "shifting" .*switchyard rollback --env dev --service api --reason/,
+    /still in progress at step "shifting": .*switchyard rollback --env dev --service api --reason/,
   );
   expect(next.writes().length).toBe(writesAfterFix);
   expect(next.memoryStore.writes).toBe(storeWrites);

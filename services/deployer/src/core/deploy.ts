@@ -618,7 +618,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     const dead = recent[0];
     return refused(
       'dead-release',
-      `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is still in progress at step "${dead.step}" and no deployer is finishing it (it died or lost its lock). Its colour ${dead.colour} never passed its final bake, so it is not a known-good release; ${dead.previousColour} is. Recover first: \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` (add --force-unlock --reason "…" if its lock is still held), then deploy again`,
+      `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is still in progress at step "${dead.step}": its deployer is either still running (then wait for it) or died / lost its lock. Its colour ${dead.colour} never passed its final bake, so it is not a known-good release; ${dead.previousColour} is. Recover first: \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` (add --force-unlock --reason "…" if its lock is still held), then deploy again`,
       emitter,
     );
   }
