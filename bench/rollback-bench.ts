@@ -289,6 +289,10 @@ async function main() {
     '  release rolled back from / the dead release), lock acquire + release. The reads before the write',
     '  are done twice on purpose: once without the lock (bad input refused with zero writes) and again',
     '  under the lock (the state may have changed meanwhile).',
+    '- Since the SRE review fixes: one lock-fence read (store getLock) right before the restoring write',
+    '  (and before a scale-down), and one DescribeRules of the test listener rule after it (re-pointed at',
+    '  the idle colour only when it does not reach it). Against AWS the ELBv2 adapter also re-reads the',
+    '  production rule (DescribeRules) right before each ModifyRule — not counted here (simulated port).',
     '',
   );
   const report = lines.join('\n');
