@@ -185,5 +185,8 @@ describe('status while a release is in progress or after a resume', () => {
     expect(st.lock).toMatchObject({ expired: true });
     expect(st.lock?.remainingSeconds).toBeLessThanOrEqual(-30);
     expect(st.lock?.remainingSeconds).toBeGreaterThan(-40);
+    expect(formatStatusText({ environment: 'dev', generatedAt: 0, services: [st] })).toMatch(
+      /lease expired 3\ds ago/,
+    );
   });
 });

@@ -71,8 +71,9 @@ export function describeHolder(l: LockInfo, now: number): string {
   const o = l.owner;
   const who = `${o.actor}@${o.host}${o.runUrl ? ` (${o.runUrl})` : o.runId ? ` (run ${o.runId})` : ''}`;
   const age = Math.round((now - l.acquiredAt) / 1000);
-  const left = Math.max(0, Math.round((l.expiresAt - now) / 1000));
-  return `${o.operation} by ${who}, started ${age}s ago, lease expires in ${left}s`;
+  const left = Math.round((l.expiresAt - now) / 1000);
+  const lease = l.expiresAt > now ? `lease expires in ${left}s` : `lease expired ${-left}s ago`;
+  return `${o.operation} by ${who}, started ${age}s ago, ${lease}`;
 }
 
 /**
