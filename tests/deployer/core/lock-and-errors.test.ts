@@ -227,3 +227,43 @@ describe('SIGINT before anything started', () => {
     expect(s.sim.writes()).toHaveLength(0);
   });
 });
+
+describe('a deployment store that is briefly unreachable is not a lost lock', () => {
+  /** Store whose renewLock/getLock fail with `unavailable` in [from, to) (virtual time). */
+  function flaky(s: ReturnType<typeof scenario>, from: number, to: number) {
+    const store = s.sim.store;
+    return new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        if (prop !== 'renewLock' && prop !== 'getLock') return v.bind(target);
+        return async (...a: unknown[]) => {
+          const now = s.sim.clock.now();
+          if (now >= from && now < to) throw new PortError('unavailable', 'DynamoDB: ServiceUnavailable');
+          return (v as (...x: unknown[]) => Promise<unknown>).apply(target, a);
+        };
+      },
+    });
+  }
+
+  test('40 s of store errors mid-deploy (lease 120 s): the deploy goes on and deploys', async () => {
+    const s = scenario();
+    const t0 = s.sim.clock.now();
+    const store = flaky(s, t0 + 100_000, t0 + 140_000);
+    const out = await deploy({ ...s.sim.deps(s.events), store }, s.request({ strategy: 'canary' }));
+    expect(out.status).toBe('deployed');
+    expect(s.events.ofType('lock.renew-failed').length).toBeGreaterThan(0);
+    expect(s.events.ofType('lock.lost')).toEqual([]);
+  });
+
+  test('store errors for longer than the lease: lock lost, the run stops without further ECS/ELB writes', async () => {
+    const s = scenario();
+    const t0 = s.sim.clock.now();
+    const store = flaky(s, t0 + 100_000, t0 + 100_000_000);
+    const err = await deploy({ ...s.sim.deps(s.events), store }, s.request({ strategy: 'canary' })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DeployError);
+    expect(s.events.ofType('lock.lost')).toHaveLength(1);
+  });
+});

@@ -45,16 +45,23 @@ export class LockLostError extends Error {
 /** Throws `LockLostError` when this run no longer holds the lock; call right before a write. */
 export type LockFence = () => Promise<void>;
 
+/** A store read/renewal that fails (not a conflict) is tolerated while the lease has more than this left. */
+export const LEASE_SAFETY_MARGIN_MS = 15_000;
+
 /**
- * A fence for `lock`: one `getLock` read comparing the token (and the lease). A store read that fails
- * after retries counts as lost: without proof the lock is ours, nothing is written.
+ * A fence for the lock `mine()` returns (the latest renewal): one `getLock` read comparing the token (and
+ * the lease). A store that cannot be read (after retries) is tolerated only while this run's own lease
+ * has more than LEASE_SAFETY_MARGIN_MS left — nobody can take the lock through the store before it
+ * expires without a force-unlock, which also needs the store — otherwise it counts as lost.
  */
-export function lockFence(deps: Pick<LockDeps, 'store' | 'clock'>, lock: LockInfo): LockFence {
+export function lockFence(deps: Pick<LockDeps, 'store' | 'clock'>, mine: () => LockInfo): LockFence {
   return async () => {
+    const lock = mine();
     let current: LockInfo | undefined;
     try {
       current = await withRetry(deps.clock, 'store.getLock', () => deps.store.getLock(lock.key));
     } catch (e) {
+      if (lock.expiresAt - deps.clock.now() > LEASE_SAFETY_MARGIN_MS) return;
       throw new LockLostError(`cannot confirm this run still holds the lock: ${(e as Error).message}`);
     }
     if (!current || current.token !== lock.token) {
@@ -149,6 +156,17 @@ export async function withLock<T>(
         lock = await withRetry(deps.clock, 'store.renewLock', () => deps.store.renewLock(lock, leaseMs));
       } catch (e) {
         if (stopHeartbeat.signal.aborted) return;
+        const conflict = e instanceof PortError && e.kind === 'conflict';
+        const left = lock.expiresAt - deps.clock.now();
+        if (!conflict && left > heartbeatMs + LEASE_SAFETY_MARGIN_MS) {
+          // the store is unreachable, not taken over: the lease still runs; try again next heartbeat
+          emitter.warn(
+            'lock.renew-failed',
+            `could not renew the deployment lock (${(e as Error).message}); the lease still runs ${Math.round(left / 1000)}s, retrying`,
+            {},
+          );
+          continue;
+        }
         emitter.error(
           'lock.lost',
           `lost the deployment lock: ${(e as Error).message}; stopping without further writes (the new holder owns recovery)`,
@@ -161,7 +179,11 @@ export async function withLock<T>(
   })();
 
   try {
-    const value = await fn(lock, inner.signal, lockFence(deps, acquired.lock));
+    const value = await fn(
+      lock,
+      inner.signal,
+      lockFence(deps, () => lock),
+    );
     return {
       status: 'acquired',
       value,
