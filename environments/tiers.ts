@@ -59,8 +59,10 @@ export function serviceDefaults(tier: Tier): Record<string, unknown> {
       strategy: tier === 'dev' ? 'all-at-once' : 'canary',
       canaryPercent: 10,
       linearStepPercent: 20,
-      bakeSeconds: prod ? 300 : staging ? 120 : 30,
-      finalBakeSeconds: prod ? 600 : staging ? 120 : 0,
+      // A canary bake must outlast CloudWatch's ALB metric delay (1–2 min) plus two 1-minute periods, or
+      // the 5xx gate judges the canary only after the shift to 100% (the deployer's plan warns below 240 s).
+      bakeSeconds: prod ? 300 : staging ? 240 : 30,
+      finalBakeSeconds: prod ? 600 : staging ? 240 : 0,
       pollIntervalSeconds: 10,
       deploymentTimeoutSeconds: 900,
       healthyTimeoutSeconds: 300,
