@@ -46,14 +46,7 @@ export const STATEFUL_RESOURCE_TYPES: ReadonlySet<string> = new Set([
 export const MAX_BODY_CHARS = 60_000;
 
 export type ChangeAction =
-  | 'create'
-  | 'update'
-  | 'replace'
-  | 'delete'
-  | 'forget'
-  | 'import'
-  | 'read'
-  | 'no-op';
+  'create' | 'update' | 'replace' | 'delete' | 'forget' | 'import' | 'read' | 'no-op';
 
 export interface ResourceChange {
   readonly address: string;
