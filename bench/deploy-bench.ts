@@ -19,6 +19,7 @@ import { createSimulation, type Fault, seededRandom } from '../services/deployer
 import { first5xxOnsetAt, firstFailedSignalAt, firstShiftAt } from '../services/deployer/src/sim/signals';
 import type { StorePort } from '../services/deployer/src/ports';
 import { parseTopology, type ServiceTopology, type Strategy } from '../services/topology';
+import { historyOf } from './history';
 
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
@@ -372,7 +373,7 @@ async function main() {
   }
   if (WRITE) {
     const file = join(__dirname, 'deploy-results.md');
-    const history = existsSync(file) ? historyOf(readFileSync(file, 'utf8')) : [];
+    const history = existsSync(file) ? historyOf(readFileSync(file, 'utf8'), NOTE) : [];
     writeFileSync(file, `${[...alignTables(lines), ...history].join('\n')}\n`);
   }
 }
@@ -409,25 +410,6 @@ function previousCalls(): Record<string, Record<string, string>> {
     );
   }
   return out;
-}
-
-/**
- * The report being replaced, kept below the new one: "## History", then the previous run (its headings
- * demoted, titled with its date and the --note of this run), then the older history it carried.
- */
-function historyOf(previous: string): string[] {
-  const [current, older] = previous.split(/\n## History\n/);
-  const body = current.trim().split('\n');
-  const date = /Node v[\d.]+, (\d{4}-\d{2}-\d{2})/.exec(current)?.[1] ?? 'unknown date';
-  const demoted = body.filter((l) => !l.startsWith('# ')).map((l) => (l.startsWith('## ') ? `#${l}` : l));
-  return [
-    '',
-    '## History',
-    '',
-    `### Run of ${date} (before: ${NOTE ?? 'the run above'})`,
-    ...demoted,
-    ...(older ? ['', ...older.trim().split('\n')] : []),
-  ];
 }
 
 main().catch((e) => {

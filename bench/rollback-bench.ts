@@ -32,6 +32,7 @@ import type { StorePort } from '../services/deployer/src/ports';
 import { createSimulation, restoreStore, type Simulation } from '../services/deployer/src/sim';
 import { openSimulation } from '../services/deployer/src/sim/state-file';
 import { parseTopology, type ServiceTopology } from '../services/topology';
+import { historyOf } from './history';
 
 const args = process.argv.slice(2);
 const num = (flag: string, d: number) => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : d);
@@ -299,28 +300,9 @@ async function main() {
   console.log(report);
   if (WRITE) {
     const file = join(ROOT, 'bench/rollback-results.md');
-    const history = existsSync(file) ? historyOf(readFileSync(file, 'utf8')) : [];
+    const history = existsSync(file) ? historyOf(readFileSync(file, 'utf8'), NOTE) : [];
     writeFileSync(file, `${[report.trimEnd(), ...history].join('\n')}\n`);
   }
-}
-
-/**
- * The report being replaced, kept below the new one: "## History", then the previous run (its headings
- * demoted, titled with the --note of this run), then the older history it carried.
- */
-function historyOf(previous: string): string[] {
-  const [current, older] = previous.split(/\n## History\n/);
-  const body = current.trim().split('\n');
-  const date = /Node v[\d.]+, (\d{4}-\d{2}-\d{2})/.exec(current)?.[1] ?? 'an earlier date';
-  const demoted = body.filter((l) => !l.startsWith('# ')).map((l) => (l.startsWith('## ') ? `#${l}` : l));
-  return [
-    '',
-    '## History',
-    '',
-    `### Run of ${date} (before: ${NOTE ?? 'the run above'})`,
-    ...demoted,
-    ...(older ? ['', ...older.trim().split('\n')] : []),
-  ];
 }
 
 /** CLI runs in `work` (holding prepared.json). */

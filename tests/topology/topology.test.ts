@@ -1,44 +1,7 @@
 import { otherColour, parseTopology, TopologyError, topologyParameterName } from '../../services/topology';
+import { topologyDocument } from '../deployer/adapters/fixtures/topology';
 
-const valid = {
-  schemaVersion: 1,
-  project: 'switchyard',
-  environment: 'dev',
-  service: 'api',
-  region: 'eu-west-1',
-  cluster: 'switchyard-dev',
-  ecsServices: { blue: 'api-blue', green: 'api-green' },
-  targetGroupArns: {
-    blue: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/dev-api-blue/1',
-    green: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/dev-api-green/2',
-  },
-  targetGroupArnSuffixes: { blue: 'targetgroup/dev-api-blue/1', green: 'targetgroup/dev-api-green/2' },
-  loadBalancerArnSuffix: 'app/switchyard-dev/3',
-  listenerArn: 'arn:listener',
-  productionRuleArn: 'arn:rule/prod',
-  testListenerArn: 'arn:listener/test',
-  testRuleArn: 'arn:rule/test',
-  containerName: 'app',
-  containerPort: 8080,
-  repositoryName: 'switchyard/api',
-  repositoryUri: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/switchyard/api',
-  deploymentTable: 'switchyard-dev-deployments',
-  alarmNames: ['switchyard-dev-api-5xx'],
-  deregistrationDelaySeconds: 30,
-  deployment: {
-    strategy: 'canary',
-    canaryPercent: 10,
-    linearStepPercent: 25,
-    bakeSeconds: 300,
-    finalBakeSeconds: 120,
-    pollIntervalSeconds: 10,
-    deploymentTimeoutSeconds: 900,
-    healthyTimeoutSeconds: 300,
-    max5xxRatio: 0.01,
-    min5xxSampleRequests: 50,
-    terminationWaitSeconds: 330,
-  },
-};
+const valid = topologyDocument();
 
 describe('topology document contract', () => {
   it('parses a complete document', () => {
