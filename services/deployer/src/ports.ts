@@ -283,6 +283,31 @@ export interface ReleaseRecord {
   readonly endedAt?: number;
 }
 
+/**
+ * Fence of a release write: the token of the deployment lock the writer holds (a `LockInfo` fits). A
+ * fenced write succeeds only if the lock item of the record's environment + service still carries this
+ * token — checked in the same atomic write, so a run that lost its lock (force-unlock, take-over) cannot
+ * overwrite the new holder's records, however late it wakes up. Token match IS the fence: the lease's
+ * expiry is not checked here (an expired lease nobody took over still carries the token and no other
+ * holder exists; a take-over or force-unlock replaces or removes the token). Keeping the lease alive is
+ * the heartbeat's business (`core/lock.ts`).
+ */
+export interface StoreFence {
+  readonly token: string;
+}
+
+/** A fenced release write was refused: the lock no longer carries the writer's token. */
+export class LockFenceError extends PortError {
+  constructor(message: string, cause?: unknown) {
+    super('conflict', message, cause);
+  }
+}
+
+/** Whether `e` is a fenced store write refused because the writer's lock is gone (see StoreFence). */
+export function isLockFenceError(e: unknown): e is LockFenceError {
+  return e instanceof LockFenceError;
+}
+
 export interface StorePort {
   /** Conditional write: succeeds when no lock exists or the existing one expired (then `tookOverExpired`). */
   acquireLock(key: ReleaseKey, owner: LockOwner, leaseMs: number): Promise<AcquireResult>;
@@ -294,12 +319,23 @@ export interface StorePort {
   forceUnlock(key: ReleaseKey, by: string, reason: string): Promise<LockInfo | undefined>;
   getLock(key: ReleaseKey): Promise<LockInfo | undefined>;
 
-  putRelease(record: ReleaseRecord): Promise<void>;
-  /** Partial update of a release (step, outcome, reason, weights, endedAt…); `updatedAt` set by caller. */
+  /**
+   * Creates a release; PortError('conflict') when it exists. With `fence`: atomically also requires the
+   * lock of the record's environment + service to carry `fence.token`, else throws `LockFenceError`
+   * (kind `conflict`, message `lock lost: …`) and writes nothing.
+   */
+  putRelease(record: ReleaseRecord, fence?: StoreFence): Promise<void>;
+  /**
+   * Partial update of a release (step, outcome, reason, weights, endedAt…); `updatedAt` set by caller.
+   * With `fence`: as `putRelease` (refused with `LockFenceError`, nothing written, when the lock no longer
+   * carries the token; the lock check wins when the release is also missing). A patch that changes no
+   * field writes nothing and is not fenced.
+   */
   updateRelease(
     key: ReleaseKey,
     id: string,
     patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>,
+    fence?: StoreFence,
   ): Promise<ReleaseRecord>;
   getRelease(key: ReleaseKey, id: string): Promise<ReleaseRecord | undefined>;
   /** Newest first. */

@@ -1,6 +1,7 @@
 /**
  * A tiny in-memory DynamoDB behind aws-sdk-client-mock, implementing only what the deployment store
- * sends: GetItem, PutItem, UpdateItem, DeleteItem, Query (table and GSI), TransactWriteItems, with
+ * sends: GetItem, PutItem, UpdateItem, DeleteItem, Query (table and GSI), TransactWriteItems (ConditionCheck,
+ * Put, Update, Delete; one item at most once; ALL_OLD on a failed condition), with
  * condition expressions made of attribute_exists / attribute_not_exists / `=` / `<` joined by a single
  * kind of AND / OR. Anything else throws, so the store cannot silently rely on something the fake
  * does not check.
@@ -230,16 +231,32 @@ export class FakeDynamoDb {
   }
 
   private transact(i: { TransactItems: Record<string, Record<string, unknown>>[] }) {
-    const reasons = i.TransactItems.map((op) => {
-      const [kind, body] = Object.entries(op)[0] as [string, Record<string, unknown>];
-      const key = (kind === 'Put' ? body.Item : body.Key) as Item;
+    const ops = i.TransactItems.map((op) => {
+      const entries = Object.entries(op);
+      if (entries.length !== 1) throw new Error('fake DynamoDB: a transact item has exactly one operation');
+      const [kind, body] = entries[0] as [string, Record<string, unknown>];
+      if (!['ConditionCheck', 'Put', 'Update', 'Delete'].includes(kind))
+        throw new Error(`fake DynamoDB: unsupported transact op ${kind}`);
+      if (kind === 'ConditionCheck' && !body.ConditionExpression)
+        throw new Error('fake DynamoDB: ConditionCheck needs a ConditionExpression');
+      return { kind, body, key: keyOf((kind === 'Put' ? body.Item : body.Key) as Item) };
+    });
+    // like DynamoDB: one transaction cannot touch the same item twice (ValidationException)
+    if (new Set(ops.map((o) => o.key)).size !== ops.length)
+      throw new Error('fake DynamoDB: transaction touches the same item more than once');
+    const reasons = ops.map(({ body, key }) => {
+      const old = this.items.get(key);
       const ok = evalCondition(
         body.ConditionExpression as string | undefined,
-        this.items.get(keyOf(key)),
+        old,
         body.ExpressionAttributeNames as Names,
         body.ExpressionAttributeValues as Values,
       );
-      return { Code: ok ? 'None' : 'ConditionalCheckFailed' };
+      if (ok) return { Code: 'None' };
+      return {
+        Code: 'ConditionalCheckFailed',
+        ...(body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && old ? { Item: { ...old } } : {}),
+      };
     });
     if (reasons.some((r) => r.Code !== 'None')) {
       throw new TransactionCanceledException({
@@ -248,11 +265,22 @@ export class FakeDynamoDb {
         CancellationReasons: reasons,
       });
     }
-    for (const op of i.TransactItems) {
-      const [kind, body] = Object.entries(op)[0] as [string, Record<string, unknown>];
-      if (kind === 'Put') this.items.set(keyOf(body.Item as Item), { ...(body.Item as Item) });
-      else if (kind === 'Delete') this.items.delete(keyOf(body.Key as Item));
-      else throw new Error(`fake DynamoDB: unsupported transact op ${kind}`);
+    for (const { kind, body, key } of ops) {
+      if (kind === 'Put') this.items.set(key, { ...(body.Item as Item) });
+      else if (kind === 'Delete') this.items.delete(key);
+      else if (kind === 'Update') {
+        if ('ReturnValues' in body) throw new Error('fake DynamoDB: transact Update has no ReturnValues');
+        this.items.set(
+          key,
+          applyUpdate(
+            this.items.get(key) ?? { ...(body.Key as Item) },
+            body.UpdateExpression as string,
+            body.ExpressionAttributeNames as Names,
+            body.ExpressionAttributeValues as Values,
+          ),
+        );
+      }
+      // ConditionCheck: checked above, writes nothing
     }
     return {};
   }

@@ -38,6 +38,7 @@ import {
   type ReleaseRecord,
   type RuleStickiness,
   type ScalingPort,
+  type StoreFence,
   type StorePort,
   type TaskDefinitionSummary,
 } from '../ports';
@@ -53,7 +54,14 @@ import {
   waitForHealthyTargets,
 } from './gates';
 import { type LiveState, readLiveState } from './live-state';
-import { describeHolder, type LockFence, LockLostError, type LockOptions, withLock } from './lock';
+import {
+  asLockLost,
+  describeHolder,
+  type LockFence,
+  LockLostError,
+  type LockOptions,
+  withLock,
+} from './lock';
 import { RESTORE_RETRY, withRetry } from './retry';
 import {
   bakeFloor,
@@ -98,6 +106,13 @@ export interface DeployDeps {
    * @default undefined (no check: the caller guarantees exclusivity)
    */
   readonly fence?: LockFence;
+  /**
+   * Store fence (`withLock`'s lock token; `deploy` and `rollback` pass it): every release write of the run
+   * presents it, so the store refuses it atomically once the lock is no longer ours (`LockFenceError`,
+   * handled like a lost lock: stop, no ECS/ELB write, `DeployError`). Callers of `executeDeploy` that hold
+   * the lock should pass it too. @default undefined (release writes unconditional on the lock)
+   */
+  readonly storeFence?: StoreFence;
 }
 
 export type DeployKind = 'deploy' | 'rollback' | 'promote';
@@ -686,19 +701,31 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     startedAt,
     updatedAt: startedAt,
   };
-  await r('store.putRelease', () => store.putRelease(release));
-  emitter.info('release.started', `release ${release.id} started`, { releaseId: release.id });
+  const fenced = deps.storeFence;
+  /** Every release write presents the lock token; a refusal (`LockFenceError`) becomes `LockLostError`. */
   const record = async (
     patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>,
     policy?: typeof RESTORE_RETRY,
   ) => {
-    release = await withRetry(
-      clock,
-      'store.updateRelease',
-      () => store.updateRelease(key, release.id, { ...patch, updatedAt: clock.now() }),
-      { emitter, ...(policy ? { policy } : {}) },
-    );
+    try {
+      release = await withRetry(
+        clock,
+        'store.updateRelease',
+        () => store.updateRelease(key, release.id, { ...patch, updatedAt: clock.now() }, fenced),
+        { emitter, ...(policy ? { policy } : {}) },
+      );
+    } catch (e) {
+      throw asLockLost(e);
+    }
   };
+  try {
+    await r('store.putRelease', () => store.putRelease(release, fenced));
+  } catch (e) {
+    const lost = lockLostOf(asLockLost(e), undefined);
+    if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: () => release, record });
+    throw e;
+  }
+  emitter.info('release.started', `release ${release.id} started`, { releaseId: release.id });
   /** Right before each ModifyRule / UpdateService: stop on a lost lock (no writes) or SIGINT (roll back). */
   const beforeWrite = async () => {
     const lost = lockLostOf(undefined, deps.signal);
@@ -862,6 +889,8 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       RESTORE_RETRY,
     );
   } catch (e) {
+    const lost = lockLostOf(e, undefined);
+    if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: () => release, record });
     // The release is healthy and live, but the store still says in-progress: keep the old colour (a
     // recovery would flip back to it, which must stay possible) and say so.
     emitter.warn(
@@ -889,14 +918,21 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   for (const old of abandoned) {
     try {
       await r('store.updateRelease', () =>
-        store.updateRelease(key, old.id, {
-          outcome: 'superseded',
-          note: `died in progress at step "${old.step}"; superseded by release ${release.id}`,
-          updatedAt: clock.now(),
-          endedAt: clock.now(),
-        }),
+        store.updateRelease(
+          key,
+          old.id,
+          {
+            outcome: 'superseded',
+            note: `died in progress at step "${old.step}"; superseded by release ${release.id}`,
+            updatedAt: clock.now(),
+            endedAt: clock.now(),
+          },
+          fenced,
+        ),
       );
     } catch (e) {
+      const lost = lockLostOf(asLockLost(e), undefined);
+      if (lost) return drainLockLost(emitter, lost, liveColour, { release, plan, scaledDown: false });
       emitter.warn('store.failed', `could not mark ${old.id} superseded: ${(e as Error).message}`);
     }
   }
@@ -948,6 +984,8 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     }
     await record({ step: 'done', endedAt: clock.now() });
   } catch (e) {
+    const lost = lockLostOf(e, undefined);
+    if (lost) return drainLockLost(emitter, lost, liveColour, { release, plan, scaledDown });
     emitter.warn(
       'drain.failed',
       `deployed, but scaling ${liveColour} down failed: ${(e as Error).message}; it keeps running`,
@@ -1070,9 +1108,29 @@ async function safeToScaleDown(
 }
 
 /**
- * The lock was lost (heartbeat failed or a fence read found another holder): no rollback, no further
- * ECS/ELB write — this run's plan is stale and the new holder owns recovery. Records that (best effort,
- * only while the release still reads in-progress) and throws `DeployError` (exit 1).
+ * The lock was lost after `deployed` was recorded (a fenced release write was refused while draining):
+ * the deploy stands; nothing more is written, the old colour stays as it is and the new holder decides.
+ */
+function drainLockLost(
+  emitter: Emitter,
+  lost: LockLostError,
+  oldColour: Colour,
+  a: { release: ReleaseRecord; plan: DeployPlan; scaledDown: boolean },
+): DeployOutcome {
+  emitter.warn(
+    'drain.lock-lost',
+    `lost the deployment lock after recording the release as deployed (${lost.message}): ${a.scaledDown ? `${oldColour} was already scaled down; ` : `${oldColour} left running; `}nothing more is written, the new holder decides`,
+    { releaseId: a.release.id },
+  );
+  return { status: 'deployed', release: a.release, plan: a.plan, oldColourScaledDown: a.scaledDown };
+}
+
+/**
+ * The lock was lost (heartbeat failed, a fence read found another holder, or the store refused a fenced
+ * release write): no rollback, no further ECS/ELB write — this run's plan is stale and the new holder
+ * owns recovery. Records that (best effort and fenced: it lands only while the lock still carries this
+ * run's token, e.g. an expired lease nobody took over, and the release still reads in-progress) and
+ * throws `DeployError` (exit 1).
  */
 async function stopOnLockLoss(
   deps: DeployDeps,
@@ -1089,6 +1147,7 @@ async function stopOnLockLoss(
   try {
     const current = await deps.store.getRelease(keyOf(a.t), a.getRelease().id);
     if (current?.outcome === 'in-progress') await a.record({ note: msg });
+    // (a refused fenced write lands here too: the new holder's records stay as they are)
   } catch {
     // best effort: the store may be what failed
   }
@@ -1133,6 +1192,8 @@ async function rollBack(
       ...(floor ? { intendedCapacity: { ...a.capacity, [failed]: floor } } : {}),
     });
   } catch (e) {
+    const lost = lockLostOf(e, undefined);
+    if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: a.getRelease, record: a.record });
     emitter.warn(
       'store.failed',
       `could not record the rollback step: ${(e as Error).message}; restoring traffic anyway`,
@@ -1214,6 +1275,8 @@ async function rollBack(
       ...(note ? { note } : {}),
     });
   } catch (e) {
+    const lost = lockLostOf(e, undefined);
+    if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: a.getRelease, record: a.record });
     emitter.warn('store.failed', `could not record the rollback outcome: ${(e as Error).message}`);
   }
   emitter.error('deploy.rolled-back', `rolled back: ${reason}; 100% on ${good}`, {
@@ -1275,7 +1338,8 @@ export async function deploy(
     deps,
     key,
     owner,
-    (_lock, signal, fence) => executeDeploy({ ...deps, signal, fence }, req),
+    (lock, signal, fence) =>
+      executeDeploy({ ...deps, signal, fence, storeFence: { token: lock.token } }, req),
     lockOptions,
   );
   if (res.status === 'held') return lockHeld(req, res.heldBy, deps);

@@ -8,7 +8,7 @@
  * no longer ours (another run force-unlocked it between two heartbeats).
  */
 import type { Clock, EventSink, LockInfo, LockOwner, ReleaseKey, StorePort } from '../ports';
-import { PortError } from '../ports';
+import { isLockFenceError, PortError } from '../ports';
 import { Emitter } from './events';
 import { withRetry } from './retry';
 
@@ -40,6 +40,14 @@ export class LockLostError extends Error {
     super(message);
     this.name = 'LockLostError';
   }
+}
+
+/**
+ * A release write refused by its store fence (`LockFenceError`: the lock no longer carries this run's
+ * token) is this run's lost lock: returns the `LockLostError` to throw instead; any other error as is.
+ */
+export function asLockLost(e: unknown): unknown {
+  return isLockFenceError(e) ? new LockLostError(`the store refused a release write (${e.message})`) : e;
 }
 
 /** Throws `LockLostError` when this run no longer holds the lock; call right before a write. */

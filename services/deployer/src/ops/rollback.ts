@@ -29,7 +29,7 @@ import {
 } from '../core/deploy';
 import { Emitter } from '../core/events';
 import { digestOfImage, type LiveState, readLiveState } from '../core/live-state';
-import { describeHolder, type LockOptions, withLock } from '../core/lock';
+import { asLockLost, describeHolder, type LockOptions, withLock } from '../core/lock';
 import { withRetry } from '../core/retry';
 import {
   idleRange,
@@ -599,11 +599,11 @@ export async function rollback(deps: DeployDeps, req: RollbackRequest): Promise<
     deps,
     key,
     owner,
-    async (_lock, signal, fence): Promise<RollbackOutcome> => {
+    async (lock, signal, fence): Promise<RollbackOutcome> => {
       const again = await planRollback(deps, req, emitter);
       if ('status' in again) return refuse(again);
       if (again.mode !== plan.mode) emitter.warn('rollback.replanned', describePlan(t, again));
-      return execute({ ...deps, signal, fence }, req, again, emitter);
+      return execute({ ...deps, signal, fence, storeFence: { token: lock.token } }, req, again, emitter);
     },
     {
       ...req.lock,
@@ -675,6 +675,12 @@ async function execute(
   const key = keyOf(t);
   const { clock, store } = deps;
   const r = <T>(label: string, fn: () => Promise<T>) => withRetry(clock, label, fn, { emitter });
+  /** A release write, fenced with the lock token: refused once the lock is not ours (→ LockLostError). */
+  const fenced = deps.storeFence;
+  const w = <T>(label: string, fn: () => Promise<T>) =>
+    r(label, fn).catch((e: unknown) => {
+      throw asLockLost(e);
+    });
   const reason = req.reason.trim();
 
   if (plan.mode === 'redeploy') {
@@ -747,7 +753,7 @@ async function execute(
     startedAt,
     updatedAt: startedAt,
   };
-  await r('store.putRelease', () => store.putRelease(release));
+  await w('store.putRelease', () => store.putRelease(release, fenced));
   emitter.info('release.started', `release ${release.id} started (${plan.mode})`, { releaseId: release.id });
 
   let restoredAt: number | undefined;
@@ -768,14 +774,19 @@ async function execute(
       const msg = `${failure}. Traffic may not be on ${colour}: check \`switchyard status --env ${t.environment} --service ${t.service}\` and rerun the rollback`;
       emitter.error('rollback.failed', msg);
       try {
-        release = await r('store.updateRelease', () =>
-          store.updateRelease(key, release.id, {
-            outcome: 'failed',
-            step: 'done',
-            reason: `${recordReason}; ${msg}`,
-            updatedAt: clock.now(),
-            endedAt: clock.now(),
-          }),
+        release = await w('store.updateRelease', () =>
+          store.updateRelease(
+            key,
+            release.id,
+            {
+              outcome: 'failed',
+              step: 'done',
+              reason: `${recordReason}; ${msg}`,
+              updatedAt: clock.now(),
+              endedAt: clock.now(),
+            },
+            fenced,
+          ),
         );
       } catch {
         // the message above says what to do
@@ -804,16 +815,21 @@ async function execute(
   const recovered: string[] = [];
   if (live) {
     for (const d of live.dead) {
-      await r('store.updateRelease', () =>
-        store.updateRelease(key, d.id, {
-          outcome: 'failed',
-          reason:
-            `deployer died at step "${d.step}"` +
-            (d.intendedWeights ? ` (intended ${pct(d.intendedWeights)})` : '') +
-            `; recovered by ${release.id} (${req.owner.actor}): ${reason}`,
-          updatedAt: clock.now(),
-          endedAt: clock.now(),
-        }),
+      await w('store.updateRelease', () =>
+        store.updateRelease(
+          key,
+          d.id,
+          {
+            outcome: 'failed',
+            reason:
+              `deployer died at step "${d.step}"` +
+              (d.intendedWeights ? ` (intended ${pct(d.intendedWeights)})` : '') +
+              `; recovered by ${release.id} (${req.owner.actor}): ${reason}`,
+            updatedAt: clock.now(),
+            endedAt: clock.now(),
+          },
+          fenced,
+        ),
       );
       recovered.push(d.id);
       emitter.info('recovery.marked-failed', `release ${d.id} marked failed (died at step "${d.step}")`, {
@@ -851,13 +867,13 @@ async function execute(
     }
   }
 
-  release = await r('store.updateRelease', () =>
-    store.updateRelease(key, release.id, {
-      outcome: 'deployed',
-      step: 'done',
-      updatedAt: clock.now(),
-      endedAt: clock.now(),
-    }),
+  release = await w('store.updateRelease', () =>
+    store.updateRelease(
+      key,
+      release.id,
+      { outcome: 'deployed', step: 'done', updatedAt: clock.now(), endedAt: clock.now() },
+      fenced,
+    ),
   );
   let rolledBackFrom: string | undefined;
   if (plan.mode === 'flip') {
@@ -900,11 +916,16 @@ async function markRolledBack(
       deps.clock,
       'store.updateRelease',
       () =>
-        deps.store.updateRelease(key, current.id, {
-          outcome: 'rolled-back',
-          reason: `rolled back by ${by.id} (${by.actor}): ${reason}`,
-          updatedAt: deps.clock.now(),
-        }),
+        deps.store.updateRelease(
+          key,
+          current.id,
+          {
+            outcome: 'rolled-back',
+            reason: `rolled back by ${by.id} (${by.actor}): ${reason}`,
+            updatedAt: deps.clock.now(),
+          },
+          deps.storeFence,
+        ),
       { emitter },
     );
     return current.id;

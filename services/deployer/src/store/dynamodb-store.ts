@@ -14,6 +14,12 @@
  *   longer ours → PortError('conflict').
  * - release: DeleteItem with `token = :token`; a failed condition (gone or taken over) is not an error.
  * - force-unlock: read the lock, then one transaction deleting exactly that lock and writing the audit item.
+ * - fenced release writes (`fence` given): one TransactWriteItems = ConditionCheck on the lock item
+ *   (`#token = :token`, ReturnValuesOnConditionCheckFailure ALL_OLD to name the new holder) + the Put /
+ *   Update of the release with its usual condition. A failed lock check → LockFenceError ('lock lost: …').
+ *   A transaction cannot return ALL_NEW: the fenced update returns the image this process wrote under
+ *   the same token with the patch applied (exact: no other holder can have written while the token
+ *   stayed on the lock, given every release writer fences), else one consistent GetItem after it.
  * - history: newest first with Query `begins_with(sk, 'RELEASE#')`, ScanIndexForward=false. A release id
  *   maps to its sort key through an in-process cache (releases this process wrote or read), else the
  *   `by-release-id` GSI, else — GSIs are eventually consistent — a strongly consistent Query of the
@@ -47,13 +53,15 @@ import {
   type AcquireResult,
   type Clock,
   type LockInfo,
+  LockFenceError,
   type LockOwner,
   PortError,
   type ReleaseKey,
   type ReleaseRecord,
+  type StoreFence,
   type StorePort,
 } from '../ports';
-import { type Item, marshallItem, marshallValue, unmarshallItem } from './dynamodb-codec';
+import { type Item, marshallItem, marshallValue, unmarshallItem, unmarshallValue } from './dynamodb-codec';
 
 /** Attributes the store adds to items besides the record's own fields. */
 const ITEM_TYPE = 'itemType';
@@ -113,12 +121,56 @@ function isConditionFailure(err: unknown): boolean {
   return false;
 }
 
+interface CancellationReason {
+  readonly Code?: string;
+  readonly Item?: Item;
+}
+
+function cancellationReasons(err: unknown): CancellationReason[] {
+  if (errorName(err) !== 'TransactionCanceledException') return [];
+  return (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+}
+
+/** A cancelled transaction that lost a race (another write on one of its items) or was throttled: retry. */
+function isRetryableCancellation(err: unknown): boolean {
+  const codes = cancellationReasons(err).map((r) => r.Code);
+  return (
+    !codes.includes('ConditionalCheckFailed') &&
+    codes.some(
+      (c) => c === 'TransactionConflict' || c === 'ThrottlingError' || c === 'ProvisionedThroughputExceeded',
+    )
+  );
+}
+
+type ReleasePatch = Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>;
+
+/** Fields of a patch the store writes (the key fields and the store's own attributes are never patched). */
+function patchFields(patch: ReleasePatch): [string, unknown][] {
+  return Object.entries(patch).filter(
+    ([field]) =>
+      field !== 'id' && field !== 'environment' && field !== 'service' && !INTERNAL_ATTRIBUTES.has(field),
+  );
+}
+
+/** `record` with `patch` applied as DynamoDB stores it (undefined removes a field; values round-trip). */
+function applyPatch(record: ReleaseRecord, patch: ReleasePatch): ReleaseRecord {
+  const out: Record<string, unknown> = { ...record };
+  for (const [field, value] of patchFields(patch)) {
+    const av = marshallValue(value, field);
+    if (av === undefined) delete out[field];
+    else out[field] = unmarshallValue(av);
+  }
+  return out as unknown as ReleaseRecord;
+}
+
 export class DynamoStore implements StorePort {
   private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly clock: Pick<Clock, 'now'>;
   /** release id (per partition) → sort key, for releases this process wrote or read. */
   private readonly sortKeys = new Map<string, string>();
+  /** release id (per partition) → the item as this process last wrote it with a fence, and that token. */
+  private readonly fencedImages = new Map<string, { readonly token: string; readonly record: ReleaseRecord }>();
 
   constructor(options: DynamoStoreOptions) {
     if (!options.tableName) throw new PortError('invalid', 'DynamoStore: tableName is required');
@@ -129,6 +181,40 @@ export class DynamoStore implements StorePort {
 
   private lockKey(key: ReleaseKey): Item {
     return { [PARTITION_KEY]: { S: pkOf(key) }, [SORT_KEY]: { S: LOCK_SORT_KEY } };
+  }
+
+  /** The transaction item fencing a release write: the lock item must still carry the token. */
+  private fenceCheck(key: ReleaseKey, fence: StoreFence) {
+    return {
+      ConditionCheck: {
+        TableName: this.table,
+        Key: this.lockKey(key),
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' },
+        ExpressionAttributeValues: { ':token': { S: fence.token } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    };
+  }
+
+  /** The LockFenceError for a fenced transaction whose lock check (item 0) failed, else undefined. */
+  private fenceRefusal(err: unknown, key: ReleaseKey, what: string): LockFenceError | undefined {
+    const lockCheck = cancellationReasons(err)[0];
+    if (lockCheck?.Code !== 'ConditionalCheckFailed') return undefined;
+    const holder = lockFromItem(lockCheck.Item);
+    return new LockFenceError(
+      `lock lost: ${what} refused — the lock for ${label(key)} ${holder ? `is now held by another run (${holder.owner.operation} by ${holder.owner.actor})` : 'is no longer held'}`,
+      err,
+    );
+  }
+
+  /** toPortError, except that a transaction cancelled by contention or throttling is retryable. */
+  private storeError(err: unknown, what: string): PortError {
+    if (isRetryableCancellation(err)) {
+      const codes = cancellationReasons(err).map((r) => r.Code ?? 'None');
+      return new PortError('throttled', `${what}: transaction cancelled (${codes.join(', ')}); retry`, err);
+    }
+    return toPortError(err, what);
   }
 
   // ------------------------------------------------------------------------------------------- lock
@@ -322,28 +408,39 @@ export class DynamoStore implements StorePort {
     return { [PARTITION_KEY]: { S: pkOf(key) }, [SORT_KEY]: { S: sk } };
   }
 
-  async putRelease(record: ReleaseRecord): Promise<void> {
+  async putRelease(record: ReleaseRecord, fence?: StoreFence): Promise<void> {
     const sk = keyed(() => releaseSortKey(record.startedAt, record.id));
     const rid = keyed(() => releaseIdKey(record.environment, record.service, record.id));
-    const what = `DynamoDB PutItem release ${record.id} of ${label(record)} in ${this.table}`;
+    const what = `DynamoDB ${fence ? 'TransactWriteItems (lock check + Put)' : 'PutItem'} release ${record.id} of ${label(record)} in ${this.table}`;
+    const item: Item = {
+      ...this.releaseItemKey(record, sk),
+      [RELEASE_ID_ATTRIBUTE]: { S: rid },
+      ...marshallItem({ ...record, [ITEM_TYPE]: 'release' }),
+    };
+    const put = {
+      TableName: this.table,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+    };
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: {
-            ...this.releaseItemKey(record, sk),
-            [RELEASE_ID_ATTRIBUTE]: { S: rid },
-            ...marshallItem({ ...record, [ITEM_TYPE]: 'release' }),
-          },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-        }),
-      );
+      if (fence) {
+        await this.client.send(
+          new TransactWriteItemsCommand({ TransactItems: [this.fenceCheck(record, fence), { Put: put }] }),
+        );
+      } else {
+        await this.client.send(new PutItemCommand(put));
+      }
     } catch (err) {
+      const refused = fence && this.fenceRefusal(err, record, `writing release ${record.id}`);
+      if (refused) throw refused;
       if (isConditionFailure(err)) throw new PortError('conflict', `release ${record.id} exists`, err);
-      throw toPortError(err, what);
+      throw this.storeError(err, what);
     }
     this.remember(record);
+    const ck = this.cacheKey(record, record.id);
+    if (fence) this.fencedImages.set(ck, { token: fence.token, record: releaseFromItem(item)! });
+    else this.fencedImages.delete(ck);
   }
 
   /** Sort key of a release: cache, then the GSI, then a consistent partition query. */
@@ -414,7 +511,8 @@ export class DynamoStore implements StorePort {
   async updateRelease(
     key: ReleaseKey,
     id: string,
-    patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>,
+    patch: ReleasePatch,
+    fence?: StoreFence,
   ): Promise<ReleaseRecord> {
     const sk = await this.sortKeyOf(key, id);
     if (!sk) throw new PortError('not-found', `release ${id} not found for ${label(key)}`);
@@ -423,9 +521,7 @@ export class DynamoStore implements StorePort {
     const sets: string[] = [];
     const removes: string[] = [];
     let i = 0;
-    for (const [field, value] of Object.entries(patch)) {
-      if (field === 'id' || field === 'environment' || field === 'service' || INTERNAL_ATTRIBUTES.has(field))
-        continue;
+    for (const [field, value] of patchFields(patch)) {
       const n = `#f${i}`;
       names[n] = field;
       const av = marshallValue(value, field);
@@ -454,23 +550,32 @@ export class DynamoStore implements StorePort {
     ]
       .filter(Boolean)
       .join(' ');
+    const write = {
+      TableName: this.table,
+      Key: this.releaseItemKey(key, sk),
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+    };
+    const ck = this.cacheKey(key, id);
     try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: this.releaseItemKey(key, sk),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const record = releaseFromItem(out.Attributes);
-      if (!record)
-        throw new PortError('internal', `DynamoDB UpdateItem release ${id}: no attributes returned`);
-      return record;
+      if (fence) {
+        await this.client.send(
+          new TransactWriteItemsCommand({ TransactItems: [this.fenceCheck(key, fence), { Update: write }] }),
+        );
+      } else {
+        const out = await this.client.send(new UpdateItemCommand({ ...write, ReturnValues: 'ALL_NEW' }));
+        const record = releaseFromItem(out.Attributes);
+        if (!record)
+          throw new PortError('internal', `DynamoDB UpdateItem release ${id}: no attributes returned`);
+        this.fencedImages.delete(ck);
+        return record;
+      }
     } catch (err) {
+      if (err instanceof PortError) throw err;
+      const refused = fence && this.fenceRefusal(err, key, `updating release ${id}`);
+      if (refused) throw refused;
       if (isConditionFailure(err)) {
         throw new PortError(
           'not-found',
@@ -478,8 +583,20 @@ export class DynamoStore implements StorePort {
           err,
         );
       }
-      throw toPortError(err, `DynamoDB UpdateItem release ${id} of ${label(key)} in ${this.table}`);
+      throw this.storeError(
+        err,
+        `DynamoDB ${fence ? 'TransactWriteItems (lock check + Update)' : 'UpdateItem'} release ${id} of ${label(key)} in ${this.table}`,
+      );
     }
+    // Fenced: a transaction returns no attributes. The image written under this same token is exact —
+    // the token stayed on the lock since, so no other (fenced) writer can have changed the item.
+    const seen = this.fencedImages.get(ck);
+    const record =
+      seen?.token === fence.token ? applyPatch(seen.record, patch) : await this.getRelease(key, id);
+    if (!record)
+      throw new PortError('internal', `DynamoDB release ${id} of ${label(key)}: written, then not found`);
+    this.fencedImages.set(ck, { token: fence.token, record });
+    return record;
   }
 
   async getRelease(key: ReleaseKey, id: string): Promise<ReleaseRecord | undefined> {

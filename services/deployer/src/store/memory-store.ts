@@ -1,16 +1,19 @@
 /**
  * In-memory StorePort with the same semantics as the DynamoDB store (conditional lock with lease,
- * token-checked renew/release, history newest first). Used by the simulation, tests and benchmarks.
+ * token-checked renew/release, release writes optionally fenced by the lock token, history newest
+ * first). Used by the simulation, tests and benchmarks.
  */
 import { randomUUID } from 'node:crypto';
 import {
   type AcquireResult,
   type Clock,
   type LockInfo,
+  LockFenceError,
   type LockOwner,
   PortError,
   type ReleaseKey,
   type ReleaseRecord,
+  type StoreFence,
   type StorePort,
 } from '../ports';
 
@@ -82,7 +85,18 @@ export class MemoryStore implements StorePort {
     return this.locks.get(keyOf(key));
   }
 
-  async putRelease(record: ReleaseRecord): Promise<void> {
+  /** The fence check of a release write (see StoreFence): token match only, the lease is not checked. */
+  private checkFence(key: ReleaseKey, fence: StoreFence | undefined, what: string): void {
+    if (!fence) return;
+    const current = this.locks.get(keyOf(key));
+    if (current?.token === fence.token) return;
+    throw new LockFenceError(
+      `lock lost: ${what} refused — the lock for ${key.environment}/${key.service} ${current ? `is now held by another run (${current.owner.operation} by ${current.owner.actor})` : 'is no longer held'}`,
+    );
+  }
+
+  async putRelease(record: ReleaseRecord, fence?: StoreFence): Promise<void> {
+    this.checkFence(record, fence, `writing release ${record.id}`);
     const list = this.releases.get(keyOf(record)) ?? [];
     if (list.some((r) => r.id === record.id)) throw new PortError('conflict', `release ${record.id} exists`);
     this.writes++;
@@ -94,10 +108,14 @@ export class MemoryStore implements StorePort {
     key: ReleaseKey,
     id: string,
     patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>,
+    fence?: StoreFence,
   ): Promise<ReleaseRecord> {
+    const fields = Object.keys(patch).filter((f) => f !== 'id' && f !== 'environment' && f !== 'service');
+    if (fields.length > 0) this.checkFence(key, fence, `updating release ${id}`);
     const list = this.releases.get(keyOf(key)) ?? [];
     const i = list.findIndex((r) => r.id === id);
     if (i < 0) throw new PortError('not-found', `release ${id} not found for ${keyOf(key)}`);
+    if (fields.length === 0) return { ...list[i] };
     this.writes++;
     list[i] = { ...list[i], ...patch };
     return { ...list[i] };
