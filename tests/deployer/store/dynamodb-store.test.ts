@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { LockInfo, LockOwner, ReleaseRecord } from '../../../services/deployer/src/ports';
-import { PortError } from '../../../services/deployer/src/ports';
+import { LockFenceError, PortError } from '../../../services/deployer/src/ports';
 import { marshallItem } from '../../../services/deployer/src/store/dynamodb-codec';
 import { DynamoStore } from '../../../services/deployer/src/store/dynamodb-store';
 import { sdkError } from '../adapters/fixtures/sdk-error';
@@ -435,5 +435,163 @@ describe('release history', () => {
   it('refuses a limit below 1', async () => {
     await expect(store.listReleases(KEY, 0)).rejects.toMatchObject({ kind: 'invalid' });
     expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('fenced release writes (lock token)', () => {
+  const record: ReleaseRecord = {
+    id: 'r-20261123-2',
+    environment: 'dev',
+    service: 'api',
+    kind: 'rollback',
+    imageTag: 'v1.4.1',
+    imageDigest: 'sha256:1111',
+    image: 'repo@sha256:1111',
+    colour: 'blue',
+    previousColour: 'green',
+    strategy: 'all-at-once',
+    outcome: 'in-progress',
+    step: 'rolling-back',
+    intendedWeights: { blue: 100, green: 0 },
+    actor: 'bob',
+    startedAt: T0,
+    updatedAt: T0,
+  };
+  const SK = `RELEASE#${T0}#r-20261123-2`;
+  const RELEASE_KEY = { pk: { S: 'dev#api' }, sk: { S: SK } };
+  const item: Record<string, AttributeValue> = {
+    ...RELEASE_KEY,
+    rid: { S: 'dev#api#r-20261123-2' },
+    ...marshallItem({ ...record, itemType: 'release' }),
+  };
+  const TOKEN = 'tok-mine';
+  const lockCheck = {
+    ConditionCheck: {
+      TableName: TABLE,
+      Key: LOCK_KEY,
+      ConditionExpression: '#token = :token',
+      ExpressionAttributeNames: { '#token': 'token' },
+      ExpressionAttributeValues: { ':token': { S: TOKEN } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+  const cancelled = (codes: string[], lock?: Record<string, AttributeValue>) =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: codes.map((Code, i) => ({ Code, ...(i === 0 && lock ? { Item: lock } : {}) })),
+    });
+
+  it('put = ONE TransactWriteItems: ConditionCheck on the lock token + the usual conditional Put', async () => {
+    ddb.on(TransactWriteItemsCommand).resolves({});
+    await store.putRelease(record, { token: TOKEN });
+    expect(ddb.calls()).toHaveLength(1);
+    expect(ddb.commandCalls(TransactWriteItemsCommand)[0].args[0].input).toEqual({
+      TransactItems: [
+        lockCheck,
+        {
+          Put: {
+            TableName: TABLE,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk' },
+          },
+        },
+      ],
+    });
+  });
+
+  it('update = ONE TransactWriteItems: ConditionCheck + the usual conditional Update; returns the new image without a read', async () => {
+    ddb.on(TransactWriteItemsCommand).resolves({});
+    await store.putRelease(record, { token: TOKEN });
+    const updated = await store.updateRelease(
+      KEY,
+      record.id,
+      { outcome: 'deployed', step: 'done', intendedWeights: undefined, updatedAt: T0 + 5, endedAt: T0 + 5 },
+      { token: TOKEN },
+    );
+    const { intendedWeights: _dropped, ...rest } = record;
+    expect(updated).toEqual({ ...rest, outcome: 'deployed', step: 'done', updatedAt: T0 + 5, endedAt: T0 + 5 });
+    expect(ddb.calls()).toHaveLength(2); // the put's transaction and the update's: no Query, no GetItem
+    expect(ddb.commandCalls(TransactWriteItemsCommand)[1].args[0].input).toEqual({
+      TransactItems: [
+        lockCheck,
+        {
+          Update: {
+            TableName: TABLE,
+            Key: RELEASE_KEY,
+            UpdateExpression: 'SET #f0 = :v0, #f1 = :v1, #f3 = :v3, #f4 = :v4 REMOVE #f2',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: {
+              '#pk': 'pk',
+              '#f0': 'outcome',
+              '#f1': 'step',
+              '#f2': 'intendedWeights',
+              '#f3': 'updatedAt',
+              '#f4': 'endedAt',
+            },
+            ExpressionAttributeValues: {
+              ':v0': { S: 'deployed' },
+              ':v1': { S: 'done' },
+              ':v3': { N: String(T0 + 5) },
+              ':v4': { N: String(T0 + 5) },
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it('a fenced update of a release not written under this token reads the result back (one consistent GetItem)', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [item] });
+    ddb.on(TransactWriteItemsCommand).resolves({});
+    ddb.on(GetItemCommand).resolves({ Item: { ...item, outcome: { S: 'failed' } } });
+    const updated = await store.updateRelease(KEY, record.id, { outcome: 'failed' }, { token: TOKEN });
+    expect(updated).toEqual({ ...record, outcome: 'failed' });
+    expect(ddb.commandCalls(GetItemCommand)[0].args[0].input).toEqual({
+      TableName: TABLE,
+      Key: RELEASE_KEY,
+      ConsistentRead: true,
+    });
+  });
+
+  it('a failed lock check is LockFenceError (conflict, "lock lost: …") naming the new holder', async () => {
+    const other = lockItem('tok-new', { ...OWNER, actor: 'carol', operation: 'rollback' }, T0, T0 + 60_000);
+    ddb.on(TransactWriteItemsCommand).rejects(cancelled(['ConditionalCheckFailed', 'None'], other));
+    const err = await store.putRelease(record, { token: TOKEN }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockFenceError);
+    expect(err).toBeInstanceOf(PortError);
+    expect(err).toMatchObject({ kind: 'conflict' });
+    expect((err as Error).message).toBe(
+      'lock lost: writing release r-20261123-2 refused — the lock for dev/api is now held by another run (rollback by carol)',
+    );
+  });
+
+  it('the lock check wins over a failed release condition; a release-only failure keeps its own meaning', async () => {
+    ddb.on(TransactWriteItemsCommand).rejects(cancelled(['ConditionalCheckFailed', 'ConditionalCheckFailed']));
+    await expect(store.putRelease(record, { token: TOKEN })).rejects.toThrow(
+      /^lock lost: .* the lock for dev\/api is no longer held$/,
+    );
+    ddb.reset();
+    ddb.on(TransactWriteItemsCommand).rejects(cancelled(['None', 'ConditionalCheckFailed']));
+    const dup = await store.putRelease(record, { token: TOKEN }).catch((e: unknown) => e);
+    expect(dup).not.toBeInstanceOf(LockFenceError);
+    expect(dup).toMatchObject({ kind: 'conflict', message: 'release r-20261123-2 exists' });
+  });
+
+  it('a transaction cancelled by contention on the lock item (heartbeat renewing it) is retryable, not a conflict', async () => {
+    ddb.on(TransactWriteItemsCommand).rejects(cancelled(['TransactionConflict', 'None']));
+    const err = await store.putRelease(record, { token: TOKEN }).catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(LockFenceError);
+    expect(err).toMatchObject({ kind: 'throttled' });
+  });
+
+  it('without a fence the writes stay single PutItem / UpdateItem (existing callers unchanged)', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({ Attributes: item });
+    await store.putRelease(record);
+    await store.updateRelease(KEY, record.id, { updatedAt: T0 });
+    expect(ddb.commandCalls(TransactWriteItemsCommand)).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(2);
   });
 });

@@ -5,7 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RELEASE_ID_ATTRIBUTE, RELEASE_ID_INDEX } from '../../../modules/deployment-table/keys';
 import type { LockOwner, ReleaseRecord, StorePort } from '../../../services/deployer/src/ports';
-import { PortError } from '../../../services/deployer/src/ports';
+import { LockFenceError, PortError } from '../../../services/deployer/src/ports';
 import { DynamoStore } from '../../../services/deployer/src/store/dynamodb-store';
 import { MemoryStore } from '../../../services/deployer/src/store/memory-store';
 import { FakeDynamoDb } from './fake-dynamodb';
@@ -261,6 +261,109 @@ describe.each(subjects)('%s', (_name, make) => {
       await s.store.forceUnlock(KEY, 'bob', 'stuck');
       await s.store.putRelease(release('r1', T0));
       expect((await s.store.listReleases(KEY, 10)).map((r) => r.id)).toEqual(['r1']);
+    });
+  });
+
+  describe('fenced release writes (lock token)', () => {
+    it('succeed while the lock carries the token; the returned record is what a reader sees', async () => {
+      const got = await s.store.acquireLock(KEY, ALICE, 60_000);
+      if (!got.acquired) throw new Error('not acquired');
+      await s.store.putRelease(release('r1', T0), got.lock);
+      const updated = await s.store.updateRelease(
+        KEY,
+        'r1',
+        { step: 'shifting', intendedWeights: { blue: 90, green: 10 }, updatedAt: T0 + 1 },
+        got.lock,
+      );
+      const again = await s.store.updateRelease(
+        KEY,
+        'r1',
+        { step: 'baking', intendedWeights: undefined, updatedAt: T0 + 2 },
+        { token: got.lock.token },
+      );
+      expect(updated).toEqual({
+        ...release('r1', T0),
+        step: 'shifting',
+        intendedWeights: { blue: 90, green: 10 },
+        updatedAt: T0 + 1,
+      });
+      expect(again).toEqual({ ...release('r1', T0), step: 'baking', updatedAt: T0 + 2 });
+      expect(await s.other().getRelease(KEY, 'r1')).toEqual(again);
+    });
+
+    it('with a stale token (force-unlocked and taken by another run): conflict "lock lost", record unchanged', async () => {
+      const a = await s.store.acquireLock(KEY, ALICE, 60_000);
+      if (!a.acquired) throw new Error('not acquired');
+      await s.store.putRelease(release('r1', T0), a.lock);
+      const other = s.other();
+      await other.forceUnlock(KEY, 'bob', 'alice is stuck');
+      const b = await other.acquireLock(KEY, BOB, 60_000);
+      if (!b.acquired) throw new Error('not acquired');
+      const bobs = await other.updateRelease(KEY, 'r1', { outcome: 'failed', note: 'recovered by bob' }, b.lock);
+
+      const upd = await s.store
+        .updateRelease(KEY, 'r1', { step: 'shifting', note: 'alice was here', updatedAt: T0 + 3 }, a.lock)
+        .catch((e: unknown) => e);
+      expect(upd).toBeInstanceOf(LockFenceError);
+      expect(upd).toBeInstanceOf(PortError);
+      expect(upd).toMatchObject({ kind: 'conflict' });
+      expect((upd as Error).message).toBe(
+        'lock lost: updating release r1 refused — the lock for dev/api is now held by another run (rollback by bob)',
+      );
+      const put = await s.store.putRelease(release('r2', T0 + 10), a.lock).catch((e: unknown) => e);
+      expect(put).toBeInstanceOf(LockFenceError);
+      expect((put as Error).message).toMatch(/^lock lost: writing release r2 refused/);
+
+      expect(await other.getRelease(KEY, 'r1')).toEqual(bobs); // bob's record intact
+      expect(await other.getRelease(KEY, 'r2')).toBeUndefined(); // nothing created
+      expect((await other.listReleases(KEY, 10)).map((r) => r.id)).toEqual(['r1']);
+      expect(await other.getLock(KEY)).toMatchObject({ token: b.lock.token }); // lock untouched
+    });
+
+    it('with no lock held at all: refused, nothing written', async () => {
+      await s.store.putRelease(release('r1', T0));
+      const a = await s.store.acquireLock(KEY, ALICE, 60_000);
+      if (!a.acquired) throw new Error('not acquired');
+      await s.store.releaseLock(a.lock);
+      await expect(s.store.updateRelease(KEY, 'r1', { step: 'done' }, a.lock)).rejects.toThrow(
+        /^lock lost: updating release r1 refused — the lock for dev\/api is no longer held$/,
+      );
+      expect(await s.store.getRelease(KEY, 'r1')).toEqual(release('r1', T0));
+    });
+
+    it("another service's lock does not fence this service's releases", async () => {
+      const w = await s.store.acquireLock(OTHER, ALICE, 60_000);
+      if (!w.acquired) throw new Error('not acquired');
+      await expect(s.store.putRelease(release('r1', T0), w.lock)).rejects.toBeInstanceOf(LockFenceError);
+      expect(await s.store.getRelease(KEY, 'r1')).toBeUndefined();
+    });
+
+    it('token match is the fence: an expired lease nobody took over still carries it (the lease is the heartbeat\'s business)', async () => {
+      const a = await s.store.acquireLock(KEY, ALICE, 10_000);
+      if (!a.acquired) throw new Error('not acquired');
+      await s.store.putRelease(release('r1', T0), a.lock);
+      s.clock.t = T0 + 60_000;
+      await expect(
+        s.store.updateRelease(KEY, 'r1', { note: 'late but still ours' }, a.lock),
+      ).resolves.toMatchObject({ note: 'late but still ours' });
+      // once someone takes the expired lock over, the old token is refused
+      const b = await s.other().acquireLock(KEY, BOB, 60_000);
+      expect(b.acquired).toBe(true);
+      await expect(s.store.updateRelease(KEY, 'r1', { note: 'too late' }, a.lock)).rejects.toBeInstanceOf(
+        LockFenceError,
+      );
+      expect((await s.store.getRelease(KEY, 'r1'))?.note).toBe('late but still ours');
+    });
+
+    it('a missing release under a live fence is still not-found; a duplicate is still conflict (not lock lost)', async () => {
+      const a = await s.store.acquireLock(KEY, ALICE, 60_000);
+      if (!a.acquired) throw new Error('not acquired');
+      const missing = await s.store.updateRelease(KEY, 'nope', { step: 'done' }, a.lock).catch((e: unknown) => e);
+      expect(missing).toMatchObject({ kind: 'not-found' });
+      await s.store.putRelease(release('r1', T0), a.lock);
+      const dup = await s.store.putRelease(release('r1', T0), a.lock).catch((e: unknown) => e);
+      expect(dup).toMatchObject({ kind: 'conflict', message: 'release r1 exists' });
+      expect(dup).not.toBeInstanceOf(LockFenceError);
     });
   });
 });
