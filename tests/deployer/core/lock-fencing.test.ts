@@ -6,7 +6,8 @@
 import { DeployError, deploy } from '../../../services/deployer/src/core/deploy';
 import { toRule, weightsFor } from '../../../services/deployer/src/core/traffic';
 import { rollback } from '../../../services/deployer/src/ops/rollback';
-import type { DeployEvent, EventSink } from '../../../services/deployer/src/ports';
+import type { DeployEvent, EventSink, ReleaseRecord, StorePort } from '../../../services/deployer/src/ports';
+import { LockFenceError } from '../../../services/deployer/src/ports';
 import { createSimulation, restoreStore } from '../../../services/deployer/src/sim';
 import { deployOk, makeEnv, plainTopology, request, writeCount } from '../ops/harness';
 
@@ -116,6 +117,101 @@ describe('B2: a run that lost its lock stops without writing', () => {
     expect(rollbackWrites).toBeLessThanOrEqual(2); // ModifyRule + UpdateService(blue → 0)
     const [, dead] = await env.sim.store.listReleases(key, 2);
     expect(dead.outcome).toBe('failed'); // recovered by the rollback, not overwritten by the first deployer
+  });
+});
+
+describe('B2b: release writes are fenced by the lock token (the store refuses them, not only the pre-write read)', () => {
+  /**
+   * The store as deployer A sees it: logs every release write A attempts and how it ended; `beforeWrite`
+   * runs right before a release write is sent (a slow request / paused process: the window between A's
+   * last lock check and its write).
+   */
+  function storeOfA(
+    store: StorePort,
+    log: { op: string; fenced: boolean; result: string }[],
+    beforeWrite: () => Promise<void>,
+  ): StorePort {
+    return new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'putRelease' && prop !== 'updateRelease')
+          return typeof v === 'function' ? v.bind(target) : v;
+        return async (...args: unknown[]) => {
+          const fenced = args[prop === 'putRelease' ? 1 : 3] !== undefined;
+          await beforeWrite();
+          try {
+            const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            log.push({ op: String(prop), fenced, result: 'ok' });
+            return out;
+          } catch (e) {
+            log.push({
+              op: String(prop),
+              fenced,
+              result: e instanceof LockFenceError ? 'lock-lost' : 'error',
+            });
+            throw e;
+          }
+        };
+      },
+    });
+  }
+
+  test("deploy A loses its lock to a --force-unlock rollback B during a canary bake: A's next release write is refused by the store, B's records stay intact", async () => {
+    const env = await greenLive();
+    const deps = env.deps(dev);
+    const aWrites: { op: string; fenced: boolean; result: string }[] = [];
+    let bakePassed = false;
+    let rbOut: unknown;
+    let writesBeforeTakeover = -1;
+    let afterB: ReleaseRecord[] = [];
+    // B runs to completion while A's first write after its canary bake is on its way: A's lock check
+    // before that bake passed, its heartbeat is far off — only the store's fence can stop the write
+    const runB = async () => {
+      writesBeforeTakeover = env.sim.writes().length;
+      rbOut = await rollback(env.deps(dev), {
+        topology: dev,
+        reason: 'canary looks bad',
+        forceUnlock: true,
+        owner: ONCALL,
+      });
+      afterB = await env.sim.store.listReleases(key, 10);
+    };
+    const events = tap(deps.events, (e) => {
+      if (e.type === 'bake.passed' && !(e.data as { final?: boolean } | undefined)?.final) bakePassed = true;
+    });
+    const beforeWrite = async () => {
+      if (!bakePassed || rbOut) return;
+      await runB();
+    };
+    const err = await deploy(
+      { ...deps, events, store: storeOfA(deps.store, aWrites, beforeWrite) },
+      request(dev, 'v1.3.0', { strategy: 'canary' }),
+      { leaseMs: 900_000, heartbeatMs: 600_000 },
+    ).catch((e: unknown) => e);
+
+    expect(rbOut).toMatchObject({ status: 'rolled-back' });
+    expect(err).toBeInstanceOf(DeployError);
+    expect((err as Error).message).toMatch(
+      /^lock lost; the new holder owns recovery \(the store refused a release write \(lock lost: updating release .* refused — the lock for dev\/api is no longer held\)\)/,
+    );
+    // every release write of A was fenced; the first one after the takeover was refused by the store
+    expect(aWrites.every((w) => w.fenced)).toBe(true);
+    const refused = aWrites.findIndex((w) => w.result === 'lock-lost');
+    expect(refused).toBeGreaterThan(0);
+    expect(aWrites.slice(0, refused).every((w) => w.result === 'ok')).toBe(true);
+    expect(aWrites[refused].op).toBe('updateRelease');
+    // B's records (its rollback release and its recovery mark on A's release) are exactly as B left them
+    const now = await env.sim.store.listReleases(key, 10);
+    expect(now).toEqual(afterB);
+    const aRelease = now.find((r) => r.kind === 'deploy' && r.imageTag === 'v1.3.0');
+    expect(aRelease).toMatchObject({ outcome: 'failed', step: 'baking' });
+    expect(aRelease?.note).toBeUndefined(); // A's "lock lost" note was refused too
+    expect(now.find((r) => r.kind === 'rollback')).toMatchObject({ outcome: 'deployed', step: 'done' });
+    // and no ECS/ELB write from A after the takeover: those after it are B's (restore: one ModifyRule, scale-down)
+    const after = env.sim.writes().slice(writesBeforeTakeover);
+    expect(after.filter((w) => w.api === 'elbv2:ModifyRule')).toHaveLength(1);
+    expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 0, green: 100 });
+    expect(env.events.ofType('deploy.lock-lost')).toHaveLength(1);
   });
 });
 

@@ -511,7 +511,13 @@ describe('fenced release writes (lock token)', () => {
       { token: TOKEN },
     );
     const { intendedWeights: _dropped, ...rest } = record;
-    expect(updated).toEqual({ ...rest, outcome: 'deployed', step: 'done', updatedAt: T0 + 5, endedAt: T0 + 5 });
+    expect(updated).toEqual({
+      ...rest,
+      outcome: 'deployed',
+      step: 'done',
+      updatedAt: T0 + 5,
+      endedAt: T0 + 5,
+    });
     expect(ddb.calls()).toHaveLength(2); // the put's transaction and the update's: no Query, no GetItem
     expect(ddb.commandCalls(TransactWriteItemsCommand)[1].args[0].input).toEqual({
       TransactItems: [
@@ -568,7 +574,9 @@ describe('fenced release writes (lock token)', () => {
   });
 
   it('the lock check wins over a failed release condition; a release-only failure keeps its own meaning', async () => {
-    ddb.on(TransactWriteItemsCommand).rejects(cancelled(['ConditionalCheckFailed', 'ConditionalCheckFailed']));
+    ddb
+      .on(TransactWriteItemsCommand)
+      .rejects(cancelled(['ConditionalCheckFailed', 'ConditionalCheckFailed']));
     await expect(store.putRelease(record, { token: TOKEN })).rejects.toThrow(
       /^lock lost: .* the lock for dev\/api is no longer held$/,
     );

@@ -299,7 +299,12 @@ describe.each(subjects)('%s', (_name, make) => {
       await other.forceUnlock(KEY, 'bob', 'alice is stuck');
       const b = await other.acquireLock(KEY, BOB, 60_000);
       if (!b.acquired) throw new Error('not acquired');
-      const bobs = await other.updateRelease(KEY, 'r1', { outcome: 'failed', note: 'recovered by bob' }, b.lock);
+      const bobs = await other.updateRelease(
+        KEY,
+        'r1',
+        { outcome: 'failed', note: 'recovered by bob' },
+        b.lock,
+      );
 
       const upd = await s.store
         .updateRelease(KEY, 'r1', { step: 'shifting', note: 'alice was here', updatedAt: T0 + 3 }, a.lock)
@@ -338,7 +343,7 @@ describe.each(subjects)('%s', (_name, make) => {
       expect(await s.store.getRelease(KEY, 'r1')).toBeUndefined();
     });
 
-    it('token match is the fence: an expired lease nobody took over still carries it (the lease is the heartbeat\'s business)', async () => {
+    it("token match is the fence: an expired lease nobody took over still carries it (the lease is the heartbeat's business)", async () => {
       const a = await s.store.acquireLock(KEY, ALICE, 10_000);
       if (!a.acquired) throw new Error('not acquired');
       await s.store.putRelease(release('r1', T0), a.lock);
@@ -358,7 +363,9 @@ describe.each(subjects)('%s', (_name, make) => {
     it('a missing release under a live fence is still not-found; a duplicate is still conflict (not lock lost)', async () => {
       const a = await s.store.acquireLock(KEY, ALICE, 60_000);
       if (!a.acquired) throw new Error('not acquired');
-      const missing = await s.store.updateRelease(KEY, 'nope', { step: 'done' }, a.lock).catch((e: unknown) => e);
+      const missing = await s.store
+        .updateRelease(KEY, 'nope', { step: 'done' }, a.lock)
+        .catch((e: unknown) => e);
       expect(missing).toMatchObject({ kind: 'not-found' });
       await s.store.putRelease(release('r1', T0), a.lock);
       const dup = await s.store.putRelease(release('r1', T0), a.lock).catch((e: unknown) => e);

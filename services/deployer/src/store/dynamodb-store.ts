@@ -170,7 +170,10 @@ export class DynamoStore implements StorePort {
   /** release id (per partition) → sort key, for releases this process wrote or read. */
   private readonly sortKeys = new Map<string, string>();
   /** release id (per partition) → the item as this process last wrote it with a fence, and that token. */
-  private readonly fencedImages = new Map<string, { readonly token: string; readonly record: ReleaseRecord }>();
+  private readonly fencedImages = new Map<
+    string,
+    { readonly token: string; readonly record: ReleaseRecord }
+  >();
 
   constructor(options: DynamoStoreOptions) {
     if (!options.tableName) throw new PortError('invalid', 'DynamoStore: tableName is required');
