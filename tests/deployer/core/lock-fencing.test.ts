@@ -213,6 +213,30 @@ describe('B2b: release writes are fenced by the lock token (the store refuses th
     expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 0, green: 100 });
     expect(env.events.ofType('deploy.lock-lost')).toHaveLength(1);
   });
+  test('the lock is force-unlocked between acquiring it and recording the release: the record is refused, nothing is written', async () => {
+    const env = await greenLive();
+    const deps = env.deps(dev);
+    const aWrites: { op: string; fenced: boolean; result: string }[] = [];
+    let forced = false;
+    const before = env.sim.writes().length;
+    const beforeReleases = await env.sim.store.listReleases(key, 10);
+    const err = await deploy(
+      {
+        ...deps,
+        store: storeOfA(deps.store, aWrites, async () => {
+          if (forced) return;
+          forced = true;
+          await env.sim.store.forceUnlock(key, 'oncall', 'taking over');
+        }),
+      },
+      request(dev, 'v1.3.0'),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeployError);
+    expect((err as Error).message).toMatch(/^lock lost; the new holder owns recovery \(the store refused/);
+    expect(aWrites).toEqual([{ op: 'putRelease', fenced: true, result: 'lock-lost' }]);
+    expect(await env.sim.store.listReleases(key, 10)).toEqual(beforeReleases);
+    expect(env.sim.writes()).toHaveLength(before); // no ECS/ELB write at all
+  });
 });
 
 describe('B3: deploy over a dead in-progress release', () => {

@@ -109,6 +109,7 @@ test('the step is written to the store before each action', async () => {
             k: never,
             id: string,
             patch: { step?: string; intendedWeights?: { green: number } },
+            fence?: { token: string },
           ) => {
             if (patch.step) {
               const writes = s.sim.writes().length;
@@ -116,7 +117,7 @@ test('the step is written to the store before each action', async () => {
                 `${patch.step}${patch.intendedWeights ? `@${patch.intendedWeights.green}` : ''}#${writes}`,
               );
             }
-            return (v as typeof store.updateRelease).call(target, k, id, patch as never);
+            return (v as typeof store.updateRelease).call(target, k, id, patch as never, fence);
           };
         }
         return typeof v === 'function' ? v.bind(target) : v;
