@@ -33,6 +33,41 @@ async function greenLive() {
   return env;
 }
 
+/**
+ * The store as deployer A sees it: logs every release write A attempts and how it ended; `beforeWrite`
+ * runs right before a release write is sent (a slow request / paused process: the window between A's
+ * last lock check and its write).
+ */
+function storeOfA(
+  store: StorePort,
+  log: { op: string; fenced: boolean; result: string }[],
+  beforeWrite: () => Promise<void>,
+): StorePort {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (prop !== 'putRelease' && prop !== 'updateRelease')
+        return typeof v === 'function' ? v.bind(target) : v;
+      return async (...args: unknown[]) => {
+        const fenced = args[prop === 'putRelease' ? 1 : 3] !== undefined;
+        await beforeWrite();
+        try {
+          const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          log.push({ op: String(prop), fenced, result: 'ok' });
+          return out;
+        } catch (e) {
+          log.push({
+            op: String(prop),
+            fenced,
+            result: e instanceof LockFenceError ? 'lock-lost' : 'error',
+          });
+          throw e;
+        }
+      };
+    },
+  });
+}
+
 describe('B1: the old colour is scaled down only if it still has weight 0', () => {
   test('an operator flips traffic back by hand during the termination wait: the old colour keeps its tasks', async () => {
     const env = await greenLive();
@@ -121,41 +156,6 @@ describe('B2: a run that lost its lock stops without writing', () => {
 });
 
 describe('B2b: release writes are fenced by the lock token (the store refuses them, not only the pre-write read)', () => {
-  /**
-   * The store as deployer A sees it: logs every release write A attempts and how it ended; `beforeWrite`
-   * runs right before a release write is sent (a slow request / paused process: the window between A's
-   * last lock check and its write).
-   */
-  function storeOfA(
-    store: StorePort,
-    log: { op: string; fenced: boolean; result: string }[],
-    beforeWrite: () => Promise<void>,
-  ): StorePort {
-    return new Proxy(store, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
-        if (prop !== 'putRelease' && prop !== 'updateRelease')
-          return typeof v === 'function' ? v.bind(target) : v;
-        return async (...args: unknown[]) => {
-          const fenced = args[prop === 'putRelease' ? 1 : 3] !== undefined;
-          await beforeWrite();
-          try {
-            const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-            log.push({ op: String(prop), fenced, result: 'ok' });
-            return out;
-          } catch (e) {
-            log.push({
-              op: String(prop),
-              fenced,
-              result: e instanceof LockFenceError ? 'lock-lost' : 'error',
-            });
-            throw e;
-          }
-        };
-      },
-    });
-  }
-
   test("deploy A loses its lock to a --force-unlock rollback B during a canary bake: A's next release write is refused by the store, B's records stay intact", async () => {
     const env = await greenLive();
     const deps = env.deps(dev);
@@ -297,5 +297,26 @@ describe('B3: deploy over a dead in-progress release', () => {
     const old = await env.sim.store.getRelease(key, 'older-dead');
     expect(old).toMatchObject({ outcome: 'superseded' });
     expect(old?.note).toMatch(/died in progress at step "baking"; superseded by release/);
+  });
+
+  test('a recovery rollback that loses its lock before marking the dead release: the mark is refused, the record stays as it was', async () => {
+    const env = await killedAtFinalBake();
+    await env.sim.clock.sleep(200_000);
+    const [deadBefore] = await env.sim.store.listReleases(key, 1);
+    expect(deadBefore.outcome).toBe('in-progress');
+    const writes: { op: string; fenced: boolean; result: string }[] = [];
+    const deps = env.deps(dev);
+    let puts = 0;
+    const store = storeOfA(deps.store, writes, async () => {
+      // after its own record (the put), someone force-unlocks before the rollback marks the dead release
+      if (puts++ === 1) await env.sim.store.forceUnlock(key, 'someone', 'taking over');
+    });
+    const err = await rollback({ ...deps, store }, { topology: dev, reason: 'recover', owner: ONCALL }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toMatch(/the store refused a release write \(lock lost: updating release/);
+    expect(writes.map((w) => `${w.op}:${w.result}`)).toEqual(['putRelease:ok', 'updateRelease:lock-lost']);
+    expect(writes.every((w) => w.fenced)).toBe(true);
+    expect(await env.sim.store.getRelease(key, deadBefore.id)).toEqual(deadBefore);
   });
 });
