@@ -41,12 +41,17 @@ const weights = () => {
 };
 
 describe('the README rehearsal, on one simulated world (no --sim-reset between commands)', () => {
-  test('deploy → failed deploy → killed deploy → status → rollback --force-unlock: exit 0, 3, 1, 0, 0', async () => {
+  test('deploy → failed deploy → killed deploy → status → rollback --force-unlock → status: exit 0, 3, 1, 0, 0, 0', async () => {
     const codes: number[] = [];
-    codes.push((await sy('deploy --simulate --sim-reset --env dev --service api --image-tag v1.1.0')).code);
-    codes.push(
-      (await sy('deploy --simulate --env dev --service api --image-tag v1.2.0 --fault 5xx-spike')).code,
-    );
+    const first = await sy('deploy --simulate --sim-reset --env dev --service api --image-tag v1.1.0');
+    codes.push(first.code);
+    expect(first.out).not.toMatch(/WARN .*shorter than/); // the example bakes see CloudWatch's late data
+    const failed = await sy('deploy --simulate --env dev --service api --image-tag v1.2.0 --fault 5xx-spike');
+    codes.push(failed.code);
+    // caught at the canary's 10%: never shifted to 100% on blue
+    expect(failed.out).toMatch(/traffic: blue 10% \/ green 90%\n.*step 1\/2 \(10% on blue\)/);
+    expect(failed.out).toMatch(/ERROR 5xx share of blue is/);
+    expect(failed.out).not.toMatch(/traffic: blue 100% \/ green 0%|step 2\/2/);
     const killed = await sy('deploy --simulate --env dev --service api --image-tag v1.2.0 --fault kill');
     codes.push(killed.code);
     // killed mid-shift in THIS run (not at once because an earlier run already shifted traffic)
@@ -57,7 +62,10 @@ describe('the README rehearsal, on one simulated world (no --sim-reset between c
     codes.push(
       (await sy('rollback --simulate --env dev --service api --reason "deployer died" --force-unlock')).code,
     );
-    expect(codes).toEqual([0, 3, 1, 0, 0]);
+    const after = await sy('status --simulate --env dev --service api');
+    codes.push(after.code);
+    expect(after.out).toMatch(/live: green \(blue 0% \/ green 100%\)/);
+    expect(codes).toEqual([0, 3, 1, 0, 0, 0]);
     expect(weights()).toEqual([0, 100]);
   });
 });
@@ -92,14 +100,32 @@ describe('switchyard deploy --simulate (text)', () => {
   });
 
   test('--dry-run prints the plan and writes nothing', async () => {
+    // timings of its own (not the example's), so the plan lines below come from this file
+    const example = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
+    const file = join(dir, 'topology.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...example,
+        deployment: {
+          ...example.deployment,
+          bakeSeconds: 200,
+          finalBakeSeconds: 300,
+          terminationWaitSeconds: 330,
+        },
+      }),
+    );
     const r = await sy(
-      `deploy --env dev --service api --image-tag v1.1.0 --simulate --dry-run --strategy linear --topology ${EXAMPLE}`,
+      `deploy --env dev --service api --image-tag v1.1.0 --simulate --dry-run --strategy linear --topology ${file}`,
     );
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Plan for dev\/api \(dry run — nothing will change\)/);
     expect(r.out).toMatch(/- image .*@sha256:/);
     expect(r.out).toMatch(/\+ image .*@sha256:/);
-    expect(r.out).toMatch(/linear: 25% \(bake 120s\) → 50% .* → 100% \(bake 120s\), then final bake 120s/);
+    expect(r.out).toMatch(
+      /linear: 25% \(bake 200s\) → 50% \(bake 200s\) → 75% \(bake 200s\) → 100% \(bake 200s\), then final bake 300s/,
+    );
+    expect(r.out).toMatch(/blue kept running 330s, then scaled to 0/);
     expect(r.out).toMatch(/alarms: switchyard-dev-api-p99-latency, switchyard-dev-api-unhealthy-hosts/);
     expect(writes()).toBe(0);
   });

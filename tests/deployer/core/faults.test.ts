@@ -1,3 +1,4 @@
+import type { DeploymentSettings } from '../../../services/topology';
 import { deploy } from '../../../services/deployer/src/core/deploy';
 import { CollectingSink } from '../../../services/deployer/src/core/events';
 import { effectiveSettings } from '../../../services/deployer/src/core/settings';
@@ -11,7 +12,7 @@ async function runWith(
   faults: Fault[],
   seed = 1,
   strategy: 'canary' | 'linear' | 'all-at-once' = 'canary',
-  settings: { bakeSeconds?: number; finalBakeSeconds?: number } = {},
+  settings: Partial<DeploymentSettings> = {},
 ) {
   const s = scenario({ faults, seed });
   const out = await deploy(s.sim.deps(s.events), s.request({ strategy, settings }));
@@ -32,6 +33,9 @@ function expectRolledBack(r: Awaited<ReturnType<typeof runWith>>, gate: string, 
   expect(rec).toMatchObject({ outcome: 'rolled-back', step: 'done', reason: out.reason });
   expect(rec.endedAt).toBeDefined();
 }
+
+/** Bakes shorter than the metric delay + 2 periods (240 s): pinned here, whatever the example files bake. */
+const SHORT_BAKES = { bakeSeconds: 120, finalBakeSeconds: 120, terminationWaitSeconds: 150 } as const;
 
 const pollMs = () => effectiveSettings(scenario().topology).pollIntervalSeconds * 1000;
 
@@ -100,7 +104,7 @@ test.each([1, 2, 3])(
 test.each([1, 2, 3])(
   '5xx spike during a 120 s canary bake (seed %i): CloudWatch shows it only after the shift to 100%; the final bake catches it (the plan warned)',
   async (seed) => {
-    const r = await runWith([{ name: '5xx-spike', afterSeconds: 30 }], seed);
+    const r = await runWith([{ name: '5xx-spike', afterSeconds: 30 }], seed, 'canary', SHORT_BAKES);
     expectRolledBack(r, '5xx', /5xx share of green is \d+\.\d% .* above the 5\.0% limit/);
     expect(r.s.events.ofType('plan.warning')[0].message).toMatch(/bakeSeconds 120s is shorter than 240s/);
     const history = r.s.sim.world.state.weightHistory.map((h) => h.weights.map((w) => w.weight));
@@ -112,6 +116,20 @@ test.each([1, 2, 3])(
     const delay = restoreDelay(r);
     expect(delay).toBeGreaterThanOrEqual(0);
     expect(delay).toBeLessThanOrEqual(pollMs());
+  },
+);
+
+test.each([1, 2, 3])(
+  '5xx spike with the example topology (the README rehearsal, seed %i): no plan warning, caught at the 10%% canary',
+  async (seed) => {
+    const r = await runWith([{ name: '5xx-spike', afterSeconds: 30 }], seed);
+    expect(r.s.events.ofType('plan.warning')).toEqual([]);
+    expectRolledBack(r, '5xx', /5xx share of green is \d+\.\d% .* above the 5\.0% limit/);
+    const history = r.s.sim.world.state.weightHistory.map((h) => h.weights.map((w) => w.weight));
+    expect(history).toEqual([
+      [90, 10],
+      [100, 0],
+    ]);
   },
 );
 
@@ -149,7 +167,8 @@ test('interrupt fault (default: right after the first shift) rolls back', async 
 });
 
 test('API throttling: retried with backoff, still deploys, bounded calls', async () => {
-  const r = await runWith([{ name: 'throttle' }], 5);
+  // the call bound below is for this run's length: 120 s bakes, 150 s termination wait
+  const r = await runWith([{ name: 'throttle' }], 5, 'canary', SHORT_BAKES);
   expect(r.out.status).toBe('deployed');
   const retries = r.s.events.ofType('api.retry');
   expect(retries.length).toBeGreaterThan(10);

@@ -90,9 +90,14 @@ test('all-at-once with 30 s bakes: the final bake is extended until CloudWatch c
 
 test('the dry run (plan) warns about bakes shorter than the metric delay + 2 periods', async () => {
   const s = scenario({ topology: plainTopology() });
-  const dry = await deploy(s.sim.deps(s.events), s.request({ dryRun: true, strategy: 'canary' }));
+  const dry = await deploy(
+    s.sim.deps(s.events),
+    s.request({ dryRun: true, strategy: 'canary', settings: { bakeSeconds: 120, finalBakeSeconds: 120 } }),
+  );
   if (dry.status !== 'dry-run') throw new Error(dry.status);
   expect(dry.plan.warnings).toHaveLength(2);
+  expect(dry.plan.warnings?.[0]).toMatch(/^bakeSeconds 120s is shorter than 240s/);
+  expect(dry.plan.warnings?.[1]).toMatch(/^finalBakeSeconds 120s is shorter than 240s/);
   const long = await deploy(
     s.sim.deps(s.events),
     s.request({ dryRun: true, strategy: 'canary', settings: { bakeSeconds: 240, finalBakeSeconds: 300 } }),

@@ -8,11 +8,17 @@ import { rollback } from '../../../services/deployer/src/ops/rollback';
 import { formatStatusText, serviceStatus } from '../../../services/deployer/src/ops/status';
 import type { DeployStep, StorePort } from '../../../services/deployer/src/ports';
 import { createSimulation, type Fault, restoreStore } from '../../../services/deployer/src/sim';
+import type { ServiceTopology } from '../../../services/topology';
 import { type Env, makeEnv, plainTopology, request, writeCount } from './harness';
 
 const key = { environment: 'dev', service: 'api' };
-// written for a topology without autoscaling / base revision (ops/autoscaling.test.ts covers those)
-const t = plainTopology('dev');
+// written for a topology without autoscaling / base revision (ops/autoscaling.test.ts covers those),
+// with 120 s bakes pinned here whatever the example files bake (the "rolling-back" case relies on them)
+const plain = plainTopology('dev');
+const t: ServiceTopology = {
+  ...plain,
+  deployment: { ...plain.deployment, bakeSeconds: 120, finalBakeSeconds: 120, terminationWaitSeconds: 150 },
+};
 const ONCALL = { actor: 'bob', host: 'pager', operation: 'rollback' };
 
 /** Store that kills the simulated process right after the release record reaches `step` (before acting on it). */
