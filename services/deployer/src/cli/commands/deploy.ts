@@ -61,7 +61,7 @@ export const deployCommand: Command = {
     } catch (e) {
       return usageFailure(ctx, e, args);
     }
-    return execute(ctx, 'deploy', common.output, async (renderer) => {
+    return execute(ctx, 'deploy', common.output, async (renderer, scope) => {
       const environment = checkName(
         'deploy',
         'env',
@@ -86,10 +86,12 @@ export const deployCommand: Command = {
           'switchyard deploy: --force-unlock needs --reason "…" saying why the lock is taken over (it is recorded)',
         );
       }
+      scope.target(environment, service);
       const where = `${environment}/${service}`;
       const runtime = await openRuntime(ctx, common, renderer);
       try {
         const { topology, deps } = await runtime.open(environment, service);
+        scope.target(environment, service, deps);
         const pinned = /^sha256:/.test(tag);
         const owner = ownerFromEnv(ctx.env, 'deploy');
         const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;

@@ -111,7 +111,7 @@ export const promoteCommand: Command = {
     } catch (e) {
       return usageFailure(ctx, e);
     }
-    return execute(ctx, 'promote', common.output, async (renderer) => {
+    return execute(ctx, 'promote', common.output, async (renderer, scope) => {
       const service = checkName('promote', 'service', required('promote', values, 'service', 'the service'));
       const from = checkName(
         'promote',
@@ -135,6 +135,7 @@ export const promoteCommand: Command = {
           `switchyard promote: --strategy must be one of ${STRATEGIES.join(', ')} (got "${strategy}")`,
         );
       }
+      scope.target(to, service);
       const where = `${service} ${from} → ${to}`;
       const runtime = await openRuntime(ctx, common, renderer);
       try {
@@ -173,6 +174,7 @@ export const promoteCommand: Command = {
           sourceTopology = source.topology;
         }
         const target = await runtime.open(to, service);
+        scope.target(to, service, target.deps);
         const owner = ownerFromEnv(ctx.env, 'promote');
         const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;
         const reason = (values.reason as string | undefined)?.trim();

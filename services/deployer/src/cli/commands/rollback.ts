@@ -155,7 +155,7 @@ export const rollbackCommand: Command = {
     } catch (e) {
       return usageFailure(ctx, e);
     }
-    return execute(ctx, 'rollback', common.output, async (renderer) => {
+    return execute(ctx, 'rollback', common.output, async (renderer, scope) => {
       const environment = checkName(
         'rollback',
         'env',
@@ -187,10 +187,12 @@ export const rollbackCommand: Command = {
           'switchyard rollback: --to needs a release id (switchyard status lists them) or an image tag',
         );
       }
+      scope.target(environment, service);
       const where = `${environment}/${service}`;
       const runtime = await openRuntime(ctx, common, renderer);
       try {
         const { topology, deps } = await runtime.open(environment, service);
+        scope.target(environment, service, deps);
         const owner = ownerFromEnv(ctx.env, 'rollback');
         const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;
         const request: RollbackRequest = {
