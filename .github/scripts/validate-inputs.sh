@@ -9,15 +9,32 @@
 #   INPUT_ENVIRONMENT INPUT_SERVICE INPUT_IMAGE_TAG          (deploy)
 #   INPUT_SERVICE INPUT_FROM INPUT_TO [INPUT_TAG]            (promote)
 #   INPUT_ENVIRONMENT INPUT_SERVICE INPUT_REASON [INPUT_TARGET_RELEASE]   (rollback)
-#   SWITCHYARD_ENVIRONMENTS  allowed environment names, space separated (default: "dev staging prod")
+#   SWITCHYARD_ENVIRONMENTS_DIR  directory of the environment files (default: environments/ of this
+#                                checkout; the validate jobs' sparse checkout includes it)
+#
+# The allowed environments are the files environments/<name>.yaml except project.yaml — the same list
+# the synth (environments/loader.ts) builds stacks for.
 #
 # Every problem is printed as one `::error` annotation naming the input and the fix; exit 2 if any
 # (the deployer's "refused" code), 0 otherwise. Nothing is changed either way.
 set -uo pipefail
 
 mode="${1:-}"
-allowed="${SWITCHYARD_ENVIRONMENTS:-dev staging prod}"
 problems=0
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+env_dir="${SWITCHYARD_ENVIRONMENTS_DIR:-$root/environments}"
+allowed=""
+for f in "$env_dir"/*.yaml; do
+  [ -e "$f" ] || continue
+  name="$(basename "$f" .yaml)"
+  [ "$name" = project ] && continue
+  allowed="${allowed:+$allowed }$name"
+done
+if [ -z "$allowed" ]; then
+  echo "::error title=validate-inputs::no environment files in $env_dir (environments/<name>.yaml); check it out with the scripts (sparse-checkout: environments)"
+  exit 1
+fi
 
 fail() {
   echo "::error title=Invalid input::input '$1': $2"

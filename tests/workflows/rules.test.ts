@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { definedEnvironments, loadRepo, mutate, type Repo, ROOT } from './lib/repo';
+import { definedEnvironments, environmentFiles, loadRepo, mutate, type Repo, ROOT } from './lib/repo';
 import {
   concurrencyGroups,
   environmentBindings,
@@ -75,9 +75,32 @@ describe('the real workflows', () => {
   });
 
   it('know exactly the environments defined in environments/*.yaml', () => {
-    const defined = definedEnvironments();
-    expect(defined).toEqual(['dev', 'prod', 'staging']);
-    expect(environmentCoverage(real, defined)).toEqual([]);
+    // the list is derived from the files (project.yaml excluded), never hard-coded here
+    const files = environmentFiles();
+    expect(files.length).toBeGreaterThan(0);
+    expect(files).not.toContain('project');
+    // every environment file names itself (`name:` = file name), so the two lists agree
+    expect(definedEnvironments()).toEqual(files);
+    expect(environmentCoverage(real, files)).toEqual([]);
+  });
+
+  it('let the input validation read the environment list (sparse checkout of .github/scripts and environments)', () => {
+    for (const file of ['deploy.yml', 'promote.yml', 'rollback.yml']) {
+      const jobs = real.workflows.get(file)!.doc['jobs'] as Record<
+        string,
+        { steps: Array<Record<string, unknown>> }
+      >;
+      const steps = jobs['validate']!.steps;
+      expect(steps.some((s) => String(s['run'] ?? '').includes('.github/scripts/validate-inputs.sh'))).toBe(
+        true,
+      );
+      const checkout = steps.find((s) => String(s['uses']).startsWith('actions/checkout@'))!;
+      const sparse = String((checkout['with'] as Record<string, unknown>)['sparse-checkout'] ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      expect({ file, sparse }).toEqual({ file, sparse: ['.github/scripts', 'environments'] });
+    }
   });
 
   it('hand the saved plan, its lock file and config (not the providers) from plan to apply', () => {
@@ -560,17 +583,30 @@ describe('each rule fails on a broken copy', () => {
   });
 
   describe('environmentCoverage', () => {
+    const files = environmentFiles();
     it('flags a new environment the workflows do not know', () => {
-      const v = environmentCoverage(real, ['dev', 'prod', 'qa', 'staging']);
+      const more = [...files, 'zz-new'].sort();
+      const v = environmentCoverage(real, more);
       expect(v).toHaveLength(5);
       expect(v[0]).toBe(
-        '.github/workflows/ci.yml plan matrix: environments [dev,prod,staging] differ from environments/*.yaml [dev,prod,qa,staging]',
+        `.github/workflows/ci.yml plan matrix: environments [${files.join(',')}] differ from environments/*.yaml [${more.join(',')}]`,
       );
     });
     it('flags a workflow that lost an environment', () => {
-      const repo = loadRepo(mutate(ROLLBACK, 'options: [dev, staging, prod]', 'options: [dev, staging]'));
-      expect(environmentCoverage(repo, ['dev', 'prod', 'staging'])).toEqual([
-        '.github/workflows/rollback.yml environment choices: environments [dev,staging] differ from environments/*.yaml [dev,prod,staging]',
+      const options = (
+        (
+          real.workflows.get('rollback.yml')!.doc['on'] as Record<
+            string,
+            Record<string, Record<string, Record<string, unknown>>>
+          >
+        )['workflow_dispatch']!['inputs']!['environment']!['options'] as string[]
+      ).map(String);
+      const fewer = options.slice(0, -1);
+      const repo = loadRepo(
+        mutate(ROLLBACK, `options: [${options.join(', ')}]`, `options: [${fewer.join(', ')}]`),
+      );
+      expect(environmentCoverage(repo, files)).toEqual([
+        `.github/workflows/rollback.yml environment choices: environments [${[...fewer].sort().join(',')}] differ from environments/*.yaml [${files.join(',')}]`,
       ]);
     });
   });

@@ -130,6 +130,18 @@ export function triggers(workflow: LoadedFile): Yaml {
   return asRecord(on) ?? {};
 }
 
+/**
+ * The environment list as the synth (environments/loader.ts) and .github/scripts/validate-inputs.sh
+ * build it: the files environments/<name>.yaml except project.yaml, sorted.
+ */
+export function environmentFiles(dir: string = join(ROOT, 'environments')): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'project.yaml')
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
 /** Environment names defined by environments/<name>.yaml files whose `name:` equals the file name. */
 export function definedEnvironments(): string[] {
   const dir = join(ROOT, 'environments');
