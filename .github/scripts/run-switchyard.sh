@@ -23,8 +23,8 @@ code=$?
 
 case "$code" in
   0) meaning="succeeded" ;;
-  1) meaning="internal error: the deployer failed unexpectedly; traffic is as the log above last reported. Check 'switchyard status' before retrying"
-     echo "::error title=switchyard $command: internal error (exit 1)::$meaning" ;;
+  1) meaning="traffic state unknown: the deployer stopped before finishing (internal error, a lost deployment lock or a failed restoring write; the reason is in the annotation above). Run 'switchyard status' before retrying"
+     echo "::error title=switchyard $command: traffic state unknown (exit 1)::$meaning" ;;
   2) meaning="refused: nothing was changed (bad input, lock held or nothing to do); the reason is in the annotation above"
      echo "::error title=switchyard $command refused (exit 2)::$meaning" ;;
   3) meaning="rolled back: the new release failed a health gate and traffic is back on the last known good release; the reason is in the annotation above"

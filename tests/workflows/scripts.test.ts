@@ -7,13 +7,20 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib/repo';
+import { environmentFiles, ROOT } from './lib/repo';
 
 const VALIDATE = join(ROOT, '.github/scripts/validate-inputs.sh');
 const RUN = join(ROOT, '.github/scripts/run-switchyard.sh');
 
-function validate(mode: string, inputs: Record<string, string>): { status: number | null; lines: string[] } {
-  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+/** The allowed environments as validate-inputs.sh lists them: environments/*.yaml minus project.yaml. */
+const ENVS = environmentFiles().join(' ');
+
+function validate(
+  mode: string,
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): { status: number | null; lines: string[] } {
+  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...extraEnv };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase().replace(/-/g, '_')}`] = v;
   const res = spawnSync('bash', [VALIDATE, mode], { env, encoding: 'utf8' });
   return { status: res.status, lines: res.stdout.trim().split('\n') };
@@ -40,7 +47,7 @@ describe('validate-inputs.sh', () => {
     [
       'deploy',
       { environment: 'qa', service: 'api', 'image-tag': 'abc' },
-      ["::error title=Invalid input::input 'environment': must be one of: dev staging prod (got 'qa')"],
+      [`::error title=Invalid input::input 'environment': must be one of: ${ENVS} (got 'qa')`],
     ],
     [
       'deploy',
@@ -54,7 +61,7 @@ describe('validate-inputs.sh', () => {
       'deploy',
       {},
       [
-        "::error title=Invalid input::input 'environment': required (one of: dev staging prod)",
+        `::error title=Invalid input::input 'environment': required (one of: ${ENVS})`,
         "::error title=Invalid input::input 'service': required (a service name from environments/<env>.yaml)",
         "::error title=Invalid input::input 'image-tag': required (an immutable image tag such as a commit SHA)",
       ],
@@ -84,6 +91,50 @@ describe('validate-inputs.sh', () => {
     const { status, lines } = validate(mode, inputs as Record<string, string>);
     expect(lines).toEqual([...errors, `${errors.length} input problem(s); nothing was changed.`]);
     expect(status).toBe(2);
+  });
+
+  it('takes the allowed environments from environments/*.yaml (project.yaml is not one)', () => {
+    expect(ENVS.split(' ')).not.toContain('project');
+    for (const e of ENVS.split(' ')) {
+      expect(validate('deploy', { environment: e, service: 'api', 'image-tag': 'v1' }).status).toBe(0);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'validate-envs-'));
+    try {
+      for (const f of ['qa.yaml', 'project.yaml', 'notes.yml']) writeFileSync(join(dir, f), 'name: x\n');
+      const env = { SWITCHYARD_ENVIRONMENTS_DIR: dir };
+      expect(validate('deploy', { environment: 'qa', service: 'api', 'image-tag': 'v1' }, env).status).toBe(
+        0,
+      );
+      expect(validate('deploy', { environment: 'dev', service: 'api', 'image-tag': 'v1' }, env)).toEqual({
+        status: 2,
+        lines: [
+          "::error title=Invalid input::input 'environment': must be one of: qa (got 'dev')",
+          '1 input problem(s); nothing was changed.',
+        ],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops (exit 1) when the environment files are not checked out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'validate-envs-'));
+    try {
+      writeFileSync(join(dir, 'project.yaml'), 'project: x\n');
+      const r = validate(
+        'deploy',
+        { environment: 'dev', service: 'api', 'image-tag': 'v1' },
+        {
+          SWITCHYARD_ENVIRONMENTS_DIR: dir,
+        },
+      );
+      expect(r.status).toBe(1);
+      expect(r.lines).toEqual([
+        `::error title=validate-inputs::no environment files in ${dir} (environments/<name>.yaml); check it out with the scripts (sparse-checkout: environments)`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown mode', () => {
@@ -153,7 +204,7 @@ describe('run-switchyard.sh', () => {
   });
 
   it.each([
-    [1, 'switchyard deploy: internal error (exit 1)'],
+    [1, 'switchyard deploy: traffic state unknown (exit 1)'],
     [2, 'switchyard deploy refused (exit 2)'],
     [3, 'switchyard deploy rolled back (exit 3)'],
     [7, 'switchyard deploy: unexpected exit code 7'],
