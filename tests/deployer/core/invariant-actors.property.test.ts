@@ -6,8 +6,9 @@
  *
  *  - at EVERY production-rule write made by switchyard (deploy or rollback, any process), each target
  *    group given weight > 0 is the known-good colour (live before the run) or was already serving, or
- *    — when it starts receiving traffic in that write — has all its targets healthy and at least as many
- *    healthy targets as its service's desired count (read from the simulated world at that instant);
+ *    — when it starts receiving traffic in that write — has all its targets healthy (draining ones, which
+ *    get no new requests, aside) and at least as many healthy targets as its service's desired count
+ *    (read from the simulated world at that instant);
  *  - when the last switchyard operation ends deployed / rolled back, the weights are whole (never split)
  *    and the colour carrying 100% has healthy targets.
  *
@@ -81,11 +82,14 @@ function checkedLb(
           const tg = sim.world.state.targetGroups[w.targetGroupArn];
           const svc = sim.world.service(t.cluster, t.ecsServices[c]);
           sim.world.colour(t, c); // (read only)
-          const healthy = tg.targets.filter((x) => x.state === 'healthy').length;
-          const ok = healthy > 0 && healthy === tg.targets.length && healthy >= svc.desiredCount;
+          // Draining targets are being deregistered (old tasks replaced by a redeploy): the ALB sends them
+          // no new requests, so "all targets healthy" is judged over the targets that can take traffic.
+          const serving = tg.targets.filter((x) => x.state !== 'draining');
+          const healthy = serving.filter((x) => x.state === 'healthy').length;
+          const ok = healthy > 0 && healthy === serving.length && healthy >= svc.desiredCount;
           if (!ok)
             violations.push(
-              `${c} got ${w.weight}% with ${healthy}/${tg.targets.length} healthy targets, desired ${svc.desiredCount}`,
+              `${c} got ${w.weight}% with ${healthy}/${serving.length} healthy non-draining targets, desired ${svc.desiredCount}`,
             );
         }
       }
