@@ -392,3 +392,19 @@ describe('help and dispatch', () => {
     expect((await run([], {}, { stdout: () => {}, stderr: () => {} })).valueOf()).toBe(2);
   });
 });
+
+describe('usage errors with --output json (every command)', () => {
+  test.each([
+    ['deploy --env dev --service api --simulate --output json', /--image-tag/],
+    ['rollback --env dev --service api --simulate --output json --bogus', /bogus/],
+    ['promote --service api --from dev --to staging --simulate --output json --bogus', /bogus/],
+    ['status --env dev --simulate --output json --bogus', /bogus/],
+  ])('%s → one JSON result line, refused, exit 2', async (args, reason) => {
+    const r = await sy(args);
+    expect(r.code).toBe(2);
+    const lines = r.out.trim().split('\n');
+    const result = JSON.parse(lines[lines.length - 1]);
+    expect(result).toMatchObject({ type: 'result', status: 'refused', exitCode: 2 });
+    expect(result.reason).toMatch(reason);
+  });
+});

@@ -3,7 +3,7 @@ import { DeployError } from '../../core/deploy';
 import { describeHolder, LockLostError } from '../../core/lock';
 import { ExitCode, INTERNAL_ERROR_ADVICE } from '../../exit-codes';
 import type { Clock, StorePort } from '../../ports';
-import type { OutputFormat } from '../args';
+import { type CommonFlags, type OutputFormat, parseFlags } from '../args';
 import { type CommandContext, UsageError } from '../context';
 import { type CommandResult, createRenderer, type Renderer } from '../output';
 
@@ -138,6 +138,26 @@ export async function execute(
 export function printHelp(ctx: CommandContext, text: string): number {
   ctx.io.stdout(`${text.trimEnd()}\n`);
   return ExitCode.Ok;
+}
+
+/**
+ * The start of every command: parse its flags; `--help` prints `help`; a usage problem is reported (as a
+ * JSON result too when the raw args asked for `--output json`). Returns the exit code to stop with, or
+ * the parsed flags.
+ */
+export function parseCommand(
+  ctx: CommandContext,
+  command: string,
+  args: readonly string[],
+  options: Parameters<typeof parseFlags>[2],
+  help: string,
+): number | { common: CommonFlags; values: Record<string, unknown> } {
+  try {
+    const parsed = parseFlags(command, args, options);
+    return parsed.common.help ? printHelp(ctx, help) : parsed;
+  } catch (e) {
+    return usageFailure(ctx, e, args);
+  }
 }
 
 /** Whether raw args ask for JSON output (used before they could be parsed). */

@@ -1,11 +1,11 @@
 /** `switchyard deploy`: blue/green deploy of an image tag (or digest) to one service. */
 import { STRATEGIES, type Strategy } from '../../../../topology';
 import { type DeployRequest, deploy } from '../../core/deploy';
-import { COMMON_HELP, type CommonFlags, checkName, parseFlags, required } from '../args';
+import { COMMON_HELP, checkName, required } from '../args';
 import { type Command, UsageError } from '../context';
 import { outcomeResult, planLines } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
-import { execute, printHelp, usageFailure } from './common';
+import { execute, parseCommand } from './common';
 
 export const DEPLOY_HELP = `Usage: switchyard deploy --env ENV --service SERVICE --image-tag TAG [options]
 
@@ -53,14 +53,9 @@ export const deployCommand: Command = {
   summary: 'blue/green deploy an image tag to a service, with health gates and automatic rollback',
   help: DEPLOY_HELP,
   async run(args, ctx) {
-    let common: CommonFlags;
-    let values: Record<string, unknown>;
-    try {
-      ({ common, values } = parseFlags('deploy', args, OPTIONS));
-      if (common.help) return printHelp(ctx, DEPLOY_HELP);
-    } catch (e) {
-      return usageFailure(ctx, e, args);
-    }
+    const parsed = parseCommand(ctx, 'deploy', args, OPTIONS, DEPLOY_HELP);
+    if (typeof parsed === 'number') return parsed;
+    const { common, values } = parsed;
     return execute(ctx, 'deploy', common.output, async (renderer, scope) => {
       const environment = checkName(
         'deploy',

@@ -5,12 +5,12 @@ import { type ServiceTopology, STRATEGIES, type Strategy } from '../../../../top
 import { shortDigest } from '../../ops/history';
 import { type PromoteDeps, type PromoteOutcome, promote, promoteExitCode } from '../../ops/promote';
 import { parseSourceStatus, type SourceSnapshot, snapshotStore } from '../../ops/source-status';
-import { COMMON_HELP, type CommonFlags, checkName, parseFlags, required } from '../args';
+import { COMMON_HELP, checkName, required } from '../args';
 import { type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { outcomeResult, planLines } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
-import { execute, printHelp, usageFailure } from './common';
+import { execute, parseCommand } from './common';
 
 export const PROMOTE_HELP = `Usage: switchyard promote --service SERVICE --from ENV --to ENV [--tag TAG] [--allow-skip-stage] [options]
 
@@ -103,14 +103,9 @@ export const promoteCommand: Command = {
   summary: 'deploy to the next environment the exact digest live and deployed in the previous one',
   help: PROMOTE_HELP,
   async run(args, ctx) {
-    let common: CommonFlags;
-    let values: Record<string, unknown>;
-    try {
-      ({ common, values } = parseFlags('promote', args, OPTIONS));
-      if (common.help) return printHelp(ctx, PROMOTE_HELP);
-    } catch (e) {
-      return usageFailure(ctx, e);
-    }
+    const parsed = parseCommand(ctx, 'promote', args, OPTIONS, PROMOTE_HELP);
+    if (typeof parsed === 'number') return parsed;
+    const { common, values } = parsed;
     return execute(ctx, 'promote', common.output, async (renderer, scope) => {
       const service = checkName('promote', 'service', required('promote', values, 'service', 'the service'));
       const from = checkName(

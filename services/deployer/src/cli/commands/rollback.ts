@@ -8,12 +8,12 @@ import {
   rollback,
   rollbackExitCode,
 } from '../../ops/rollback';
-import { COMMON_HELP, type CommonFlags, checkName, parseFlags, required } from '../args';
+import { COMMON_HELP, checkName, required } from '../args';
 import { type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { outcomeResult } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
-import { execute, printHelp, usageFailure } from './common';
+import { execute, parseCommand } from './common';
 
 export const ROLLBACK_HELP = `Usage: switchyard rollback --env ENV --service SERVICE --reason "…" [--to RELEASE_ID|TAG] [options]
 
@@ -147,14 +147,9 @@ export const rollbackCommand: Command = {
   summary: 'put traffic back on a known-good release (weight flip or redeploy); recover a killed deployer',
   help: ROLLBACK_HELP,
   async run(args, ctx) {
-    let common: CommonFlags;
-    let values: Record<string, unknown>;
-    try {
-      ({ common, values } = parseFlags('rollback', args, OPTIONS));
-      if (common.help) return printHelp(ctx, ROLLBACK_HELP);
-    } catch (e) {
-      return usageFailure(ctx, e);
-    }
+    const parsed = parseCommand(ctx, 'rollback', args, OPTIONS, ROLLBACK_HELP);
+    if (typeof parsed === 'number') return parsed;
+    const { common, values } = parsed;
     return execute(ctx, 'rollback', common.output, async (renderer, scope) => {
       const environment = checkName(
         'rollback',

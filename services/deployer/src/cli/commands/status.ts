@@ -10,11 +10,11 @@ import {
   type StatusReport,
   serviceStatus,
 } from '../../ops/status';
-import { COMMON_HELP, type CommonFlags, checkName, parseFlags, required } from '../args';
+import { COMMON_HELP, type CommonFlags, checkName, required } from '../args';
 import { type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { EXAMPLES_DIR, openRuntime, type Runtime, readTopologyFile } from '../runtime';
-import { execute, printHelp, usageFailure } from './common';
+import { execute, parseCommand } from './common';
 
 export const STATUS_HELP = `Usage: switchyard status --env ENV [--service SERVICE] [--releases N] [options]
 
@@ -153,14 +153,9 @@ export const statusCommand: Command = {
   summary: 'show colours, weights, lock, last releases and drift / killed-deployer warnings',
   help: STATUS_HELP,
   async run(args, ctx) {
-    let common: CommonFlags;
-    let values: Record<string, unknown>;
-    try {
-      ({ common, values } = parseFlags('status', args, OPTIONS));
-      if (common.help) return printHelp(ctx, STATUS_HELP);
-    } catch (e) {
-      return usageFailure(ctx, e);
-    }
+    const parsed = parseCommand(ctx, 'status', args, OPTIONS, STATUS_HELP);
+    if (typeof parsed === 'number') return parsed;
+    const { common, values } = parsed;
     return execute(ctx, 'status', common.output, async (renderer) => {
       const environment = checkName('status', 'env', required('status', values, 'env', 'the environment'));
       const service =
