@@ -5,6 +5,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type Fault, parseFault } from '../sim/faults';
 import { UsageError } from './context';
+import { STRATEGIES, type Strategy } from '../../../topology';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -139,4 +140,25 @@ export function checkName(command: string, flag: string, value: string): string 
     );
   }
   return value;
+}
+
+/** A required flag holding a name (environment, service): present and well-formed. */
+export function requiredName(
+  command: string,
+  values: Record<string, unknown>,
+  flag: string,
+  hint: string,
+): string {
+  return checkName(command, flag, required(command, values, flag, hint));
+}
+
+/** `--strategy`, when given, must be one of STRATEGIES. */
+export function optionalStrategy(command: string, values: Record<string, unknown>): Strategy | undefined {
+  const strategy = values.strategy as string | undefined;
+  if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new UsageError(
+      `switchyard ${command}: --strategy must be one of ${STRATEGIES.join(', ')} (got "${strategy}")`,
+    );
+  }
+  return strategy as Strategy | undefined;
 }

@@ -1,7 +1,6 @@
 /** `switchyard deploy`: blue/green deploy of an image tag (or digest) to one service. */
-import { STRATEGIES, type Strategy } from '../../../../topology';
 import { type DeployRequest, deploy } from '../../core/deploy';
-import { COMMON_HELP, checkName, required } from '../args';
+import { COMMON_HELP, optionalStrategy, required, requiredName } from '../args';
 import { type Command, UsageError } from '../context';
 import { outcomeResult, planLines } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
@@ -57,23 +56,10 @@ export const deployCommand: Command = {
     if (typeof parsed === 'number') return parsed;
     const { common, values } = parsed;
     return execute(ctx, 'deploy', common.output, async (renderer, scope) => {
-      const environment = checkName(
-        'deploy',
-        'env',
-        required('deploy', values, 'env', 'the environment to deploy to'),
-      );
-      const service = checkName(
-        'deploy',
-        'service',
-        required('deploy', values, 'service', 'the service to deploy'),
-      );
+      const environment = requiredName('deploy', values, 'env', 'the environment to deploy to');
+      const service = requiredName('deploy', values, 'service', 'the service to deploy');
       const tag = required('deploy', values, 'image-tag', 'an immutable tag or sha256: digest');
-      const strategy = values.strategy as string | undefined;
-      if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
-        throw new UsageError(
-          `switchyard deploy: --strategy must be one of ${STRATEGIES.join(', ')} (got "${strategy}")`,
-        );
-      }
+      const strategy = optionalStrategy('deploy', values);
       const reason = (values.reason as string | undefined)?.trim();
       const forceUnlock = values['force-unlock'] === true;
       if (forceUnlock && !reason) {
@@ -94,7 +80,7 @@ export const deployCommand: Command = {
           topology,
           imageTag: tag,
           ...(pinned ? { imageDigest: tag } : {}),
-          ...(strategy ? { strategy: strategy as Strategy } : {}),
+          ...(strategy ? { strategy } : {}),
           dryRun: values['dry-run'] === true,
           owner,
           ...(commitSha ? { commitSha } : {}),

@@ -1,11 +1,11 @@
 /** `switchyard promote`: deploy to the next environment exactly the digest live and deployed in the previous one. */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { type ServiceTopology, STRATEGIES, type Strategy } from '../../../../topology';
+import type { ServiceTopology } from '../../../../topology';
 import { shortDigest } from '../../ops/history';
 import { type PromoteDeps, type PromoteOutcome, promote, promoteExitCode } from '../../ops/promote';
 import { parseSourceStatus, type SourceSnapshot, snapshotStore } from '../../ops/source-status';
-import { COMMON_HELP, checkName, required } from '../args';
+import { COMMON_HELP, optionalStrategy, requiredName } from '../args';
 import { type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { outcomeResult, planLines } from '../present';
@@ -107,13 +107,9 @@ export const promoteCommand: Command = {
     if (typeof parsed === 'number') return parsed;
     const { common, values } = parsed;
     return execute(ctx, 'promote', common.output, async (renderer, scope) => {
-      const service = checkName('promote', 'service', required('promote', values, 'service', 'the service'));
-      const from = checkName(
-        'promote',
-        'from',
-        required('promote', values, 'from', 'the source environment'),
-      );
-      const to = checkName('promote', 'to', required('promote', values, 'to', 'the target environment'));
+      const service = requiredName('promote', values, 'service', 'the service');
+      const from = requiredName('promote', values, 'from', 'the source environment');
+      const to = requiredName('promote', values, 'to', 'the target environment');
       if (from === to)
         throw new UsageError(
           `switchyard promote: --from and --to are both ${from}; promote between two environments`,
@@ -124,12 +120,7 @@ export const promoteCommand: Command = {
           'switchyard promote: --tag needs an image tag released in the source environment',
         );
       }
-      const strategy = values.strategy as string | undefined;
-      if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
-        throw new UsageError(
-          `switchyard promote: --strategy must be one of ${STRATEGIES.join(', ')} (got "${strategy}")`,
-        );
-      }
+      const strategy = optionalStrategy('promote', values);
       scope.target(to, service);
       const where = `${service} ${from} → ${to}`;
       const runtime = await openRuntime(ctx, common, renderer);
@@ -186,7 +177,7 @@ export const promoteCommand: Command = {
               ...(tag ? { tag: tag.trim() } : {}),
               ...(values['allow-skip-stage'] === true ? { allowSkipStage: true } : {}),
               ...(reason ? { reason } : {}),
-              ...(strategy ? { strategy: strategy as Strategy } : {}),
+              ...(strategy ? { strategy } : {}),
               ...(values['dry-run'] === true ? { dryRun: true } : {}),
               ...(commitSha ? { commitSha } : {}),
               ...(owner.runUrl ? { runUrl: owner.runUrl } : {}),

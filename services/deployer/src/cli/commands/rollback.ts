@@ -1,5 +1,4 @@
 /** `switchyard rollback`: back to a known-good release (weight flip, redeploy) or recovery of a killed deployer. */
-import { STRATEGIES, type Strategy } from '../../../../topology';
 import { pct, shortDigest } from '../../ops/history';
 import {
   describePlan,
@@ -8,7 +7,7 @@ import {
   rollback,
   rollbackExitCode,
 } from '../../ops/rollback';
-import { COMMON_HELP, checkName, required } from '../args';
+import { COMMON_HELP, optionalStrategy, requiredName } from '../args';
 import { type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { outcomeResult } from '../present';
@@ -151,16 +150,8 @@ export const rollbackCommand: Command = {
     if (typeof parsed === 'number') return parsed;
     const { common, values } = parsed;
     return execute(ctx, 'rollback', common.output, async (renderer, scope) => {
-      const environment = checkName(
-        'rollback',
-        'env',
-        required('rollback', values, 'env', 'the environment'),
-      );
-      const service = checkName(
-        'rollback',
-        'service',
-        required('rollback', values, 'service', 'the service'),
-      );
+      const environment = requiredName('rollback', values, 'env', 'the environment');
+      const service = requiredName('rollback', values, 'service', 'the service');
       const forceUnlock = values['force-unlock'] === true;
       const reason = (values.reason as string | undefined)?.trim();
       if (!reason) {
@@ -170,12 +161,7 @@ export const rollbackCommand: Command = {
             : 'switchyard rollback: --reason "…" is required (why you roll back; it is recorded with the release)',
         );
       }
-      const strategy = values.strategy as string | undefined;
-      if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
-        throw new UsageError(
-          `switchyard rollback: --strategy must be one of ${STRATEGIES.join(', ')} (got "${strategy}")`,
-        );
-      }
+      const strategy = optionalStrategy('rollback', values);
       const to = values.to as string | undefined;
       if (to !== undefined && !to.trim()) {
         throw new UsageError(
@@ -197,7 +183,7 @@ export const rollbackCommand: Command = {
           ...(to ? { to: to.trim() } : {}),
           ...(forceUnlock ? { forceUnlock } : {}),
           ...(values['dry-run'] === true ? { dryRun: true } : {}),
-          ...(strategy ? { strategy: strategy as Strategy } : {}),
+          ...(strategy ? { strategy } : {}),
           ...(commitSha ? { commitSha } : {}),
           ...(owner.runUrl ? { runUrl: owner.runUrl } : {}),
         };

@@ -10,7 +10,7 @@ import {
   type StatusReport,
   serviceStatus,
 } from '../../ops/status';
-import { COMMON_HELP, type CommonFlags, checkName, required } from '../args';
+import { COMMON_HELP, type CommonFlags, requiredName } from '../args';
 import { type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { EXAMPLES_DIR, openRuntime, type Runtime, readTopologyFile } from '../runtime';
@@ -157,11 +157,9 @@ export const statusCommand: Command = {
     if (typeof parsed === 'number') return parsed;
     const { common, values } = parsed;
     return execute(ctx, 'status', common.output, async (renderer) => {
-      const environment = checkName('status', 'env', required('status', values, 'env', 'the environment'));
+      const environment = requiredName('status', values, 'env', 'the environment');
       const service =
-        values.service === undefined
-          ? undefined
-          : checkName('status', 'service', required('status', values, 'service', 'the service'));
+        values.service === undefined ? undefined : requiredName('status', values, 'service', 'the service');
       const releasesText = values.releases as string | undefined;
       const releases = releasesText === undefined ? DEFAULT_STATUS_RELEASES : Number(releasesText);
       if (!Number.isInteger(releases) || releases < 1 || releases > 100) {
