@@ -312,7 +312,8 @@ export function tagProblem(tag: string): string | undefined {
 
 const keyOf = (t: ServiceTopology): ReleaseKey => ({ environment: t.environment, service: t.service });
 
-function newReleaseId(kind: DeployKind, now: number): string {
+/** A new release id: `20260101T000000Z-deploy-a1b2c3` (sortable by time; ops/history.ts RELEASE_ID_RE). */
+export function newReleaseId(kind: DeployKind, now: number): string {
   const ts = new Date(now)
     .toISOString()
     .replace(/[-:]/g, '')

@@ -10,24 +10,16 @@
  *   was live when it started, or, for a record already at step `rolling-back`, the colour it was
  *   restoring (its `intendedWeights` put 100% there).
  */
-import { randomBytes } from 'node:crypto';
 import type { Colour } from '../../../topology';
 import type { ReleaseRecord } from '../ports';
 
 /** How many releases the operations read (newest first). */
+export { newReleaseId } from '../core/deploy';
+
 export const HISTORY_WINDOW = 100;
 
 /** Release ids look like `20260101T000000Z-deploy-a1b2c3`. */
 export const RELEASE_ID_RE = /^\d{8}T\d{6}Z-(deploy|rollback|promote)-[0-9a-f]{6}$/;
-
-/** A new release id in the same format as the deploy core's. */
-export function newReleaseId(kind: ReleaseRecord['kind'], now: number): string {
-  const ts = new Date(now)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  return `${ts}-${kind}-${randomBytes(3).toString('hex')}`;
-}
 
 export const isKnownGood = (r: ReleaseRecord): boolean => r.outcome === 'deployed';
 
