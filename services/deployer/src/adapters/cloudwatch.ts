@@ -15,10 +15,12 @@ import {
   type GetMetricDataCommandInput,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import { METRIC_PERIOD_MS } from '../core/settings';
 import { type MetricsPort, PortError, type RequestCounts } from '../ports';
 import { aws } from './errors';
 
-export const METRIC_PERIOD_SECONDS = 60;
+/** The gate's metric period (core/settings.ts), in the seconds GetMetricData takes. */
+const METRIC_PERIOD_SECONDS = METRIC_PERIOD_MS / 1000;
 /** DescribeAlarms accepts at most 100 alarm names per call. */
 export const ALARM_NAMES_PER_CALL = 100;
 
