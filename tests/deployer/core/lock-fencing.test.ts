@@ -90,6 +90,29 @@ describe('B1: the old colour is scaled down only if it still has weight 0', () =
     expect(env.events.ofType('drain.skipped')).toHaveLength(1);
   });
 
+  test('an operator flips traffic back between the last check and the scale-down write: its tasks come back at once', async () => {
+    const env = await greenLive();
+    const deps = env.deps(dev);
+    let flipped = false;
+    const ecs = {
+      ...deps.ecs,
+      updateService: async (cluster: string, service: string, u: { desiredCount: number }) => {
+        // the operator's hand-flip lands right after switchyard's pre-check, before its UpdateService
+        if (!flipped && service === dev.ecsServices.green && u.desiredCount === 0) {
+          flipped = true;
+          await env.sim.lb.setRuleWeights(dev.productionRuleArn, toRule(dev, weightsFor('green', 100)));
+        }
+        return deps.ecs.updateService(cluster, service, u);
+      },
+    };
+    const out = await deploy({ ...deps, ecs }, request(dev, 'v1.3.0'));
+    expect(flipped).toBe(true);
+    expect(out).toMatchObject({ status: 'deployed', oldColourScaledDown: false });
+    expect(env.sim.world.trafficWeights(dev)).toEqual({ blue: 0, green: 100 });
+    expect(env.sim.world.colour(dev, 'green').desiredCount).toBe(2); // restored
+    expect(env.events.ofType('scale-down.undone')).toHaveLength(1);
+  });
+
   test('a force-unlocked rollback during the termination wait: the deploy does not scale the restored colour down', async () => {
     const env = await greenLive();
     const deps = env.deps(dev);

@@ -76,8 +76,9 @@ describe.each<[Strategy, number[][]]>([
     expect(s.sim.world.state.rules[s.topology.testRuleArn]).toEqual([
       { targetGroupArn: s.topology.targetGroupArns.green, weight: 1 },
     ]);
-    // live-state reads + one read back per write + one re-read right before the old colour's scale-down
-    expect(s.sim.calls()['elbv2:DescribeRules']).toBe(3 + expectedWrites.length);
+    // live-state reads + one read back per write + one re-read right before and one right after the old
+    // colour's scale-down
+    expect(s.sim.calls()['elbv2:DescribeRules']).toBe(4 + expectedWrites.length);
   });
 });
 

@@ -977,11 +977,8 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
           'floor 0 before it is scaled to 0',
         );
       }
-      await r('ecs:UpdateService', () =>
-        deps.ecs.updateService(t.cluster, t.ecsServices[liveColour], { desiredCount: 0 }),
-      );
-      scaledDown = true;
-      emitter.info('old.scaled-down', `${liveColour} scaled to 0`, { colour: liveColour });
+      scaledDown = await scaleDownChecked(deps, t, liveColour, plan.desiredCount, emitter);
+      if (scaledDown) emitter.info('old.scaled-down', `${liveColour} scaled to 0`, { colour: liveColour });
     }
     await record({ step: 'done', endedAt: clock.now() });
   } catch (e) {
@@ -1071,6 +1068,42 @@ function lockLostOf(e: unknown, signal: AbortSignal | undefined): LockLostError 
   if (e instanceof LockLostError) return e;
   if (signal?.aborted && signal.reason instanceof LockLostError) return signal.reason;
   return undefined;
+}
+
+/**
+ * Scales `colour` to 0, then reads the production rule once more. An operator who moved traffic onto it
+ * by hand between `safeToScaleDown` and this write (outside the lock: nothing can fence that) gets its
+ * `restoreCount` tasks back at once. Returns whether the colour stays scaled down.
+ */
+async function scaleDownChecked(
+  deps: DeployDeps,
+  t: ServiceTopology,
+  colour: Colour,
+  restoreCount: number,
+  emitter: Emitter,
+): Promise<boolean> {
+  const update = (desiredCount: number) =>
+    withRetry(
+      deps.clock,
+      'ecs:UpdateService',
+      () => deps.ecs.updateService(t.cluster, t.ecsServices[colour], { desiredCount }),
+      { emitter },
+    );
+  await update(0);
+  const after = await withRetry(deps.clock, 'elbv2:DescribeRules', () =>
+    deps.lb.getRuleWeights(t.productionRuleArn),
+  );
+  const weight = after
+    .filter((x) => x.targetGroupArn === t.targetGroupArns[colour])
+    .reduce((sum, x) => sum + x.weight, 0);
+  if (weight === 0) return true;
+  await update(restoreCount);
+  emitter.warn(
+    'scale-down.undone',
+    `${colour} got weight ${weight} while it was being scaled to 0 (moved by hand); its ${restoreCount} task(s) are restored`,
+    { colour, weight },
+  );
+  return false;
 }
 
 /**
@@ -1251,15 +1284,8 @@ async function rollBack(
       }
     }
     try {
-      await withRetry(
-        deps.clock,
-        'ecs:UpdateService',
-        () => deps.ecs.updateService(t.cluster, t.ecsServices[failed], { desiredCount: 0 }),
-        {
-          emitter,
-        },
-      );
-      emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
+      if (await scaleDownChecked(deps, t, failed, a.plan.desiredCount, emitter))
+        emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
     } catch (e) {
       emitter.warn(
         'rollback.scale-down-failed',
