@@ -218,7 +218,7 @@ async function main() {
     `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Topology: services/deployer/examples/topology.dev.api.json`,
   );
   log(
-    '(canary 10%, bakes 120 s unless stated, 5xx limit 5% of ≥ 50 requests over the last 3 whole minutes in CloudWatch, 2 alarms, 20 req/s, API latency 20–150 ms).',
+    `(canary 10%, bakes ${base.deployment.bakeSeconds} s unless stated, 5xx limit 5% of ≥ 50 requests over the last 3 whole minutes in CloudWatch, 2 alarms, 20 req/s, API latency 20–150 ms).`,
   );
   log(
     "CloudWatch model: whole-minute ALB datapoints, each published 60–120 s after its minute ends (varies per minute), like the ALB's.",
