@@ -9,7 +9,7 @@
  * check opens a new one and signs a fresh token.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { CacheSettings } from './config';
 
 export type Connector = () => Socket;
@@ -44,17 +44,21 @@ export class CacheReplyError extends Error {
   }
 }
 
+/** ElastiCache in-transit encryption: the server certificate chain and host name are verified. */
+export function cacheTlsOptions(settings: CacheSettings): ConnectionOptions {
+  return {
+    host: settings.host,
+    port: settings.port,
+    servername: settings.host,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+  };
+}
+
 export function defaultConnector(settings: CacheSettings): Connector {
   return () =>
     settings.tls
-      ? // ElastiCache in-transit encryption: the server certificate is verified (host name and chain).
-        tlsConnect({
-          host: settings.host,
-          port: settings.port,
-          servername: settings.host,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-        })
+      ? tlsConnect(cacheTlsOptions(settings))
       : netConnect({ host: settings.host, port: settings.port });
 }
 
