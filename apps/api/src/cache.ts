@@ -151,8 +151,18 @@ export function createCache(opts: CacheOptions): Cache {
   };
 
   const ping = async (): Promise<void> => {
+    const reused = conn?.alive === true;
     const c = await open();
-    const reply = await c.send(['PING']);
+    let reply: string;
+    try {
+      reply = await c.send(['PING']);
+    } catch (err) {
+      // A reused connection the server has just closed (failover, idle or IAM session limit) is not a
+      // readiness failure: open a new one, with a fresh token, once.
+      if (!reused || err instanceof CacheReplyError) throw err;
+      c.destroy();
+      reply = await (await open()).send(['PING']);
+    }
     if (reply !== 'PONG') throw new Error('unexpected answer to PING');
   };
 

@@ -55,10 +55,17 @@ describe('cache readiness client', () => {
     const cache = createCache({ settings: IAM, iamToken: signer, connector: plainTcp() });
     await cache.check();
     server.dropConnections();
+    await cache.check(); // whether or not the close has been seen yet
+    expect(server.connections).toBe(2);
+    server.dropConnections();
     await new Promise((r) => setTimeout(r, 20));
     await cache.check();
-    expect(server.connections).toBe(2);
-    expect(server.commands.filter((c) => c[0] === 'AUTH').map((c) => c[2])).toEqual(['token-1', 'token-2']);
+    expect(server.connections).toBe(3);
+    expect(server.commands.filter((c) => c[0] === 'AUTH').map((c) => c[2])).toEqual([
+      'token-1',
+      'token-2',
+      'token-3',
+    ]);
     await cache.close();
   });
 
@@ -80,7 +87,7 @@ describe('cache readiness client', () => {
     server.silent = true;
     const started = Date.now();
     await expect(cache.check()).rejects.toThrow('cache check timed out after 150 ms');
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(3000);
     server.silent = false;
     await cache.check();
     expect(server.connections).toBe(2);
