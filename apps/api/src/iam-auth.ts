@@ -61,16 +61,25 @@ export interface SigningContext {
   readonly signingDate?: Date;
 }
 
-export async function rdsAuthToken(
-  target: { readonly host: string; readonly port: number; readonly user: string },
-  ctx: SigningContext,
-): Promise<string> {
+/** A SigV4 presign of `request` for `service`, valid 15 minutes, as a token: the URL without its scheme. */
+async function presignedToken(request: HttpRequest, service: string, ctx: SigningContext): Promise<string> {
   const signer = new SignatureV4({
-    service: 'rds-db',
+    service,
     region: ctx.region,
     credentials: ctx.credentials,
     sha256: Sha256,
   });
+  const presigned = await signer.presign(request, {
+    expiresIn: TOKEN_TTL_SECONDS,
+    ...(ctx.signingDate ? { signingDate: ctx.signingDate } : {}),
+  });
+  return formatUrl(presigned).replace(/^https?:\/\//, '');
+}
+
+export function rdsAuthToken(
+  target: { readonly host: string; readonly port: number; readonly user: string },
+  ctx: SigningContext,
+): Promise<string> {
   const request = new HttpRequest({
     method: 'GET',
     protocol: 'https:',
@@ -80,23 +89,13 @@ export async function rdsAuthToken(
     query: { Action: 'connect', DBUser: target.user },
     headers: { host: `${target.host}:${target.port}` },
   });
-  const presigned = await signer.presign(request, {
-    expiresIn: TOKEN_TTL_SECONDS,
-    ...(ctx.signingDate ? { signingDate: ctx.signingDate } : {}),
-  });
-  return formatUrl(presigned).replace(/^https:\/\//, '');
+  return presignedToken(request, 'rds-db', ctx);
 }
 
-export async function elastiCacheAuthToken(
+export function elastiCacheAuthToken(
   target: { readonly cacheName: string; readonly user: string },
   ctx: SigningContext,
 ): Promise<string> {
-  const signer = new SignatureV4({
-    service: 'elasticache',
-    region: ctx.region,
-    credentials: ctx.credentials,
-    sha256: Sha256,
-  });
   const request = new HttpRequest({
     method: 'GET',
     protocol: 'http:',
@@ -105,9 +104,5 @@ export async function elastiCacheAuthToken(
     query: { Action: 'connect', User: target.user },
     headers: { host: target.cacheName },
   });
-  const presigned = await signer.presign(request, {
-    expiresIn: TOKEN_TTL_SECONDS,
-    ...(ctx.signingDate ? { signingDate: ctx.signingDate } : {}),
-  });
-  return formatUrl(presigned).replace(/^http:\/\//, '');
+  return presignedToken(request, 'elasticache', ctx);
 }
