@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdktf.out/', 'cdktf.out.partial-*/', 'dist/', '.cache/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdktf.out/', 'cdktf.out.partial-*/', '**/dist/', '.cache/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -127,8 +127,11 @@ export function buildRuntime(
       CACHE_HOST: cache.address,
       CACHE_PORT: String(cache.port),
       CACHE_TLS: 'true',
-      // rbac: the IAM-authenticated user the application signs its connection token for.
-      ...(c.authMode === 'rbac' ? { CACHE_USER: cacheAppUserId(project, environment) } : {}),
+      // rbac: the IAM-authenticated user and the replication group the application signs its
+      // connection token for (the token is a SigV4 presign of `http://<replication group id>/?Action=connect&User=<user>`).
+      ...(c.authMode === 'rbac'
+        ? { CACHE_USER: cacheAppUserId(project, environment), CACHE_NAME: cache.replicationGroupId }
+        : {}),
       ...s.environment,
     },
     secrets: {

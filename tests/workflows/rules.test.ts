@@ -45,6 +45,7 @@ const real = loadRepo();
 describe('the real workflows', () => {
   it('are the expected set, plus composite actions', () => {
     expect([...real.workflows.keys()]).toEqual([
+      'build.yml',
       'ci.yml',
       'deploy.yml',
       'infra-environment.yml',

@@ -33,10 +33,17 @@ export const VERIFIED_PINS: Readonly<Record<string, { readonly sha: string; read
   'actions/upload-artifact': { sha: 'b7c566a772e6b6bfb58ed0dc250532a479d7789f', version: 'v6.0.0' },
   'actions/download-artifact': { sha: '37930b1c2abaa49bbe596cd826c3c89aef350131', version: 'v7.0.0' },
   'actions/github-script': { sha: 'ed597411d8f924073f98dfc5c65a23a2325f34cd', version: 'v8.0.0' },
+  // build.yml (issue 11). Each SHA is the tag's commit in a snapshot of the action's own repository and is
+  // pinned with the same version in several unrelated public repositories.
+  'docker/setup-buildx-action': { sha: '37fe631027851001ddb9b187196cc803df7f5f0e', version: 'v4.3.0' },
+  'docker/build-push-action': { sha: '53b7df96c91f9c12dcc8a07bcb9ccacbed38856a', version: 'v7.3.0' },
+  'actions/attest': { sha: '1e69f48acb82d1966a394da916b4c1698aa569d6', version: 'v4.2.2' },
 };
 
 const OIDC_ACTION = 'aws-actions/configure-aws-credentials';
 const COMMENT_ACTION = 'actions/github-script';
+/** Signs with Sigstore (OIDC token) and stores the attestation (attestations: write). */
+const ATTEST_ACTION = 'actions/attest';
 
 function files(repo: Repo): LoadedFile[] {
   return [...repo.workflows.values(), ...repo.actions.values()];
@@ -171,6 +178,10 @@ function neededWrites(repo: Repo, job: Job): Set<string> {
   const uses = usesOf(expandedSteps(repo, stepsOf(job.def))).map(actionName);
   if (uses.includes(OIDC_ACTION)) needed.add('id-token');
   if (uses.includes(COMMENT_ACTION)) needed.add('pull-requests');
+  if (uses.includes(ATTEST_ACTION)) {
+    needed.add('id-token');
+    needed.add('attestations');
+  }
   return needed;
 }
 
@@ -512,7 +523,13 @@ export function environmentBindings(repo: Repo): string[] {
           `${where(job)}: assumes the plan role inside environment ${bound} (the plan role trusts PRs and main only)`,
         );
       }
-      if (!/DEPLOY_ROLE|plan-role|PLAN_ROLE/.test(role))
+      if (
+        /BUILD_ROLE/.test(role) &&
+        (bound !== undefined || job.workflow.path !== '.github/workflows/build.yml')
+      ) {
+        problems.push(`${where(job)}: the build role is for build.yml only, never inside an environment`);
+      }
+      if (!/DEPLOY_ROLE|plan-role|PLAN_ROLE|BUILD_ROLE/.test(role))
         problems.push(`${where(job)}: unexpected role ${role}`);
     }
   }
