@@ -8,6 +8,7 @@
  */
 import { S3Backend, type TerraformStack } from 'cdktf';
 import type { EnvironmentConfig } from './environments/schema';
+import { bootstrapStateKey } from './stacks/names';
 
 /** The settings of one environment's S3 backend, in Terraform's own (snake_case) names. */
 export interface S3BackendSettings {
@@ -68,5 +69,45 @@ export function addS3Backend(
     // Older Terraform rejects the attribute only at init; say it up front.
     stack.addOverride('terraform.required_version', S3_NATIVE_LOCKING_TERRAFORM);
   }
+  return backend;
+}
+
+/** What the bootstrap stack's own S3 backend needs (after the two-step migration; see README). */
+export interface BootstrapBackendInput {
+  readonly project: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** Alias ARN of the shared-services state key. */
+  readonly kmsKeyId: string;
+}
+
+/**
+ * The bootstrap stack's state in the bucket it created: `<project>/bootstrap/terraform.tfstate`,
+ * encrypted with the shared-services key, locked with the S3 lock file (the bucket's account is the
+ * bootstrap account; no lock table needed).
+ */
+export function bootstrapBackendSettings(input: BootstrapBackendInput): S3BackendSettings {
+  return {
+    bucket: input.bucket,
+    key: bootstrapStateKey(input.project),
+    region: input.region,
+    encrypt: true,
+    kms_key_id: input.kmsKeyId,
+    use_lockfile: true,
+  };
+}
+
+/** Adds the bootstrap stack's S3 backend. */
+export function addBootstrapS3Backend(stack: TerraformStack, input: BootstrapBackendInput): S3Backend {
+  const s = bootstrapBackendSettings(input);
+  const backend = new S3Backend(stack, {
+    bucket: s.bucket,
+    key: s.key,
+    region: s.region,
+    encrypt: s.encrypt,
+    kmsKeyId: s.kms_key_id,
+  });
+  backend.addOverride('use_lockfile', true);
+  stack.addOverride('terraform.required_version', S3_NATIVE_LOCKING_TERRAFORM);
   return backend;
 }
