@@ -518,17 +518,17 @@ export function loadConfiguration(options: LoadOptions = {}): LoadedConfiguratio
 }
 
 /**
- * Two environments of one account where one name is the other's dash-prefix (`prod`, `prod-eu`) would
- * share the resource-name patterns that fence the CI roles (`<project>-prod-*` matches
+ * Two environments of one account where one name starts with the other (`prod`, `prod-eu`, `prod2`)
+ * would share the resource-name patterns that fence the CI roles (`*<project>-prod*` matches
  * `<project>-prod-eu-…`): refused.
  */
 export function namePrefixProblems(all: readonly EnvironmentConfig[], displayDir: string): string[] {
   const out: string[] = [];
   for (const a of all) {
     for (const b of all) {
-      if (a !== b && a.accountId === b.accountId && b.name.startsWith(`${a.name}-`)) {
+      if (a !== b && a.accountId === b.accountId && b.name.startsWith(a.name)) {
         out.push(
-          `${displayDir}/${b.name}.yaml: name: must not start with "${a.name}-" while ${a.name} is in the same account (${a.accountId}): the IAM name patterns <project>-${a.name}-* would cover it; rename it or give it its own account (got "${b.name}")`,
+          `${displayDir}/${b.name}.yaml: name: must not start with "${a.name}" while ${a.name} is in the same account (${a.accountId}): the IAM name patterns *<project>-${a.name}* would cover it; rename it or give it its own account (got "${b.name}")`,
         );
       }
     }

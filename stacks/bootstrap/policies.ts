@@ -360,24 +360,28 @@ export function statusPolicy(s: EnvironmentAccessScope): PolicyDocument {
 }
 
 /**
- * ARN patterns of another environment's resources in the same account: every resource named
- * `<project>-<other>…` or under `/<project>/<other>/` (services, target groups, rules, alarms, tables,
- * log groups, roles, KMS aliases, secrets) and its topology parameters.
+ * ARN patterns of another environment's resources in the same account: for each service of the
+ * environment stacks, every resource whose name contains `<project>-<other>` (services, target groups,
+ * rules, alarms, tables, roles, KMS aliases, clusters …), plus its log groups (`/<project>/<other>/`),
+ * secrets (`<project>/<other>/`), topology parameters and buckets. One pattern per service: IAM allows
+ * no wildcard in an ARN's service segment (IAM User Guide, "Identify AWS resources with ARNs",
+ * incorrect wildcard usage). No environment's name may start with another's in one account (loader).
  */
 export function otherEnvironmentArns(s: EnvironmentAccessScope, other: string): string[] {
   const p = s.partition;
   const acct = s.accountId;
   const name = `${s.project}-${other}`;
   const topology = topologyParameterName(other, 'x').replace(/\/x$/, '');
+  const arn = (service: string, resource: string) =>
+    `arn:${p}:${service}:${service === 'iam' ? '' : '*'}:${acct}:${resource}`;
   return [
-    `arn:${p}:*:*:${acct}:*${name}`,
-    `arn:${p}:*:*:${acct}:*${name}-*`,
-    `arn:${p}:*:*:${acct}:*${name}/*`,
-    `arn:${p}:*:*:${acct}:*/${s.project}/${other}/*`,
-    `arn:${p}:*:*:${acct}:*:${s.project}/${other}/*`,
-    `arn:${p}:ssm:*:${acct}:parameter${topology}/*`,
-    s3(p, `${name}-*`),
-    s3(p, `${name}-*`, '*'),
+    ...environmentServices()
+      .filter((svc) => svc !== 's3')
+      .map((svc) => arn(svc, `*${name}*`)),
+    arn('logs', `log-group:/${s.project}/${other}/*`),
+    arn('secretsmanager', `secret:${s.project}/${other}/*`),
+    arn('ssm', `parameter${topology}/*`),
+    s3(p, `${name}*`),
   ];
 }
 

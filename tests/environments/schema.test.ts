@@ -534,7 +534,7 @@ describe('accounts and GitHub subjects (project.yaml)', () => {
       },
     };
     expect(() => loadConfiguration({ dir: tempEnvironments(files) })).toThrow(
-      /prod-eu\.yaml: name: must not start with "prod-" while prod is in the same account/,
+      /prod-eu\.yaml: name: must not start with "prod" while prod is in the same account/,
     );
   });
 });
