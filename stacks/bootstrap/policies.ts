@@ -128,9 +128,20 @@ export const DATA_READS = {
   ],
 } as const;
 
+/** Read verbs a service has no action for (Service Authorization Reference; checked by tests/iam). */
+const NO_SUCH_READS: Readonly<Record<string, readonly string[]>> = {
+  elasticache: ['Get'],
+  elasticloadbalancing: ['List'],
+  iam: ['Describe'],
+  rds: ['Get'],
+  sns: ['Describe'],
+};
+
 /** The configuration reads of the environment's services (what `terraform plan` refreshes with). */
 export function readConfigurationActions(): string[] {
-  return environmentServices().flatMap((s) => [`${s}:Describe*`, `${s}:List*`, `${s}:Get*`]);
+  return environmentServices().flatMap((s) =>
+    ['Describe', 'List', 'Get'].filter((v) => !NO_SUCH_READS[s]?.includes(v)).map((v) => `${s}:${v}*`),
+  );
 }
 
 /** Services the apply role manages as a whole (S3 and IAM are scoped separately). */

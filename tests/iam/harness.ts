@@ -199,8 +199,12 @@ export async function evaluate(role: RoleModel, req: RequestSpec): Promise<Decis
       `simulation of ${req.action} on ${req.resource} failed: ${JSON.stringify(result.errors)}`,
     );
   }
-  if (result.resultType !== 'single')
-    throw new Error(`expected one resource, got a wildcard result for ${req.resource}`);
+  if (result.resultType === 'wildcard') {
+    // `*` for an action with only optional resource types (cloudwatch:GetMetricData without a dataset).
+    if (req.resource !== '*')
+      throw new Error(`expected one resource, got a wildcard result for ${req.resource}`);
+    return result.overallResult as Decision;
+  }
   const ignored = (result.result.ignoredContextKeys ?? []).filter(
     (k) => !['aws:PrincipalArn', 'aws:PrincipalAccount'].includes(k),
   );
