@@ -291,7 +291,12 @@ export class BootstrapStack extends TerraformStack {
       ciBoundaries[env.name] = boundary;
 
       const names = ciRoleNames(p, env.name);
-      const trusts = ciTrusts(project.github, env.name, oidcArns[env.accountId]);
+      const trusts = ciTrusts(
+        project.github,
+        env.name,
+        oidcArns[env.accountId],
+        environments.filter((t) => t.promotion.from === env.name).map((t) => t.name),
+      );
       const policies: Record<CiJob, PolicyDocument> = {
         plan: planPolicy(scope),
         apply: applyPolicy(scope),

