@@ -54,7 +54,11 @@ export function addS3Backend(
   stack: TerraformStack,
   env: Pick<EnvironmentConfig, 'project' | 'name' | 'state'>,
 ): S3Backend {
-  const s = s3BackendSettings(env);
+  return addBackend(stack, s3BackendSettings(env));
+}
+
+/** The only place that touches cdktf's S3Backend class. */
+function addBackend(stack: TerraformStack, s: S3BackendSettings): S3Backend {
   const backend = new S3Backend(stack, {
     bucket: s.bucket,
     key: s.key,
@@ -99,15 +103,5 @@ export function bootstrapBackendSettings(input: BootstrapBackendInput): S3Backen
 
 /** Adds the bootstrap stack's S3 backend. */
 export function addBootstrapS3Backend(stack: TerraformStack, input: BootstrapBackendInput): S3Backend {
-  const s = bootstrapBackendSettings(input);
-  const backend = new S3Backend(stack, {
-    bucket: s.bucket,
-    key: s.key,
-    region: s.region,
-    encrypt: s.encrypt,
-    kmsKeyId: s.kms_key_id,
-  });
-  backend.addOverride('use_lockfile', true);
-  stack.addOverride('terraform.required_version', S3_NATIVE_LOCKING_TERRAFORM);
-  return backend;
+  return addBackend(stack, bootstrapBackendSettings(input));
 }

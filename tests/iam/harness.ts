@@ -11,6 +11,7 @@ import { createValidatedPolicy, validateTrustPolicy } from '@cloud-copilot/iam-p
 import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import { Testing } from 'cdktf';
 import { type LoadedConfiguration, loadConfiguration } from '../../environments/loader';
+import { actionCovers } from '../../modules/guardrails/iam-documents';
 import { BootstrapStack } from '../../stacks/bootstrap-stack';
 import { GITHUB_OIDC_HOST, githubOidcProviderArn } from '../../stacks/names';
 
@@ -266,14 +267,7 @@ async function actionsOf(service: string): Promise<string[]> {
 export async function expand(pattern: string): Promise<string[]> {
   if (pattern === '*') throw new Error('"*" as an action is never expected in an identity policy');
   const [service, action] = pattern.split(':') as [string, string];
-  const re = new RegExp(
-    `^${action
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    'i',
-  );
-  const names = (await actionsOf(service)).filter((a) => re.test(a));
+  const names = (await actionsOf(service)).filter((a) => actionCovers(action, a));
   if (names.length === 0) throw new Error(`${pattern} matches no IAM action (iam-data)`);
   return names.map((a) => `${service}:${a}`.toLowerCase());
 }
