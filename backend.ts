@@ -8,6 +8,7 @@
  */
 import { S3Backend, type TerraformStack } from 'cdktf';
 import type { EnvironmentConfig } from './environments/schema';
+import { bootstrapStateKey } from './stacks/names';
 
 /** The settings of one environment's S3 backend, in Terraform's own (snake_case) names. */
 export interface S3BackendSettings {
@@ -53,7 +54,11 @@ export function addS3Backend(
   stack: TerraformStack,
   env: Pick<EnvironmentConfig, 'project' | 'name' | 'state'>,
 ): S3Backend {
-  const s = s3BackendSettings(env);
+  return addBackend(stack, s3BackendSettings(env));
+}
+
+/** The only place that touches cdktf's S3Backend class. */
+function addBackend(stack: TerraformStack, s: S3BackendSettings): S3Backend {
   const backend = new S3Backend(stack, {
     bucket: s.bucket,
     key: s.key,
@@ -69,4 +74,34 @@ export function addS3Backend(
     stack.addOverride('terraform.required_version', S3_NATIVE_LOCKING_TERRAFORM);
   }
   return backend;
+}
+
+/** What the bootstrap stack's own S3 backend needs (after the two-step migration; see README). */
+export interface BootstrapBackendInput {
+  readonly project: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** Alias ARN of the shared-services state key. */
+  readonly kmsKeyId: string;
+}
+
+/**
+ * The bootstrap stack's state in the bucket it created: `<project>/bootstrap/terraform.tfstate`,
+ * encrypted with the shared-services key, locked with the S3 lock file (the bucket's account is the
+ * bootstrap account; no lock table needed).
+ */
+export function bootstrapBackendSettings(input: BootstrapBackendInput): S3BackendSettings {
+  return {
+    bucket: input.bucket,
+    key: bootstrapStateKey(input.project),
+    region: input.region,
+    encrypt: true,
+    kms_key_id: input.kmsKeyId,
+    use_lockfile: true,
+  };
+}
+
+/** Adds the bootstrap stack's S3 backend. */
+export function addBootstrapS3Backend(stack: TerraformStack, input: BootstrapBackendInput): S3Backend {
+  return addBackend(stack, bootstrapBackendSettings(input));
 }

@@ -15,16 +15,18 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else pr
 
 measure() { # label, command...
   local label="$1"; shift
-  : >"$tmp/secs"; : >"$tmp/kb"
+  : >"$tmp/secs"; : >"$tmp/kb"; : >"$tmp/cpu"
   for i in $(seq "$runs"); do
     /usr/bin/time -v "$@" >/dev/null 2>"$tmp/out" || { cat "$tmp/out"; exit 1; }
     awk -F': ' '/Elapsed \(wall clock\)/ {split($2,t,":"); s=0; for(i=1;i<=length(t);i++) s=s*60+t[i]; print s}' "$tmp/out" >>"$tmp/secs"
     awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/out" >>"$tmp/kb"
+    # CPU (user + system): what the synth costs, independent of how busy the shared machine is.
+    awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f\n", u+s}' "$tmp/out" >>"$tmp/cpu"
   done
-  local s kb
-  s="$(median <"$tmp/secs")"; kb="$(median <"$tmp/kb")"
-  printf '%-32s runs=%s  median wall=%ss  median peak RSS=%s MB  (wall: %s)\n' \
-    "$label" "$runs" "$s" "$((kb / 1024))" "$(tr '\n' ' ' <"$tmp/secs")"
+  local s kb cpu
+  s="$(median <"$tmp/secs")"; kb="$(median <"$tmp/kb")"; cpu="$(median <"$tmp/cpu")"
+  printf '%-32s runs=%s  median wall=%ss  median cpu=%ss  median peak RSS=%s MB  (wall: %s)\n' \
+    "$label" "$runs" "$s" "$cpu" "$((kb / 1024))" "$(tr '\n' ' ' <"$tmp/secs")"
 }
 
 echo "node $(node --version), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { partitionOf } from '../modules/vpc/partition';
+import { stateKeyAlias } from '../stacks/names';
 import { crossFieldProblems, type PathSegment, type Problem } from './rules';
 import {
   type EnvironmentConfig,
@@ -255,13 +256,37 @@ export { partitionOf };
 export function parseProject(doc: unknown, display: string): { config?: ProjectConfig; problems: string[] } {
   const { data, problems } = parseWith(projectSchema, doc);
   if (!data) return { problems: problems.map((p) => formatProblem(display, p)) };
+  const github = data.github;
+  const idProblems: string[] = [];
+  if (github.subjectFormat !== 'name') {
+    for (const field of ['ownerId', 'repositoryId'] as const) {
+      if (github[field] === undefined) {
+        idProblems.push(
+          formatProblem(display, {
+            path: ['github', field],
+            message: `is required when subjectFormat is "${github.subjectFormat}": the immutable subject is repo:OWNER@OWNER_ID/REPO@REPO_ID:… (the ids are in the repository's OIDC settings or GET /repos/OWNER/REPO)`,
+            hasGot: false,
+          }),
+        );
+      }
+    }
+  }
+  if (idProblems.length > 0) return { problems: idProblems };
   return {
     problems: [],
     config: {
       project: data.project,
       accountId: data.accountId,
       region: data.region,
-      github: data.github,
+      github: {
+        repository: github.repository,
+        mainBranch: github.mainBranch,
+        subjectFormat: github.subjectFormat,
+        ...(github.ownerId !== undefined ? { ownerId: github.ownerId } : {}),
+        ...(github.repositoryId !== undefined ? { repositoryId: github.repositoryId } : {}),
+        existingOidcProviderAccounts: github.existingOidcProviderAccounts,
+      },
+      bootstrap: data.bootstrap,
       ecr: data.ecr,
       state: {
         bucket: data.state.bucket ?? `${data.project}-tfstate-${data.accountId}`,
@@ -300,7 +325,7 @@ export function parseEnvironment(
     ...crossFieldProblems(merged, {
       fileName: ctx.fileName,
       knownEnvironments: ctx.knownEnvironments,
-      bootstrapAccountId: ctx.project?.accountId,
+      toolingAccountId: ctx.project?.accountId,
     }),
   ];
   all.sort((a, b) => comparePaths(a.path, b.path));
@@ -335,14 +360,16 @@ export function resolve(input: EnvironmentInput, project: ProjectConfig, file: s
     region: input.region,
     file,
     githubRepository: project.github.repository,
+    toolingAccountId: project.accountId,
     vpc: { ...input.vpc, availabilityZones: zones },
     state: {
       bucket: input.state.bucket ?? project.state.bucket,
       lockTable: input.state.lockTable ?? project.state.lockTable,
       region: project.region,
+      // The environment's own state key, in its account and the bucket's region (bootstrap creates it).
       kmsKeyId:
         input.state.kmsKeyId ??
-        `arn:${partition}:kms:${project.region}:${project.accountId}:${project.state.kmsKeyAlias}`,
+        `arn:${partition}:kms:${project.region}:${input.accountId}:${stateKeyAlias(project.project, input.name)}`,
       locking: input.state.locking,
     },
     services: input.services.map((s, i) => ({
@@ -485,6 +512,26 @@ export function loadConfiguration(options: LoadOptions = {}): LoadedConfiguratio
     problems.push(...parsed.problems);
     if (parsed.config) all.push(parsed.config);
   }
+  problems.push(...namePrefixProblems(all, displayDir));
   if (problems.length > 0 || !project) throw new ConfigError(problems);
   return { project, all, selected: all.filter((e) => selectedNames.includes(e.name)) };
+}
+
+/**
+ * Two environments of one account where one name starts with the other (`prod`, `prod-eu`, `prod2`)
+ * would share the resource-name patterns that fence the CI roles (`*<project>-prod*` matches
+ * `<project>-prod-eu-…`): refused.
+ */
+export function namePrefixProblems(all: readonly EnvironmentConfig[], displayDir: string): string[] {
+  const out: string[] = [];
+  for (const a of all) {
+    for (const b of all) {
+      if (a !== b && a.accountId === b.accountId && b.name.startsWith(a.name)) {
+        out.push(
+          `${displayDir}/${b.name}.yaml: name: must not start with "${a.name}" while ${a.name} is in the same account (${a.accountId}): the IAM name patterns *<project>-${a.name}* would cover it; rename it or give it its own account (got "${b.name}")`,
+        );
+      }
+    }
+  }
+  return out;
 }

@@ -35,8 +35,8 @@ export interface RuleContext {
   readonly fileName: string;
   /** Names of every environment file found, for promotion.from. */
   readonly knownEnvironments: readonly string[];
-  /** Account of the bootstrap stack (project.yaml), or undefined when project.yaml is invalid. */
-  readonly bootstrapAccountId?: string;
+  /** The shared-services account (project.yaml), or undefined when project.yaml is invalid. */
+  readonly toolingAccountId?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -71,12 +71,17 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
   if (isStr(doc.name) && doc.name !== ctx.fileName) {
     add(['name'], `must match the file name "${ctx.fileName}"`, doc.name);
   }
-  if (ctx.bootstrapAccountId && isStr(doc.accountId) && /^\d{12}$/.test(doc.accountId)) {
-    if (doc.accountId !== ctx.bootstrapAccountId) {
+  // An environment in its own account reaches the state bucket of the shared-services account through
+  // the bucket policy. The S3 backend resolves `dynamodb_table` by name in the caller's account, so the
+  // lock table would be out of reach: such an environment locks with the S3 lock file (Terraform >= 1.10;
+  // HashiCorp: "DynamoDB-based locking is deprecated", S3 backend docs).
+  if (ctx.toolingAccountId && isStr(doc.accountId) && doc.accountId !== ctx.toolingAccountId) {
+    const state = isObj(doc.state) ? doc.state : undefined;
+    if (state && isStr(state.locking) && state.locking !== 's3-native') {
       add(
-        ['accountId'],
-        `must be the project.yaml account ${ctx.bootstrapAccountId}: the bootstrap stack creates this environment's roles there`,
-        doc.accountId,
+        ['state', 'locking'],
+        `must be "s3-native" for an environment in its own account (${doc.accountId}, the state bucket is in ${ctx.toolingAccountId}): the DynamoDB lock table is not reachable across accounts`,
+        state.locking,
       );
     }
   }

@@ -100,23 +100,70 @@ const int = (min: number, max: number) =>
 // project.yaml
 // ---------------------------------------------------------------------------------------------------
 
+/** GitHub `sub` claim formats a role trusts (GitHub: "Immutable subject claims", OIDC reference). */
+export const SUBJECT_FORMATS = ['name', 'immutable', 'both'] as const;
+export type SubjectFormat = (typeof SUBJECT_FORMATS)[number];
+
+const numericId = z
+  .string({ error: 'must be a numeric GitHub id in quotes, e.g. "123456"' })
+  .regex(/^[1-9]\d{0,19}$/, { error: 'must be a numeric GitHub id in quotes, e.g. "123456"' });
+
 /** `environments/project.yaml`: settings shared by every environment and the bootstrap stack. */
 export const projectSchema = z.strictObject({
   /** Project name: prefix of every resource name and of the state keys (`<project>/<env>/terraform.tfstate`). */
   project: nameField,
-  /** The AWS account the bootstrap stack (state bucket, lock table, ECR, GitHub roles) is applied to. */
+  /**
+   * The shared-services (tooling) account: state bucket, lock table, ECR, the build role. With one
+   * account for everything, every environment names this account too.
+   */
   accountId: accountIdField,
-  /** Region of the bootstrap resources (state bucket, lock table, ECR). */
+  /** Region of the bootstrap resources (state bucket, lock table, ECR, the environments' state keys). */
   region: regionField,
   github: z.strictObject({
-    /** `owner/repo` whose workflows may assume the plan and deploy roles. */
+    /** `owner/repo` whose workflows may assume the CI roles. */
     repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { error: 'must be "owner/repo"' }),
-    /** Branch whose pushes may assume the plan roles (pull requests always may). @default "main" */
-    mainBranch: z.string().min(1).default('main'),
+    /** Branch whose pushes may assume the plan and build roles, and whose workflows apply and release. @default "main" */
+    mainBranch: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+$/, { error: 'must be a branch name without wildcards' })
+      .default('main'),
+    /**
+     * The OIDC `sub` format the roles trust: `name` (`repo:owner/repo:…`), `immutable`
+     * (`repo:owner@OWNER_ID/repo@REPO_ID:…`, the default for repositories created, renamed or
+     * transferred on or after 2026-07-15) or `both` while switching. @default "name"
+     */
+    subjectFormat: z.enum(SUBJECT_FORMATS).default('name'),
+    /** Numeric id of the repository owner (required for `immutable` and `both`; never a wildcard). */
+    ownerId: numericId.optional(),
+    /** Numeric id of the repository (required for `immutable` and `both`; never a wildcard). */
+    repositoryId: numericId.optional(),
+    /**
+     * Accounts that already have the GitHub OIDC provider (`token.actions.githubusercontent.com`):
+     * bootstrap reads it there instead of creating it (an account has at most one). @default []
+     */
+    existingOidcProviderAccounts: z.array(accountIdField).default([]),
   }),
+  bootstrap: z
+    .strictObject({
+      /**
+       * Where the bootstrap stack keeps its own state: `local` (first apply: the bucket does not exist
+       * yet) then `s3` (`<bucket>/<project>/bootstrap/terraform.tfstate`, after
+       * `terraform init -migrate-state`). @default "local"
+       */
+      state: z.enum(['local', 's3']).default('local'),
+      /**
+       * Role bootstrap assumes in every environment account other than `accountId` (the one AWS
+       * Organizations creates in member accounts). @default "OrganizationAccountAccessRole"
+       */
+      assumeRoleName: z
+        .string()
+        .regex(/^[A-Za-z0-9+=,.@_/-]{1,64}$/, { error: 'must be an IAM role name' })
+        .default('OrganizationAccountAccessRole'),
+    })
+    .prefault({}),
   ecr: z
     .strictObject({
-      /** Images kept per repository; older ones expire. @default 30 */
+      /** Images kept per repository beyond the retention-marked ones; older ones expire. @default 30 */
       keepImages: int(1, 1000).default(30),
       /** `KMS` (AWS-managed ECR key) or `AES256`. @default "KMS" */
       encryption: z.enum(['KMS', 'AES256']).default('KMS'),
@@ -144,14 +191,23 @@ export type ProjectInput = z.output<typeof projectSchema>;
 /** Fully resolved project settings. */
 export interface ProjectConfig {
   readonly project: string;
+  /** The shared-services (tooling) account. */
   readonly accountId: string;
   readonly region: string;
-  readonly github: { readonly repository: string; readonly mainBranch: string };
+  readonly github: {
+    readonly repository: string;
+    readonly mainBranch: string;
+    readonly subjectFormat: SubjectFormat;
+    readonly ownerId?: string;
+    readonly repositoryId?: string;
+    readonly existingOidcProviderAccounts: readonly string[];
+  };
+  readonly bootstrap: { readonly state: 'local' | 's3'; readonly assumeRoleName: string };
   readonly ecr: { readonly keepImages: number; readonly encryption: 'KMS' | 'AES256' };
   readonly state: {
     readonly bucket: string;
     readonly lockTable: string;
-    /** Alias of the KMS key bootstrap creates for the state: `alias/<project>-tfstate`. */
+    /** Alias of the KMS key bootstrap creates for the bucket's default encryption and the lock table: `alias/<project>-tfstate`. */
     readonly kmsKeyAlias: string;
     readonly noncurrentVersionDays: number;
   };
@@ -181,7 +237,7 @@ export const stateSchema = z.strictObject({
   bucket: z.string().min(3).optional(),
   /** DynamoDB lock table. @default project.yaml state.lockTable */
   lockTable: z.string().min(3).optional(),
-  /** KMS key (ARN or alias ARN) that encrypts the state object. @default the bootstrap key alias */
+  /** KMS key (key ARN or alias ARN) that encrypts the state object. @default the environment's own state key, `alias/<project>-<env>-tfstate` in its account */
   kmsKeyId: z
     .string()
     .regex(/^arn:aws[a-z-]*:kms:/, { error: 'must be a KMS key or alias ARN' })
@@ -476,7 +532,7 @@ export const environmentSchema = z.strictObject({
   name: nameField,
   /** Tier whose defaults and rules apply. @default the name, when it is dev, staging or prod */
   tier: z.enum(TIERS, { error: `must be one of ${TIERS.join(', ')} (required when the name is not a tier)` }),
-  /** AWS account of this environment (must be the project.yaml account: single-account bootstrap). */
+  /** AWS account of this environment: its own account (recommended) or the project.yaml account. */
   accountId: accountIdField,
   /** Region of this environment. */
   region: regionField,
@@ -563,4 +619,6 @@ export interface EnvironmentConfig {
   readonly alarms: { readonly snsEmail?: string };
   /** GitHub repository (`owner/repo`) from project.yaml. */
   readonly githubRepository: string;
+  /** The shared-services account (project.yaml `accountId`): ECR repositories and the state bucket live there. */
+  readonly toolingAccountId: string;
 }

@@ -1,28 +1,38 @@
 /**
- * Bootstrap stack (`bootstrap`, local state, applied once per account by a human with admin rights):
- * what the environment stacks' backends and the GitHub workflows need before anything else exists.
+ * Bootstrap stack (`bootstrap`): what the environment stacks' backends and the GitHub workflows need
+ * before anything else exists. Applied by a person with admin rights; one apply covers every account.
  *
- * - KMS key (rotation on) encrypting the state bucket and the lock table, alias `alias/<project>-tfstate`.
- * - State bucket(s): versioning, SSE-KMS, public access block, bucket-owner-enforced, TLS-only policy,
- *   noncurrent versions expiring, `prevent_destroy`.
- * - Lock table(s): hash key `LockID`, PAY_PER_REQUEST, PITR, deletion protection, `prevent_destroy`.
- * - ECR repositories (one per `imageRepository` across environments): IMMUTABLE tags, scan on push,
- *   encryption, lifecycle keeping the newest N images.
- * - GitHub OIDC provider and, per environment, `<project>-<env>-plan` (pull requests and the main
- *   branch of this repository; ReadOnlyAccess + its own state) and `<project>-<env>-deploy` (GitHub
- *   Environment `<env>` of this repository only; PowerUserAccess + IAM limited to `<project>-<env>-*`
- *   + its own state). Both are denied the other environments' state and any change to the bootstrap
- *   resources.
+ * Shared-services (tooling) account — project.yaml `accountId`:
+ * - KMS key `alias/<project>-tfstate` (bucket default encryption, lock table, the bootstrap state).
+ * - State bucket(s): versioning, SSE-KMS, public access block, owner enforced, TLS-only, old versions
+ *   expire, `prevent_destroy`; a bucket policy granting each environment in another account its own
+ *   state prefix only. Lock table(s) for environments that lock with DynamoDB.
+ * - ECR repositories: immutable tags except the `sy-*` retention marks, scan on push, a lifecycle policy
+ *   that never expires a marked image, a repository policy letting the environment accounts pull.
+ * - GitHub OIDC provider (created, or reused where it exists) and the build/push role.
+ *
+ * Every environment's account (the tooling account too when an environment lives there):
+ * - GitHub OIDC provider (one per account), the environment's own state key `alias/<project>-<env>-tfstate`.
+ * - Roles by job, each carrying the CI boundary `<project>-<env>-ci-boundary`:
+ *   `-plan` (pull requests and main; reads configuration and its own state, no application data),
+ *   `-apply` (GitHub Environment + infra workflow on main), `-release` (GitHub Environment + the deploy,
+ *   promote and rollback workflows on main; exactly what switchyard sends), `-status` (promote on main;
+ *   the read-only part of release, for a promotion's source capture).
+ * - The workload boundary `<project>-<env>-boundary` of every role the environment stack creates.
+ *
+ * Accounts other than the tooling account are reached through a provider per account that assumes
+ * project.yaml `bootstrap.assumeRoleName` there. State: local on the first apply, then in the bucket
+ * (`bootstrap.state: s3` + `terraform init -migrate-state`; README "Bootstrap").
  */
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsIamOpenidConnectProvider } from '@cdktf/provider-aws/lib/data-aws-iam-openid-connect-provider';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
+import { EcrRepositoryPolicy } from '@cdktf/provider-aws/lib/ecr-repository-policy';
 import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -35,84 +45,132 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { stateKey } from '../backend';
+import { addBootstrapS3Backend, stateKey } from '../backend';
 import { BOOTSTRAP_NAME, partitionOf } from '../environments/loader';
 import type { EnvironmentConfig, ProjectConfig } from '../environments/schema';
 import { applyGuardrails } from '../modules/guardrails';
-import { permissionsBoundaryArn, permissionsBoundaryName } from './names';
+import { lifecyclePolicy, REPOSITORY_MUTABILITY, repositoryPolicy } from './bootstrap/ecr';
+import { buildTrust, ciTrusts } from './bootstrap/github';
+import {
+  applyPolicy,
+  BOOTSTRAP_MANAGED_BY,
+  buildBoundaryPolicy,
+  buildPolicy,
+  ciBoundaryPolicy,
+  ciIamArns,
+  type EnvironmentAccessScope,
+  planPolicy,
+  type PolicyDocument,
+  releasePolicy,
+  statusPolicy,
+  workloadBoundaryPolicy,
+} from './bootstrap/policies';
+import {
+  buildRoleName,
+  CI_JOBS,
+  type CiJob,
+  ciBoundaryName,
+  ciRoleNames,
+  GITHUB_OIDC_HOST,
+  permissionsBoundaryArn,
+  permissionsBoundaryName,
+  stateKeyAlias,
+} from './names';
 
 export const BOOTSTRAP_STACK_NAME = BOOTSTRAP_NAME;
-export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+export { GITHUB_OIDC_HOST };
 
-/** Role names of an environment's GitHub roles. */
-export function githubRoleNames(project: string, env: string): { plan: string; deploy: string } {
-  return { plan: `${project}-${env}-plan`, deploy: `${project}-${env}-deploy` };
-}
-
-/**
- * The OIDC `sub` claims each role trusts. Plan roles trust pull requests of this repository (only
- * branches pushed to it: fork pull requests get no OIDC token) and pushes to the main branch, so every
- * environment — prod too — gets its plan on the pull request. That makes the plan role's reads (the
- * account's configuration and the environment's state) available to code on an unreviewed branch; so
- * the state must hold no secret: RDS manages the master password in Secrets Manager, and prod refuses
- * the cache's `secrets-manager` auth mode (environments/rules.ts), the one option that would put a token
- * in the state. Deploy roles trust only the GitHub Environment, whose protection rules gate them.
- */
-export function githubSubjects(
-  repository: string,
-  mainBranch: string,
-  env: string,
-): { plan: string[]; deploy: string[] } {
-  return {
-    plan: [`repo:${repository}:pull_request`, `repo:${repository}:ref:refs/heads/${mainBranch}`],
-    deploy: [`repo:${repository}:environment:${env}`],
-  };
-}
+/** Maximum session of every CI role: 2 h, so a workflow step may request up to 7200 s. */
+export const CI_MAX_SESSION_SECONDS = 7200;
 
 /** Terraform output name of an ECR repository URL: `ecr_repository_url_switchyard_api`. */
 export function ecrOutputName(repository: string): string {
   return `ecr_repository_url_${repository.replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
+/** Terraform output name of an environment's CI role ARN: `github_apply_role_arn_prod`. */
+export function roleOutputName(job: CiJob, environment: string): string {
+  return `github_${job}_role_arn_${environment.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
 export interface BootstrapStackProps {
   readonly project: ProjectConfig;
   /** Every environment (roles per environment, ECR repositories and state locations across them). */
   readonly environments: readonly EnvironmentConfig[];
-  /** Local state file, relative to the stack's output directory. @default "terraform.bootstrap.tfstate" there */
+  /** Local state file (with `bootstrap.state: local`), relative to the stack's output directory. @default "terraform.bootstrap.tfstate" */
   readonly localStatePath?: string;
 }
 
+const json = (policy: PolicyDocument | Record<string, unknown>) => JSON.stringify(policy);
+
 export class BootstrapStack extends TerraformStack {
+  /** Provider per account id (the tooling account's is the default provider). */
+  readonly providers: Readonly<Record<string, AwsProvider>>;
+  /** The shared-services state key (bucket default, lock table, bootstrap state). */
   readonly stateKey: KmsKey;
   readonly stateBuckets: Readonly<Record<string, S3Bucket>>;
   readonly lockTables: Readonly<Record<string, DynamodbTable>>;
   readonly repositories: Readonly<Record<string, EcrRepository>>;
-  readonly oidcProvider: IamOpenidConnectProvider;
-  readonly planRoles: Readonly<Record<string, IamRole>>;
-  readonly deployRoles: Readonly<Record<string, IamRole>>;
+  /** ARN (reference) of the GitHub OIDC provider per account id. */
+  readonly oidcProviderArns: Readonly<Record<string, string>>;
+  /** Per environment: its own state key (in its account). */
+  readonly environmentStateKeys: Readonly<Record<string, KmsKey>>;
+  /** Per environment: its CI roles by job. */
+  readonly ciRoles: Readonly<Record<string, Readonly<Record<CiJob, IamRole>>>>;
+  /** Per environment: the CI boundary its CI roles carry. */
+  readonly ciBoundaries: Readonly<Record<string, IamPolicy>>;
   /** Per environment: the managed policy `<project>-<env>-boundary` every role of its stack carries. */
-  readonly permissionsBoundaries: Record<string, IamPolicy> = {};
+  readonly permissionsBoundaries: Readonly<Record<string, IamPolicy>>;
+  readonly buildRole: IamRole;
 
   constructor(scope: Construct, props: BootstrapStackProps) {
     super(scope, BOOTSTRAP_STACK_NAME);
     const { project, environments } = props;
     const p = project.project;
     const partition = partitionOf(project.region);
-    const account = project.accountId;
+    const tooling = project.accountId;
+    const region = project.region;
     const s3Arn = (bucket: string, key = '') => `arn:${partition}:s3:::${bucket}${key ? `/${key}` : ''}`;
-    const tableArn = (table: string) =>
-      `arn:${partition}:dynamodb:${project.region}:${account}:table/${table}`;
+    const tableArn = (table: string) => `arn:${partition}:dynamodb:${region}:${tooling}:table/${table}`;
+    const tags = { project: p, environment: BOOTSTRAP_STACK_NAME, 'managed-by': BOOTSTRAP_MANAGED_BY };
 
-    new AwsProvider(this, 'aws', {
-      region: project.region,
-      allowedAccountIds: [account],
-      defaultTags: [{ tags: { project: p, environment: BOOTSTRAP_STACK_NAME, 'managed-by': 'switchyard' } }],
-    });
-    new LocalBackend(this, { path: props.localStatePath ?? 'terraform.bootstrap.tfstate' });
+    // ---- one provider per account ------------------------------------------------------------------
+    const accounts = unique([tooling, ...environments.map((e) => e.accountId)]);
+    const providers: Record<string, AwsProvider> = {};
+    for (const account of accounts) {
+      providers[account] =
+        account === tooling
+          ? new AwsProvider(this, 'aws', { region, allowedAccountIds: [tooling], defaultTags: [{ tags }] })
+          : new AwsProvider(this, `aws-${account}`, {
+              alias: `account_${account}`,
+              region,
+              allowedAccountIds: [account],
+              assumeRole: [
+                {
+                  roleArn: `arn:${partition}:iam::${account}:role/${project.bootstrap.assumeRoleName}`,
+                  sessionName: `${p}-bootstrap`,
+                },
+              ],
+              defaultTags: [{ tags }],
+            });
+    }
+    this.providers = providers;
+    const providerOf = (account: string) => (account === tooling ? undefined : providers[account]);
 
-    // ---- state encryption key ---------------------------------------------------------------------
+    if (project.bootstrap.state === 's3') {
+      addBootstrapS3Backend(this, {
+        project: p,
+        bucket: project.state.bucket,
+        region,
+        kmsKeyId: `arn:${partition}:kms:${region}:${tooling}:${project.state.kmsKeyAlias}`,
+      });
+    } else {
+      new LocalBackend(this, { path: props.localStatePath ?? 'terraform.bootstrap.tfstate' });
+    }
+
+    // ---- shared-services state key ---------------------------------------------------------------------
     this.stateKey = new KmsKey(this, 'state-key', {
-      description: `${p}: Terraform state bucket and lock table`,
+      description: `${p}: state bucket default encryption, lock table, bootstrap state`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       lifecycle: { preventDestroy: true },
@@ -122,12 +180,166 @@ export class BootstrapStack extends TerraformStack {
       targetKeyId: this.stateKey.keyId,
     });
 
-    // ---- state buckets and lock tables ------------------------------------------------------------
+    // ---- environment state keys (in each environment's account, the bucket's region) ------------------
+    const envKeys: Record<string, KmsKey> = {};
+    for (const env of environments) {
+      const key = new KmsKey(this, `${env.name}-state-key`, {
+        provider: providerOf(env.accountId),
+        description: `${p}-${env.name}: Terraform state of ${env.name}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        lifecycle: { preventDestroy: true },
+        tags: { environment: env.name },
+      });
+      new KmsAlias(this, `${env.name}-state-key-alias`, {
+        provider: providerOf(env.accountId),
+        name: stateKeyAlias(p, env.name),
+        targetKeyId: key.keyId,
+      });
+      envKeys[env.name] = key;
+    }
+    this.environmentStateKeys = envKeys;
+    // An environment may name its own key in the YAML (state.kmsKeyId, a key ARN): then that is its key.
+    const stateKmsOf = (env: EnvironmentConfig) =>
+      env.state.kmsKeyId.includes(':alias/') ? envKeys[env.name].arn : env.state.kmsKeyId;
+
+    // ---- GitHub OIDC provider per account ------------------------------------------------------------
+    const oidcArns: Record<string, string> = {};
+    for (const account of accounts) {
+      const id = account === tooling ? 'github-oidc' : `github-oidc-${account}`;
+      oidcArns[account] = project.github.existingOidcProviderAccounts.includes(account)
+        ? // Reused: an account has at most one provider per URL (CreateOpenIDConnectProvider would fail
+          // with EntityAlreadyExists); the data source also fails the plan when it is missing.
+          new DataAwsIamOpenidConnectProvider(this, id, {
+            provider: providerOf(account),
+            url: `https://${GITHUB_OIDC_HOST}`,
+          }).arn
+        : new IamOpenidConnectProvider(this, id, {
+            provider: providerOf(account),
+            url: `https://${GITHUB_OIDC_HOST}`,
+            clientIdList: ['sts.amazonaws.com'],
+            thumbprintList: [
+              '6938fd4d98bab03faadb97b34396831e3780aea1',
+              '1c58a3a8518e8759bf075b76b750d4f2df264fcd',
+            ],
+          }).arn;
+    }
+    this.oidcProviderArns = oidcArns;
+
+    // ---- CI roles per environment ------------------------------------------------------------------
     const bucketNames = unique([project.state.bucket, ...environments.map((e) => e.state.bucket)]);
-    const tableNames = unique([
-      project.state.lockTable,
-      ...environments.filter((e) => e.state.locking !== 's3-native').map((e) => e.state.lockTable),
-    ]);
+    const dynamoEnvs = environments.filter((e) => e.state.locking !== 's3-native');
+    // A lock table only for environments that lock with DynamoDB (every environment in its own account
+    // uses the S3 lock file: environments/rules.ts).
+    const tableNames = unique(dynamoEnvs.map((e) => e.state.lockTable));
+    const lockTableArns = tableNames.map(tableArn);
+    const protectedIamArns = (account: string) => [
+      ...environments
+        .filter((e) => e.accountId === account)
+        .flatMap((e) => ciIamArns(partition, account, p, e.name)),
+      ...(account === tooling
+        ? [
+            `arn:${partition}:iam::${tooling}:role/${buildRoleName(p)}`,
+            `arn:${partition}:iam::${tooling}:policy/${buildRoleName(p)}-boundary`,
+          ]
+        : []),
+    ];
+    const ciRoles: Record<string, Record<CiJob, IamRole>> = {};
+    const ciBoundaries: Record<string, IamPolicy> = {};
+    const workloadBoundaries: Record<string, IamPolicy> = {};
+    const scopes: Record<string, EnvironmentAccessScope> = {};
+    for (const env of environments) {
+      const provider = providerOf(env.accountId);
+      const scope: EnvironmentAccessScope = {
+        partition,
+        project: p,
+        environment: env.name,
+        accountId: env.accountId,
+        region: env.region,
+        toolingAccountId: tooling,
+        stateRegion: region,
+        stateBucket: env.state.bucket,
+        stateKmsKeyArn: stateKmsOf(env),
+        ...(env.state.locking !== 's3-native' ? { lockTableArn: tableArn(env.state.lockTable) } : {}),
+        lockfile: env.state.locking !== 'dynamodb',
+        others: environments
+          .filter((o) => o.name !== env.name)
+          .map((o) => ({ name: o.name, accountId: o.accountId, stateBucket: o.state.bucket })),
+        stateBuckets: bucketNames,
+        lockTableArns: env.accountId === tooling ? lockTableArns : [],
+        oidcProviderArn: oidcArns[env.accountId],
+        workloadBoundaryArn: permissionsBoundaryArn(partition, env.accountId, p, env.name),
+        repositories: unique(env.services.map((s) => s.imageRepository)),
+        protectedIamArns: protectedIamArns(env.accountId),
+      };
+      scopes[env.name] = scope;
+
+      workloadBoundaries[env.name] = new IamPolicy(this, `${env.name}-boundary`, {
+        provider,
+        name: permissionsBoundaryName(p, env.name),
+        description: `Permissions boundary of every IAM role the ${env.name} stack creates`,
+        policy: json(workloadBoundaryPolicy(scope)),
+        tags: { environment: env.name },
+      });
+      const boundary = new IamPolicy(this, `${env.name}-ci-boundary`, {
+        provider,
+        name: ciBoundaryName(p, env.name),
+        description: `Permissions boundary of the ${env.name} CI roles: no other environment, no role chaining`,
+        policy: json(ciBoundaryPolicy(scope)),
+        tags: { environment: env.name },
+      });
+      ciBoundaries[env.name] = boundary;
+
+      const names = ciRoleNames(p, env.name);
+      const trusts = ciTrusts(
+        project.github,
+        env.name,
+        oidcArns[env.accountId],
+        environments.filter((t) => t.promotion.from === env.name).map((t) => t.name),
+      );
+      const policies: Record<CiJob, PolicyDocument> = {
+        plan: planPolicy(scope),
+        apply: applyPolicy(scope),
+        release: releasePolicy(scope),
+        status: statusPolicy(scope),
+      };
+      const descriptions: Record<CiJob, string> = {
+        plan: `Terraform plan of ${env.name} (pull requests and ${project.github.mainBranch}): configuration and its own state, no application data`,
+        apply: `Terraform apply of ${env.name}: GitHub Environment ${env.name}, infra workflow on ${project.github.mainBranch}`,
+        release: `switchyard deploy/promote/rollback in ${env.name}: GitHub Environment ${env.name}`,
+        status: `switchyard status of ${env.name} (read-only): the promote workflow's source capture`,
+      };
+      const roles = {} as Record<CiJob, IamRole>;
+      for (const job of CI_JOBS) {
+        const role = new IamRole(this, `${env.name}-${job}-role`, {
+          provider,
+          name: names[job],
+          description: descriptions[job],
+          assumeRolePolicy: json(trusts[job]),
+          maxSessionDuration: CI_MAX_SESSION_SECONDS,
+          permissionsBoundary: boundary.arn,
+          tags: { environment: env.name },
+        });
+        new IamRolePolicy(this, `${env.name}-${job}-policy`, {
+          provider,
+          name: job,
+          role: role.id,
+          policy: json(policies[job]),
+        });
+        new TerraformOutput(this, roleOutputName(job, env.name), { value: role.arn });
+        roles[job] = role;
+      }
+      ciRoles[env.name] = roles;
+      new TerraformOutput(this, `state_kms_key_arn_${env.name.replace(/[^A-Za-z0-9]/g, '_')}`, {
+        value: scope.stateKmsKeyArn,
+      });
+    }
+    this.ciRoles = ciRoles;
+    this.ciBoundaries = ciBoundaries;
+    this.permissionsBoundaries = workloadBoundaries;
+
+    // ---- state buckets and lock tables (tooling account) ---------------------------------------------
+    const crossAccount = environments.filter((e) => e.accountId !== tooling);
     const buckets: Record<string, S3Bucket> = {};
     bucketNames.forEach((name, i) => {
       const id = i === 0 ? 'state-bucket' : `state-bucket-${i}`;
@@ -163,19 +375,26 @@ export class BootstrapStack extends TerraformStack {
         bucket: bucket.id,
         rule: { objectOwnership: 'BucketOwnerEnforced' },
       });
-      const tlsOnly = new DataAwsIamPolicyDocument(this, `${id}-tls-only`, {
-        statement: [
-          {
-            sid: 'DenyInsecureTransport',
-            effect: 'Deny',
-            actions: ['s3:*'],
-            principals: [{ type: '*', identifiers: ['*'] }],
-            resources: [bucket.arn, `${bucket.arn}/*`],
-            condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-          },
-        ],
+      const grants = crossAccount
+        .filter((e) => e.state.bucket === name)
+        .flatMap((e) => stateBucketGrants(partition, name, p, e.name, ciRoles[e.name]));
+      new S3BucketPolicy(this, `${id}-policy`, {
+        bucket: bucket.id,
+        policy: json({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'DenyInsecureTransport',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:*',
+              Resource: [s3Arn(name), s3Arn(name, '*')],
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+            ...grants,
+          ],
+        }),
       });
-      new S3BucketPolicy(this, `${id}-policy`, { bucket: bucket.id, policy: tlsOnly.json });
       new S3BucketLifecycleConfiguration(this, `${id}-lifecycle`, {
         bucket: bucket.id,
         rule: [
@@ -207,390 +426,124 @@ export class BootstrapStack extends TerraformStack {
     });
     this.lockTables = tables;
 
-    // ---- ECR --------------------------------------------------------------------------------------
+    // ---- ECR (tooling account) -----------------------------------------------------------------------
     const repositories: Record<string, EcrRepository> = {};
     for (const name of unique(environments.flatMap((e) => e.services.map((s) => s.imageRepository)))) {
       const id = `ecr-${name.replace(/[^A-Za-z0-9]/g, '-')}`;
       const repo = new EcrRepository(this, id, {
         name,
-        imageTagMutability: 'IMMUTABLE',
+        imageTagMutability: REPOSITORY_MUTABILITY.imageTagMutability,
+        imageTagMutabilityExclusionFilter: REPOSITORY_MUTABILITY.exclusionFilters.map((f) => ({ ...f })),
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfiguration: [{ encryptionType: project.ecr.encryption }],
         forceDelete: false,
       });
       new EcrLifecyclePolicy(this, `${id}-lifecycle`, {
         repository: repo.name,
-        policy: JSON.stringify({
-          rules: [
-            {
-              rulePriority: 1,
-              description: `keep the newest ${project.ecr.keepImages} images`,
-              selection: {
-                tagStatus: 'any',
-                countType: 'imageCountMoreThan',
-                countNumber: project.ecr.keepImages,
-              },
-              action: { type: 'expire' },
-            },
-          ],
-        }),
+        policy: JSON.stringify(lifecyclePolicy(project.ecr.keepImages)),
       });
+      const pullers = crossAccount.filter((e) => e.services.some((s) => s.imageRepository === name));
+      if (pullers.length > 0) {
+        const byAccount = new Map<string, string[]>();
+        for (const e of pullers)
+          byAccount.set(e.accountId, [...(byAccount.get(e.accountId) ?? []), `${p}-${e.name}-*`]);
+        new EcrRepositoryPolicy(this, `${id}-policy`, {
+          repository: repo.name,
+          policy: json(
+            repositoryPolicy(
+              partition,
+              [...byAccount.entries()].map(([accountId, rolePatterns]) => ({ accountId, rolePatterns })),
+            ),
+          ),
+        });
+      }
       repositories[name] = repo;
       new TerraformOutput(this, ecrOutputName(name), { value: repo.repositoryUrl });
     }
     this.repositories = repositories;
 
-    // ---- GitHub OIDC ------------------------------------------------------------------------------
-    this.oidcProvider = new IamOpenidConnectProvider(this, 'github-oidc', {
-      url: `https://${GITHUB_OIDC_HOST}`,
-      clientIdList: ['sts.amazonaws.com'],
-      thumbprintList: [
-        '6938fd4d98bab03faadb97b34396831e3780aea1',
-        '1c58a3a8518e8759bf075b76b750d4f2df264fcd',
-      ],
+    // ---- build/push role (tooling account) -----------------------------------------------------------
+    const buildBoundary = new IamPolicy(this, 'build-boundary', {
+      name: `${buildRoleName(p)}-boundary`,
+      description: 'Permissions boundary of the build role: ECR only',
+      policy: json(buildBoundaryPolicy()),
+    });
+    this.buildRole = new IamRole(this, 'build-role', {
+      name: buildRoleName(p),
+      description: `Image build: push to ECR from ${project.github.mainBranch} of ${project.github.repository} (build workflow)`,
+      assumeRolePolicy: json(buildTrust(project.github, oidcArns[tooling])),
+      maxSessionDuration: CI_MAX_SESSION_SECONDS,
+      permissionsBoundary: buildBoundary.arn,
+    });
+    new IamRolePolicy(this, 'build-policy', {
+      name: 'push',
+      role: this.buildRole.id,
+      policy: json(buildPolicy(Object.values(repositories).map((r) => r.arn))),
     });
 
-    const allGithubRoles = environments.flatMap((e) => Object.values(githubRoleNames(p, e.name)));
-    const planRoles: Record<string, IamRole> = {};
-    const deployRoles: Record<string, IamRole> = {};
-    for (const env of environments) {
-      const names = githubRoleNames(p, env.name);
-      const subjects = githubSubjects(project.github.repository, project.github.mainBranch, env.name);
-      const key = stateKey(p, env.name);
-      const stateKms = env.state.kmsKeyId.includes(':alias/') ? this.stateKey.arn : env.state.kmsKeyId;
-      const lockfile = env.state.locking !== 'dynamodb';
-      const dynamodb = env.state.locking !== 's3-native';
-      const otherStates = environments
-        .filter((o) => o.name !== env.name)
-        .map((o) => s3Arn(o.state.bucket, `${stateKey(p, o.name)}*`));
-
-      const trust = (kind: 'plan' | 'deploy') =>
-        new DataAwsIamPolicyDocument(this, `${env.name}-${kind}-trust`, {
-          statement: [
-            {
-              effect: 'Allow',
-              actions: ['sts:AssumeRoleWithWebIdentity'],
-              principals: [{ type: 'Federated', identifiers: [this.oidcProvider.arn] }],
-              condition: [
-                { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:aud`, values: ['sts.amazonaws.com'] },
-                { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:sub`, values: subjects[kind] },
-              ],
-            },
-          ],
-        });
-
-      const statePolicy = (kind: 'plan' | 'deploy') => {
-        const write = kind === 'deploy';
-        const statements = [
-          {
-            sid: 'ListStateBucket',
-            effect: 'Allow',
-            actions: ['s3:ListBucket'],
-            resources: [s3Arn(env.state.bucket)],
-          },
-          {
-            sid: 'OwnState',
-            effect: 'Allow',
-            actions: write ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
-            resources: [s3Arn(env.state.bucket, key)],
-          },
-          ...(lockfile
-            ? [
-                {
-                  sid: 'OwnLockfile',
-                  effect: 'Allow',
-                  actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-                  resources: [s3Arn(env.state.bucket, `${key}.tflock`)],
-                },
-              ]
-            : []),
-          ...(dynamodb
-            ? [
-                {
-                  sid: 'LockTable',
-                  effect: 'Allow',
-                  actions: [
-                    'dynamodb:DescribeTable',
-                    'dynamodb:GetItem',
-                    'dynamodb:PutItem',
-                    'dynamodb:DeleteItem',
-                  ],
-                  resources: [tableArn(env.state.lockTable)],
-                },
-              ]
-            : []),
-          {
-            sid: 'StateKey',
-            effect: 'Allow',
-            actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-            resources: [stateKms],
-          },
-          ...(otherStates.length > 0
-            ? [
-                {
-                  sid: 'DenyOtherEnvironmentsState',
-                  effect: 'Deny',
-                  actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-                  resources: otherStates,
-                },
-              ]
-            : []),
-          {
-            sid: 'DenyBootstrapChanges',
-            effect: 'Deny',
-            actions: [
-              's3:DeleteBucket',
-              's3:PutBucketPolicy',
-              's3:DeleteBucketPolicy',
-              's3:PutBucketVersioning',
-              's3:PutLifecycleConfiguration',
-              's3:PutEncryptionConfiguration',
-              's3:PutBucketPublicAccessBlock',
-              'dynamodb:DeleteTable',
-              'dynamodb:UpdateTable',
-              'kms:ScheduleKeyDeletion',
-              'kms:DisableKey',
-              'kms:PutKeyPolicy',
-            ],
-            resources: [
-              ...bucketNames.map((b) => s3Arn(b)),
-              ...tableNames.map((t) => tableArn(t)),
-              this.stateKey.arn,
-            ],
-          },
-          {
-            sid: 'DenyGithubRoleChanges',
-            effect: 'Deny',
-            actions: ['iam:*'],
-            resources: [
-              ...allGithubRoles.map((r) => `arn:${partition}:iam::${account}:role/${r}`),
-              this.oidcProvider.arn,
-            ],
-          },
-        ];
-        return new DataAwsIamPolicyDocument(this, `${env.name}-${kind}-state`, { statement: statements });
-      };
-
-      // ---- permissions boundary of every role the environment stack creates ---------------------
-      // The deploy role may create roles named <project>-<env>-*, but only with this boundary, so a
-      // role it creates can never hold more than this: no IAM, Organizations or account changes, and
-      // no access to the Terraform state (bucket, lock table, key) of any environment.
-      const boundaryArn = permissionsBoundaryArn(partition, account, p, env.name);
-      const boundaryDoc = new DataAwsIamPolicyDocument(this, `${env.name}-boundary-document`, {
-        statement: [
-          {
-            sid: 'WorkloadsOnly',
-            effect: 'Allow',
-            notActions: ['iam:*', 'organizations:*', 'account:*', 'sso:*', 'identitystore:*'],
-            resources: ['*'],
-          },
-          {
-            // Workloads never need the Terraform state, its lock or its key (any environment's).
-            sid: 'DenyTerraformState',
-            effect: 'Deny',
-            actions: ['s3:*', 'dynamodb:*', 'kms:*'],
-            resources: [
-              ...bucketNames.flatMap((b) => [s3Arn(b), `${s3Arn(b)}/*`]),
-              ...tableNames.map((t) => tableArn(t)),
-              this.stateKey.arn,
-            ],
-          },
-        ],
-      });
-      const boundary = new IamPolicy(this, `${env.name}-boundary`, {
-        name: permissionsBoundaryName(p, env.name),
-        description: `Permissions boundary of every IAM role the ${env.name} stack creates`,
-        policy: boundaryDoc.json,
-      });
-      this.permissionsBoundaries[env.name] = boundary;
-
-      const plan = new IamRole(this, `${env.name}-plan-role`, {
-        name: names.plan,
-        description:
-          env.tier === 'prod'
-            ? `GitHub Actions plan for ${env.name}: ${project.github.mainBranch} of ${project.github.repository} only (no pull requests in prod)`
-            : `GitHub Actions plan for ${env.name}: pull requests and ${project.github.mainBranch} of ${project.github.repository}`,
-        assumeRolePolicy: trust('plan').json,
-        maxSessionDuration: 3600,
-      });
-      new IamRolePolicyAttachment(this, `${env.name}-plan-readonly`, {
-        role: plan.name,
-        policyArn: `arn:${partition}:iam::aws:policy/ReadOnlyAccess`,
-      });
-      new IamRolePolicy(this, `${env.name}-plan-state-policy`, {
-        name: 'terraform-state',
-        role: plan.id,
-        policy: statePolicy('plan').json,
-      });
-
-      const deploy = new IamRole(this, `${env.name}-deploy-role`, {
-        name: names.deploy,
-        description: `GitHub Actions apply/deploy for ${env.name}: GitHub Environment ${env.name} of ${project.github.repository} only`,
-        assumeRolePolicy: trust('deploy').json,
-        maxSessionDuration: 3600,
-      });
-      new IamRolePolicyAttachment(this, `${env.name}-deploy-poweruser`, {
-        role: deploy.name,
-        policyArn: `arn:${partition}:iam::aws:policy/PowerUserAccess`,
-      });
-      new IamRolePolicy(this, `${env.name}-deploy-state-policy`, {
-        name: 'terraform-state',
-        role: deploy.id,
-        policy: statePolicy('deploy').json,
-      });
-      const iamScope = new DataAwsIamPolicyDocument(this, `${env.name}-deploy-iam`, {
-        statement: [
-          {
-            sid: 'EnvironmentRolesAndPolicies',
-            effect: 'Allow',
-            actions: ['iam:*'],
-            resources: [
-              `arn:${partition}:iam::${account}:role/${p}-${env.name}-*`,
-              `arn:${partition}:iam::${account}:policy/${p}-${env.name}-*`,
-              `arn:${partition}:iam::${account}:instance-profile/${p}-${env.name}-*`,
-            ],
-          },
-          {
-            sid: 'ServiceLinkedRolesAndReads',
-            effect: 'Allow',
-            actions: ['iam:CreateServiceLinkedRole', 'iam:Get*', 'iam:List*'],
-            resources: ['*'],
-          },
-          {
-            // A role without this environment's boundary could be given any policy and passed to a
-            // service: creating it, changing its policies or its boundary is refused.
-            sid: 'RolesCarryTheBoundary',
-            effect: 'Deny',
-            actions: [
-              'iam:CreateRole',
-              'iam:PutRolePermissionsBoundary',
-              'iam:AttachRolePolicy',
-              'iam:PutRolePolicy',
-            ],
-            resources: ['*'],
-            condition: [
-              { test: 'StringNotEquals', variable: 'iam:PermissionsBoundary', values: [boundaryArn] },
-            ],
-          },
-          {
-            sid: 'BoundaryStays',
-            effect: 'Deny',
-            actions: ['iam:DeleteRolePermissionsBoundary'],
-            resources: ['*'],
-          },
-          {
-            sid: 'BoundaryUnchanged',
-            effect: 'Deny',
-            actions: [
-              'iam:CreatePolicyVersion',
-              'iam:DeletePolicy',
-              'iam:DeletePolicyVersion',
-              'iam:SetDefaultPolicyVersion',
-              'iam:TagPolicy',
-              'iam:UntagPolicy',
-            ],
-            resources: [boundaryArn],
-          },
-          {
-            sid: 'NoBroadManagedPolicies',
-            effect: 'Deny',
-            actions: ['iam:AttachRolePolicy', 'iam:AttachUserPolicy', 'iam:AttachGroupPolicy'],
-            resources: ['*'],
-            condition: [
-              {
-                test: 'ArnEquals',
-                variable: 'iam:PolicyARN',
-                values: BROAD_MANAGED_POLICIES.map((n) => `arn:${partition}:iam::aws:policy/${n}`),
-              },
-            ],
-          },
-        ],
-      });
-      // Mutations of the runtime resources of another environment are refused (by their
-      // `environment` tag, set on everything through the provider's default tags).
-      const otherEnvironments = new DataAwsIamPolicyDocument(this, `${env.name}-deploy-own-environment`, {
-        statement: [
-          {
-            sid: 'DenyOtherEnvironmentsRuntime',
-            effect: 'Deny',
-            actions: OTHER_ENVIRONMENT_MUTATIONS,
-            resources: ['*'],
-            condition: [
-              { test: 'Null', variable: 'aws:ResourceTag/environment', values: ['false'] },
-              { test: 'StringNotEquals', variable: 'aws:ResourceTag/environment', values: [env.name] },
-            ],
-          },
-        ],
-      });
-      new IamRolePolicy(this, `${env.name}-deploy-own-environment-policy`, {
-        name: 'own-environment-only',
-        role: deploy.id,
-        policy: otherEnvironments.json,
-      });
-      new IamRolePolicy(this, `${env.name}-deploy-iam-policy`, {
-        name: 'environment-iam',
-        role: deploy.id,
-        policy: iamScope.json,
-      });
-
-      planRoles[env.name] = plan;
-      deployRoles[env.name] = deploy;
-      new TerraformOutput(this, `github_plan_role_arn_${env.name}`, { value: plan.arn });
-      new TerraformOutput(this, `github_deploy_role_arn_${env.name}`, { value: deploy.arn });
-    }
-    this.planRoles = planRoles;
-    this.deployRoles = deployRoles;
-
+    // ---- outputs -----------------------------------------------------------------------------------
+    new TerraformOutput(this, 'github_build_role_arn', { value: this.buildRole.arn });
+    new TerraformOutput(this, 'ecr_registry', { value: `${tooling}.dkr.ecr.${region}.amazonaws.com` });
     new TerraformOutput(this, 'state_bucket', { value: buckets[project.state.bucket].bucket });
-    new TerraformOutput(this, 'lock_table', { value: tables[project.state.lockTable].name });
+    if (tables[project.state.lockTable]) {
+      new TerraformOutput(this, 'lock_table', { value: tables[project.state.lockTable].name });
+    }
     new TerraformOutput(this, 'state_kms_key_arn', { value: this.stateKey.arn });
-    new TerraformOutput(this, 'github_oidc_provider_arn', { value: this.oidcProvider.arn });
+    new TerraformOutput(this, 'github_oidc_provider_arn', { value: oidcArns[tooling] });
 
     // The account-wide resources hold every environment's state: judged at the strictest tier.
     applyGuardrails(this, { tier: 'prod' });
   }
 }
 
-/** AWS-managed policies the deploy role may never attach (escalation to administrator). */
-export const BROAD_MANAGED_POLICIES = ['AdministratorAccess', 'IAMFullAccess', 'PowerUserAccess'] as const;
-
 /**
- * Mutating actions on the runtime services the deploy role of one environment may not call on a
- * resource tagged with another environment (creation of untagged resources is not affected).
+ * Bucket-policy grants of an environment in another account: its plan and apply roles reach its own
+ * state object and lock file, nothing else (cross-account access needs the bucket policy AND the
+ * role's own policy).
  */
-export const OTHER_ENVIRONMENT_MUTATIONS = [
-  'ecs:Update*',
-  'ecs:Delete*',
-  'ecs:Stop*',
-  'ecs:RunTask',
-  'ecs:StartTask',
-  'ecs:DeregisterTaskDefinition',
-  'ecs:TagResource',
-  'ecs:UntagResource',
-  'rds:Modify*',
-  'rds:Delete*',
-  'rds:Reboot*',
-  'rds:Stop*',
-  'rds:Start*',
-  'rds:Failover*',
-  'rds:AddTagsToResource',
-  'rds:RemoveTagsFromResource',
-  'elasticache:Modify*',
-  'elasticache:Delete*',
-  'elasticache:Reboot*',
-  'elasticache:Increase*',
-  'elasticache:Decrease*',
-  'elasticache:TestFailover',
-  'elasticache:AddTagsToResource',
-  'elasticache:RemoveTagsFromResource',
-  'elasticloadbalancing:Modify*',
-  'elasticloadbalancing:Delete*',
-  'elasticloadbalancing:Set*',
-  'elasticloadbalancing:Register*',
-  'elasticloadbalancing:Deregister*',
-  'elasticloadbalancing:AddTags',
-  'elasticloadbalancing:RemoveTags',
-];
+function stateBucketGrants(
+  partition: string,
+  bucket: string,
+  project: string,
+  environment: string,
+  roles: Readonly<Record<CiJob, IamRole>>,
+): Record<string, unknown>[] {
+  const key = stateKey(project, environment);
+  const obj = (k: string) => `arn:${partition}:s3:::${bucket}/${k}`;
+  const sid = environment.replace(/[^A-Za-z0-9]/g, '');
+  const both = [roles.plan.arn, roles.apply.arn];
+  return [
+    {
+      Sid: `${sid}List`,
+      Effect: 'Allow',
+      Principal: { AWS: both },
+      Action: 's3:ListBucket',
+      // Unconditional: `terraform init` lists the workspace prefix (`env:/`) too; key names are no data.
+      Resource: `arn:${partition}:s3:::${bucket}`,
+    },
+    {
+      Sid: `${sid}Read`,
+      Effect: 'Allow',
+      Principal: { AWS: both },
+      Action: 's3:GetObject',
+      Resource: obj(key),
+    },
+    {
+      Sid: `${sid}Write`,
+      Effect: 'Allow',
+      Principal: { AWS: [roles.apply.arn] },
+      Action: 's3:PutObject',
+      Resource: obj(key),
+    },
+    {
+      Sid: `${sid}Lock`,
+      Effect: 'Allow',
+      Principal: { AWS: both },
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: obj(`${key}.tflock`),
+    },
+  ];
+}
 
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];

@@ -109,6 +109,8 @@ export function buildRuntime(
   const services: EcsServiceProps[] = config.services.map((s) => ({
     name: s.name,
     repositoryName: s.imageRepository,
+    // The repositories live in the shared-services account (bootstrap); its policy lets this account pull.
+    repositoryAccountId: config.toolingAccountId,
     containerPort: s.containerPort,
     cpu: s.cpu,
     memory: s.memory,

@@ -27,7 +27,7 @@ describe('per-environment S3 backend from environments/*.yaml', () => {
           key: `switchyard/${name}/terraform.tfstate`,
           region: 'eu-west-1',
           encrypt: true,
-          kms_key_id: 'arn:aws:kms:eu-west-1:123456789012:alias/switchyard-tfstate',
+          kms_key_id: `arn:aws:kms:eu-west-1:123456789012:alias/switchyard-${name}-tfstate`,
           dynamodb_table: 'switchyard-tfstate-lock',
         },
       });

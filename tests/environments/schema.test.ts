@@ -335,10 +335,13 @@ describe('identity and promotion', () => {
       `${F}: promotion.from: must name another environment (got "prod")`,
     ]);
   });
-  test('account must be the bootstrap account', () => {
+  test('an environment in its own account locks with the S3 lock file (the lock table is out of reach)', () => {
     expect(problemsOf({ ...validDoc(), accountId: '999999999999' })).toEqual([
-      `${F}: accountId: must be the project.yaml account 123456789012: the bootstrap stack creates this environment's roles there (got "999999999999")`,
+      `${F}: state.locking: must be "s3-native" for an environment in its own account (999999999999, the state bucket is in 123456789012): the DynamoDB lock table is not reachable across accounts (got "dynamodb")`,
     ]);
+    expect(problemsOf({ ...validDoc(), accountId: '999999999999', state: { locking: 's3-native' } })).toEqual(
+      [],
+    );
   });
   test('suppressions name a known guardrail rule', () => {
     const reason = 'flow logs hold no payloads here';
@@ -413,14 +416,20 @@ describe('defaults per tier', () => {
     // Only the NAT gateways' IPs (added by the stack) unless the YAML lists more.
     expect(dev.alb.testListener.allowedCidrs).toEqual([]);
   });
-  test('state location defaults to the bootstrap bucket, table and key', () => {
+  test("state location defaults to the bootstrap bucket and table, and the environment's own key", () => {
     expect(resolved(validDoc()).state).toEqual({
       bucket: 'switchyard-tfstate-123456789012',
       lockTable: 'switchyard-tfstate-lock',
       region: 'eu-west-1',
-      kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:alias/switchyard-tfstate',
+      kmsKeyId: `arn:aws:kms:eu-west-1:123456789012:alias/switchyard-${validDoc().name}-tfstate`,
       locking: 'dynamodb',
     });
+    // In its own account: its key is there (the bucket's region).
+    const own = resolved({ ...validDoc(), accountId: '999999999999', state: { locking: 's3-native' } });
+    expect(own.state.kmsKeyId).toBe(
+      `arn:aws:kms:eu-west-1:999999999999:alias/switchyard-${validDoc().name}-tfstate`,
+    );
+    expect(own.toolingAccountId).toBe('123456789012');
   });
 });
 
@@ -488,6 +497,44 @@ describe('loadConfiguration (files)', () => {
     };
     expect(() => loadConfiguration({ dir: tempEnvironments(files) })).toThrow(
       'environments/project.yaml: github.repository: must be "owner/repo" (got "nope")',
+    );
+  });
+});
+
+describe('accounts and GitHub subjects (project.yaml)', () => {
+  const withProject = (github: Record<string, unknown>) => {
+    const files = validFiles();
+    const project = files['project.yaml'] as Record<string, unknown>;
+    return { ...files, 'project.yaml': { ...project, github: { ...(project.github as object), ...github } } };
+  };
+  test('the immutable subject format needs both numeric ids, named in the message', () => {
+    expect(() =>
+      loadConfiguration({ dir: tempEnvironments(withProject({ subjectFormat: 'immutable' })) }),
+    ).toThrow(
+      /github\.ownerId: is required when subjectFormat is "immutable"[\s\S]*github\.repositoryId: is required/,
+    );
+    expect(() =>
+      loadConfiguration({
+        dir: tempEnvironments(withProject({ subjectFormat: 'both', ownerId: '12*', repositoryId: '3' })),
+      }),
+    ).toThrow(/github\.ownerId: must be a numeric GitHub id/);
+    const ok = loadConfiguration({
+      dir: tempEnvironments(withProject({ subjectFormat: 'both', ownerId: '12', repositoryId: '34' })),
+    });
+    expect(ok.project.github).toMatchObject({ subjectFormat: 'both', ownerId: '12', repositoryId: '34' });
+  });
+  test('two environments of one account whose names share a dash prefix are refused', () => {
+    const files = {
+      ...validFiles(),
+      'prod-eu.yaml': {
+        ...validDoc('prod'),
+        name: 'prod-eu',
+        tier: 'prod',
+        vpc: { cidr: '10.40.0.0/16', azCount: 3 },
+      },
+    };
+    expect(() => loadConfiguration({ dir: tempEnvironments(files) })).toThrow(
+      /prod-eu\.yaml: name: must not start with "prod" while prod is in the same account/,
     );
   });
 });

@@ -1,320 +1,296 @@
-import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
-import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
-import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
-import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+/**
+ * The bootstrap stack's structure, from the synthesized JSON: the state store, ECR (lifecycle and
+ * mutability of the retention marks, cross-account pull), the OIDC provider (created or reused), the CI
+ * roles (sessions, boundaries, trusts in both subject formats), the two-step bootstrap state and the
+ * outputs. What the policies allow and deny is proven by the IAM evaluation in tests/iam/.
+ */
+import * as path from 'node:path';
 import { Testing } from 'cdktf';
-import type {} from 'cdktf/lib/testing/adapters/jest';
 import { loadConfiguration } from '../../environments/loader';
-import { BootstrapStack, ecrOutputName, githubSubjects } from '../../stacks/bootstrap-stack';
+import type { ProjectConfig } from '../../environments/schema';
+import {
+  BootstrapStack,
+  CI_MAX_SESSION_SECONDS,
+  ecrOutputName,
+  roleOutputName,
+} from '../../stacks/bootstrap-stack';
+import { lifecyclePolicy } from '../../stacks/bootstrap/ecr';
+import { subjects, workflowRefs } from '../../stacks/bootstrap/github';
 
-Testing.setupJest();
+type Res = Record<string, Record<string, Record<string, unknown>>>;
+interface Doc {
+  resource: Res;
+  data?: Res;
+  output: Record<string, { value: unknown }>;
+  terraform: { backend: Record<string, Record<string, unknown>>; required_version?: string };
+  provider: { aws: Record<string, unknown>[] };
+}
 
-const config = loadConfiguration();
-const stack = new BootstrapStack(Testing.app(), { project: config.project, environments: config.all });
-const json = Testing.synth(stack);
-const doc = JSON.parse(json);
-const res = doc.resource as Record<string, Record<string, Record<string, unknown>>>;
-const data = doc.data.aws_iam_policy_document as Record<string, { statement: Record<string, unknown>[] }>;
-const one = (type: string) => {
-  const all = Object.values(res[type] ?? {});
+function synthBootstrap(dir?: string, patch: (p: ProjectConfig) => ProjectConfig = (p) => p): Doc {
+  const config = loadConfiguration(dir ? { dir } : {});
+  const stack = new BootstrapStack(Testing.app(), {
+    project: patch(config.project),
+    environments: config.all,
+  });
+  return JSON.parse(Testing.synth(stack)) as Doc;
+}
+const MULTI = path.join(__dirname, '../../environments/examples/multi-account');
+const single = synthBootstrap();
+const multi = synthBootstrap(MULTI);
+const list = (d: Doc, type: string) => Object.values(d.resource[type] ?? {});
+const one = (d: Doc, type: string) => {
+  const all = list(d, type);
   expect(all).toHaveLength(1);
-  return all[0];
+  return all[0]!;
 };
-const refTo = (type: string, id: string, attr: string) => `\${${type}.${id}.${attr}}`;
-const idOf = (type: string, name: string, field = 'name') =>
-  Object.entries(res[type]).find(([, r]) => r[field] === name)![0];
+const roleNamed = (d: Doc, name: string) => list(d, 'aws_iam_role').find((r) => r.name === name)!;
 
-test('named bootstrap, local state outside cdktf.out by default', () => {
-  expect(stack.node.id).toBe('bootstrap');
-  expect(doc.terraform.backend).toEqual({ local: { path: 'terraform.bootstrap.tfstate' } });
-});
-
-describe('state bucket', () => {
-  test('versioned, SSE-KMS with a rotating key, public access blocked, owner enforced', () => {
-    expect(one('aws_s3_bucket')).toMatchObject({
+describe('state store', () => {
+  test('bucket: versioned, SSE-KMS with the rotating shared key, public access blocked, TLS only', () => {
+    expect(one(single, 'aws_s3_bucket')).toMatchObject({
       bucket: 'switchyard-tfstate-123456789012',
       force_destroy: false,
       lifecycle: { prevent_destroy: true },
     });
-    expect(json).toHaveResourceWithProperties(S3BucketVersioningA, {
-      versioning_configuration: { status: 'Enabled' },
-    });
-    expect(json).toHaveResourceWithProperties(KmsKey, {
-      enable_key_rotation: true,
-      deletion_window_in_days: 30,
-    });
-    expect(one('aws_kms_alias')).toMatchObject({ name: 'alias/switchyard-tfstate' });
-    const keyArn = refTo('aws_kms_key', 'state-key', 'arn');
-    expect(one('aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([
+    expect(one(single, 'aws_s3_bucket_versioning').versioning_configuration).toEqual({ status: 'Enabled' });
+    expect(one(single, 'aws_s3_bucket_server_side_encryption_configuration').rule).toEqual([
       {
-        apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: keyArn },
+        apply_server_side_encryption_by_default: {
+          sse_algorithm: 'aws:kms',
+          kms_master_key_id: '${aws_kms_key.state-key.arn}',
+        },
         bucket_key_enabled: true,
       },
     ]);
-    expect(json).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
-      block_public_acls: true,
-      block_public_policy: true,
-      ignore_public_acls: true,
-      restrict_public_buckets: true,
+    const policy = JSON.parse(one(single, 'aws_s3_bucket_policy').policy as string);
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    ]);
+  });
+
+  test('each environment gets its own rotating state key, tagged with it, in its own account', () => {
+    for (const [d, accounts] of [
+      [single, { dev: undefined, staging: undefined, prod: undefined }],
+      [multi, { dev: '111111111111', staging: '222222222222', prod: '333333333333' }],
+    ] as const) {
+      for (const [env, account] of Object.entries(accounts)) {
+        const key = d.resource.aws_kms_key[`${env}-state-key`]!;
+        expect(key).toMatchObject({ enable_key_rotation: true, tags: { environment: env } });
+        expect(key.provider).toBe(account ? `aws.account_${account}` : undefined);
+        expect(d.resource.aws_kms_alias[`${env}-state-key-alias`]).toMatchObject({
+          name: `alias/switchyard-${env}-tfstate`,
+        });
+      }
+    }
+  });
+
+  test('cross-account: the bucket policy grants each environment its own state object and lock file only', () => {
+    const policy = JSON.parse(one(multi, 'aws_s3_bucket_policy').policy as string);
+    const prodWrite = policy.Statement.find((s: { Sid: string }) => s.Sid === 'prodWrite');
+    expect(prodWrite).toEqual({
+      Sid: 'prodWrite',
+      Effect: 'Allow',
+      Principal: { AWS: ['${aws_iam_role.prod-apply-role.arn}'] },
+      Action: 's3:PutObject',
+      Resource: 'arn:aws:s3:::switchyard-tfstate-999999999999/switchyard/prod/terraform.tfstate',
     });
-    expect(one('aws_s3_bucket_ownership_controls').rule).toEqual({ object_ownership: 'BucketOwnerEnforced' });
+    const resources = policy.Statement.flatMap((s: { Resource: string | string[] }) => [s.Resource].flat());
+    for (const r of resources.filter((x: string) => x.includes('/switchyard/'))) {
+      expect(r).toMatch(/\/switchyard\/(dev|staging|prod)\/terraform\.tfstate(\.tflock)?$/);
+    }
   });
-  test('bucket policy denies any request without TLS', () => {
-    expect(one('aws_s3_bucket_policy').policy).toBe(
-      refTo('data.aws_iam_policy_document', 'state-bucket-tls-only', 'json'),
+
+  test('a lock table only while some environment locks with DynamoDB', () => {
+    expect(one(single, 'aws_dynamodb_table')).toMatchObject({
+      name: 'switchyard-tfstate-lock',
+      point_in_time_recovery: { enabled: true },
+      deletion_protection_enabled: true,
+    });
+    expect(multi.resource.aws_dynamodb_table).toBeUndefined();
+    expect(multi.output.lock_table).toBeUndefined();
+  });
+});
+
+describe('ECR', () => {
+  test('immutable except the sy-* retention marks; scan on push', () => {
+    expect(one(single, 'aws_ecr_repository')).toMatchObject({
+      name: 'switchyard/api',
+      image_tag_mutability: 'IMMUTABLE_WITH_EXCLUSION',
+      image_tag_mutability_exclusion_filter: [{ filter_type: 'WILDCARD', filter: 'sy-*' }],
+      image_scanning_configuration: { scan_on_push: true },
+    });
+  });
+
+  test('lifecycle: rule 1 shields every sy-* image, rule 2 (any, last) keeps the newest 30 others', () => {
+    const policy = JSON.parse(one(single, 'aws_ecr_lifecycle_policy').policy as string);
+    expect(policy).toEqual(lifecyclePolicy(30));
+    const [marks, rest] = policy.rules;
+    expect(marks).toMatchObject({
+      rulePriority: 1,
+      selection: {
+        tagStatus: 'tagged',
+        tagPatternList: ['sy-*'],
+        countType: 'imageCountMoreThan',
+        countNumber: 9999,
+      },
+    });
+    // One pattern: a tagPatternList with several patterns selects only images carrying all of them.
+    expect(marks.selection.tagPatternList).toHaveLength(1);
+    expect(rest).toMatchObject({
+      rulePriority: 2,
+      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 30 },
+    });
+    // "A rule with a tagStatus value of any must have the highest value for rulePriority".
+    const anyRule = policy.rules.find(
+      (r: { selection: { tagStatus: string } }) => r.selection.tagStatus === 'any',
     );
-    expect(data['state-bucket-tls-only'].statement).toEqual([
-      expect.objectContaining({
-        effect: 'Deny',
-        actions: ['s3:*'],
-        principals: [{ type: '*', identifiers: ['*'] }],
-        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-      }),
-    ]);
-  });
-  test('noncurrent versions expire', () => {
-    expect(one('aws_s3_bucket_lifecycle_configuration').rule).toEqual([
-      expect.objectContaining({
-        status: 'Enabled',
-        noncurrent_version_expiration: [{ noncurrent_days: 90 }],
-      }),
-    ]);
-  });
-});
-
-test('lock table: LockID, on demand, PITR, deletion protection, KMS', () => {
-  expect(json).toHaveResourceWithProperties(DynamodbTable, {
-    name: 'switchyard-tfstate-lock',
-    hash_key: 'LockID',
-    billing_mode: 'PAY_PER_REQUEST',
-    attribute: [{ name: 'LockID', type: 'S' }],
-    point_in_time_recovery: { enabled: true },
-    deletion_protection_enabled: true,
-    server_side_encryption: { enabled: true, kms_key_arn: refTo('aws_kms_key', 'state-key', 'arn') },
-    lifecycle: { prevent_destroy: true },
-  });
-});
-
-test('ECR: one repository per image repository, immutable tags, scan on push, encrypted, lifecycle', () => {
-  expect(json).toHaveResourceWithProperties(EcrRepository, {
-    name: 'switchyard/api',
-    image_tag_mutability: 'IMMUTABLE',
-    image_scanning_configuration: { scan_on_push: true },
-    encryption_configuration: [{ encryption_type: 'KMS' }],
-  });
-  expect(Object.keys(res.aws_ecr_repository)).toHaveLength(1);
-  const policy = JSON.parse(one('aws_ecr_lifecycle_policy').policy as string);
-  expect(policy.rules[0].selection).toEqual({
-    tagStatus: 'any',
-    countType: 'imageCountMoreThan',
-    countNumber: 30,
-  });
-  expect(doc.output[ecrOutputName('switchyard/api')]).toBeDefined();
-});
-
-test('GitHub OIDC provider', () => {
-  expect(json).toHaveResourceWithProperties(IamOpenidConnectProvider, {
-    url: 'https://token.actions.githubusercontent.com',
-    client_id_list: ['sts.amazonaws.com'],
-  });
-});
-
-describe.each(['dev', 'staging', 'prod'])('%s GitHub roles', (env) => {
-  const trustOf = (kind: string) => data[`${env}-${kind}-trust`].statement;
-  const oidc = refTo('aws_iam_openid_connect_provider', 'github-oidc', 'arn');
-
-  test('plan role: trusted for main of this repository and for its pull requests', () => {
-    const id = idOf('aws_iam_role', `switchyard-${env}-plan`);
-    expect(res.aws_iam_role[id].assume_role_policy).toBe(
-      refTo('data.aws_iam_policy_document', `${env}-plan-trust`, 'json'),
+    expect(anyRule.rulePriority).toBe(
+      Math.max(...policy.rules.map((r: { rulePriority: number }) => r.rulePriority)),
     );
-    expect(trustOf('plan')).toEqual([
-      {
-        effect: 'Allow',
-        actions: ['sts:AssumeRoleWithWebIdentity'],
-        principals: [{ type: 'Federated', identifiers: [oidc] }],
-        condition: [
-          {
-            test: 'StringEquals',
-            variable: 'token.actions.githubusercontent.com:aud',
-            values: ['sts.amazonaws.com'],
-          },
-          {
-            test: 'StringEquals',
-            variable: 'token.actions.githubusercontent.com:sub',
-            values: [
-              'repo:example-org/switchyard:pull_request',
-              'repo:example-org/switchyard:ref:refs/heads/main',
-            ],
-          },
+  });
+
+  test('single account: no repository policy; multi-account: each environment account may pull', () => {
+    expect(single.resource.aws_ecr_repository_policy).toBeUndefined();
+    const policy = JSON.parse(one(multi, 'aws_ecr_repository_policy').policy as string);
+    expect(policy.Statement.map((s: { Principal: { AWS: string } }) => s.Principal.AWS)).toEqual([
+      'arn:aws:iam::111111111111:root',
+      'arn:aws:iam::222222222222:root',
+      'arn:aws:iam::333333333333:root',
+    ]);
+    expect(policy.Statement[2]).toMatchObject({
+      Action: [
+        'ecr:BatchCheckLayerAvailability',
+        'ecr:BatchGetImage',
+        'ecr:DescribeImages',
+        'ecr:GetDownloadUrlForLayer',
+      ],
+      Condition: { ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::333333333333:role/switchyard-prod-*'] } },
+    });
+  });
+});
+
+describe('GitHub OIDC', () => {
+  test('created in every account unless configured as existing (then read, not created)', () => {
+    expect(Object.keys(single.resource.aws_iam_openid_connect_provider)).toEqual(['github-oidc']);
+    expect(Object.keys(multi.resource.aws_iam_openid_connect_provider).sort()).toEqual([
+      'github-oidc',
+      'github-oidc-111111111111',
+      'github-oidc-222222222222',
+    ]);
+    expect(multi.data?.aws_iam_openid_connect_provider?.['github-oidc-333333333333']).toMatchObject({
+      url: 'https://token.actions.githubusercontent.com',
+      provider: 'aws.account_333333333333',
+    });
+    const prodTrust = JSON.parse(roleNamed(multi, 'switchyard-prod-apply').assume_role_policy as string);
+    expect(prodTrust.Statement[0].Principal).toEqual({
+      Federated: '${data.aws_iam_openid_connect_provider.github-oidc-333333333333.arn}',
+    });
+  });
+
+  test('both subject formats by configuration, ids written out, never wildcarded', () => {
+    const trust = JSON.parse(roleNamed(multi, 'switchyard-prod-release').assume_role_policy as string);
+    expect(trust.Statement[0].Condition).toEqual({
+      StringEquals: {
+        'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+        'token.actions.githubusercontent.com:sub': [
+          'repo:example-org/switchyard:environment:prod',
+          'repo:example-org@1234567/switchyard@765432109:environment:prod',
+        ],
+        'token.actions.githubusercontent.com:job_workflow_ref': [
+          'example-org/switchyard/.github/workflows/deploy.yml@refs/heads/main',
+          'example-org/switchyard/.github/workflows/promote.yml@refs/heads/main',
+          'example-org/switchyard/.github/workflows/rollback.yml@refs/heads/main',
         ],
       },
+    });
+    const gh = { repository: 'o/r', mainBranch: 'trunk', existingOidcProviderAccounts: [] } as const;
+    expect(subjects({ ...gh, subjectFormat: 'name' }, ['pull_request'])).toEqual(['repo:o/r:pull_request']);
+    expect(
+      subjects({ ...gh, subjectFormat: 'immutable', ownerId: '1', repositoryId: '2' }, ['pull_request']),
+    ).toEqual(['repo:o@1/r@2:pull_request']);
+    expect(() => subjects({ ...gh, subjectFormat: 'immutable' }, ['x'])).toThrow(/ownerId/);
+    expect(workflowRefs({ ...gh, subjectFormat: 'name' }, ['build.yml'])).toEqual([
+      'o/r/.github/workflows/build.yml@refs/heads/trunk',
     ]);
-  });
-
-  test('deploy role: trusted for GitHub Environment of the same name only', () => {
-    expect(trustOf('deploy')[0].condition).toEqual([
-      {
-        test: 'StringEquals',
-        variable: 'token.actions.githubusercontent.com:aud',
-        values: ['sts.amazonaws.com'],
-      },
-      {
-        test: 'StringEquals',
-        variable: 'token.actions.githubusercontent.com:sub',
-        values: [`repo:example-org/switchyard:environment:${env}`],
-      },
-    ]);
-  });
-
-  test('plan: ReadOnlyAccess + read own state + lock table; denied other states and IAM on GitHub roles', () => {
-    const planId = idOf('aws_iam_role', `switchyard-${env}-plan`);
-    const attachments = Object.values(res.aws_iam_role_policy_attachment).filter(
-      (a) => a.role === refTo('aws_iam_role', planId, 'name'),
-    );
-    expect(attachments.map((a) => a.policy_arn)).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
-    const st = data[`${env}-plan-state`].statement;
-    const sid = (s: string) => st.find((x) => x.sid === s)!;
-    expect(sid('OwnState')).toMatchObject({
-      actions: ['s3:GetObject'],
-      resources: [`arn:aws:s3:::switchyard-tfstate-123456789012/switchyard/${env}/terraform.tfstate`],
-    });
-    expect(sid('LockTable')).toMatchObject({
-      actions: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-      resources: ['arn:aws:dynamodb:eu-west-1:123456789012:table/switchyard-tfstate-lock'],
-    });
-    const others = ['dev', 'staging', 'prod'].filter((e) => e !== env);
-    expect(sid('DenyOtherEnvironmentsState')).toMatchObject({
-      effect: 'Deny',
-      resources: others.map(
-        (o) => `arn:aws:s3:::switchyard-tfstate-123456789012/switchyard/${o}/terraform.tfstate*`,
-      ),
-    });
-    expect(sid('DenyGithubRoleChanges')).toMatchObject({ effect: 'Deny', actions: ['iam:*'] });
-  });
-
-  test('deploy: writes its own state; IAM only on <project>-<env>-* names', () => {
-    const st = data[`${env}-deploy-state`].statement;
-    expect(st.find((x) => x.sid === 'OwnState')).toMatchObject({ actions: ['s3:GetObject', 's3:PutObject'] });
-    const iam = data[`${env}-deploy-iam`].statement.find((x) => x.sid === 'EnvironmentRolesAndPolicies')!;
-    expect(iam.resources).toEqual([
-      `arn:aws:iam::123456789012:role/switchyard-${env}-*`,
-      `arn:aws:iam::123456789012:policy/switchyard-${env}-*`,
-      `arn:aws:iam::123456789012:instance-profile/switchyard-${env}-*`,
-    ]);
-  });
-
-  test('deploy: roles it creates must carry the environment boundary; no broad managed policies', () => {
-    const boundaryArn = `arn:aws:iam::123456789012:policy/switchyard-${env}-boundary`;
-    const boundaryId = idOf('aws_iam_policy', `switchyard-${env}-boundary`);
-    expect(res.aws_iam_policy[boundaryId]!.policy).toBe(
-      refTo('data.aws_iam_policy_document', `${env}-boundary-document`, 'json'),
-    );
-    const st = data[`${env}-deploy-iam`].statement;
-    const sid = (s: string) => st.find((x) => x.sid === s)!;
-    expect(sid('RolesCarryTheBoundary')).toEqual({
-      sid: 'RolesCarryTheBoundary',
-      effect: 'Deny',
-      actions: [
-        'iam:CreateRole',
-        'iam:PutRolePermissionsBoundary',
-        'iam:AttachRolePolicy',
-        'iam:PutRolePolicy',
-      ],
-      resources: ['*'],
-      condition: [{ test: 'StringNotEquals', variable: 'iam:PermissionsBoundary', values: [boundaryArn] }],
-    });
-    expect(sid('BoundaryStays')).toMatchObject({
-      effect: 'Deny',
-      actions: ['iam:DeleteRolePermissionsBoundary'],
-    });
-    expect(sid('BoundaryUnchanged')).toMatchObject({ effect: 'Deny', resources: [boundaryArn] });
-    expect(sid('BoundaryUnchanged').actions).toEqual(
-      expect.arrayContaining(['iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy']),
-    );
-    expect(sid('NoBroadManagedPolicies')).toMatchObject({
-      effect: 'Deny',
-      condition: [
-        {
-          test: 'ArnEquals',
-          variable: 'iam:PolicyARN',
-          values: [
-            'arn:aws:iam::aws:policy/AdministratorAccess',
-            'arn:aws:iam::aws:policy/IAMFullAccess',
-            'arn:aws:iam::aws:policy/PowerUserAccess',
-          ],
-        },
-      ],
-    });
-    // The boundary itself grants no IAM and no other environment's state.
-    const boundary = data[`${env}-boundary-document`].statement;
-    expect(boundary.find((x) => x.sid === 'WorkloadsOnly')).toMatchObject({
-      effect: 'Allow',
-      not_actions: expect.arrayContaining(['iam:*', 'organizations:*']),
-    });
-    expect(boundary.find((x) => x.sid === 'DenyTerraformState')).toMatchObject({
-      effect: 'Deny',
-      actions: ['s3:*', 'dynamodb:*', 'kms:*'],
-      resources: [
-        'arn:aws:s3:::switchyard-tfstate-123456789012',
-        'arn:aws:s3:::switchyard-tfstate-123456789012/*',
-        'arn:aws:dynamodb:eu-west-1:123456789012:table/switchyard-tfstate-lock',
-        refTo('aws_kms_key', 'state-key', 'arn'),
-      ],
-    });
-  });
-
-  test('deploy: may not mutate runtime resources tagged with another environment', () => {
-    const [st] = data[`${env}-deploy-own-environment`].statement;
-    expect(st).toMatchObject({
-      effect: 'Deny',
-      resources: ['*'],
-      condition: [
-        { test: 'Null', variable: 'aws:ResourceTag/environment', values: ['false'] },
-        { test: 'StringNotEquals', variable: 'aws:ResourceTag/environment', values: [env] },
-      ],
-    });
-    expect(st!.actions).toEqual(
-      expect.arrayContaining([
-        'ecs:Update*',
-        'rds:Delete*',
-        'elasticache:Modify*',
-        'elasticloadbalancing:Modify*',
-      ]),
-    );
-    const deployId = idOf('aws_iam_role', `switchyard-${env}-deploy`);
-    expect(Object.values(res.aws_iam_role_policy).map((p) => [p.role, p.name])).toContainEqual([
-      refTo('aws_iam_role', deployId, 'id'),
-      'own-environment-only',
-    ]);
-  });
-
-  test('outputs', () => {
-    expect(doc.output[`github_plan_role_arn_${env}`].value).toBe(
-      refTo('aws_iam_role', idOf('aws_iam_role', `switchyard-${env}-plan`), 'arn'),
-    );
-    expect(doc.output[`github_deploy_role_arn_${env}`].value).toBe(
-      refTo('aws_iam_role', idOf('aws_iam_role', `switchyard-${env}-deploy`), 'arn'),
-    );
   });
 });
 
-test('s3-native locking grants the lockfile object instead of the table', () => {
-  const envs = config.all.map((e) => ({ ...e, state: { ...e.state, locking: 's3-native' as const } }));
-  const s = new BootstrapStack(Testing.app(), { project: config.project, environments: envs });
-  const d = JSON.parse(Testing.synth(s)).data.aws_iam_policy_document;
-  const st = d['dev-plan-state'].statement as Record<string, unknown>[];
-  expect(st.find((x) => x.sid === 'OwnLockfile')).toMatchObject({
-    resources: ['arn:aws:s3:::switchyard-tfstate-123456789012/switchyard/dev/terraform.tfstate.tflock'],
+describe('CI roles', () => {
+  test.each(['dev', 'staging', 'prod'])(
+    '%s: plan, apply, release, status; 2 h sessions; the CI boundary',
+    (env) => {
+      for (const job of ['plan', 'apply', 'release', 'status'] as const) {
+        const role = roleNamed(single, `switchyard-${env}-${job}`);
+        expect(role).toMatchObject({
+          max_session_duration: CI_MAX_SESSION_SECONDS,
+          permissions_boundary: `\${aws_iam_policy.${env}-ci-boundary.arn}`,
+        });
+        expect(single.output[roleOutputName(job, env)]!.value).toBe(
+          `\${aws_iam_role.${env}-${job}-role.arn}`,
+        );
+      }
+      expect(CI_MAX_SESSION_SECONDS).toBe(7200);
+      // No AWS-managed policy is attached to any role (least privilege is written out).
+      expect(single.resource.aws_iam_role_policy_attachment).toBeUndefined();
+    },
+  );
+
+  test('the build role: main of the build workflow only, ECR push only, ARN output', () => {
+    const role = roleNamed(single, 'switchyard-build');
+    expect(role.max_session_duration).toBe(7200);
+    const trust = JSON.parse(role.assume_role_policy as string);
+    expect(trust.Statement[0].Condition.StringEquals).toMatchObject({
+      'token.actions.githubusercontent.com:sub': ['repo:example-org/switchyard:ref:refs/heads/main'],
+      'token.actions.githubusercontent.com:job_workflow_ref': [
+        'example-org/switchyard/.github/workflows/build.yml@refs/heads/main',
+      ],
+    });
+    expect(single.output.github_build_role_arn!.value).toBe('${aws_iam_role.build-role.arn}');
+    expect(single.output.ecr_registry!.value).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com');
   });
-  expect(st.find((x) => x.sid === 'LockTable')).toBeUndefined();
 });
 
-test('githubSubjects: plan roles trust pull requests and main, deploy roles only their Environment', () => {
-  expect(githubSubjects('o/r', 'trunk', 'qa')).toEqual({
-    plan: ['repo:o/r:pull_request', 'repo:o/r:ref:refs/heads/trunk'],
-    deploy: ['repo:o/r:environment:qa'],
+describe('bootstrap state: two steps', () => {
+  test('step 1 (bootstrap.state: local): a local file outside cdktf.out', () => {
+    expect(single.terraform.backend).toEqual({ local: { path: 'terraform.bootstrap.tfstate' } });
+  });
+  test('step 2 (bootstrap.state: s3): in the bucket it created, shared key, S3 lock file', () => {
+    const migrated = synthBootstrap(undefined, (p) => ({ ...p, bootstrap: { ...p.bootstrap, state: 's3' } }));
+    expect(migrated.terraform.backend).toEqual({
+      s3: {
+        bucket: 'switchyard-tfstate-123456789012',
+        key: 'switchyard/bootstrap/terraform.tfstate',
+        region: 'eu-west-1',
+        encrypt: true,
+        kms_key_id: 'arn:aws:kms:eu-west-1:123456789012:alias/switchyard-tfstate',
+        use_lockfile: true,
+      },
+    });
+    expect(migrated.terraform.required_version).toBe('>= 1.10');
+  });
+});
+
+test('outputs', () => {
+  expect(single.output[ecrOutputName('switchyard/api')]).toBeDefined();
+  expect(Object.keys(single.output).sort()).toEqual(
+    expect.arrayContaining([
+      'state_bucket',
+      'lock_table',
+      'state_kms_key_arn',
+      'github_oidc_provider_arn',
+      'state_kms_key_arn_prod',
+    ]),
+  );
+});
+
+test('environment accounts are reached through a provider assuming the configured role', () => {
+  expect(multi.provider.aws.find((p) => p.alias === 'account_222222222222')).toMatchObject({
+    allowed_account_ids: ['222222222222'],
+    assume_role: [{ role_arn: 'arn:aws:iam::222222222222:role/OrganizationAccountAccessRole' }],
+    region: 'eu-west-1',
   });
 });

@@ -22,6 +22,30 @@ function staleOutput(outdir: string): void {
 }
 
 describe('synthesize (in process)', () => {
+  test('the multi-account example: three environment accounts, one shared-services account', () => {
+    const outdir = path.join(tmp(), 'cdktf.out');
+    const result = synthesize({
+      outdir,
+      requested: '',
+      environmentsDir: path.join(ROOT, 'environments/examples/multi-account'),
+    });
+    expect(result.stacks).toEqual(['dev', 'staging', 'prod', 'bootstrap']);
+    const read = (n: string) => JSON.parse(fs.readFileSync(stackFile(outdir, n), 'utf8'));
+    const accounts = ['dev', 'staging', 'prod'].map((n) => read(n).provider.aws[0].allowed_account_ids[0]);
+    expect(accounts).toEqual(['111111111111', '222222222222', '333333333333']);
+    for (const n of ['dev', 'staging', 'prod']) {
+      expect(read(n).terraform.backend.s3).toMatchObject({
+        bucket: 'switchyard-tfstate-999999999999',
+        key: `switchyard/${n}/terraform.tfstate`,
+        use_lockfile: true,
+      });
+    }
+    const providers = read('bootstrap').provider.aws.map(
+      (p: { allowed_account_ids: string[] }) => p.allowed_account_ids[0],
+    );
+    expect(providers.sort()).toEqual(['111111111111', '222222222222', '333333333333', '999999999999']);
+  });
+
   test('writes every environment and bootstrap from the real environments/', () => {
     const outdir = path.join(tmp(), 'cdktf.out');
     staleOutput(outdir);

@@ -178,7 +178,7 @@ describe('repository-wide rules on build.yml', () => {
         ),
       ),
     ).toEqual([
-      '.github/workflows/build.yml: job build: the build role is for build.yml only, never inside an environment',
+      '.github/workflows/build.yml: job build: assumes the build role inside environment dev (its trust is pull requests / main only)',
     ]);
   });
 });

@@ -499,7 +499,20 @@ describe('each rule fails on a broken copy', () => {
       );
       expect(v).toEqual([
         '.github/workflows/deploy.yml: job deploy: bound to no environment, expected ${{ inputs.environment }}',
-        '.github/workflows/deploy.yml: job deploy: assumes the deploy role without an environment binding',
+        '.github/workflows/deploy.yml: job deploy: assumes the release role without an environment binding',
+      ]);
+    });
+    it('flags a role assumed from a workflow its trust does not pin (job_workflow_ref)', () => {
+      const v = violations(
+        environmentBindings,
+        mutate(
+          DEPLOY,
+          'role-to-assume: ${{ vars.AWS_RELEASE_ROLE_ARN }}',
+          'role-to-assume: ${{ vars.AWS_APPLY_ROLE_ARN }}',
+        ),
+      );
+      expect(v).toEqual([
+        '.github/workflows/deploy.yml: job deploy: assumes the apply role, whose trust pins infra-environment.yml (job_workflow_ref)',
       ]);
     });
   });

@@ -9,6 +9,10 @@ import { dynamodbPitr } from './dynamodb-pitr';
 import { ecrImmutableTags } from './ecr-immutable-tags';
 import { ecsNoPlainSecrets } from './ecs-no-plain-secrets';
 import { ecsReadonlyRoot } from './ecs-readonly-root';
+import { iamNoBroadManagedPolicies } from './iam-no-broad-managed-policies';
+import { iamNoPassRoleStar } from './iam-no-passrole-star';
+import { iamNoStarActions } from './iam-no-star-actions';
+import { iamOidcTrustPinsSub } from './iam-oidc-trust-pins-sub';
 import { logGroupKms } from './log-group-kms';
 import { logGroupRetention } from './log-group-retention';
 import { noLiteralCredentials } from './no-literal-credentials';
@@ -46,6 +50,10 @@ export const RULES: readonly GuardrailRule[] = [
   albTlsPolicy,
   albHttpRedirect,
   ecrImmutableTags,
+  iamNoStarActions,
+  iamNoBroadManagedPolicies,
+  iamNoPassRoleStar,
+  iamOidcTrustPinsSub,
 ];
 
 export {
@@ -58,6 +66,10 @@ export {
   ecrImmutableTags,
   ecsNoPlainSecrets,
   ecsReadonlyRoot,
+  iamNoBroadManagedPolicies,
+  iamNoPassRoleStar,
+  iamNoStarActions,
+  iamOidcTrustPinsSub,
   logGroupKms,
   logGroupRetention,
   noLiteralCredentials,

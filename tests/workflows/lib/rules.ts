@@ -3,6 +3,7 @@
  * a list of violations ("file: job: what is wrong"). An empty list means the rule holds. rules.test.ts
  * runs every rule on the real files and on mutated copies that must fail.
  */
+import * as path from 'node:path';
 import {
   actionName,
   allJobs,
@@ -16,6 +17,7 @@ import {
   triggers,
   type Yaml,
 } from './repo';
+import { ROLE_WORKFLOWS } from '../../../stacks/bootstrap/github';
 
 /**
  * Third-party actions and the commits they are pinned to. Every SHA here was cross-checked in several
@@ -510,27 +512,44 @@ export function environmentBindings(repo: Repo): string[] {
     }
   }
 
+  // Each role is assumed only from the workflows its trust pins (job_workflow_ref, stacks/bootstrap/github.ts)
+  // and with the binding its `sub` needs: apply/release inside the GitHub Environment, plan and build
+  // outside any (pull_request / ref:refs/heads/main), status either (main, or the promotion target).
+  const roleRules: {
+    pattern: RegExp;
+    name: string;
+    files?: readonly string[];
+    bound: 'yes' | 'no' | 'any';
+  }[] = [
+    { pattern: /APPLY_ROLE/, name: 'apply', files: ROLE_WORKFLOWS.apply, bound: 'yes' },
+    { pattern: /RELEASE_ROLE/, name: 'release', files: ROLE_WORKFLOWS.release, bound: 'yes' },
+    { pattern: /STATUS_ROLE|status-role/, name: 'status', files: ROLE_WORKFLOWS.status, bound: 'any' },
+    { pattern: /BUILD_ROLE/, name: 'build', files: ROLE_WORKFLOWS.build, bound: 'no' },
+    { pattern: /plan-role|PLAN_ROLE/, name: 'plan', bound: 'no' },
+  ];
   for (const job of allJobs(repo)) {
     for (const step of stepsOf(job.def)) {
       if (typeof step['uses'] !== 'string' || actionName(step['uses']) !== OIDC_ACTION) continue;
       const role = String(asRecord(step['with'])?.['role-to-assume'] ?? '');
       const bound = environmentName(job.def);
-      if (/DEPLOY_ROLE/.test(role) && bound === undefined) {
-        problems.push(`${where(job)}: assumes the deploy role without an environment binding`);
+      const rule = roleRules.find((r) => r.pattern.test(role));
+      if (!rule) {
+        problems.push(`${where(job)}: unexpected role ${role}`);
+        continue;
       }
-      if (/plan-role|PLAN_ROLE/.test(role) && bound !== undefined) {
+      if (rule.bound === 'yes' && bound === undefined) {
+        problems.push(`${where(job)}: assumes the ${rule.name} role without an environment binding`);
+      }
+      if (rule.bound === 'no' && bound !== undefined) {
         problems.push(
-          `${where(job)}: assumes the plan role inside environment ${bound} (the plan role trusts PRs and main only)`,
+          `${where(job)}: assumes the ${rule.name} role inside environment ${bound} (its trust is pull requests / main only)`,
         );
       }
-      if (
-        /BUILD_ROLE/.test(role) &&
-        (bound !== undefined || job.workflow.path !== '.github/workflows/build.yml')
-      ) {
-        problems.push(`${where(job)}: the build role is for build.yml only, never inside an environment`);
+      if (rule.files && !(rule.files as readonly string[]).includes(path.basename(job.workflow.path))) {
+        problems.push(
+          `${where(job)}: assumes the ${rule.name} role, whose trust pins ${rule.files.join(', ')} (job_workflow_ref)`,
+        );
       }
-      if (!/DEPLOY_ROLE|plan-role|PLAN_ROLE|BUILD_ROLE/.test(role))
-        problems.push(`${where(job)}: unexpected role ${role}`);
     }
   }
   return problems;
