@@ -5,6 +5,7 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
 import { type DeploymentSettings, deploymentSettingsSchema } from '../../services/topology';
+import { formatCidr, parseCidr } from '../vpc/subnet-plan';
 import { AccessLogsBucket } from './access-logs';
 import { fargateSizeProblem } from './fargate';
 import { secretResource, taskRoleStatementProblem } from './iam';
@@ -142,6 +143,23 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function isCidr(value: string): boolean {
   const m = CIDR.exec(value);
   return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+}
+
+/**
+ * The CIDRs without repeats, first occurrence first; `010.0.0.0/8` and `10.0.0.0/8` are the same source
+ * (compared in canonical dotted form). Unparseable entries are kept as given (validation reports them).
+ */
+export function uniqueCidrs(cidrs: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const cidr of cidrs) {
+    const parsed = parseCidr(cidr);
+    const key = parsed ? formatCidr(parsed) : cidr;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(parsed ? key : cidr);
+  }
+  return out;
 }
 
 function list(value: string | readonly string[] | undefined): readonly string[] {
@@ -514,7 +532,9 @@ export class EcsPlatform extends Construct {
         description: `Test listener (idle colour) from NAT gateway ${i} (clients inside the VPC)`,
       });
     });
-    (props.testListener?.allowedCidrs ?? []).forEach((cidr, i) => {
+    // One rule per distinct source: EC2 rejects a second identical rule on a group
+    // (`InvalidPermission.Duplicate`, EC2 API error codes), which would fail the apply.
+    uniqueCidrs(props.testListener?.allowedCidrs ?? []).forEach((cidr, i) => {
       new VpcSecurityGroupIngressRule(this, `alb-ingress-test-${i}`, {
         securityGroupId: this.albSecurityGroup.id,
         cidrIpv4: cidr,

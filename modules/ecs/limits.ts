@@ -10,3 +10,11 @@ export const SCALING_TARGET_MIN = 10;
 export const SCALING_TARGET_MAX = 90;
 /** Test-listener sources wider than this prefix length are refused (a /0–/7 is "the internet"). */
 export const MIN_TEST_LISTENER_PREFIX = 8;
+
+/**
+ * Fields of `aws_appautoscaling_target` the deployer writes on every release (RegisterScalableTarget with
+ * MinCapacity and MaxCapacity, services/deployer/src/adapters/autoscaling.ts); Terraform ignores them
+ * after creation. Changes to `autoscaling.min/max` in the YAML reach AWS through the topology document
+ * (`autoscaling.minCapacity/maxCapacity`) at the next deploy.
+ */
+export const DEPLOYER_OWNED_SCALING_FIELDS: readonly string[] = ['min_capacity', 'max_capacity'];

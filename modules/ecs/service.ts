@@ -31,6 +31,7 @@ import {
   type TaskRoleStatement,
   taskRoleStatements,
 } from './iam';
+import { DEPLOYER_OWNED_SCALING_FIELDS } from './limits';
 import { boundedName } from './names';
 import { maxResolvedBytes, SSM_ADVANCED_MAX_BYTES, ssmTierFor } from './topology-size';
 
@@ -535,10 +536,12 @@ export class BlueGreenService extends Construct {
         scalableDimension: 'ecs:service:DesiredCount',
         resourceId: `service/${ctx.clusterName}/${services[colour].name}`,
         // The idle colour must be allowed to sit at 0 tasks. Blue is live at creation; afterwards the
-        // deployer moves the floor with the traffic, so Terraform ignores min_capacity.
+        // deployer moves the range with the traffic (RegisterScalableTarget with MinCapacity and
+        // MaxCapacity: adapters/autoscaling.ts), so Terraform ignores both — otherwise an apply during a
+        // deploy would reset the bake floor or the idle colour's 0 and fight the release.
         minCapacity: live ? as.min : 0,
         maxCapacity: as.max,
-        lifecycle: { ignoreChanges: ['min_capacity'] },
+        lifecycle: { ignoreChanges: [...DEPLOYER_OWNED_SCALING_FIELDS] },
       });
       const metrics = [
         ['cpu', 'ECSServiceAverageCPUUtilization', as.cpuTarget],

@@ -9,6 +9,7 @@ import { dynamodbPitr } from './dynamodb-pitr';
 import { ecrImmutableTags } from './ecr-immutable-tags';
 import { ecsNoPlainSecrets } from './ecs-no-plain-secrets';
 import { ecsReadonlyRoot } from './ecs-readonly-root';
+import { ecsScalingDeployerOwned } from './ecs-scaling-deployer-owned';
 import { logGroupKms } from './log-group-kms';
 import { logGroupRetention } from './log-group-retention';
 import { noLiteralCredentials } from './no-literal-credentials';
@@ -22,6 +23,7 @@ import { redisProdResilience } from './redis-prod-resilience';
 import { redisTransitEncryption } from './redis-transit-encryption';
 import { s3Encryption } from './s3-encryption';
 import { s3PublicAccessBlock } from './s3-public-access-block';
+import { sgNoDuplicateRules } from './sg-no-duplicate-rules';
 
 export const RULES: readonly GuardrailRule[] = [
   rdsStorageEncrypted,
@@ -46,6 +48,9 @@ export const RULES: readonly GuardrailRule[] = [
   albTlsPolicy,
   albHttpRedirect,
   ecrImmutableTags,
+  // Issue 12: replacement and apply safety.
+  sgNoDuplicateRules,
+  ecsScalingDeployerOwned,
 ];
 
 export {
@@ -58,6 +63,7 @@ export {
   ecrImmutableTags,
   ecsNoPlainSecrets,
   ecsReadonlyRoot,
+  ecsScalingDeployerOwned,
   logGroupKms,
   logGroupRetention,
   noLiteralCredentials,
@@ -71,4 +77,5 @@ export {
   redisTransitEncryption,
   s3Encryption,
   s3PublicAccessBlock,
+  sgNoDuplicateRules,
 };

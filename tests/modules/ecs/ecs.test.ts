@@ -206,7 +206,7 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(tgs[0]!.arn).toContain('tg-green');
   });
 
-  it('scales both colours on CPU and memory; blue starts at min, green at 0; min_capacity is the deployer’s', () => {
+  it('scales both colours on CPU and memory; blue starts at min, green at 0; min and max capacity are the deployer’s', () => {
     const targets = listOf(out, 'aws_appautoscaling_target');
     expect(targets).toHaveLength(2);
     const blue = targets.find((t) => String(t.resource_id).includes('service-blue'))!;
@@ -214,12 +214,12 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(blue).toMatchObject({
       min_capacity: 3,
       max_capacity: 12,
-      lifecycle: { ignore_changes: ['min_capacity'] },
+      lifecycle: { ignore_changes: ['min_capacity', 'max_capacity'] },
     });
     expect(green).toMatchObject({
       min_capacity: 0,
       max_capacity: 12,
-      lifecycle: { ignore_changes: ['min_capacity'] },
+      lifecycle: { ignore_changes: ['min_capacity', 'max_capacity'] },
     });
     const policies = listOf(out, 'aws_appautoscaling_policy');
     expect(policies).toHaveLength(4);
