@@ -4,7 +4,7 @@
  * that have the expected type (the schema reports the others).
  */
 
-import { MIN_TEST_LISTENER_PREFIX } from '../modules/ecs/limits';
+import { loadBalancerCapacityProblem, MIN_TEST_LISTENER_PREFIX } from '../modules/ecs/limits';
 import { RULES } from '../modules/guardrails/rules';
 import { RESERVED_DB_USERS } from '../modules/rds/limits';
 import {
@@ -132,6 +132,8 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
   }
 
   // --- services ---------------------------------------------------------------------------------------
+  const capacity = loadBalancerCapacityProblem(services.length);
+  if (capacity) add(['services'], capacity);
   const firstByName = new Map<string, number>();
   const firstByPriority = new Map<number, number>();
   services.forEach((svc, i) => {

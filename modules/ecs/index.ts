@@ -10,6 +10,7 @@ import { AccessLogsBucket } from './access-logs';
 import { fargateSizeProblem } from './fargate';
 import { secretResource, taskRoleStatementProblem } from './iam';
 import {
+  loadBalancerCapacityProblem,
   MAX_SERVICE_NAME_LENGTH,
   MIN_TEST_LISTENER_PREFIX,
   SCALING_TARGET_MAX,
@@ -396,6 +397,8 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
   if (!ACCOUNT.test(props.accountId)) platform('accountId', 'must be a 12-digit account id', props.accountId);
   if (!REGION.test(props.region)) platform('region', 'must be an AWS region like eu-west-1', props.region);
   if (!isCidr(props.vpcCidr)) platform('vpcCidr', 'must be an IPv4 CIDR', props.vpcCidr);
+  const capacity = loadBalancerCapacityProblem(props.services.length);
+  if (capacity) platform('services', capacity, props.services.length);
   if (props.publicSubnetIds.length < 2)
     platform('publicSubnetIds', 'an ALB needs at least 2 subnets', props.publicSubnetIds);
   if (props.privateSubnetIds.length < 1)
