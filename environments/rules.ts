@@ -294,6 +294,37 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
       add(['database', 'deletionProtection'], 'must be true in prod', false);
     if (prod && db.skipFinalSnapshot === true)
       add(['database', 'skipFinalSnapshot'], 'must be false in prod', true);
+    if (db.allowStorageKmsReplacement === true) {
+      // The replacement deletes the database: only with a final snapshot, and never in prod.
+      if (prod) {
+        add(
+          ['database', 'allowStorageKmsReplacement'],
+          'must be false in prod (the prod database keeps deletion protection); change the key by snapshot copy and restore instead',
+          true,
+        );
+      }
+      const needs: [string, unknown, unknown][] = [
+        ['skipFinalSnapshot', db.skipFinalSnapshot, false],
+        ['deletionProtection', db.deletionProtection, false],
+      ];
+      for (const [field, value, wanted] of prod ? [] : needs) {
+        if (value !== wanted) {
+          add(
+            ['database', field],
+            `must be ${String(wanted)} while database.allowStorageKmsReplacement is true (the replacement deletes the database after a final snapshot)`,
+            value,
+          );
+        }
+      }
+      const protection = isObj(doc.protection) ? doc.protection : undefined;
+      if (!prod && protection?.preventDestroy === true) {
+        add(
+          ['protection', 'preventDestroy'],
+          'must be false while database.allowStorageKmsReplacement is true (prevent_destroy refuses the replacement plan)',
+          true,
+        );
+      }
+    }
     if (
       isNum(db.allocatedStorage) &&
       isNum(db.maxAllocatedStorage) &&

@@ -428,8 +428,19 @@ export const databaseSchema = z.strictObject({
   logExports: z.array(z.enum(['postgresql', 'upgrade', 'iam-db-auth-error'])),
   /** Retention of the exported database logs (days). @default tier: 14, 30, 90 */
   logRetentionDays: retentionField,
-  /** Storage encryption key: RDS-managed or a customer-managed KMS key. @default tier: aws-managed, aws-managed, customer-managed */
+  /**
+   * Storage encryption key: RDS-managed or a customer-managed KMS key. Fixed once the database exists: RDS
+   * cannot re-encrypt an instance, so a change would replace (empty) it — every plan refuses that unless
+   * allowStorageKmsReplacement is set. @default tier: aws-managed, aws-managed, customer-managed
+   */
   storageKms: z.enum(['aws-managed', 'customer-managed']),
+  /**
+   * Explicit opt-in to let a storageKms change replace the database after a final snapshot (its data is
+   * NOT copied: restore it from the snapshot yourself). Needs skipFinalSnapshot: false,
+   * deletionProtection: false and protection.preventDestroy: false; refused in prod. Apply it once on its
+   * own, then change storageKms. @default false
+   */
+  allowStorageKmsReplacement: z.boolean(),
 });
 
 export const cacheSchema = z.strictObject({

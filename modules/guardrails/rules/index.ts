@@ -18,6 +18,7 @@ import { rdsIamAuth } from './rds-iam-auth';
 import { rdsNotPublic } from './rds-not-public';
 import { rdsProdResilience } from './rds-prod-resilience';
 import { rdsStorageEncrypted } from './rds-storage-encrypted';
+import { rdsStorageKeyGuard } from './rds-storage-key-guard';
 import { redisAtRestEncryption } from './redis-at-rest-encryption';
 import { redisProdResilience } from './redis-prod-resilience';
 import { redisTransitEncryption } from './redis-transit-encryption';
@@ -51,6 +52,7 @@ export const RULES: readonly GuardrailRule[] = [
   // Issue 12: replacement and apply safety.
   sgNoDuplicateRules,
   ecsScalingDeployerOwned,
+  rdsStorageKeyGuard,
 ];
 
 export {
@@ -72,6 +74,7 @@ export {
   rdsNotPublic,
   rdsProdResilience,
   rdsStorageEncrypted,
+  rdsStorageKeyGuard,
   redisAtRestEncryption,
   redisProdResilience,
   redisTransitEncryption,

@@ -2,9 +2,11 @@
  * Guardrail rules added for issue 12 (apply and replacement safety), one describe per rule.
  */
 import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { PostgresDatabase, STORAGE_KMS_REPLACEMENT_TAG } from '../../../modules/rds';
 import { evaluate, findingsOf } from './build';
 
 describe('SY-SG-2 duplicate security-group rules', () => {
@@ -87,5 +89,54 @@ describe('SY-ECS-3 ECS scalable targets leave min/max capacity to the deployer',
       });
     });
     expect(findingsOf(other, 'SY-ECS-3')).toEqual([]);
+  });
+});
+
+describe('SY-RDS-5 storage-key changes cannot replace a database unguarded', () => {
+  const db = (extra: Record<string, unknown>) =>
+    evaluate((s) => {
+      new DbInstance(s, 'db', {
+        engine: 'postgres',
+        instanceClass: 'db.t4g.micro',
+        allocatedStorage: 20,
+        storageEncrypted: true,
+        ...extra,
+      });
+    });
+
+  it('fails an instance with no guard at all', () => {
+    expect(findingsOf(db({}), 'SY-RDS-5')).toEqual([
+      'dev/db: has no guard against a storage-key change replacing it (no prevent_destroy, no storage-key precondition, no explicit opt-in)',
+    ]);
+  });
+
+  it('fails the opt-in without a final snapshot', () => {
+    const report = db({ tags: { [STORAGE_KMS_REPLACEMENT_TAG]: 'allowed' }, skipFinalSnapshot: true });
+    expect(findingsOf(report, 'SY-RDS-5')).toEqual([
+      'dev/db: opts into storage-key replacement but skips the final snapshot; set skip_final_snapshot = false',
+    ]);
+  });
+
+  it('passes prevent_destroy, the opt-in with a final snapshot, and the module (every tier)', () => {
+    expect(findingsOf(db({ lifecycle: { preventDestroy: true } }), 'SY-RDS-5')).toEqual([]);
+    expect(
+      findingsOf(
+        db({ tags: { [STORAGE_KMS_REPLACEMENT_TAG]: 'allowed' }, skipFinalSnapshot: false }),
+        'SY-RDS-5',
+      ),
+    ).toEqual([]);
+    for (const tier of ['dev', 'staging', 'prod'] as const) {
+      const report = evaluate((s) => {
+        new PostgresDatabase(s, 'database', {
+          environment: tier,
+          vpcId: 'vpc-1',
+          isolatedSubnetIds: ['a', 'b'],
+          skipFinalSnapshot: tier === 'dev',
+          deletionProtection: tier !== 'dev',
+          multiAz: tier === 'prod',
+        });
+      }, tier);
+      expect(findingsOf(report, 'SY-RDS-5')).toEqual([]);
+    }
   });
 });

@@ -3,6 +3,7 @@
  */
 import { TerraformStack, Testing } from 'cdktf';
 import { VpcModule, type VpcProps } from '../../../modules/vpc';
+import { evaluateHcl, terraformAvailable, unwrapInterpolation } from '../../helpers/hcl';
 
 interface Out {
   resource: Record<string, Record<string, Record<string, unknown>>>;
@@ -98,5 +99,36 @@ describe('validation', () => {
     ],
   ])('%j is refused', (props, message) => {
     expect(() => synth(props)).toThrow(`VpcModule switchyard-test: ${message}`);
+  });
+});
+
+/** Terraform's own evaluation of the synthesized postconditions (`self.names` replaced by a local). */
+(terraformAvailable ? describe : describe.skip)('the zone checks evaluated by terraform console', () => {
+  const post = (out: Out) =>
+    (zonesData(out).body.lifecycle as { postcondition: { condition: string; error_message: string }[] })
+      .postcondition[0]!;
+  const evaluate = (out: Out, names: string[]) => {
+    const { condition, error_message } = post(out);
+    const sub = (s: string) => s.replace(/self\.names/g, 'local.names');
+    // An HCL template: quotes inside its ${…} interpolations need no escaping (the messages have none outside).
+    return evaluateHcl(`names = ${JSON.stringify(names)}`, [
+      sub(unwrapInterpolation(condition)),
+      `"${sub(error_message)}"`,
+    ]);
+  };
+  it('azCount 3 in ca-central-1 (a, b, d): passes; with two zones it fails naming them', () => {
+    const out = synth({ azCount: 3 });
+    expect(evaluate(out, ['ca-central-1a', 'ca-central-1b', 'ca-central-1d'])[0]).toBe(true);
+    const [ok, message] = evaluate(out, ['us-west-1b', 'us-west-1c']);
+    expect(ok).toBe(false);
+    expect(message).toBe(
+      'ca-central-1 offers this account only 2 available zone(s) (us-west-1b, us-west-1c); vpc.azCount is 3. Lower vpc.azCount.',
+    );
+  });
+  it('an explicit ca-central-1c (which does not exist) fails at plan time', () => {
+    const out = synth({ availabilityZones: ['ca-central-1a', 'ca-central-1c'] });
+    const offered = ['ca-central-1a', 'ca-central-1b', 'ca-central-1d'];
+    expect(evaluate(out, offered)[0]).toBe(false);
+    expect(evaluate(synth({ availabilityZones: ['ca-central-1a', 'ca-central-1d'] }), offered)[0]).toBe(true);
   });
 });
