@@ -16,6 +16,7 @@ import {
   SCALING_TARGET_MAX,
   SCALING_TARGET_MIN,
 } from './limits';
+import { resourceAddressAt } from './legacy-ids';
 import { boundedName, DNS_LABEL } from './names';
 import {
   BlueGreenService,
@@ -586,15 +587,22 @@ export class EcsPlatform extends Construct {
         fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'not found' },
       },
     ];
+    // One production listener whatever its protocol: adding a certificate (HTTP 80 → HTTPS 443) changes
+    // it in place (port, protocol and certificate are not ForceNew; only load_balancer_arn is), so the
+    // production rules on it — whose only ForceNew argument is listener_arn — are never re-created, and
+    // their weights never reset to blue 100 / green 0 (issue 12). Listeners created before this had the
+    // id "https" or "http": the moved block takes over the one matching today's protocol.
+    this.productionListener = new LbListener(this, 'production', {
+      loadBalancerArn: this.loadBalancer.arn,
+      port: https ? 443 : 80,
+      protocol: https ? 'HTTPS' : 'HTTP',
+      sslPolicy: https ? sslPolicy : undefined,
+      certificateArn: props.certificateArn,
+      defaultAction: notFound,
+      tags: { 'switchyard:listener': 'production' },
+    });
+    this.productionListener.moveFromId(resourceAddressAt(this, 'aws_lb_listener', https ? 'https' : 'http'));
     if (https) {
-      this.productionListener = new LbListener(this, 'https', {
-        loadBalancerArn: this.loadBalancer.arn,
-        port: 443,
-        protocol: 'HTTPS',
-        sslPolicy,
-        certificateArn: props.certificateArn,
-        defaultAction: notFound,
-      });
       this.redirectListener = new LbListener(this, 'http-redirect', {
         loadBalancerArn: this.loadBalancer.arn,
         port: 80,
@@ -602,13 +610,8 @@ export class EcsPlatform extends Construct {
         defaultAction: [
           { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } },
         ],
-      });
-    } else {
-      this.productionListener = new LbListener(this, 'http', {
-        loadBalancerArn: this.loadBalancer.arn,
-        port: 80,
-        protocol: 'HTTP',
-        defaultAction: notFound,
+        // Port 80 is free only once the production listener moved to 443 (same apply).
+        dependsOn: [this.productionListener],
       });
     }
     this.testListener = new LbListener(this, 'test', {

@@ -48,3 +48,24 @@ export function loadBalancerCapacityProblem(serviceCount: number): string | unde
     `move ${serviceCount - MAX_SERVICES_PER_ENVIRONMENT} of them to another environment`
   );
 }
+
+/**
+ * The colour a production rule forwards 100 % to when Terraform creates (or re-creates) it; the other
+ * colour gets 0 and starts with 0 tasks. Afterwards the deployer owns the weights (`ignore_changes`).
+ */
+export const INITIAL_LIVE_COLOUR = 'blue' as const;
+
+/**
+ * Tags the plan guard (.github/scripts/traffic-guard.ts) reads from `terraform show -json` to tie rules,
+ * target groups and ECS services to a service and a colour. Changing them is a contract change.
+ */
+export const TRAFFIC_TAGS = {
+  /** Service name, on target groups, ECS services and listener rules. */
+  service: 'switchyard:service',
+  /** `blue` / `green`, on target groups and ECS services. */
+  colour: 'switchyard:colour',
+  /** `production` / `test`, on listener rules. */
+  rule: 'switchyard:rule',
+  /** On the production rule: the colour its declared action sends 100 % to (INITIAL_LIVE_COLOUR). */
+  initialColour: 'switchyard:initial-colour',
+} as const;

@@ -31,7 +31,7 @@ import {
   type TaskRoleStatement,
   taskRoleStatements,
 } from './iam';
-import { DEPLOYER_OWNED_SCALING_FIELDS } from './limits';
+import { DEPLOYER_OWNED_SCALING_FIELDS, INITIAL_LIVE_COLOUR, TRAFFIC_TAGS } from './limits';
 import { boundedName } from './names';
 import { maxResolvedBytes, SSM_ADVANCED_MAX_BYTES, ssmTierFor } from './topology-size';
 
@@ -447,9 +447,14 @@ export class BlueGreenService extends Construct {
           healthyThreshold: hc.healthyThreshold,
           unhealthyThreshold: hc.unhealthyThreshold,
         },
-        tags: { Name: `${prefix}-${colour}`, 'switchyard:colour': colour },
+        tags: {
+          Name: `${prefix}-${colour}`,
+          [TRAFFIC_TAGS.colour]: colour,
+          [TRAFFIC_TAGS.service]: svc.name,
+        },
       });
     this.targetGroups = { blue: tg('blue'), green: tg('green') };
+    const idle: Colour = INITIAL_LIVE_COLOUR === 'blue' ? 'green' : 'blue';
 
     const conditions: LbListenerRuleCondition[] = [];
     if (svc.hostHeader.length > 0) conditions.push({ hostHeader: { values: [...svc.hostHeader] } });
@@ -464,16 +469,25 @@ export class BlueGreenService extends Construct {
           type: 'forward',
           forward: {
             targetGroup: [
-              { arn: this.targetGroups.blue.arn, weight: 100 },
-              { arn: this.targetGroups.green.arn, weight: 0 },
+              { arn: this.targetGroups[INITIAL_LIVE_COLOUR].arn, weight: 100 },
+              { arn: this.targetGroups[idle].arn, weight: 0 },
             ],
             stickiness: { enabled: false, duration: 1 },
           },
         },
       ],
-      // The deployer owns the weights.
+      // The deployer owns the weights; Terraform writes this action only when it creates the rule. A
+      // re-creation would send everything back to blue whatever serves: the rule's only ForceNew
+      // argument is listener_arn, the listener keeps its address across protocol changes (index.ts),
+      // and the plan guard (.github/scripts/traffic-guard.ts) refuses any plan that re-creates the rule
+      // or its listener while another colour is live. The guard reads these tags.
       lifecycle: { ignoreChanges: ['action'] },
-      tags: { Name: `${prefix}-production` },
+      tags: {
+        Name: `${prefix}-production`,
+        [TRAFFIC_TAGS.service]: svc.name,
+        [TRAFFIC_TAGS.rule]: 'production',
+        [TRAFFIC_TAGS.initialColour]: INITIAL_LIVE_COLOUR,
+      },
     });
     this.testRule = new LbListenerRule(this, 'test-rule', {
       listenerArn: ctx.testListenerArn,
@@ -482,12 +496,12 @@ export class BlueGreenService extends Construct {
       action: [
         {
           type: 'forward',
-          forward: { targetGroup: [{ arn: this.targetGroups.green.arn, weight: 1 }] },
+          forward: { targetGroup: [{ arn: this.targetGroups[idle].arn, weight: 1 }] },
         },
       ],
       // The deployer points the test rule at the idle colour.
       lifecycle: { ignoreChanges: ['action'] },
-      tags: { Name: `${prefix}-test` },
+      tags: { Name: `${prefix}-test`, [TRAFFIC_TAGS.service]: svc.name, [TRAFFIC_TAGS.rule]: 'test' },
     });
 
     // ------------------------------------------------------------------ services and autoscaling
@@ -495,7 +509,7 @@ export class BlueGreenService extends Construct {
     const scalable = {} as Record<Colour, AppautoscalingTarget>;
     for (const colour of COLOURS) {
       const serviceName = `${svc.name}-${colour}`;
-      const live = colour === 'blue';
+      const live = colour === INITIAL_LIVE_COLOUR;
       services[colour] = new EcsService(this, `service-${colour}`, {
         name: serviceName,
         cluster: ctx.clusterArn,
@@ -527,7 +541,7 @@ export class BlueGreenService extends Construct {
         lifecycle: { ignoreChanges: ['task_definition', 'desired_count'] },
         // A target group must be attached to the load balancer before a service can use it.
         dependsOn: [this.productionRule, this.testRule],
-        tags: { 'switchyard:colour': colour, 'switchyard:service': svc.name },
+        tags: { [TRAFFIC_TAGS.colour]: colour, [TRAFFIC_TAGS.service]: svc.name },
       });
 
       const as = svc.autoscaling;

@@ -4,6 +4,7 @@ import { albDropInvalidHeaders } from './alb-drop-invalid-headers';
 import { albHttpRedirect } from './alb-http-redirect';
 import { albProdDeletionProtection } from './alb-prod-deletion-protection';
 import { albTlsPolicy } from './alb-tls-policy';
+import { albWeightedRuleGuarded } from './alb-weighted-rule-guarded';
 import { dynamodbEncryption } from './dynamodb-encryption';
 import { dynamodbPitr } from './dynamodb-pitr';
 import { ecrImmutableTags } from './ecr-immutable-tags';
@@ -53,6 +54,7 @@ export const RULES: readonly GuardrailRule[] = [
   sgNoDuplicateRules,
   ecsScalingDeployerOwned,
   rdsStorageKeyGuard,
+  albWeightedRuleGuarded,
 ];
 
 export {
@@ -60,6 +62,7 @@ export {
   albHttpRedirect,
   albProdDeletionProtection,
   albTlsPolicy,
+  albWeightedRuleGuarded,
   dynamodbEncryption,
   dynamodbPitr,
   ecrImmutableTags,

@@ -189,7 +189,7 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(tgs).toHaveLength(2);
     expect(tgs.find((t) => t.arn.includes('tg-blue'))!.weight).toBe(100);
     expect(tgs.find((t) => t.arn.includes('tg-green'))!.weight).toBe(0);
-    expect(String(prod.listener_arn)).toContain('aws_lb_listener.ecs_https');
+    expect(String(prod.listener_arn)).toContain('aws_lb_listener.ecs_production');
     expectSynth(json).toHaveResourceWithProperties(LbListenerRule, {
       priority: 10,
       lifecycle: { ignore_changes: ['action'] },
@@ -337,7 +337,7 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(topo.ecsServices.blue).toMatch(/service-blue.*\.name$/);
     expect(topo.productionRuleArn).toMatch(/production-rule.*\.arn$/);
     expect(topo.testRuleArn).toMatch(/test-rule.*\.arn$/);
-    expect(topo.listenerArn).toMatch(/aws_lb_listener\.ecs_https.*\.arn$/);
+    expect(topo.listenerArn).toMatch(/aws_lb_listener\.ecs_production.*\.arn$/);
     expect(topo.testListenerArn).toMatch(/aws_lb_listener\.ecs_test.*\.arn$/);
     expect(topo.loadBalancerArnSuffix).toMatch(/aws_lb\..*\.arn_suffix$/);
     expect(topo.alarmNames).toEqual(platform.services[0]!.alarmNames);

@@ -3,9 +3,12 @@
  */
 import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
+import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { TRAFFIC_TAGS } from '../../../modules/ecs';
 import { PostgresDatabase, STORAGE_KMS_REPLACEMENT_TAG } from '../../../modules/rds';
 import { evaluate, findingsOf } from './build';
 
@@ -138,5 +141,62 @@ describe('SY-RDS-5 storage-key changes cannot replace a database unguarded', () 
       }, tier);
       expect(findingsOf(report, 'SY-RDS-5')).toEqual([]);
     }
+  });
+});
+
+describe('SY-ALB-5 weighted listener rules', () => {
+  const weighted = (opts: { ignore?: string[]; cbd?: boolean; tag?: string; blueWeight?: number }) =>
+    evaluate((s) => {
+      const tg = (colour: string) =>
+        new LbTargetGroup(s, `tg-${colour}`, {
+          port: 8080,
+          protocol: 'HTTP',
+          targetType: 'ip',
+          vpcId: 'vpc-1',
+          tags: { [TRAFFIC_TAGS.colour]: colour },
+        });
+      const blue = tg('blue');
+      const green = tg('green');
+      new LbListenerRule(s, 'production', {
+        listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:1:listener/app/x/1/2',
+        priority: 100,
+        condition: [{ pathPattern: { values: ['/*'] } }],
+        action: [
+          {
+            type: 'forward',
+            forward: {
+              targetGroup: [
+                { arn: blue.arn, weight: opts.blueWeight ?? 100 },
+                { arn: green.arn, weight: 100 - (opts.blueWeight ?? 100) },
+              ],
+            },
+          },
+        ],
+        lifecycle: { ignoreChanges: opts.ignore ?? ['action'], createBeforeDestroy: opts.cbd },
+        tags: opts.tag === undefined ? undefined : { [TRAFFIC_TAGS.initialColour]: opts.tag },
+      });
+    });
+
+  it('passes the rule the ECS module builds', () => {
+    expect(findingsOf(weighted({ tag: 'blue' }), 'SY-ALB-5')).toEqual([]);
+  });
+
+  it('fails a rule whose weights Terraform would reset, or that is created before destroyed', () => {
+    expect(findingsOf(weighted({ tag: 'blue', ignore: [], cbd: true }), 'SY-ALB-5')).toEqual([
+      'dev/production: lifecycle.ignore_changes lacks "action": every apply would reset the deployer\'s weights',
+      'dev/production: create_before_destroy re-creates the rule next to itself (same priority) with reset weights',
+    ]);
+  });
+
+  it('fails a rule without the colour tag, or whose tag disagrees with the declared action', () => {
+    expect(findingsOf(weighted({}), 'SY-ALB-5')).toEqual([
+      'dev/production: no switchyard:initial-colour tag: the plan guard cannot tell which colour a re-creation serves',
+    ]);
+    expect(findingsOf(weighted({ tag: 'green' }), 'SY-ALB-5')).toEqual([
+      'dev/production: switchyard:initial-colour is "green" but the declared action serves "blue"',
+    ]);
+    expect(findingsOf(weighted({ tag: 'blue', blueWeight: 90 }), 'SY-ALB-5')).toEqual([
+      'dev/production: switchyard:initial-colour is "blue" but the declared action serves 2 target groups',
+    ]);
   });
 });
