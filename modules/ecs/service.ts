@@ -430,6 +430,12 @@ export class BlueGreenService extends Construct {
       new LbTargetGroup(this, `tg-${colour}`, {
         // Project first: two projects (or copies) in one account must not collide; ≤ 32 characters
         // (longer names keep their start and end in a 6-character hash, stable and unique).
+        // Replacing a target group (port, i.e. containerPort, vpc_id, name, protocol and target_type
+        // force it) cannot work while it serves: the production rule's forward action, which Terraform
+        // ignores, keeps naming the old group, so its delete fails with ResourceInUse ("You can delete a target
+        // group if it is not referenced by any actions", DeleteTargetGroup) — with or without
+        // name_prefix (6 characters at most) and create_before_destroy. The plan guard refuses such plans
+        // with the way to do it (.github/scripts/traffic-guard.ts).
         name: boundedName([project, env, svc.name, colour], 32),
         targetType: 'ip',
         protocol: 'HTTP',
