@@ -140,3 +140,28 @@ describe('npm run synth prints the warnings (and still writes the stacks)', () =
     expect(result.warnings[0]).toContain('together need 8 of "Elastic IP addresses per Region" (default 5)');
   });
 });
+
+describe('the README quota table says what environmentQuotaUse computes', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  const row = (label: string) => {
+    const line = readme.split('\n').find((l) => l.startsWith(`| ${label}`));
+    if (!line) throw new Error(`README has no quota row starting with "${label}"`);
+    return line
+      .split('|')
+      .slice(2, 5)
+      .map((c) => c.trim());
+  };
+  const tiers = [
+    resolved({ ...validDoc('dev'), vpc: { cidr: '10.10.0.0/16' } }, 'dev'),
+    resolved({ ...validDoc('staging'), vpc: { cidr: '10.20.0.0/16' } }, 'staging'),
+    resolved(validDoc('prod')),
+  ].map(environmentQuotaUse);
+
+  it.each<[string, (u: (typeof tiers)[number]) => string]>([
+    ['Elastic IP addresses per Region', (u) => String(u.elasticIps)],
+    ['Interface endpoints per VPC', (u) => String(u.interfaceEndpoints)],
+    ['Targets per ALB', (u) => `${u.targetsPerAlb} per service`],
+  ])('%s', (label, cell) => {
+    expect(row(label)).toEqual(tiers.map(cell));
+  });
+});
