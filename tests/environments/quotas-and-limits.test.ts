@@ -10,7 +10,7 @@ import { synthesize } from '../../main';
 import { EcsPlatform } from '../../modules/ecs';
 import { MAX_SERVICES_PER_ENVIRONMENT } from '../../modules/ecs/limits';
 import { environmentQuotaUse, quotaWarnings } from '../../environments/quotas';
-import { FAKE_ACCOUNT, FAKE_CERT, FAKE_REGION, FAKE_VPC, newStack } from '../helpers/stack';
+import { ecsPlatformProps, newStack } from '../helpers/stack';
 import { problemsOf, resolved, tempEnvironments, validDoc, validFiles } from './fixtures';
 
 const service = (i: number) => ({
@@ -46,22 +46,16 @@ describe('one load balancer per environment: at most 50 services', () => {
     const { stack } = newStack();
     expect(
       () =>
-        new EcsPlatform(stack, 'ecs', {
-          environment: 'prod',
-          region: FAKE_REGION,
-          accountId: FAKE_ACCOUNT,
-          vpcId: FAKE_VPC.vpcId,
-          vpcCidr: FAKE_VPC.vpcCidr,
-          publicSubnetIds: FAKE_VPC.publicSubnetIds,
-          privateSubnetIds: FAKE_VPC.privateSubnetIds,
-          certificateArn: FAKE_CERT,
-          deploymentTableName: 't',
-          testListener: { natPublicIps: FAKE_VPC.natPublicIps },
-          services: [...Array(51).keys()].map((i) => ({
-            name: `svc${i}`,
-            routing: { pathPattern: `/s${i}/*` },
-          })),
-        }),
+        new EcsPlatform(
+          stack,
+          'ecs',
+          ecsPlatformProps({
+            services: [...Array(51).keys()].map((i) => ({
+              name: `svc${i}`,
+              routing: { pathPattern: `/s${i}/*` },
+            })),
+          }),
+        ),
     ).toThrow('services: 51 services need 102 target groups and 102 listener rules');
   });
 });

@@ -13,10 +13,8 @@ import {
 } from '../../../modules/ecs';
 import { resourceAddressAt } from '../../../modules/ecs/legacy-ids';
 import {
-  FAKE_ACCOUNT,
+  ecsPlatformProps,
   FAKE_CERT,
-  FAKE_REGION,
-  FAKE_VPC,
   listOf,
   newStack,
   resourcesOf,
@@ -24,22 +22,7 @@ import {
   type Synth,
 } from '../../helpers/stack';
 
-function base(overrides: Partial<EcsPlatformProps> = {}): EcsPlatformProps {
-  return {
-    environment: 'dev',
-    region: FAKE_REGION,
-    accountId: FAKE_ACCOUNT,
-    vpcId: FAKE_VPC.vpcId,
-    vpcCidr: FAKE_VPC.vpcCidr,
-    publicSubnetIds: FAKE_VPC.publicSubnetIds,
-    privateSubnetIds: FAKE_VPC.privateSubnetIds,
-    certificateArn: FAKE_CERT,
-    deploymentTableName: 'switchyard-dev-deployments',
-    testListener: { natPublicIps: FAKE_VPC.natPublicIps },
-    services: [{ name: 'api' }],
-    ...overrides,
-  };
-}
+const base = ecsPlatformProps;
 
 function build(props: EcsPlatformProps): Synth {
   const { stack } = newStack();

@@ -6,6 +6,7 @@ import { EcsPlatform, type EcsPlatformProps } from '../../../modules/ecs';
 import { maxResolvedBytes, SSM_STANDARD_MAX_BYTES, ssmTierFor } from '../../../modules/ecs/topology-size';
 import { parseTopology, topologyParameterName } from '../../../services/topology';
 import {
+  ecsPlatformProps,
   expectSynth,
   FAKE_ACCOUNT,
   FAKE_CERT,
@@ -27,20 +28,7 @@ const PARAM = `arn:aws:ssm:${FAKE_REGION}:${FAKE_ACCOUNT}:parameter/api/key`;
 const TOPIC = `arn:aws:sns:${FAKE_REGION}:${FAKE_ACCOUNT}:switchyard-prod-alarms`;
 
 function base(overrides: Partial<EcsPlatformProps> = {}): EcsPlatformProps {
-  return {
-    environment: 'prod',
-    region: FAKE_REGION,
-    accountId: FAKE_ACCOUNT,
-    vpcId: FAKE_VPC.vpcId,
-    vpcCidr: FAKE_VPC.vpcCidr,
-    publicSubnetIds: FAKE_VPC.publicSubnetIds,
-    privateSubnetIds: FAKE_VPC.privateSubnetIds,
-    certificateArn: FAKE_CERT,
-    deploymentTableName: 'switchyard-prod-deployments',
-    testListener: { natPublicIps: FAKE_VPC.natPublicIps },
-    services: [{ name: 'api' }],
-    ...overrides,
-  };
+  return ecsPlatformProps({ environment: 'prod', ...overrides });
 }
 
 function build(props: EcsPlatformProps): { platform: EcsPlatform; out: Synth } {
