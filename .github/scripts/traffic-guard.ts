@@ -154,6 +154,11 @@ function groupsOf(rule: Rec | undefined): Group[] {
   return groups;
 }
 
+/** The name part of a target group ARN (summaries name groups, they never print account ids). */
+function targetGroupName(arn: unknown): string {
+  return (typeof arn === 'string' ? /:targetgroup\/([^/]+)\//.exec(arn)?.[1] : undefined) ?? 'unknown';
+}
+
 /** The colour of a target group ARN: its `switchyard:colour` tag in the prior state, else its name suffix. */
 function colourIndex(plan: Rec, changes: readonly Change[]): (arn: unknown) => Colour | undefined {
   const byArn = new Map<string, Colour>();
@@ -167,8 +172,7 @@ function colourIndex(plan: Rec, changes: readonly Change[]): (arn: unknown) => C
     if (typeof arn !== 'string') return undefined;
     const known = byArn.get(arn);
     if (known) return known;
-    const name = /:targetgroup\/([^/]+)\//.exec(arn)?.[1];
-    const suffix = name ? /-(blue|green)$/.exec(name)?.[1] : undefined;
+    const suffix = /-(blue|green)$/.exec(targetGroupName(arn))?.[1];
     return isColour(suffix) ? suffix : undefined;
   };
 }
@@ -185,12 +189,12 @@ function liveOf(rule: Rec | undefined, colourOf: (arn: unknown) => Colour | unde
   if (colours.some((c) => c === undefined)) {
     return {
       ok: false,
-      why: `it forwards to a target group that is not a blue/green group of this stack (${serving.map((g) => String(g.arn)).join(', ')})`,
+      why: `it forwards to a target group that is not a blue/green group of this stack (${serving.map((g) => targetGroupName(g.arn)).join(', ')})`,
     };
   }
   if (new Set(colours).size > 1 || serving.length > 1) {
     const weights = groupsOf(rule)
-      .map((g) => `${colourOf(g.arn) ?? String(g.arn)} ${g.weight}`)
+      .map((g) => `${colourOf(g.arn) ?? targetGroupName(g.arn)} ${g.weight}`)
       .join(' / ');
     return {
       ok: false,

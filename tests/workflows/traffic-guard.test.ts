@@ -74,7 +74,9 @@ describe('a plan that re-creates the production rule (its listener goes: a certi
     };
     before.action[0]!.forward[0]!.target_group[1]!.arn =
       'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/someone-elses/0123456789abcdef';
-    expect(checkTraffic(copy).refusals[0]!.reason).toContain('not a blue/green group of this stack');
+    const { reason } = checkTraffic(copy).refusals[0]!;
+    expect(reason).toContain('not a blue/green group of this stack (someone-elses)');
+    expect(reason).not.toContain('123456789012');
   });
 
   it('is refused when only the listener is deleted and the rule would go with it', () => {
