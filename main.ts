@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { ConfigError, ENVS_VARIABLE, loadConfiguration } from './environments/loader';
+import { quotaWarnings } from './environments/quotas';
 import { BOOTSTRAP_STACK_NAME, BootstrapStack } from './stacks/bootstrap-stack';
 import { PlatformStack } from './stacks/platform-stack';
 
@@ -30,6 +31,8 @@ export interface SynthResult {
   readonly outdir: string;
   /** Stack names written, environments first, then bootstrap. */
   readonly stacks: readonly string[];
+  /** AWS default quotas the environments would exceed (environments/quotas.ts); synth still succeeds. */
+  readonly warnings: readonly string[];
 }
 
 /** Validates everything, then synthesizes atomically. Throws ConfigError for bad configuration. */
@@ -60,7 +63,12 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
     fs.rmSync(outdir, { recursive: true, force: true });
     fs.renameSync(scratch, outdir);
     scratch = undefined;
-    return { outdir, stacks: [...config.selected.map((e) => e.name), BOOTSTRAP_STACK_NAME] };
+    return {
+      outdir,
+      stacks: [...config.selected.map((e) => e.name), BOOTSTRAP_STACK_NAME],
+      // Every environment: those sharing an account and region consume the same quotas.
+      warnings: quotaWarnings(config.all),
+    };
   } catch (error) {
     fs.rmSync(outdir, { recursive: true, force: true });
     throw error;
@@ -90,6 +98,7 @@ function assertReplaceable(outdir: string): void {
 function main(): number {
   try {
     const result = synthesize();
+    for (const warning of result.warnings) console.error(`warning: ${warning}`);
     const rel = path.relative(process.cwd(), result.outdir) || '.';
     console.log(`synthesized ${result.stacks.join(', ')} into ${rel}/stacks/`);
     return 0;

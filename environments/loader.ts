@@ -349,8 +349,6 @@ function dedupe(lines: string[]): string[] {
 
 /** Fills the computed defaults (see the @default notes in ./schema.ts). */
 export function resolve(input: EnvironmentInput, project: ProjectConfig, file: string): EnvironmentConfig {
-  const zones =
-    input.vpc.availabilityZones ?? ['a', 'b', 'c'].slice(0, input.vpc.azCount).map((l) => input.region + l);
   const partition = partitionOf(project.region);
   return {
     name: input.name,
@@ -361,7 +359,7 @@ export function resolve(input: EnvironmentInput, project: ProjectConfig, file: s
     file,
     githubRepository: project.github.repository,
     toolingAccountId: project.accountId,
-    vpc: { ...input.vpc, availabilityZones: zones },
+    vpc: input.vpc,
     state: {
       bucket: input.state.bucket ?? project.state.bucket,
       lockTable: input.state.lockTable ?? project.state.lockTable,

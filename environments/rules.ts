@@ -4,7 +4,7 @@
  * that have the expected type (the schema reports the others).
  */
 
-import { MIN_TEST_LISTENER_PREFIX } from '../modules/ecs/limits';
+import { loadBalancerCapacityProblem, MIN_TEST_LISTENER_PREFIX } from '../modules/ecs/limits';
 import { RULES } from '../modules/guardrails/rules';
 import { RESERVED_DB_USERS } from '../modules/rds/limits';
 import {
@@ -137,6 +137,8 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
   }
 
   // --- services ---------------------------------------------------------------------------------------
+  const capacity = loadBalancerCapacityProblem(services.length);
+  if (capacity) add(['services'], capacity);
   const firstByName = new Map<string, number>();
   const firstByPriority = new Map<number, number>();
   services.forEach((svc, i) => {
@@ -297,6 +299,37 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
       add(['database', 'deletionProtection'], 'must be true in prod', false);
     if (prod && db.skipFinalSnapshot === true)
       add(['database', 'skipFinalSnapshot'], 'must be false in prod', true);
+    if (db.allowStorageKmsReplacement === true) {
+      // The replacement deletes the database: only with a final snapshot, and never in prod.
+      if (prod) {
+        add(
+          ['database', 'allowStorageKmsReplacement'],
+          'must be false in prod (the prod database keeps deletion protection); change the key by snapshot copy and restore instead',
+          true,
+        );
+      }
+      const needs: [string, unknown, unknown][] = [
+        ['skipFinalSnapshot', db.skipFinalSnapshot, false],
+        ['deletionProtection', db.deletionProtection, false],
+      ];
+      for (const [field, value, wanted] of prod ? [] : needs) {
+        if (value !== wanted) {
+          add(
+            ['database', field],
+            `must be ${String(wanted)} while database.allowStorageKmsReplacement is true (the replacement deletes the database after a final snapshot)`,
+            value,
+          );
+        }
+      }
+      const protection = isObj(doc.protection) ? doc.protection : undefined;
+      if (!prod && protection?.preventDestroy === true) {
+        add(
+          ['protection', 'preventDestroy'],
+          'must be false while database.allowStorageKmsReplacement is true (prevent_destroy refuses the replacement plan)',
+          true,
+        );
+      }
+    }
     if (
       isNum(db.allocatedStorage) &&
       isNum(db.maxAllocatedStorage) &&

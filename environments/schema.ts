@@ -222,7 +222,12 @@ export const vpcSchema = z.strictObject({
   cidr: cidrField,
   /** Number of availability zones: 2 or 3. @default tier: dev 2, staging 2, prod 3 */
   azCount: z.literal([2, 3], { error: 'must be 2 or 3' }),
-  /** AZ names; their count must equal azCount. @default the region's a, b(, c) */
+  /**
+   * AZ names (`<region><letter>`); their count must equal azCount, and each must be available to the
+   * account without opt-in (checked at plan time). @default the first azCount zones the region offers
+   * the account (`aws_availability_zones`, state available, opt-in not required) — not `<region>a/b/c`,
+   * which do not exist everywhere (ca-central-1, ap-northeast-1, us-west-1)
+   */
   availabilityZones: z.array(z.string().min(1)).optional(),
   /** `single` NAT gateway, one `per-az`, or `none` (then ECR/logs interface endpoints are required). @default tier: single, single, per-az */
   natGateways: z.enum(['single', 'per-az', 'none']),
@@ -479,8 +484,19 @@ export const databaseSchema = z.strictObject({
   logExports: z.array(z.enum(['postgresql', 'upgrade', 'iam-db-auth-error'])),
   /** Retention of the exported database logs (days). @default tier: 14, 30, 90 */
   logRetentionDays: retentionField,
-  /** Storage encryption key: RDS-managed or a customer-managed KMS key. @default tier: aws-managed, aws-managed, customer-managed */
+  /**
+   * Storage encryption key: RDS-managed or a customer-managed KMS key. Fixed once the database exists: RDS
+   * cannot re-encrypt an instance, so a change would replace (empty) it — every plan refuses that unless
+   * allowStorageKmsReplacement is set. @default tier: aws-managed, aws-managed, customer-managed
+   */
   storageKms: z.enum(['aws-managed', 'customer-managed']),
+  /**
+   * Explicit opt-in to let a storageKms change replace the database after a final snapshot (its data is
+   * NOT copied: restore it from the snapshot yourself). Needs skipFinalSnapshot: false,
+   * deletionProtection: false and protection.preventDestroy: false; refused in prod. Apply it once on its
+   * own, then change storageKms. @default false
+   */
+  allowStorageKmsReplacement: z.boolean(),
 });
 
 export const cacheSchema = z.strictObject({
@@ -574,9 +590,8 @@ type DeepReadonly<T> = T extends (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-export type VpcConfig = DeepReadonly<
-  Omit<Input['vpc'], 'availabilityZones'> & { availabilityZones: string[] }
->;
+/** `availabilityZones` stays undefined unless listed: the VPC module then reads the region's zones. */
+export type VpcConfig = DeepReadonly<Input['vpc']>;
 export type StateConfig = DeepReadonly<{
   bucket: string;
   lockTable: string;

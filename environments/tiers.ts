@@ -107,6 +107,7 @@ export function tierDefaults(tier: Tier): TierDefaults {
       logExports: ['postgresql', 'upgrade'],
       logRetentionDays: prod ? 90 : staging ? 30 : 14,
       storageKms: prod ? 'customer-managed' : 'aws-managed',
+      allowStorageKmsReplacement: false,
     },
     cache: {
       engine: 'valkey',

@@ -59,6 +59,7 @@ export class PlatformStack extends TerraformStack {
       region: config.region,
       cidr: config.vpc.cidr,
       availabilityZones: config.vpc.availabilityZones,
+      azCount: config.vpc.azCount,
       natGateways: config.vpc.natGateways,
       flowLogRetentionDays: config.vpc.flowLogRetentionDays,
       flowLogKmsKeyArn: this.logsKey.arn,
@@ -73,7 +74,10 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, 'public_subnet_ids', { value: this.network.publicSubnetIds });
     new TerraformOutput(this, 'private_subnet_ids', { value: this.network.privateSubnetIds });
     new TerraformOutput(this, 'isolated_subnet_ids', { value: this.network.isolatedSubnetIds });
-    new TerraformOutput(this, 'availability_zones', { value: this.network.availabilityZones });
+    // The zones the subnets are in (read from the region unless listed in the YAML).
+    new TerraformOutput(this, 'availability_zones', {
+      value: this.network.privateSubnets.map((s) => s.availabilityZone),
+    });
 
     // Last: the rule pack checks the finished stack; an error fails synth with every finding listed.
     applyGuardrails(this, { tier: config.tier, suppressions: config.guardrails.suppressions });

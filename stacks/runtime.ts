@@ -83,6 +83,7 @@ export function buildRuntime(
     logRetentionDays: db.logRetentionDays,
     logKmsKeyArn: options.logKmsKeyArn,
     storageKms: db.storageKms,
+    allowStorageKmsReplacement: db.allowStorageKmsReplacement,
     preventDestroy,
     alarmTopicArn: alarms.topicArn,
   });

@@ -17,11 +17,16 @@
  *     [--github-output "$GITHUB_OUTPUT"] [--run-url URL] [--commit SHA] [--fail-on-stateful-destroy]
  *   ... --environment dev --status failed --out summary.md [--run-url URL]   (plan itself failed)
  *
+ *     [--fail-on-unsafe-traffic-change]
+ *
  * Exit codes: 0 summary written; 1 bad input (one message naming the problem); 3 the plan destroys or
- * replaces a stateful resource and --fail-on-stateful-destroy was given (the summary is still written).
+ * replaces a stateful resource and --fail-on-stateful-destroy was given; 4 the traffic guard
+ * (./traffic-guard.ts) refuses the plan and --fail-on-unsafe-traffic-change was given (the summary is
+ * still written in both cases).
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { checkTraffic, type TrafficCheck } from './traffic-guard';
 
 /**
  * Resource types whose destruction loses data or breaks what depends on them (encrypted data, images,
@@ -79,6 +84,8 @@ export interface PlanSummary {
   /** The subset of `changes` that deletes or replaces a stateful resource. */
   readonly statefulDestroys: readonly ResourceChange[];
   readonly hasChanges: boolean;
+  /** What the traffic guard found: refusals, and rule re-creations that are harmless now. */
+  readonly traffic: TrafficCheck;
 }
 
 /** Thrown for input that is not a Terraform JSON plan; the message names the field and the fix. */
@@ -171,7 +178,8 @@ export function summarisePlan(plan: unknown): PlanSummary {
   );
   const terraformVersion =
     typeof plan['terraform_version'] === 'string' ? plan['terraform_version'] : undefined;
-  return { terraformVersion, counts, changes, statefulDestroys, hasChanges: changes.length > 0 };
+  const traffic = checkTraffic(plan);
+  return { terraformVersion, counts, changes, statefulDestroys, hasChanges: changes.length > 0, traffic };
 }
 
 /** The hidden first line that lets the PR-comment step find and update this environment's comment. */
@@ -243,6 +251,29 @@ export function renderSummary(summary: PlanSummary, opts: RenderOptions): string
     );
   }
 
+  const { refusals, allowedResets } = summary.traffic;
+  if (refusals.length > 0) {
+    head.push(
+      '> [!CAUTION]',
+      '> **The traffic guard refuses this plan: applied now, it would send production traffic to a colour with no tasks, or fail half-way.**',
+      '>',
+      ...refusals.map((r) => `> - ${cell(r.address)}: ${r.reason.replace(/\n/g, ' ')}`),
+      '>',
+      '> infra.yml does not apply it; there is no override — do what the line says, then plan again.',
+      '',
+    );
+  }
+  if (allowedResets.length > 0) {
+    head.push(
+      '> [!NOTE]',
+      ...allowedResets.map(
+        (r) =>
+          `> - ${cell(r.address)}: the production rule of ${r.service} is re-created with 100 % on ${r.liveColour}, the colour serving now. The apply job checks the weights again right before applying.`,
+      ),
+      '',
+    );
+  }
+
   if (!summary.hasChanges) {
     head.push('✅ **No changes.** The infrastructure matches the configuration.');
     return `${head.join('\n')}\n${footer(opts, summary.terraformVersion)}`;
@@ -310,6 +341,7 @@ export function runCli(argv: readonly string[], log: (line: string) => void = co
         commit: { type: 'string' },
         status: { type: 'string', default: 'planned' },
         'fail-on-stateful-destroy': { type: 'boolean', default: false },
+        'fail-on-unsafe-traffic-change': { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -365,21 +397,39 @@ export function runCli(argv: readonly string[], log: (line: string) => void = co
           `add=${summary.counts.add}`,
           `change=${summary.counts.change}`,
           `destroy=${summary.counts.destroy}`,
+          `traffic-refusals=${summary.traffic.refusals.length}`,
+          // `<rule ARN>@<target group ARN>` pairs (ARNs hold no spaces or @): the apply job checks each rule
+          // still forwards only to that group before applying.
+          `traffic-recheck=${summary.traffic.allowedResets.map((r) => `${r.ruleArn}@${r.targetGroupArn}`).join(' ')}`,
           '',
         ].join('\n'),
       );
     }
+    // Both checks are reported; the traffic guard's refusal (no override) decides the exit code first.
+    let exitCode = 0;
     if (summary.statefulDestroys.length > 0) {
       const list = summary.statefulDestroys.map((c) => `${c.action} ${c.address}`).join(', ');
       if (values['fail-on-stateful-destroy'] === true) {
         log(
           `::error title=Stateful resources would be destroyed (${environment})::${list}. Not applying. If this is intended, run the infra workflow by hand with allow-stateful-destroy=true.`,
         );
-        return { exitCode: 3, summary };
+        exitCode = 3;
+      } else {
+        log(`::warning title=Stateful resources would be destroyed (${environment})::${list}`);
       }
-      log(`::warning title=Stateful resources would be destroyed (${environment})::${list}`);
     }
-    return { exitCode: 0, summary };
+    const { refusals } = summary.traffic;
+    if (refusals.length > 0) {
+      const title = `Traffic guard refuses the plan (${environment})`;
+      const lines = refusals.map((r) => `${r.address}: ${r.reason}`).join(' | ');
+      if (values['fail-on-unsafe-traffic-change'] === true) {
+        log(`::error title=${title}::${lines}`);
+        exitCode = 4;
+      } else {
+        log(`::warning title=${title}::${lines}`);
+      }
+    }
+    return { exitCode, summary };
   } catch (err) {
     if (err instanceof PlanInputError) {
       log(`::error title=plan-summary::${err.message}`);

@@ -5,15 +5,18 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
 import { type DeploymentSettings, deploymentSettingsSchema } from '../../services/topology';
+import { formatCidr, parseCidr } from '../vpc/subnet-plan';
 import { AccessLogsBucket } from './access-logs';
 import { fargateSizeProblem } from './fargate';
 import { secretResource, taskRoleStatementProblem } from './iam';
 import {
+  loadBalancerCapacityProblem,
   MAX_SERVICE_NAME_LENGTH,
   MIN_TEST_LISTENER_PREFIX,
   SCALING_TARGET_MAX,
   SCALING_TARGET_MIN,
 } from './limits';
+import { resourceAddressAt } from './legacy-ids';
 import { boundedName, DNS_LABEL } from './names';
 import {
   BlueGreenService,
@@ -142,6 +145,23 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function isCidr(value: string): boolean {
   const m = CIDR.exec(value);
   return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+}
+
+/**
+ * The CIDRs without repeats, first occurrence first; `010.0.0.0/8` and `10.0.0.0/8` are the same source
+ * (compared in canonical dotted form). Unparseable entries are kept as given (validation reports them).
+ */
+export function uniqueCidrs(cidrs: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const cidr of cidrs) {
+    const parsed = parseCidr(cidr);
+    const key = parsed ? formatCidr(parsed) : cidr;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(parsed ? key : cidr);
+  }
+  return out;
 }
 
 function list(value: string | readonly string[] | undefined): readonly string[] {
@@ -378,6 +398,8 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
   if (!ACCOUNT.test(props.accountId)) platform('accountId', 'must be a 12-digit account id', props.accountId);
   if (!REGION.test(props.region)) platform('region', 'must be an AWS region like eu-west-1', props.region);
   if (!isCidr(props.vpcCidr)) platform('vpcCidr', 'must be an IPv4 CIDR', props.vpcCidr);
+  const capacity = loadBalancerCapacityProblem(props.services.length);
+  if (capacity) platform('services', capacity, props.services.length);
   if (props.publicSubnetIds.length < 2)
     platform('publicSubnetIds', 'an ALB needs at least 2 subnets', props.publicSubnetIds);
   if (props.privateSubnetIds.length < 1)
@@ -514,7 +536,9 @@ export class EcsPlatform extends Construct {
         description: `Test listener (idle colour) from NAT gateway ${i} (clients inside the VPC)`,
       });
     });
-    (props.testListener?.allowedCidrs ?? []).forEach((cidr, i) => {
+    // One rule per distinct source: EC2 rejects a second identical rule on a group
+    // (`InvalidPermission.Duplicate`, EC2 API error codes), which would fail the apply.
+    uniqueCidrs(props.testListener?.allowedCidrs ?? []).forEach((cidr, i) => {
       new VpcSecurityGroupIngressRule(this, `alb-ingress-test-${i}`, {
         securityGroupId: this.albSecurityGroup.id,
         cidrIpv4: cidr,
@@ -563,15 +587,22 @@ export class EcsPlatform extends Construct {
         fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'not found' },
       },
     ];
+    // One production listener whatever its protocol: adding a certificate (HTTP 80 → HTTPS 443) changes
+    // it in place (port, protocol and certificate are not ForceNew; only load_balancer_arn is), so the
+    // production rules on it — whose only ForceNew argument is listener_arn — are never re-created, and
+    // their weights never reset to blue 100 / green 0 (issue 12). Listeners created before this had the
+    // id "https" or "http": the moved block takes over the one matching today's protocol.
+    this.productionListener = new LbListener(this, 'production', {
+      loadBalancerArn: this.loadBalancer.arn,
+      port: https ? 443 : 80,
+      protocol: https ? 'HTTPS' : 'HTTP',
+      sslPolicy: https ? sslPolicy : undefined,
+      certificateArn: props.certificateArn,
+      defaultAction: notFound,
+      tags: { 'switchyard:listener': 'production' },
+    });
+    this.productionListener.moveFromId(resourceAddressAt(this, 'aws_lb_listener', https ? 'https' : 'http'));
     if (https) {
-      this.productionListener = new LbListener(this, 'https', {
-        loadBalancerArn: this.loadBalancer.arn,
-        port: 443,
-        protocol: 'HTTPS',
-        sslPolicy,
-        certificateArn: props.certificateArn,
-        defaultAction: notFound,
-      });
       this.redirectListener = new LbListener(this, 'http-redirect', {
         loadBalancerArn: this.loadBalancer.arn,
         port: 80,
@@ -579,13 +610,8 @@ export class EcsPlatform extends Construct {
         defaultAction: [
           { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } },
         ],
-      });
-    } else {
-      this.productionListener = new LbListener(this, 'http', {
-        loadBalancerArn: this.loadBalancer.arn,
-        port: 80,
-        protocol: 'HTTP',
-        defaultAction: notFound,
+        // Port 80 is free only once the production listener moved to 443 (same apply).
+        dependsOn: [this.productionListener],
       });
     }
     this.testListener = new LbListener(this, 'test', {

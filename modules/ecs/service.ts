@@ -31,6 +31,7 @@ import {
   type TaskRoleStatement,
   taskRoleStatements,
 } from './iam';
+import { DEPLOYER_OWNED_SCALING_FIELDS, INITIAL_LIVE_COLOUR, TRAFFIC_TAGS } from './limits';
 import { boundedName } from './names';
 import { maxResolvedBytes, SSM_ADVANCED_MAX_BYTES, ssmTierFor } from './topology-size';
 
@@ -429,6 +430,12 @@ export class BlueGreenService extends Construct {
       new LbTargetGroup(this, `tg-${colour}`, {
         // Project first: two projects (or copies) in one account must not collide; ≤ 32 characters
         // (longer names keep their start and end in a 6-character hash, stable and unique).
+        // Replacing a target group (port, i.e. containerPort, vpc_id, name, protocol and target_type
+        // force it) cannot work while it serves: the production rule's forward action, which Terraform
+        // ignores, keeps naming the old group, so its delete fails with ResourceInUse ("You can delete a target
+        // group if it is not referenced by any actions", DeleteTargetGroup) — with or without
+        // name_prefix (6 characters at most) and create_before_destroy. The plan guard refuses such plans
+        // with the way to do it (.github/scripts/traffic-guard.ts).
         name: boundedName([project, env, svc.name, colour], 32),
         targetType: 'ip',
         protocol: 'HTTP',
@@ -446,9 +453,14 @@ export class BlueGreenService extends Construct {
           healthyThreshold: hc.healthyThreshold,
           unhealthyThreshold: hc.unhealthyThreshold,
         },
-        tags: { Name: `${prefix}-${colour}`, 'switchyard:colour': colour },
+        tags: {
+          Name: `${prefix}-${colour}`,
+          [TRAFFIC_TAGS.colour]: colour,
+          [TRAFFIC_TAGS.service]: svc.name,
+        },
       });
     this.targetGroups = { blue: tg('blue'), green: tg('green') };
+    const idle: Colour = INITIAL_LIVE_COLOUR === 'blue' ? 'green' : 'blue';
 
     const conditions: LbListenerRuleCondition[] = [];
     if (svc.hostHeader.length > 0) conditions.push({ hostHeader: { values: [...svc.hostHeader] } });
@@ -463,16 +475,25 @@ export class BlueGreenService extends Construct {
           type: 'forward',
           forward: {
             targetGroup: [
-              { arn: this.targetGroups.blue.arn, weight: 100 },
-              { arn: this.targetGroups.green.arn, weight: 0 },
+              { arn: this.targetGroups[INITIAL_LIVE_COLOUR].arn, weight: 100 },
+              { arn: this.targetGroups[idle].arn, weight: 0 },
             ],
             stickiness: { enabled: false, duration: 1 },
           },
         },
       ],
-      // The deployer owns the weights.
+      // The deployer owns the weights; Terraform writes this action only when it creates the rule. A
+      // re-creation would send everything back to blue whatever serves: the rule's only ForceNew
+      // argument is listener_arn, the listener keeps its address across protocol changes (index.ts),
+      // and the plan guard (.github/scripts/traffic-guard.ts) refuses any plan that re-creates the rule
+      // or its listener while another colour is live. The guard reads these tags.
       lifecycle: { ignoreChanges: ['action'] },
-      tags: { Name: `${prefix}-production` },
+      tags: {
+        Name: `${prefix}-production`,
+        [TRAFFIC_TAGS.service]: svc.name,
+        [TRAFFIC_TAGS.rule]: 'production',
+        [TRAFFIC_TAGS.initialColour]: INITIAL_LIVE_COLOUR,
+      },
     });
     this.testRule = new LbListenerRule(this, 'test-rule', {
       listenerArn: ctx.testListenerArn,
@@ -481,12 +502,12 @@ export class BlueGreenService extends Construct {
       action: [
         {
           type: 'forward',
-          forward: { targetGroup: [{ arn: this.targetGroups.green.arn, weight: 1 }] },
+          forward: { targetGroup: [{ arn: this.targetGroups[idle].arn, weight: 1 }] },
         },
       ],
       // The deployer points the test rule at the idle colour.
       lifecycle: { ignoreChanges: ['action'] },
-      tags: { Name: `${prefix}-test` },
+      tags: { Name: `${prefix}-test`, [TRAFFIC_TAGS.service]: svc.name, [TRAFFIC_TAGS.rule]: 'test' },
     });
 
     // ------------------------------------------------------------------ services and autoscaling
@@ -494,7 +515,7 @@ export class BlueGreenService extends Construct {
     const scalable = {} as Record<Colour, AppautoscalingTarget>;
     for (const colour of COLOURS) {
       const serviceName = `${svc.name}-${colour}`;
-      const live = colour === 'blue';
+      const live = colour === INITIAL_LIVE_COLOUR;
       services[colour] = new EcsService(this, `service-${colour}`, {
         name: serviceName,
         cluster: ctx.clusterArn,
@@ -526,7 +547,7 @@ export class BlueGreenService extends Construct {
         lifecycle: { ignoreChanges: ['task_definition', 'desired_count'] },
         // A target group must be attached to the load balancer before a service can use it.
         dependsOn: [this.productionRule, this.testRule],
-        tags: { 'switchyard:colour': colour, 'switchyard:service': svc.name },
+        tags: { [TRAFFIC_TAGS.colour]: colour, [TRAFFIC_TAGS.service]: svc.name },
       });
 
       const as = svc.autoscaling;
@@ -535,10 +556,12 @@ export class BlueGreenService extends Construct {
         scalableDimension: 'ecs:service:DesiredCount',
         resourceId: `service/${ctx.clusterName}/${services[colour].name}`,
         // The idle colour must be allowed to sit at 0 tasks. Blue is live at creation; afterwards the
-        // deployer moves the floor with the traffic, so Terraform ignores min_capacity.
+        // deployer moves the range with the traffic (RegisterScalableTarget with MinCapacity and
+        // MaxCapacity: adapters/autoscaling.ts), so Terraform ignores both — otherwise an apply during a
+        // deploy would reset the bake floor or the idle colour's 0 and fight the release.
         minCapacity: live ? as.min : 0,
         maxCapacity: as.max,
-        lifecycle: { ignoreChanges: ['min_capacity'] },
+        lifecycle: { ignoreChanges: [...DEPLOYER_OWNED_SCALING_FIELDS] },
       });
       const metrics = [
         ['cpu', 'ECSServiceAverageCPUUtilization', as.cpuTarget],

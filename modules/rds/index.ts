@@ -1,16 +1,20 @@
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { DataAwsDbInstance } from '@cdktf/provider-aws/lib/data-aws-db-instance';
+import { DataAwsDbInstances } from '@cdktf/provider-aws/lib/data-aws-db-instances';
+import { DataAwsKmsKey } from '@cdktf/provider-aws/lib/data-aws-kms-key';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { Fn, TerraformCount, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataSecurityGroup } from './data-security-group';
-import { RESERVED_DB_USERS } from './limits';
+import { RESERVED_DB_USERS, STORAGE_KMS_REPLACEMENT_TAG } from './limits';
 
 export { DataSecurityGroup, type DataSecurityGroupProps } from './data-security-group';
-export { RESERVED_DB_USERS } from './limits';
+export { RESERVED_DB_USERS, STORAGE_KMS_REPLACEMENT_TAG } from './limits';
 
 export const POSTGRES_PORT = 5432;
 /** Default PostgreSQL major version (RDS picks and upgrades the minor). */
@@ -76,6 +80,22 @@ export interface PostgresDatabaseProps {
   readonly storageKms?: 'aws-managed' | 'customer-managed';
   /** Use this existing customer key instead of creating one (implies customer-managed). @default undefined */
   readonly kmsKeyArn?: string;
+  /**
+   * Explicit opt-in to let a storage-key change (`storageKms` / `kmsKeyArn`) replace the database. RDS cannot
+   * re-encrypt an instance in place, so such a change deletes it and creates an empty one. Without the
+   * opt-in a plan-time precondition refuses any plan whose key differs from the running instance's. With
+   * it, the instance is tagged `switchyard:storage-kms-replacement=allowed`; the replacement is only
+   * planned once that tag is live, i.e. after an apply that also recorded `skipFinalSnapshot: false` and
+   * `deletionProtection: false` (the delete uses the recorded values, so the final snapshot is taken).
+   * Requires skipFinalSnapshot false, deletionProtection false and preventDestroy false. @default false
+   */
+  readonly allowStorageKmsReplacement?: boolean;
+  /**
+   * Apply modifications (instance class, storage, engine version) during `terraform apply` rather than
+   * in the next maintenance window. A major-version upgrade also swaps the parameter group (new family),
+   * and the old group can only be deleted once the instance left it, so it needs this. @default true
+   */
+  readonly applyImmediately?: boolean;
   /** Terraform `lifecycle.prevent_destroy` on the instance (and its key). @default false */
   readonly preventDestroy?: boolean;
   /** SNS topic for the CPU and free-storage alarms. @default undefined (no alarms) */
@@ -207,6 +227,18 @@ export class PostgresDatabase extends Construct {
     if (props.preventDestroy && props.deletionProtection === false) {
       bad('deletionProtection', 'must not be false when preventDestroy is set', false);
     }
+    if (props.allowStorageKmsReplacement) {
+      const blockers = [
+        props.skipFinalSnapshot === true
+          ? 'skipFinalSnapshot (must be false: a final snapshot is taken)'
+          : '',
+        props.deletionProtection !== false ? 'deletionProtection (must be false, or the delete fails)' : '',
+        props.preventDestroy ? 'preventDestroy (must be false, or the plan fails)' : '',
+      ].filter((b) => b !== '');
+      if (blockers.length > 0) {
+        bad('allowStorageKmsReplacement', `needs ${blockers.join(', ')}`, true);
+      }
+    }
     if (problems.length > 0) {
       throw new Error(`PostgresDatabase ${id}: invalid configuration:\n  ${problems.join('\n  ')}`);
     }
@@ -270,6 +302,9 @@ export class PostgresDatabase extends Construct {
 
     const skipFinalSnapshot = props.skipFinalSnapshot ?? false;
     const performanceInsights = props.performanceInsights ?? false;
+    const storageKeyGuard = props.allowStorageKmsReplacement
+      ? undefined
+      : this.storageKeyPrecondition(storageKms, props.kmsKeyArn);
     this.instance = new DbInstance(this, 'instance', {
       identifier: this.identifier,
       engine: 'postgres',
@@ -297,13 +332,23 @@ export class PostgresDatabase extends Construct {
       copyTagsToSnapshot: true,
       deleteAutomatedBackups: false,
       autoMinorVersionUpgrade,
-      allowMajorVersionUpgrade: false,
+      // Raising engineVersion to a later major upgrades in place. AWS (ModifyDBInstance,
+      // AllowMajorVersionUpgrade): "Major version upgrades must be allowed when specifying a value for the
+      // EngineVersion parameter that's a different major version than the DB instance's current version."
+      // The parameter group of the new family (name prefix, create-before-destroy) is swapped in the same
+      // modification; RDS refuses downgrades by itself.
+      allowMajorVersionUpgrade: true,
+      applyImmediately: props.applyImmediately ?? true,
       caCertIdentifier: 'rds-ca-rsa2048-g1',
       performanceInsightsEnabled: performanceInsights,
       performanceInsightsKmsKeyId: performanceInsights ? this.kmsKeyArn : undefined,
       performanceInsightsRetentionPeriod: performanceInsights ? 7 : undefined,
       enabledCloudwatchLogsExports: logExports,
-      lifecycle,
+      lifecycle: {
+        ...lifecycle,
+        ...(storageKeyGuard ? { precondition: [storageKeyGuard] } : {}),
+      },
+      tags: props.allowStorageKmsReplacement ? { [STORAGE_KMS_REPLACEMENT_TAG]: 'allowed' } : undefined,
       dependsOn: Object.values(logGroups),
     });
     this.address = this.instance.address;
@@ -358,5 +403,51 @@ export class PostgresDatabase extends Construct {
     }
     this.alarms = alarms;
     this.alarmNames = names;
+  }
+
+  /**
+   * A plan-time guard against replacing the database through its storage key. `kms_key_id` and
+   * `storage_encrypted` force replacement (RDS: "You can't change the KMS key used by a DB instance after
+   * you create it" — AWS KMS key management, RDS User Guide). The running instance (if any) and its key are
+   * read with data sources during the plan, so the condition is known before anything is destroyed (a
+   * precondition left unknown until apply would run after the delete of a replacement). The tag
+   * {@link STORAGE_KMS_REPLACEMENT_TAG} on the live instance is the recorded opt-in.
+   */
+  private storageKeyPrecondition(
+    storageKms: 'aws-managed' | 'customer-managed',
+    kmsKeyArn: string | undefined,
+  ): { condition: string; errorMessage: string } {
+    const existing = new DataAwsDbInstances(this, 'existing', {
+      filter: [{ name: 'db-instance-id', values: [this.identifier] }],
+    });
+    const count = () => TerraformCount.of(Token.asNumber(Fn.lengthOf(existing.instanceIdentifiers)));
+    const live = new DataAwsDbInstance(this, 'live', {
+      count: count(),
+      dbInstanceIdentifier: this.identifier,
+    });
+    const liveKey = new DataAwsKmsKey(this, 'live-key', {
+      count: count(),
+      keyId: `\${${live.fqn}[count.index].kms_key_id}`,
+    });
+    const sameKey = kmsKeyArn
+      ? `i.kms_key_id == ${JSON.stringify(kmsKeyArn)}`
+      : `${liveKey.fqn}[n].key_manager == "${storageKms === 'customer-managed' ? 'CUSTOMER' : 'AWS'}"`;
+    const wanted = kmsKeyArn
+      ? `the key ${kmsKeyArn}`
+      : storageKms === 'customer-managed'
+        ? 'a customer managed key'
+        : 'the AWS managed key aws/rds';
+    return {
+      condition:
+        `\${alltrue([for n, i in ${live.fqn} : ` +
+        `lookup(i.tags, "${STORAGE_KMS_REPLACEMENT_TAG}", "") == "allowed" || (i.storage_encrypted && ${sameKey})])}`,
+      errorMessage:
+        `database ${this.identifier}: database.storageKms asks for ${wanted}, but the running database is encrypted ` +
+        `with another key. RDS cannot change the key of an instance, so this plan would delete the database and ` +
+        `create an empty one. Put database.storageKms back, or move the data yourself (snapshot, copy the snapshot ` +
+        `with the new key, restore: "Encrypting Amazon RDS resources", RDS User Guide), or — outside prod — set ` +
+        `database.allowStorageKmsReplacement: true with skipFinalSnapshot: false and deletionProtection: false, ` +
+        `apply that first (it records the final snapshot setting), then change storageKms.`,
+    };
   }
 }

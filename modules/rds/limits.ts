@@ -8,3 +8,9 @@ export const RESERVED_DB_USERS: readonly string[] = [
   'root',
   'rds_superuser',
 ];
+
+/**
+ * Tag on the DB instance recording the explicit opt-in `allowStorageKmsReplacement`: the storage-key guard
+ * (a plan-time precondition) lets a replacement through only when the *running* instance carries it.
+ */
+export const STORAGE_KMS_REPLACEMENT_TAG = 'switchyard:storage-kms-replacement';

@@ -7,6 +7,7 @@
  * natGateways is "none"); isolated subnets → no route beyond the VPC at all.
  */
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
@@ -23,6 +24,7 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { LOG_RETENTION_DAYS } from '../../environments/schema';
 import { partitionOf } from './partition';
@@ -38,8 +40,21 @@ export interface VpcProps {
   readonly region: string;
   /** VPC CIDR, /16 to /23, without host bits. */
   readonly cidr: string;
-  /** Availability zones, 2 or 3 of them, all in `region`. */
-  readonly availabilityZones: readonly string[];
+  /**
+   * Availability zones, 2 or 3 of them, all in `region`. Checked at plan time against the zones the
+   * account can use (a zone that needs opt-in or is not `available` fails the plan with the list).
+   * @default undefined — the first `azCount` zones of the region, read at plan time (see azCount)
+   */
+  readonly availabilityZones?: readonly string[];
+  /**
+   * Number of zones when `availabilityZones` is not given: the subnets go into the first `azCount` names
+   * (sorted) of the `aws_availability_zones` data source (state `available`, `opt-in-status` =
+   * `opt-in-not-required`, so Local and Wavelength Zones are left out). Zone letters differ per region and
+   * account (ca-central-1 has a, b, d; ap-northeast-1 a, c, d; us-west-1 two per account), so `<region>a/b/c`
+   * is not assumed. A subnet keeps the zone it was created in (`ignore_changes`), so a zone leaving the
+   * `available` list later never moves existing subnets. @default availabilityZones.length (one of the two is required)
+   */
+  readonly azCount?: number;
   /** NAT gateways: one shared, one per AZ, or none (private subnets then have no internet route). @default "single" */
   readonly natGateways?: NatGatewayMode;
   /** Flow-log retention in days (a CloudWatch retention value). @default 30 */
@@ -58,7 +73,10 @@ export class VpcModule extends Construct {
   readonly vpc: Vpc;
   readonly vpcId: string;
   readonly cidr: string;
+  /** Zone of each AZ index: the explicit names, or `${element(data…names, i)}` references. */
   readonly availabilityZones: readonly string[];
+  /** The region's usable zones, read at plan time (explicit zones are validated against it). */
+  readonly zonesData: DataAwsAvailabilityZones;
   readonly publicSubnets: readonly Subnet[];
   readonly privateSubnets: readonly Subnet[];
   readonly isolatedSubnets: readonly Subnet[];
@@ -90,7 +108,29 @@ export class VpcModule extends Construct {
     const retention = props.flowLogRetentionDays ?? 30;
     validate(props, natMode, retention);
 
-    const azs = props.availabilityZones;
+    const explicit = props.availabilityZones;
+    const azCount = explicit?.length ?? props.azCount ?? 0;
+    // AWS: DescribeAvailabilityZones "results include only the zones for the Regions where you have chosen
+    // the option to opt in"; the opt-in-status filter also drops Local and Wavelength Zones (EC2 API
+    // reference). The provider sorts the names, so index i is stable while the set is.
+    this.zonesData = new DataAwsAvailabilityZones(this, 'zones', {
+      state: 'available',
+      filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
+      lifecycle: {
+        postcondition: [
+          explicit
+            ? {
+                condition: `\${alltrue([for z in ${JSON.stringify(explicit)} : contains(self.names, z)])}`,
+                errorMessage: `vpc.availabilityZones (${explicit.join(', ')}) names a zone that is not available to this account in ${props.region} without opt-in; available: \${join(", ", self.names)}. Fix the list or remove it to use the first ${azCount} available zones.`,
+              }
+            : {
+                condition: `\${length(self.names) >= ${azCount}}`,
+                errorMessage: `${props.region} offers this account only \${length(self.names)} available zone(s) (\${join(", ", self.names)}); vpc.azCount is ${azCount}. Lower vpc.azCount.`,
+              },
+        ],
+      },
+    });
+    const azs = explicit ?? [...Array(azCount).keys()].map((i) => Fn.element(this.zonesData.names, i));
     const plan = planSubnets(props.cidr, azs.length);
     this.subnetCidrs = plan;
     this.cidr = props.cidr;
@@ -122,6 +162,8 @@ export class VpcModule extends Construct {
             availabilityZone: az,
             mapPublicIpOnLaunch: false,
             tags: { ...tag(`${tier}-${az}`), 'switchyard:tier': tier },
+            // Zones read from the region: a subnet stays where it was created even if the list shifts.
+            lifecycle: explicit ? undefined : { ignoreChanges: ['availability_zone'] },
           }),
       );
     this.publicSubnets = subnets('public');
@@ -302,9 +344,18 @@ function validate(props: VpcProps, natMode: string, retention: number): void {
   else if (cidr.prefix < MIN_VPC_PREFIX || cidr.prefix > MAX_VPC_PREFIX)
     fail(`cidr must be /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX} (got "${props.cidr}")`);
   const azs = props.availabilityZones;
-  if (azs.length < 2 || azs.length > 3) fail(`availabilityZones must list 2 or 3 zones (got ${azs.length})`);
-  if (new Set(azs).size !== azs.length) fail(`availabilityZones must be distinct (got ${azs.join(', ')})`);
-  for (const az of azs) if (!az.startsWith(props.region)) fail(`zone ${az} is not in region ${props.region}`);
+  if (azs) {
+    if (azs.length < 2 || azs.length > 3)
+      fail(`availabilityZones must list 2 or 3 zones (got ${azs.length})`);
+    if (new Set(azs).size !== azs.length) fail(`availabilityZones must be distinct (got ${azs.join(', ')})`);
+    for (const az of azs) {
+      if (!new RegExp(`^${props.region}[a-z]$`).test(az)) fail(`zone ${az} is not in region ${props.region}`);
+    }
+    if (props.azCount !== undefined && props.azCount !== azs.length)
+      fail(`azCount (${props.azCount}) must equal the number of availabilityZones (${azs.length})`);
+  } else if (props.azCount !== 2 && props.azCount !== 3) {
+    fail(`azCount must be 2 or 3 when availabilityZones is not given (got ${String(props.azCount)})`);
+  }
   if (!['single', 'per-az', 'none'].includes(natMode))
     fail(`natGateways must be single, per-az or none (got "${natMode}")`);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention))

@@ -8,6 +8,7 @@
 /** Terraform resource/data type prefix → IAM service prefix. Longest prefix wins. */
 export const TERRAFORM_TYPE_SERVICES: Readonly<Record<string, string>> = {
   aws_vpc: 'ec2',
+  aws_availability_zones: 'ec2',
   aws_subnet: 'ec2',
   aws_route: 'ec2',
   aws_internet_gateway: 'ec2',

@@ -4,6 +4,7 @@
  */
 import { type App, TerraformStack, Testing } from 'cdktf';
 import type { TerraformConstructor } from 'cdktf/lib/testing/matchers';
+import type { EcsPlatformProps } from '../../modules/ecs';
 
 export const FAKE_ACCOUNT = '123456789012';
 export const FAKE_REGION = 'eu-west-1';
@@ -78,4 +79,26 @@ export interface CdktfMatchers {
 /** `expect(synthesizedJson)` typed with the cdktf matchers. */
 export function expectSynth(json: string): CdktfMatchers {
   return expect(json) as unknown as CdktfMatchers;
+}
+
+/**
+ * Minimal valid props of the ECS platform module on the fake VPC (HTTPS, NAT IP as test-listener source,
+ * one service `api`); override what a test is about.
+ */
+export function ecsPlatformProps(overrides: Partial<EcsPlatformProps> = {}): EcsPlatformProps {
+  const environment = overrides.environment ?? 'dev';
+  return {
+    environment,
+    region: FAKE_REGION,
+    accountId: FAKE_ACCOUNT,
+    vpcId: FAKE_VPC.vpcId,
+    vpcCidr: FAKE_VPC.vpcCidr,
+    publicSubnetIds: FAKE_VPC.publicSubnetIds,
+    privateSubnetIds: FAKE_VPC.privateSubnetIds,
+    certificateArn: FAKE_CERT,
+    deploymentTableName: `switchyard-${environment}-deployments`,
+    testListener: { natPublicIps: FAKE_VPC.natPublicIps },
+    services: [{ name: 'api' }],
+    ...overrides,
+  };
 }

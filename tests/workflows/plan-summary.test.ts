@@ -202,7 +202,7 @@ describe('runCli', () => {
     expect(res.exitCode).toBe(0);
     expect(readFileSync(out, 'utf8').startsWith('<!-- switchyard-plan:dev -->')).toBe(true);
     expect(readFileSync(ghOut, 'utf8')).toBe(
-      'has-changes=true\nstateful-destroys=2\nadd=4\nchange=2\ndestroy=4\n',
+      'has-changes=true\nstateful-destroys=2\nadd=4\nchange=2\ndestroy=4\ntraffic-refusals=0\ntraffic-recheck=\n',
     );
     expect(logs).toEqual([
       '::warning title=Stateful resources would be destroyed (dev)::replace aws_db_instance.database_DB_1A2B3C, delete aws_s3_bucket.alb_logs',

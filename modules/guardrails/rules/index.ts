@@ -4,6 +4,7 @@ import { albDropInvalidHeaders } from './alb-drop-invalid-headers';
 import { albHttpRedirect } from './alb-http-redirect';
 import { albProdDeletionProtection } from './alb-prod-deletion-protection';
 import { albTlsPolicy } from './alb-tls-policy';
+import { albWeightedRuleGuarded } from './alb-weighted-rule-guarded';
 import { dynamodbEncryption } from './dynamodb-encryption';
 import { dynamodbPitr } from './dynamodb-pitr';
 import { ecrImmutableTags } from './ecr-immutable-tags';
@@ -13,6 +14,7 @@ import { iamNoBroadManagedPolicies } from './iam-no-broad-managed-policies';
 import { iamNoPassRoleStar } from './iam-no-passrole-star';
 import { iamNoStarActions } from './iam-no-star-actions';
 import { iamOidcTrustPinsSub } from './iam-oidc-trust-pins-sub';
+import { ecsScalingDeployerOwned } from './ecs-scaling-deployer-owned';
 import { logGroupKms } from './log-group-kms';
 import { logGroupRetention } from './log-group-retention';
 import { noLiteralCredentials } from './no-literal-credentials';
@@ -21,11 +23,13 @@ import { rdsIamAuth } from './rds-iam-auth';
 import { rdsNotPublic } from './rds-not-public';
 import { rdsProdResilience } from './rds-prod-resilience';
 import { rdsStorageEncrypted } from './rds-storage-encrypted';
+import { rdsStorageKeyGuard } from './rds-storage-key-guard';
 import { redisAtRestEncryption } from './redis-at-rest-encryption';
 import { redisProdResilience } from './redis-prod-resilience';
 import { redisTransitEncryption } from './redis-transit-encryption';
 import { s3Encryption } from './s3-encryption';
 import { s3PublicAccessBlock } from './s3-public-access-block';
+import { sgNoDuplicateRules } from './sg-no-duplicate-rules';
 
 export const RULES: readonly GuardrailRule[] = [
   rdsStorageEncrypted,
@@ -54,6 +58,11 @@ export const RULES: readonly GuardrailRule[] = [
   iamNoBroadManagedPolicies,
   iamNoPassRoleStar,
   iamOidcTrustPinsSub,
+  // Issue 12: replacement and apply safety.
+  sgNoDuplicateRules,
+  ecsScalingDeployerOwned,
+  rdsStorageKeyGuard,
+  albWeightedRuleGuarded,
 ];
 
 export {
@@ -61,6 +70,7 @@ export {
   albHttpRedirect,
   albProdDeletionProtection,
   albTlsPolicy,
+  albWeightedRuleGuarded,
   dynamodbEncryption,
   dynamodbPitr,
   ecrImmutableTags,
@@ -70,6 +80,7 @@ export {
   iamNoPassRoleStar,
   iamNoStarActions,
   iamOidcTrustPinsSub,
+  ecsScalingDeployerOwned,
   logGroupKms,
   logGroupRetention,
   noLiteralCredentials,
@@ -78,9 +89,11 @@ export {
   rdsNotPublic,
   rdsProdResilience,
   rdsStorageEncrypted,
+  rdsStorageKeyGuard,
   redisAtRestEncryption,
   redisProdResilience,
   redisTransitEncryption,
   s3Encryption,
   s3PublicAccessBlock,
+  sgNoDuplicateRules,
 };

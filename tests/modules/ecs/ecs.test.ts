@@ -6,6 +6,7 @@ import { EcsPlatform, type EcsPlatformProps } from '../../../modules/ecs';
 import { maxResolvedBytes, SSM_STANDARD_MAX_BYTES, ssmTierFor } from '../../../modules/ecs/topology-size';
 import { parseTopology, topologyParameterName } from '../../../services/topology';
 import {
+  ecsPlatformProps,
   expectSynth,
   FAKE_ACCOUNT,
   FAKE_CERT,
@@ -27,20 +28,7 @@ const PARAM = `arn:aws:ssm:${FAKE_REGION}:${FAKE_ACCOUNT}:parameter/api/key`;
 const TOPIC = `arn:aws:sns:${FAKE_REGION}:${FAKE_ACCOUNT}:switchyard-prod-alarms`;
 
 function base(overrides: Partial<EcsPlatformProps> = {}): EcsPlatformProps {
-  return {
-    environment: 'prod',
-    region: FAKE_REGION,
-    accountId: FAKE_ACCOUNT,
-    vpcId: FAKE_VPC.vpcId,
-    vpcCidr: FAKE_VPC.vpcCidr,
-    publicSubnetIds: FAKE_VPC.publicSubnetIds,
-    privateSubnetIds: FAKE_VPC.privateSubnetIds,
-    certificateArn: FAKE_CERT,
-    deploymentTableName: 'switchyard-prod-deployments',
-    testListener: { natPublicIps: FAKE_VPC.natPublicIps },
-    services: [{ name: 'api' }],
-    ...overrides,
-  };
+  return ecsPlatformProps({ environment: 'prod', ...overrides });
 }
 
 function build(props: EcsPlatformProps): { platform: EcsPlatform; out: Synth } {
@@ -189,7 +177,7 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(tgs).toHaveLength(2);
     expect(tgs.find((t) => t.arn.includes('tg-blue'))!.weight).toBe(100);
     expect(tgs.find((t) => t.arn.includes('tg-green'))!.weight).toBe(0);
-    expect(String(prod.listener_arn)).toContain('aws_lb_listener.ecs_https');
+    expect(String(prod.listener_arn)).toContain('aws_lb_listener.ecs_production');
     expectSynth(json).toHaveResourceWithProperties(LbListenerRule, {
       priority: 10,
       lifecycle: { ignore_changes: ['action'] },
@@ -206,7 +194,7 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(tgs[0]!.arn).toContain('tg-green');
   });
 
-  it('scales both colours on CPU and memory; blue starts at min, green at 0; min_capacity is the deployer’s', () => {
+  it('scales both colours on CPU and memory; blue starts at min, green at 0; min and max capacity are the deployer’s', () => {
     const targets = listOf(out, 'aws_appautoscaling_target');
     expect(targets).toHaveLength(2);
     const blue = targets.find((t) => String(t.resource_id).includes('service-blue'))!;
@@ -214,12 +202,12 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(blue).toMatchObject({
       min_capacity: 3,
       max_capacity: 12,
-      lifecycle: { ignore_changes: ['min_capacity'] },
+      lifecycle: { ignore_changes: ['min_capacity', 'max_capacity'] },
     });
     expect(green).toMatchObject({
       min_capacity: 0,
       max_capacity: 12,
-      lifecycle: { ignore_changes: ['min_capacity'] },
+      lifecycle: { ignore_changes: ['min_capacity', 'max_capacity'] },
     });
     const policies = listOf(out, 'aws_appautoscaling_policy');
     expect(policies).toHaveLength(4);
@@ -337,7 +325,7 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(topo.ecsServices.blue).toMatch(/service-blue.*\.name$/);
     expect(topo.productionRuleArn).toMatch(/production-rule.*\.arn$/);
     expect(topo.testRuleArn).toMatch(/test-rule.*\.arn$/);
-    expect(topo.listenerArn).toMatch(/aws_lb_listener\.ecs_https.*\.arn$/);
+    expect(topo.listenerArn).toMatch(/aws_lb_listener\.ecs_production.*\.arn$/);
     expect(topo.testListenerArn).toMatch(/aws_lb_listener\.ecs_test.*\.arn$/);
     expect(topo.loadBalancerArnSuffix).toMatch(/aws_lb\..*\.arn_suffix$/);
     expect(topo.alarmNames).toEqual(platform.services[0]!.alarmNames);

@@ -41,6 +41,7 @@ describe('GuardrailsAspect in synth', () => {
       instanceClass: 'db.t4g.micro',
       publiclyAccessible: true,
       storageEncrypted: false,
+      lifecycle: { preventDestroy: true },
     });
     const lines: string[] = [];
     applyGuardrails(stack, { tier: 'dev', report: (l) => lines.push(l) });
@@ -122,11 +123,13 @@ describe('GuardrailsAspect in synth', () => {
       instanceClass: 'db.t4g.micro',
       storageEncrypted: true,
       iamDatabaseAuthenticationEnabled: true,
+      lifecycle: { preventDestroy: true },
     });
     new DbInstance(prod, 'db', {
       instanceClass: 'db.t4g.micro',
       storageEncrypted: true,
       iamDatabaseAuthenticationEnabled: true,
+      lifecycle: { preventDestroy: true },
     });
     const devAspect = new GuardrailsAspect({
       tier: 'dev',
@@ -286,7 +289,7 @@ describe('end to end: a main.ts run with node', () => {
       const stack = new TerraformStack(app, 'staging');
       new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
       new EcrRepository(stack, 'repo', { name: 'api' });
-      new DbInstance(stack, 'db', { instanceClass: 'db.t4g.micro', storageEncrypted: true, iamDatabaseAuthenticationEnabled: true });
+      new DbInstance(stack, 'db', { instanceClass: 'db.t4g.micro', storageEncrypted: true, iamDatabaseAuthenticationEnabled: true, lifecycle: { preventDestroy: true } });
       applyGuardrails(stack, { tier: 'staging', suppressions: ${suppressions} });
       app.synth();
     `;

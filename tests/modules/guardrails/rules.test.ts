@@ -39,6 +39,7 @@ function goodDb(stack: TerraformStack, id = 'db', overrides: Record<string, unkn
     publiclyAccessible: false,
     multiAz: true,
     deletionProtection: true,
+    lifecycle: { preventDestroy: true },
     ...overrides,
   });
 }
