@@ -22,6 +22,7 @@ import { redisProdResilience } from './redis-prod-resilience';
 import { redisTransitEncryption } from './redis-transit-encryption';
 import { s3Encryption } from './s3-encryption';
 import { s3PublicAccessBlock } from './s3-public-access-block';
+import { snsProdAlarmSubscribers } from './sns-prod-alarm-subscribers';
 
 export const RULES: readonly GuardrailRule[] = [
   rdsStorageEncrypted,
@@ -46,6 +47,7 @@ export const RULES: readonly GuardrailRule[] = [
   albTlsPolicy,
   albHttpRedirect,
   ecrImmutableTags,
+  snsProdAlarmSubscribers,
 ];
 
 export {
@@ -71,4 +73,5 @@ export {
   redisTransitEncryption,
   s3Encryption,
   s3PublicAccessBlock,
+  snsProdAlarmSubscribers,
 };
