@@ -1,4 +1,4 @@
-import { Lazy, Testing } from 'cdktf';
+import { Lazy, TerraformLocal, Testing } from 'cdktf';
 import {
   EnvironmentDashboard,
   type EnvironmentDashboardProps,
@@ -273,6 +273,18 @@ describe('EnvironmentDashboard: CloudWatch limits', () => {
     expect(() => build(props({ services: names(fits + 1) }))).toThrow(
       /exceeds CloudWatch's limits: \d+ widgets, CloudWatch allows 500 per dashboard.*Each service takes 7 widgets/,
     );
+  });
+
+  it('is a body Terraform renders as written: every ${ is a reference, no %{ directive', () => {
+    const { stack } = newStack();
+    const lb = new TerraformLocal(stack, 'lb', LB);
+    new EnvironmentDashboard(stack, 'dashboard', props({ loadBalancerArnSuffix: lb.asString }));
+    const raw = listOf(synth(stack), 'aws_cloudwatch_dashboard')[0]!.dashboard_body as string;
+    expect(raw).not.toContain('%{');
+    const interpolations = raw.match(/\$\{[^}]*\}/g) ?? [];
+    expect(interpolations.length).toBeGreaterThan(0);
+    expect(raw.split('${').length - 1).toBe(interpolations.length);
+    expect(JSON.parse(raw.replace(/\$\{[^}]*\}/g, 'resolved'))).toBeDefined();
   });
 
   it('bounds the resolved size of a body holding Terraform references', () => {
