@@ -112,6 +112,7 @@ export interface DashboardBody {
 
 /** One blue/green service as the dashboard needs it. */
 export interface DashboardServiceInput {
+  /** Service name (the widget titles start with it). */
   readonly name: string;
   /** CloudWatch `TargetGroup` dimension per colour (`targetgroup/<name>/<id>`). */
   readonly targetGroupArnSuffixes: Readonly<Record<Colour, string>>;
@@ -300,31 +301,56 @@ function serviceRows(grid: Grid, input: DashboardInput, svc: DashboardServiceInp
         }),
       ),
     ]),
-    graph(
-      input,
-      `${s}: ECS CPU % per colour`,
-      'Average',
-      COLOURS.map((c) =>
-        ecsMetric('AWS/ECS', 'CPUUtilization', input.clusterName, svc.ecsServiceNames[c], {
-          label: c,
-          color: COLOUR_HEX[c],
-        }),
+    ...(['CPU', 'Memory'] as const).map((what) =>
+      graph(
+        input,
+        `${s}: ECS ${what === 'CPU' ? 'CPU' : 'memory'} % per colour`,
+        'Average',
+        COLOURS.map((c) =>
+          ecsMetric('AWS/ECS', `${what}Utilization`, input.clusterName, svc.ecsServiceNames[c], {
+            label: c,
+            color: COLOUR_HEX[c],
+          }),
+        ),
+        { left: { min: 0, label: '%' } },
       ),
-      { left: { min: 0, label: '%' } },
-    ),
-    graph(
-      input,
-      `${s}: ECS memory % per colour`,
-      'Average',
-      COLOURS.map((c) =>
-        ecsMetric('AWS/ECS', 'MemoryUtilization', input.clusterName, svc.ecsServiceNames[c], {
-          label: c,
-          color: COLOUR_HEX[c],
-        }),
-      ),
-      { left: { min: 0, label: '%' } },
     ),
   ]);
+}
+
+/** One graph of a data-store row: one line per resource id. */
+interface DataGraph {
+  readonly title: string;
+  readonly metric: string;
+  readonly stat: string;
+  /** Resources graphed; a graph without any is left out. */
+  readonly ids: readonly string[];
+  /** A percentage: y axis 0–100. */
+  readonly percent?: boolean;
+}
+
+/** A row of data-store graphs whose metrics take one dimension (`DBInstanceIdentifier`, `CacheClusterId`). */
+function dataRow(
+  grid: Grid,
+  input: DashboardInput,
+  namespace: string,
+  dimension: string,
+  graphs: readonly DataGraph[],
+): void {
+  grid.row(
+    6,
+    graphs
+      .filter((g) => g.ids.length > 0)
+      .map((g) =>
+        graph(
+          input,
+          g.title,
+          g.stat,
+          g.ids.map((id): MetricRow => [namespace, g.metric, dimension, id, { label: id }]),
+          g.percent ? { left: { min: 0, max: 100, label: '%' } } : { left: { min: 0 } },
+        ),
+      ),
+  );
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -368,93 +394,43 @@ export function dashboardBody(input: DashboardInput): DashboardBody {
   const db = input.database;
   if (db) {
     const instances = [db.identifier, ...db.replicaIdentifiers];
-    const rds = (metric: string, id: string, label: string): MetricRow => [
-      'AWS/RDS',
-      metric,
-      'DBInstanceIdentifier',
-      id,
-      { label },
-    ];
-    const widgets = [
-      graph(
-        input,
-        'Database: CPU %',
-        'Average',
-        instances.map((id) => rds('CPUUtilization', id, id)),
-        { left: { min: 0, max: 100, label: '%' } },
-      ),
-      graph(
-        input,
-        'Database: connections',
-        'Maximum',
-        instances.map((id) => rds('DatabaseConnections', id, id)),
-      ),
-      graph(
-        input,
-        'Database: free storage (bytes)',
-        'Minimum',
-        instances.map((id) => rds('FreeStorageSpace', id, id)),
-        { left: { min: 0 } },
-      ),
-    ];
-    if (db.replicaIdentifiers.length > 0) {
-      widgets.push(
-        graph(
-          input,
-          'Database: replica lag (s)',
-          'Maximum',
-          db.replicaIdentifiers.map((id) => rds('ReplicaLag', id, id)),
-          { left: { min: 0 } },
-        ),
-      );
-    }
-    grid.row(6, widgets);
+    dataRow(grid, input, 'AWS/RDS', 'DBInstanceIdentifier', [
+      { title: 'Database: CPU %', metric: 'CPUUtilization', stat: 'Average', ids: instances, percent: true },
+      { title: 'Database: connections', metric: 'DatabaseConnections', stat: 'Maximum', ids: instances },
+      {
+        title: 'Database: free storage (bytes)',
+        metric: 'FreeStorageSpace',
+        stat: 'Minimum',
+        ids: instances,
+      },
+      {
+        title: 'Database: replica lag (s)',
+        metric: 'ReplicaLag',
+        stat: 'Maximum',
+        ids: db.replicaIdentifiers,
+      },
+    ]);
   }
-
   const cache = input.cache;
   if (cache) {
-    const node = (metric: string, id: string): MetricRow => [
-      'AWS/ElastiCache',
-      metric,
-      'CacheClusterId',
-      id,
-      { label: id },
-    ];
-    const widgets = [
-      graph(
-        input,
-        'Cache: engine CPU %',
-        'Average',
-        cache.nodeIds.map((id) => node('EngineCPUUtilization', id)),
-        { left: { min: 0, max: 100, label: '%' } },
-      ),
-      graph(
-        input,
-        'Cache: memory used %',
-        'Maximum',
-        cache.nodeIds.map((id) => node('DatabaseMemoryUsagePercentage', id)),
-        { left: { min: 0, max: 100, label: '%' } },
-      ),
-      graph(
-        input,
-        'Cache: evictions',
-        'Sum',
-        cache.nodeIds.map((id) => node('Evictions', id)),
-        { left: { min: 0 } },
-      ),
-    ];
-    if (cache.hasReplicas) {
-      widgets.push(
-        graph(
-          input,
-          'Cache: replication lag (s)',
-          'Maximum',
-          cache.nodeIds.map((id) => node('ReplicationLag', id)),
-          { left: { min: 0 } },
-        ),
-      );
-    }
-    grid.row(6, widgets);
+    const ids = cache.nodeIds;
+    dataRow(grid, input, 'AWS/ElastiCache', 'CacheClusterId', [
+      { title: 'Cache: engine CPU %', metric: 'EngineCPUUtilization', stat: 'Average', ids, percent: true },
+      {
+        title: 'Cache: memory used %',
+        metric: 'DatabaseMemoryUsagePercentage',
+        stat: 'Maximum',
+        ids,
+        percent: true,
+      },
+      { title: 'Cache: evictions', metric: 'Evictions', stat: 'Sum', ids },
+      {
+        title: 'Cache: replication lag (s)',
+        metric: 'ReplicationLag',
+        stat: 'Maximum',
+        ids: cache.hasReplicas ? ids : [],
+      },
+    ]);
   }
 
   return { start: input.start, periodOverride: 'inherit', widgets: grid.widgets };

@@ -1,12 +1,12 @@
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { Construct } from 'constructs';
-import type { Colour } from '../../services/topology';
 import { dashboardConsoleUrl, dashboardName } from '../../services/topology/dashboard';
 import {
   type DashboardBody,
   dashboardBody,
   type DashboardCacheInput,
   type DashboardDatabaseInput,
+  type DashboardServiceInput,
   limitProblems,
   METRICS_PER_SERVICE,
   metricCount,
@@ -26,15 +26,8 @@ export {
   WIDGETS_PER_SERVICE,
 } from './body';
 
-/** One blue/green service on the dashboard. */
-export interface DashboardServiceProps {
-  /** Service name (the widget titles start with it). Required. */
-  readonly name: string;
-  /** CloudWatch `TargetGroup` dimension (target group ARN suffix) per colour. Required. */
-  readonly targetGroupArnSuffixes: Readonly<Record<Colour, string>>;
-  /** ECS service name per colour (the `ServiceName` dimension). Required. */
-  readonly ecsServiceNames: Readonly<Record<Colour, string>>;
-}
+/** One blue/green service on the dashboard (every field required). */
+export type DashboardServiceProps = DashboardServiceInput;
 
 export interface DashboardDatabaseProps {
   /** DB instance identifier (the `DBInstanceIdentifier` dimension). Required. */
