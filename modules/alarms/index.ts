@@ -14,7 +14,14 @@ import {
 } from './subscriptions';
 
 export * from './subscriptions';
-export { SharedAlarms, type SharedAlarmsProps, type SharedAlarmService } from './shared';
+export {
+  loadBalancer5xxAlarmName,
+  noHealthyHostsAlarmName,
+  SharedAlarms,
+  type SharedAlarmService,
+  type SharedAlarmsProps,
+  sharedAlarmNamesOf,
+} from './shared';
 
 export interface AlarmTopicProps {
   /** Project name, first part of the topic name. @default 'switchyard' */

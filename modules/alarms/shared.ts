@@ -41,6 +41,33 @@ export interface SharedAlarmsProps {
 const ALB = 'AWS/ApplicationELB';
 const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
+/** Name of the load-balancer-wide ELB 5xx alarm of an environment. */
+export function loadBalancer5xxAlarmName(project: string, environment: string): string {
+  return `${project}-${environment}-alb-elb-5xx`;
+}
+
+/** Name of a service's zero-healthy-hosts alarm. */
+export function noHealthyHostsAlarmName(project: string, environment: string, service: string): string {
+  return `${project}-${environment}-${service}-no-healthy-hosts`;
+}
+
+/**
+ * The shared alarms of a service (the topology's `alarms.shared`), computable before any construct exists
+ * (the ECS module builds the topology before SharedAlarms is built): the load balancer's ELB 5xx alarm, and
+ * the service's zero-healthy-hosts alarm unless it expects no tasks.
+ */
+export function sharedAlarmNamesOf(
+  project: string,
+  environment: string,
+  service: string,
+  expectsTasks = true,
+): string[] {
+  return [
+    loadBalancer5xxAlarmName(project, environment),
+    ...(expectsTasks ? [noHealthyHostsAlarmName(project, environment, service)] : []),
+  ];
+}
+
 /**
  * Environment- and service-wide alarms (the topology's `shared` alarms: they gate every deploy of a
  * service, whichever colour is live):
@@ -120,7 +147,7 @@ export class SharedAlarms extends Construct {
       stat,
     });
 
-    this.loadBalancer5xxAlarmName = `${project}-${env}-alb-elb-5xx`;
+    this.loadBalancer5xxAlarmName = loadBalancer5xxAlarmName(project, env);
     this.loadBalancer5xxAlarm = new CloudwatchMetricAlarm(this, 'elb-5xx', {
       alarmName: this.loadBalancer5xxAlarmName,
       alarmDescription:
@@ -149,7 +176,7 @@ export class SharedAlarms extends Construct {
     const names: Record<string, string> = {};
     for (const svc of props.services) {
       if (svc.expectsTasks === false) continue;
-      const name = `${project}-${env}-${svc.name}-no-healthy-hosts`;
+      const name = noHealthyHostsAlarmName(project, env, svc.name);
       const tg = (colour: Colour) => ({ ...lb, TargetGroup: svc.targetGroupArnSuffixes[colour] });
       names[svc.name] = name;
       alarms[svc.name] = new CloudwatchMetricAlarm(this, `no-healthy-hosts-${svc.name}`, {

@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { SharedAlarms, type SharedAlarmsProps } from '../../../modules/alarms';
+import { SharedAlarms, type SharedAlarmsProps, sharedAlarmNamesOf } from '../../../modules/alarms';
 import { FAKE_ACCOUNT, FAKE_REGION, findBy, listOf, newStack, synth } from '../../helpers/stack';
 
 const TOPIC = `arn:aws:sns:${FAKE_REGION}:${FAKE_ACCOUNT}:switchyard-prod-alarms`;
@@ -52,6 +52,11 @@ describe('SharedAlarms', () => {
     // A service deliberately at 0 tasks gets the load-balancer alarm only.
     expect(alarms.sharedAlarmNames('batch')).toEqual(['switchyard-prod-alb-elb-5xx']);
     for (const name of alarms.alarmNames) expect(Token.isUnresolved(name)).toBe(false);
+    // The same names without the construct (for the topology, built before the alarms).
+    expect(sharedAlarmNamesOf('switchyard', 'prod', 'api')).toEqual(alarms.sharedAlarmNames('api'));
+    expect(sharedAlarmNamesOf('switchyard', 'prod', 'batch', false)).toEqual(
+      alarms.sharedAlarmNames('batch'),
+    );
     expect(
       listOf(out, 'aws_cloudwatch_metric_alarm')
         .map((a) => a.alarm_name)
