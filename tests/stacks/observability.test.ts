@@ -2,9 +2,12 @@
  * The real environments wire the dashboard, the shared alarms and the alarm subscribers: every alarm the
  * stack creates is on the dashboard and notifies the topic; prod's topic has a subscriber.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Testing } from 'cdktf';
 import { loadConfiguration } from '../../environments/loader';
 import type { EnvironmentConfig } from '../../environments/schema';
+import { serviceDefaults } from '../../environments/tiers';
 import { evaluateGuardrails } from '../../modules/guardrails';
 import { dashboardConsoleUrl, dashboardName } from '../../services/topology/dashboard';
 import { PlatformStack } from '../../stacks/platform-stack';
@@ -107,4 +110,15 @@ test('a prod stack built without subscribers (validation bypassed) fails guardra
   expect(evaluateGuardrails(stack, { tier: 'prod' }).errors.map((f) => `${f.ruleId} ${f.path}`)).toEqual([
     'SY-SNS-1 prod/alarms/topic',
   ]);
+});
+
+test('the README states the alarm windows against the bakes the tiers really use', () => {
+  const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  const header = readme.split('\n').find((l) => l.startsWith('| alarm | ALARM after |'));
+  expect(header).toBeDefined();
+  for (const tier of ['dev', 'staging', 'prod'] as const) {
+    const { bakeSeconds, finalBakeSeconds } = serviceDefaults(tier).deploy as Record<string, number>;
+    const final = finalBakeSeconds === 0 ? 'final 0' : `final ${finalBakeSeconds} s`;
+    expect(header).toMatch(new RegExp(`${tier} \\((bake )?${bakeSeconds} s, ${final}\\)`));
+  }
 });
