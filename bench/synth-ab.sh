@@ -5,7 +5,7 @@
 # Usage: bench/synth-ab.sh BASE HEAD [runs]   (default 9; needs a clean work tree; returns to the branch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base="$1"; head="$2"; runs="${3:-9}"
+base="$(git rev-parse --verify "$1^{commit}")"; head="$(git rev-parse --verify "$2^{commit}")"; runs="${3:-9}"
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "synth-ab: the work tree has uncommitted changes; commit or stash them first" >&2
   exit 2
