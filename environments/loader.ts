@@ -166,6 +166,10 @@ function knownKeysAt(schema: z.ZodType, p: readonly PathSegment[]): Record<strin
     else return {};
   }
   const def = (unwrap(s) as { def?: Record<string, unknown> })?.def;
+  // A union (e.g. alarms.subscriptions[]: e-mail or HTTPS) knows the keys of all its options.
+  if (def?.type === 'union') {
+    return Object.assign({}, ...(def.options as z.ZodType[]).map((o) => knownKeysAt(o, [])));
+  }
   return def?.type === 'object' ? (def.shape as Record<string, unknown>) : {};
 }
 function unwrap(s: unknown): unknown {
@@ -400,7 +404,7 @@ export function resolve(input: EnvironmentInput, project: ProjectConfig, file: s
     protection: input.protection,
     promotion: input.promotion,
     guardrails: input.guardrails,
-    alarms: input.alarms,
+    alarms: { subscriptions: input.alarms.subscriptions },
   };
 }
 

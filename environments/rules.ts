@@ -4,6 +4,7 @@
  * that have the expected type (the schema reports the others).
  */
 
+import { type AlarmSubscription, duplicateSubscriptions } from '../modules/alarms/subscriptions';
 import { loadBalancerCapacityProblem, MIN_TEST_LISTENER_PREFIX } from '../modules/ecs/limits';
 import { RULES } from '../modules/guardrails/rules';
 import { RESERVED_DB_USERS } from '../modules/rds/limits';
@@ -378,6 +379,30 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
         sup.ruleId,
       );
     });
+  }
+
+  // --- alarms ----------------------------------------------------------------------------------------
+  const alarms = isObj(doc.alarms) ? doc.alarms : undefined;
+  if (alarms && Array.isArray(alarms.subscriptions)) {
+    const subscriptions = alarms.subscriptions;
+    if (prod && subscriptions.length === 0) {
+      add(
+        ['alarms', 'subscriptions'],
+        'must list at least one subscriber in prod, e.g. [{ protocol: email, endpoint: oncall@example.com }]: alarms that reach nobody page nobody',
+        [],
+      );
+    }
+    const wellFormed = subscriptions.filter(
+      (x): x is AlarmSubscription =>
+        isObj(x) && (x.protocol === 'email' || x.protocol === 'https') && isStr(x.endpoint),
+    );
+    for (const d of duplicateSubscriptions(wellFormed)) {
+      add(
+        ['alarms', 'subscriptions', subscriptions.indexOf(wellFormed[d.index])],
+        `repeats alarms.subscriptions[${subscriptions.indexOf(wellFormed[d.firstIndex])}] (SNS keeps one subscription per endpoint)`,
+        wellFormed[d.index].endpoint,
+      );
+    }
   }
 
   // --- promotion -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { MAX_SERVICE_NAME_LENGTH, SCALING_TARGET_MAX, SCALING_TARGET_MIN } from '../modules/ecs/limits';
+import { emailEndpointProblem, httpsEndpointProblem } from '../modules/alarms/subscriptions';
 import { MIN_REASON_LENGTH } from '../modules/guardrails/suppressions';
 import { deploymentSettingsSchema } from '../services/topology';
 import { TIERS, type Tier } from './tiers';
@@ -542,6 +543,33 @@ export const suppressionSchema = z.strictObject({
     }),
 });
 
+/** One subscriber of the environment's alarm topic (`alarms.subscriptions[]`). */
+export const alarmSubscriptionSchema = z.discriminatedUnion(
+  'protocol',
+  [
+    z.strictObject({
+      /** E-mail (AWS sends a confirmation mail; nothing arrives until its link is clicked). */
+      protocol: z.literal('email'),
+      endpoint: z.string().refine((e) => emailEndpointProblem(e) === undefined, {
+        error: 'must be an e-mail address',
+      }),
+      autoConfirms: z.never({ error: 'only applies to https endpoints' }).optional(),
+    }),
+    z.strictObject({
+      /** HTTPS POST of a JSON message; the endpoint must confirm the subscription (SubscriptionConfirmation). */
+      protocol: z.literal('https'),
+      /** https:// URL without credentials (it is stored in the Terraform state and shown in plans). */
+      endpoint: z.string().superRefine((e, ctx) => {
+        const problem = httpsEndpointProblem(e);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+      /** The endpoint confirms the subscription by itself (Terraform waits for the confirmation). @default false */
+      autoConfirms: z.boolean().optional(),
+    }),
+  ],
+  { error: 'must be "email" or "https" (plain http is refused: alarm contents would travel unencrypted)' },
+);
+
 /** The whole `environments/<name>.yaml` after tier defaults are merged in. */
 export const environmentSchema = z.strictObject({
   /** Environment name; must equal the file name (`prod` for prod.yaml). */
@@ -572,8 +600,15 @@ export const environmentSchema = z.strictObject({
     suppressions: z.array(suppressionSchema),
   }),
   alarms: z.strictObject({
-    /** E-mail subscribed to the environment's alarm topic. @default none */
-    snsEmail: z.email({ error: 'must be an e-mail address' }).optional(),
+    /**
+     * Who the environment's alarm topic notifies: e-mail addresses and HTTPS endpoints, each confirmed by
+     * its owner once. Prod must list at least one. @default []
+     */
+    subscriptions: z.array(alarmSubscriptionSchema),
+    /** Replaced by `subscriptions`; kept only to say so. */
+    snsEmail: z
+      .never({ error: 'was replaced by alarms.subscriptions: [{ protocol: email, endpoint: "<address>" }]' })
+      .optional(),
   }),
 });
 export type EnvironmentInput = z.output<typeof environmentSchema>;
@@ -612,6 +647,7 @@ export type AlbConfig = DeepReadonly<
 export type DatabaseConfig = DeepReadonly<Input['database']>;
 export type CacheConfig = DeepReadonly<Omit<Input['cache'], 'engineVersion'> & { engineVersion: string }>;
 export type SuppressionConfig = DeepReadonly<Input['guardrails']['suppressions'][number]>;
+export type AlarmSubscriptionConfig = DeepReadonly<Input['alarms']['subscriptions'][number]>;
 
 /** One environment, fully resolved: what the platform stack and the modules receive. */
 export interface EnvironmentConfig {
@@ -631,7 +667,7 @@ export interface EnvironmentConfig {
   readonly protection: { readonly preventDestroy: boolean };
   readonly promotion: { readonly from?: string };
   readonly guardrails: { readonly suppressions: readonly SuppressionConfig[] };
-  readonly alarms: { readonly snsEmail?: string };
+  readonly alarms: { readonly subscriptions: readonly AlarmSubscriptionConfig[] };
   /** GitHub repository (`owner/repo`) from project.yaml. */
   readonly githubRepository: string;
   /** The shared-services account (project.yaml `accountId`): ECR repositories and the state bucket live there. */

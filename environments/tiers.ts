@@ -120,7 +120,7 @@ export function tierDefaults(tier: Tier): TierDefaults {
     },
     protection: { preventDestroy: prod },
     guardrails: { suppressions: [] },
-    alarms: {},
+    alarms: { subscriptions: [] },
     promotion: {},
     services: [],
   };

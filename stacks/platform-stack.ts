@@ -2,9 +2,11 @@
  * One stack per environment, named like the environment (`dev`, `staging`, `prod`): AWS provider with
  * default tags, the environment's S3 backend, and the modules composed from its resolved config.
  *
- * Composition: VPC (modules/vpc), then the runtime (stacks/runtime.ts: alarm topic, deployment table,
- * PostgreSQL, cache, ECS with the blue/green pair per service), then the guardrail rule pack over the
- * whole stack. Every module receives `this.config` (fully resolved, defaults applied).
+ * Composition: VPC (modules/vpc), then the runtime (stacks/runtime.ts: alarm topic and its subscribers,
+ * deployment table, PostgreSQL, cache, ECS with the blue/green pair per service), then the shared alarms
+ * (modules/alarms SharedAlarms: load-balancer ELB 5xx, zero healthy hosts per service) and the
+ * environment's CloudWatch dashboard (modules/dashboard), then the guardrail rule pack over the whole
+ * stack. Every module receives `this.config` (fully resolved, defaults applied).
  */
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -15,6 +17,8 @@ import type { Construct } from 'constructs';
 import { addS3Backend } from '../backend';
 import { partitionOf } from '../environments/loader';
 import type { EnvironmentConfig } from '../environments/schema';
+import { SharedAlarms } from '../modules/alarms';
+import { EnvironmentDashboard } from '../modules/dashboard';
 import { applyGuardrails } from '../modules/guardrails';
 import { VpcModule } from '../modules/vpc';
 import { permissionsBoundaryArn } from './names';
@@ -39,6 +43,13 @@ export class PlatformStack extends TerraformStack {
   readonly network: VpcModule;
   /** Alarm topic, deployment table, PostgreSQL, cache and the ECS platform with its blue/green services. */
   readonly runtime: Runtime;
+  /**
+   * Load-balancer ELB 5xx and per-service zero-healthy-hosts alarms: the topology's `shared` alarms
+   * (`sharedAlarms.sharedAlarmNames(service)`), gating every deploy of a service whichever colour is live.
+   */
+  readonly sharedAlarms: SharedAlarms;
+  /** The environment's CloudWatch dashboard (`dashboard.dashboardName`, `dashboard.consoleUrl`). */
+  readonly dashboard: EnvironmentDashboard;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     const { config } = props;
@@ -69,6 +80,56 @@ export class PlatformStack extends TerraformStack {
     });
 
     this.runtime = buildRuntime(this, config, this.network, { logKmsKeyArn: this.logsKey.arn });
+    const { ecs, database, cache, alarms } = this.runtime;
+    const tgSuffixes = (s: (typeof ecs.services)[number]) => ({
+      blue: s.targetGroups.blue.arnSuffix,
+      green: s.targetGroups.green.arnSuffix,
+    });
+
+    this.sharedAlarms = new SharedAlarms(this, 'shared-alarms', {
+      project: config.project,
+      environment: config.name,
+      topicArn: alarms.topicArn,
+      loadBalancerArnSuffix: ecs.loadBalancer.arnSuffix,
+      services: ecs.services.map((s) => ({
+        name: s.name,
+        targetGroupArnSuffixes: tgSuffixes(s),
+        // A service configured with 0 tasks would be in ALARM all the time.
+        expectsTasks: (config.services.find((c) => c.name === s.name)?.desiredCount ?? 1) > 0,
+      })),
+    });
+
+    const partition = partitionOf(config.region);
+    const alarmArn = (name: string) =>
+      `arn:${partition}:cloudwatch:${config.region}:${config.accountId}:alarm:${name}`;
+    this.dashboard = new EnvironmentDashboard(this, 'dashboard', {
+      project: config.project,
+      environment: config.name,
+      region: config.region,
+      loadBalancerArnSuffix: ecs.loadBalancer.arnSuffix,
+      clusterName: ecs.clusterName,
+      services: ecs.services.map((s) => ({
+        name: s.name,
+        targetGroupArnSuffixes: tgSuffixes(s),
+        ecsServiceNames: { blue: s.services.blue.name, green: s.services.green.name },
+      })),
+      database: { identifier: database.identifier },
+      // Member clusters of a replication group without cluster mode are `<group id>-001`, `-002`, … (one
+      // per node, primary first at creation), the CacheClusterId dimension of its metrics.
+      cache: {
+        nodeIds: Array.from(
+          { length: 1 + config.cache.replicas },
+          (_, i) => `${cache.replicationGroupId}-${String(i + 1).padStart(3, '0')}`,
+        ),
+        hasReplicas: config.cache.replicas > 0,
+      },
+      alarmArns: [
+        ...this.sharedAlarms.alarmNames,
+        ...ecs.services.flatMap((s) => s.alarmNames),
+        ...database.alarmNames,
+        ...cache.alarmNames,
+      ].map(alarmArn),
+    });
 
     new TerraformOutput(this, 'vpc_id', { value: this.network.vpcId });
     new TerraformOutput(this, 'public_subnet_ids', { value: this.network.publicSubnetIds });
@@ -78,6 +139,8 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, 'availability_zones', {
       value: this.network.privateSubnets.map((s) => s.availabilityZone),
     });
+    new TerraformOutput(this, 'dashboard_name', { value: this.dashboard.dashboardName });
+    new TerraformOutput(this, 'dashboard_url', { value: this.dashboard.consoleUrl });
 
     // Last: the rule pack checks the finished stack; an error fails synth with every finding listed.
     applyGuardrails(this, { tier: config.tier, suppressions: config.guardrails.suppressions });

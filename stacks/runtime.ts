@@ -54,7 +54,7 @@ export function buildRuntime(
     environment,
     accountId: config.accountId,
     region: config.region,
-    email: config.alarms.snsEmail,
+    subscriptions: config.alarms.subscriptions,
   });
   const deploymentTable = new DeploymentTable(scope, 'deployment-table', {
     project,

@@ -2,8 +2,26 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { partitionOf } from '../vpc/partition';
+import {
+  type AlarmSubscription,
+  duplicateSubscriptions,
+  endpointProblem,
+  SUBSCRIPTION_PROTOCOLS,
+  subscriptionKey,
+} from './subscriptions';
+
+export * from './subscriptions';
+export {
+  loadBalancer5xxAlarmName,
+  noHealthyHostsAlarmName,
+  SharedAlarms,
+  type SharedAlarmService,
+  type SharedAlarmsProps,
+  sharedAlarmNamesOf,
+} from './shared';
 
 export interface AlarmTopicProps {
   /** Project name, first part of the topic name. @default 'switchyard' */
@@ -21,18 +39,29 @@ export interface AlarmTopicProps {
    * @default undefined (a customer-managed key `alias/<project>-<env>-alarms` with rotation is created)
    */
   readonly kmsMasterKeyId?: string;
-  /** E-mail address subscribed to the topic (`alarms.snsEmail`; AWS sends a confirmation mail). @default undefined */
-  readonly email?: string;
+  /**
+   * Who the topic notifies (`alarms.subscriptions`): e-mail addresses and HTTPS endpoints. Each must be
+   * confirmed by its owner before it receives anything (AWS sends a confirmation mail / request).
+   * @default [] (nobody is notified; prod refuses that in validation and guardrail SY-SNS-1)
+   */
+  readonly subscriptions?: readonly AlarmSubscription[];
 }
 
 /**
- * The one SNS topic of an environment that every alarm (services, database, cache) notifies.
- * Subscriptions (e-mail, chat) are added outside Terraform or by the platform stack.
+ * The one SNS topic of an environment that every alarm (services, database, cache, shared) notifies,
+ * encrypted with a customer-managed key CloudWatch may use, and its subscriptions (e-mail, HTTPS).
+ *
+ * The topic keeps SNS's default access policy: it lets the owning account publish and subscribe, which
+ * covers this account's CloudWatch alarms and the subscriptions Terraform creates. Delivery to e-mail and
+ * HTTPS needs no key grant (SNS decrypts before delivering); publishers need kms:GenerateDataKey* and
+ * kms:Decrypt on the key (AWS, SNS "Key management"), granted to cloudwatch.amazonaws.com below.
  */
 export class AlarmTopic extends Construct {
   readonly topic: SnsTopic;
   readonly topicArn: string;
   readonly topicName: string;
+  /** One per configured subscription, in configuration order. */
+  readonly subscriptions: readonly SnsTopicSubscription[];
   /** The key created for the topic (absent when kmsMasterKeyId was given). */
   readonly kmsKey?: KmsKey;
 
@@ -42,6 +71,10 @@ export class AlarmTopic extends Construct {
       throw new Error(`AlarmTopic ${id}: environment "${props.environment}" must match [a-z][a-z0-9-]*`);
     }
     this.topicName = `${props.project ?? 'switchyard'}-${props.environment}-alarms`;
+    const subscriptionProblems = subscriptionListProblems(props.subscriptions ?? []);
+    if (subscriptionProblems.length > 0) {
+      throw new Error(`AlarmTopic ${id}: invalid subscriptions:\n  ${subscriptionProblems.join('\n  ')}`);
+    }
     if (props.kmsMasterKeyId !== undefined && /^alias\/aws\//.test(props.kmsMasterKeyId)) {
       throw new Error(
         `AlarmTopic ${id}: kmsMasterKeyId "${props.kmsMasterKeyId}" is an AWS-managed key; CloudWatch alarms cannot publish to a topic encrypted with it. Omit kmsMasterKeyId (a customer-managed key is created) or give a customer-managed key`,
@@ -65,17 +98,47 @@ export class AlarmTopic extends Construct {
     }
     this.topic = new SnsTopic(this, 'topic', { name: this.topicName, kmsMasterKeyId: keyId });
     this.topicArn = this.topic.arn;
-    if (props.email !== undefined) {
-      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.email)) {
-        throw new Error(`AlarmTopic ${id}: email "${props.email}" is not an e-mail address`);
-      }
-      new SnsTopicSubscription(this, 'email', {
-        topicArn: this.topic.arn,
-        protocol: 'email',
-        endpoint: props.email,
-      });
-    }
+    this.subscriptions = (props.subscriptions ?? []).map(
+      (sub) =>
+        // The id follows the subscription, not its position: reordering the list changes nothing, so a
+        // confirmed e-mail subscription is never destroyed and re-created (a new confirmation mail).
+        new SnsTopicSubscription(this, `subscription-${sub.protocol}-${shortHash(subscriptionKey(sub))}`, {
+          topicArn: this.topic.arn,
+          protocol: sub.protocol,
+          endpoint: sub.endpoint,
+          ...(sub.protocol === 'https' ? { endpointAutoConfirms: sub.autoConfirms ?? false } : {}),
+        }),
+    );
   }
+}
+
+function shortHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 10);
+}
+
+/** Problems of a subscription list, one line each (protocol, endpoint, duplicates). */
+export function subscriptionListProblems(subscriptions: readonly AlarmSubscription[]): string[] {
+  const problems: string[] = [];
+  subscriptions.forEach((sub, i) => {
+    if (!(SUBSCRIPTION_PROTOCOLS as readonly string[]).includes(sub.protocol)) {
+      problems.push(
+        `subscriptions[${i}].protocol: must be ${SUBSCRIPTION_PROTOCOLS.join(' or ')} (got ${JSON.stringify(sub.protocol)})`,
+      );
+      return;
+    }
+    const problem = endpointProblem(sub);
+    if (problem)
+      problems.push(`subscriptions[${i}].endpoint: ${problem} (got ${JSON.stringify(sub.endpoint)})`);
+    if (sub.autoConfirms !== undefined && sub.protocol !== 'https') {
+      problems.push(`subscriptions[${i}].autoConfirms: only applies to https endpoints`);
+    }
+  });
+  for (const d of duplicateSubscriptions(subscriptions)) {
+    problems.push(
+      `subscriptions[${d.index}]: repeats subscriptions[${d.firstIndex}] (SNS keeps one subscription per endpoint)`,
+    );
+  }
+  return problems;
 }
 
 /** Settings shared by every alarm a module creates. */

@@ -26,6 +26,10 @@ export function validDoc(name: 'dev' | 'staging' | 'prod' = 'prod'): Record<stri
         ? { allowPlainHttp: true }
         : { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' },
     services: [{ name: 'api', imageRepository: 'switchyard/api', containerPort: 8080 }],
+    // Prod refuses an alarm topic nobody receives.
+    ...(name === 'prod'
+      ? { alarms: { subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }] } }
+      : {}),
   };
   return base;
 }

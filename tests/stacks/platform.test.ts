@@ -188,6 +188,8 @@ describe.each(['dev', 'staging', 'prod'])('%s stack', (name) => {
     expect(Object.keys(parsed(name).output).sort()).toEqual(
       [
         'availability_zones',
+        'dashboard_name',
+        'dashboard_url',
         'isolated_subnet_ids',
         'private_subnet_ids',
         'public_subnet_ids',

@@ -30,6 +30,7 @@ import { redisTransitEncryption } from './redis-transit-encryption';
 import { s3Encryption } from './s3-encryption';
 import { s3PublicAccessBlock } from './s3-public-access-block';
 import { sgNoDuplicateRules } from './sg-no-duplicate-rules';
+import { snsProdAlarmSubscribers } from './sns-prod-alarm-subscribers';
 
 export const RULES: readonly GuardrailRule[] = [
   rdsStorageEncrypted,
@@ -63,6 +64,7 @@ export const RULES: readonly GuardrailRule[] = [
   ecsScalingDeployerOwned,
   rdsStorageKeyGuard,
   albWeightedRuleGuarded,
+  snsProdAlarmSubscribers,
 ];
 
 export {
@@ -96,4 +98,5 @@ export {
   s3Encryption,
   s3PublicAccessBlock,
   sgNoDuplicateRules,
+  snsProdAlarmSubscribers,
 };

@@ -18,7 +18,7 @@ describe('AlarmTopic', () => {
       environment: 'prod',
       accountId: FAKE_ACCOUNT,
       region: 'eu-west-1',
-      email: 'oncall@example.com',
+      subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }],
     });
     const out = synth(stack);
     const keys = resourcesOf(out, 'aws_kms_key');
@@ -67,21 +67,75 @@ describe('AlarmTopic', () => {
     );
   });
 
-  it('creates no subscription without an e-mail', () => {
+  it('creates no subscription without subscribers', () => {
     const { stack } = newStack();
     new AlarmTopic(stack, 'alarms', { environment: 'dev', accountId: FAKE_ACCOUNT });
     expect(listOf(synth(stack), 'aws_sns_topic_subscription')).toHaveLength(0);
   });
 
-  it('refuses a malformed e-mail', () => {
+  it('subscribes e-mail addresses and HTTPS endpoints, HTTPS auto-confirmation only when declared', () => {
+    const { stack } = newStack();
+    new AlarmTopic(stack, 'alarms', {
+      environment: 'prod',
+      accountId: FAKE_ACCOUNT,
+      subscriptions: [
+        { protocol: 'email', endpoint: 'oncall@example.com' },
+        { protocol: 'https', endpoint: 'https://alerts.example.com/sns', autoConfirms: true },
+        { protocol: 'https', endpoint: 'https://hooks.example.org/aws' },
+      ],
+    });
+    const subs = listOf(synth(stack), 'aws_sns_topic_subscription');
+    const rows = subs.map((s) => [s.protocol, s.endpoint, s.endpoint_auto_confirms]);
+    expect(rows.sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([
+      ['https', 'https://alerts.example.com/sns', true],
+      ['https', 'https://hooks.example.org/aws', false],
+      ['email', 'oncall@example.com', undefined],
+    ]);
+    for (const s of subs) expect(s.topic_arn).toMatch(/^\$\{aws_sns_topic\.[A-Za-z0-9_]+\.arn\}$/);
+  });
+
+  it("keeps each subscription's identity when the list is reordered (no new confirmation mail)", () => {
+    const ids = (order: string[]) => {
+      const { stack } = newStack();
+      new AlarmTopic(stack, 'alarms', {
+        environment: 'prod',
+        accountId: FAKE_ACCOUNT,
+        subscriptions: order.map((endpoint) => ({ protocol: 'email' as const, endpoint })),
+      });
+      const subs = resourcesOf(synth(stack), 'aws_sns_topic_subscription');
+      return Object.fromEntries(Object.entries(subs).map(([id, s]) => [s.endpoint as string, id]));
+    };
+    expect(ids(['a@example.com', 'b@example.com'])).toEqual(ids(['b@example.com', 'a@example.com']));
+  });
+
+  it('refuses malformed, plain-HTTP, credential-carrying and repeated subscriptions, listing each', () => {
     const { stack } = newStack();
     expect(
       () =>
         new AlarmTopic(stack, 'alarms', {
           environment: 'dev',
           accountId: FAKE_ACCOUNT,
-          email: 'not-an-address',
+          subscriptions: [
+            { protocol: 'email', endpoint: 'not-an-address' },
+            { protocol: 'https', endpoint: 'http://alerts.example.com/sns' },
+            { protocol: 'https', endpoint: 'https://user:pw@alerts.example.com/sns' },
+            { protocol: 'https', endpoint: 'https://alerts.example.com/sns?token=abc' },
+            { protocol: 'email', endpoint: 'oncall@example.com' },
+            { protocol: 'email', endpoint: 'OnCall@example.com' },
+            { protocol: 'email', endpoint: 'x@example.com', autoConfirms: true },
+          ],
         }),
-    ).toThrow(/email "not-an-address" is not an e-mail address/);
+    ).toThrow(
+      new RegExp(
+        [
+          'subscriptions\\[0\\]\\.endpoint: must be an e-mail address',
+          'subscriptions\\[1\\]\\.endpoint: must be an https:// URL \\(SNS would send alarm contents over plain HTTP',
+          'subscriptions\\[2\\]\\.endpoint: must not carry credentials',
+          'subscriptions\\[3\\]\\.endpoint: must not carry a credential in the query \\("token="\\)',
+          'subscriptions\\[6\\]\\.autoConfirms: only applies to https endpoints',
+          'subscriptions\\[5\\]: repeats subscriptions\\[4\\]',
+        ].join('[\\s\\S]*'),
+      ),
+    );
   });
 });
