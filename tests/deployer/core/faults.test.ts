@@ -137,7 +137,7 @@ test.each([1, 2, 3])(
   'alarm fires during linear shift (seed %i): restored within one poll interval',
   async (seed) => {
     const r = await runWith([{ name: 'alarm', afterSeconds: 200 }], seed, 'linear');
-    expectRolledBack(r, 'alarm', /switchyard-dev-api-p99-latency/);
+    expectRolledBack(r, 'alarm', /switchyard-dev-api-green-5xx-share/);
     const delay = restoreDelay(r);
     expect(delay).toBeGreaterThanOrEqual(0);
     expect(delay).toBeLessThanOrEqual(pollMs());

@@ -44,7 +44,17 @@ export function planLines(plan: DeployPlan): string[] {
     `weights        ${plan.strategy}: ${schedule}, then final bake ${plan.finalBakeSeconds}s`,
     `afterwards     ${plan.liveColour} kept running ${plan.terminationWaitSeconds}s, then scaled to 0 (task definitions are never deregistered)`,
     `gates          ECS deployment COMPLETED within ${g.deploymentTimeoutSeconds}s; all ${plan.idleColour} targets healthy (≥ ${plan.desiredCount}) within ${g.healthyTimeoutSeconds}s`,
-    `               during bakes, every ${(g.gateCheckEveryMs / 1000).toFixed(1)}s: target health, 5xx ≤ ${(g.max5xxRatio * 100).toFixed(1)}% of ≥ ${g.min5xxSampleRequests} requests over the last ${g.fiveXxWindowSeconds / 60} whole minutes in CloudWatch (published 1–2 min late), alarms: ${g.alarms.length ? g.alarms.join(', ') : '(none configured)'}`,
+    `               during bakes, every ${(g.gateCheckEveryMs / 1000).toFixed(1)}s: target health, 5xx ≤ ${(g.max5xxRatio * 100).toFixed(1)}% of ≥ ${g.min5xxSampleRequests} requests over the last ${g.fiveXxWindowSeconds / 60} whole minutes in CloudWatch (published 1–2 min late), alarms of ${plan.idleColour} + shared: ${g.alarms.length ? g.alarms.join(', ') : '(none configured)'}`,
+    ...(g.alarmsNotGating.length
+      ? [
+          `               not gating (${plan.liveColour}'s own, the colour being replaced): ${g.alarmsNotGating.join(', ')}`,
+        ]
+      : []),
+    ...(g.alarmsPreFiring.length
+      ? [
+          `               already in ALARM: ${g.alarmsPreFiring.join(', ')} — each fails a bake only if it goes to ALARM again after the start`,
+        ]
+      : []),
     `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s) of the gate seeing it, ${plan.idleColour} scaled to 0`,
     `duration       at least ${plan.minimumSeconds}s plus ECS start-up`,
     ...(plan.warnings ?? []).map((w, i) => `${i === 0 ? 'warning        ' : '               '}${w}`),

@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Colour, DeploymentSettings, ServiceTopology, Strategy } from '../../../topology';
 import {
+  type AlarmState,
   type CapacityRange,
   type Clock,
   type EcsPort,
@@ -42,6 +43,7 @@ import {
   type StorePort,
   type TaskDefinitionSummary,
 } from '../ports';
+import { AlarmBaseline, alarmPreflight, alarmScope, gatingAlarms, scopeAlarms } from './alarms';
 import { CollectingSink, Emitter } from './events';
 import {
   bake,
@@ -156,9 +158,12 @@ export type RefusalCode =
   | 'nothing-to-do'
   | 'not-found'
   | 'lock-held'
-  /** A name in topology.alarmNames matches no CloudWatch alarm. */
+  /** A name in topology.alarms matches no CloudWatch alarm. */
   | 'alarm-missing'
-  /** A gating alarm is already in ALARM before anything changed (deploy/promote; rollbacks only warn). */
+  /**
+   * A gating alarm (the new colour's own or a shared one) is already in ALARM while the live colour's own
+   * alarms are OK (deploy/promote; rollbacks only warn). See core/alarms.ts.
+   */
   | 'alarm-firing'
   /**
    * The newest release is still `in-progress` (its deployer died or was taken over): deploying over it
@@ -214,7 +219,12 @@ export interface DeployPlan {
     readonly max5xxRatio: number;
     readonly min5xxSampleRequests: number;
     readonly fiveXxWindowSeconds: number;
+    /** Alarms judging the new colour: its own + shared (core/alarms.ts). */
     readonly alarms: readonly string[];
+    /** The live colour's own alarms: read, reported, never gating this release. */
+    readonly alarmsNotGating: readonly string[];
+    /** Gating alarms already in ALARM at the preflight: they fail a bake only on a new transition to ALARM. */
+    readonly alarmsPreFiring: readonly string[];
   };
   /** Lower bound of the run time: bakes + final bake + termination wait (ECS start-up comes on top). */
   readonly minimumSeconds: number;
@@ -243,6 +253,8 @@ export interface PlanInputs {
   readonly baseSource?: 'topology' | 'request' | 'live';
   readonly configurationChanges?: ConfigurationChanges;
   readonly autoscaling?: PlanAutoscaling;
+  /** Gating alarms already in ALARM (read in the preflight). @default [] */
+  readonly alarmsPreFiring?: readonly string[];
 }
 
 export type DeployOutcome =
@@ -376,7 +388,9 @@ export function buildPlan(
       max5xxRatio: settings.max5xxRatio,
       min5xxSampleRequests: settings.min5xxSampleRequests,
       fiveXxWindowSeconds: FIVE_XX_WINDOW_MS / 1000,
-      alarms: t.alarmNames,
+      alarms: gatingAlarms(alarmScope(t, idleColour)),
+      alarmsNotGating: alarmScope(t, idleColour).other,
+      alarmsPreFiring: inputs.alarmsPreFiring ?? [],
     },
     minimumSeconds:
       steps.length * settings.bakeSeconds + settings.finalBakeSeconds + settings.terminationWaitSeconds,
@@ -581,36 +595,28 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     );
   }
 
-  // ---- alarm preflight: a misspelt or already firing alarm is found now, not in the first bake
-  if (t.alarmNames.length > 0) {
-    let firing: string[];
+  // ---- alarm preflight: a misspelt or already firing alarm is found now, not in the first bake. The new
+  // colour is judged on its own alarms + shared ones, never on the live colour's (core/alarms.ts)
+  const scope = alarmScope(t, idle);
+  const gating = gatingAlarms(scope);
+  let alarmStates: AlarmState[] = [];
+  if (scopeAlarms(scope).length > 0) {
     try {
-      firing = await r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmsFiring(t.alarmNames));
+      alarmStates = await r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmStates(scopeAlarms(scope)));
     } catch (e) {
       if (!(e instanceof PortError && e.kind === 'not-found')) throw e;
       return refused(
         'alarm-missing',
-        `${e.message}. The deploy gates on every name in alarmNames of ${t.environment}/${t.service}; a missing alarm would only fail the first bake, after traffic moved`,
+        `${e.message}. The deploy reads every alarm of ${t.environment}/${t.service} (alarms.blue / alarms.green / alarms.shared); a missing alarm would only fail the first bake, after traffic moved`,
         emitter,
       );
     }
-    if (firing.length > 0) {
-      const which = firing.length === 1 ? `alarm ${firing[0]} is` : `alarms ${firing.join(', ')} are`;
-      if (kind === 'rollback') {
-        emitter.warn(
-          'alarm.firing',
-          `${which} in ALARM before the rollback started; continuing (a rollback is how you get out of it), but the bake gates watch ${firing.length === 1 ? 'it' : 'them'} too`,
-          { alarms: firing },
-        );
-      } else {
-        return refused(
-          'alarm-firing',
-          `${which} in ALARM before the deploy started; fix it or wait until it returns to OK, then retry — the bake gates would fail on it at once and roll the release back. To put back an earlier release use \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\``,
-          emitter,
-        );
-      }
-    }
+    const pre = alarmPreflight(kind, scope, alarmStates, t);
+    if (pre.refusal) return refused('alarm-firing', pre.refusal, emitter);
+    for (const w of pre.warnings)
+      emitter.warn('alarm.firing', w, { gating: pre.firingGating, notGating: pre.firingOther });
   }
+  const alarmBaseline = new AlarmBaseline(alarmStates.filter((a) => gating.includes(a.name)));
 
   // ---- autoscaling: the scalable targets the floor writes go to must exist
   let planAutoscaling: PlanAutoscaling | undefined;
@@ -644,6 +650,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     baseSource,
     ...(configurationChanges ? { configurationChanges } : {}),
     ...(planAutoscaling ? { autoscaling: planAutoscaling } : {}),
+    alarmsPreFiring: alarmBaseline.preFiring(),
   });
   const sticky = await ruleStickiness(deps, t, emitter);
   const plan: DeployPlan = sticky
@@ -742,6 +749,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     desiredCount: liveCs.desiredCount,
     emitter,
     signal: deps.signal,
+    alarms: { names: gating, baseline: alarmBaseline },
   };
   let trafficMoved = false;
   let trafficSinceMs: number | undefined;

@@ -8,6 +8,7 @@ export const FAULT_NAMES = [
   'unhealthy-targets',
   '5xx-spike',
   'alarm',
+  'incident',
   'throttle',
   'interrupt',
   'kill',
@@ -20,7 +21,9 @@ export const FAULT_HELP: Record<FaultName, string> = {
   'unhealthy-targets': "the new revision's targets never pass the load balancer health check",
   '5xx-spike': 'the new colour answers 30% of requests with 5xx once it receives traffic (after @SECONDS)',
   alarm:
-    'the first configured CloudWatch alarm goes to ALARM once the new colour receives traffic (after @SECONDS)',
+    "the new colour's first own CloudWatch alarm goes to ALARM once it receives traffic (after @SECONDS)",
+  incident:
+    "the live release is bad: the live colour's first own alarm and the first shared alarm are in ALARM from the start (they return to OK 3 min after it stops getting traffic)",
   throttle: 'about 30% of API calls fail with a throttling error (never more than 3 in a row per API)',
   interrupt:
     'SIGINT reaches the deployer at @SECONDS after the start (default: just after the first weight shift)',

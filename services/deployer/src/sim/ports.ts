@@ -234,17 +234,20 @@ export function simMetrics(ctl: SimControl): MetricsPort {
         const { requests, errors } = world.publishedCounts(tg, fromMs, toMs, world.state.lastTick);
         return { requests: Math.round(requests), errors5xx: Math.round(errors) };
       }),
-    alarmsFiring: (names) =>
+    alarmStates: (names) =>
       call(ctl, 'cloudwatch:DescribeAlarms', false, { names }, () => {
         // like the AWS adapter: a name that matches no alarm is an error, not "not firing"
         const missing = names.filter((n) => !world.state.alarms[n]);
         if (missing.length > 0) {
           throw new PortError(
             'not-found',
-            `CloudWatch alarm(s) not found: ${missing.join(', ')}; fix alarmNames in the topology (environments/<env>.yaml)`,
+            `CloudWatch alarm(s) not found: ${missing.join(', ')}; fix the alarm names in the topology (alarms.blue / alarms.green / alarms.shared)`,
           );
         }
-        return names.filter((n) => world.state.alarms[n]?.state === 'ALARM');
+        return [...new Set(names)].map((n) => {
+          const a = world.state.alarms[n]!;
+          return { name: n, state: a.state, since: a.since };
+        });
       }),
   };
 }

@@ -25,7 +25,7 @@
  *   at canary traffic shrinks unless its floor was raised. Scale-out is not modelled.
  */
 import { createHash } from 'node:crypto';
-import type { Colour, ServiceTopology } from '../../../topology';
+import { allAlarmNames, type Colour, type ServiceTopology } from '../../../topology';
 import { PortError, type TargetState, type WeightedTarget } from '../ports';
 import { seededRandom } from './clock';
 
@@ -189,6 +189,11 @@ export interface WorldState {
     firesAt?: number;
     armedAt?: number;
   }[];
+  /**
+   * Fault `incident`: alarms in ALARM because of the live release; each returns to OK once its target
+   * group has had no production weight for INCIDENT_CLEARS_AFTER_MS (absent in older state files).
+   */
+  incidents?: { alarmName: string; targetGroupArn: string; noTrafficSince?: number }[];
   /** Per rule and target group: first time it carried weight > 0 (for armed faults). */
   firstTrafficAt: Record<string, number>;
   weightHistory: WeightChange[];
@@ -203,6 +208,9 @@ export interface WorldState {
   /** Desired-count changes made by the simulated autoscaler. */
   scalingActivities?: ScalingActivity[];
 }
+
+/** Fault `incident`: how long after the bad colour lost its traffic its alarms return to OK. */
+export const INCIDENT_CLEARS_AFTER_MS = 180_000;
 
 /** How long a desired count may stay outside its scalable target's range before the autoscaler corrects it. */
 export const AUTOSCALER_ENFORCE_MS = 60_000;
@@ -391,7 +399,8 @@ export class SimWorld {
     this.state.rules[t.testRuleArn] = [
       { targetGroupArn: t.targetGroupArns[live === 'blue' ? 'green' : 'blue'], weight: 1 },
     ];
-    for (const a of t.alarmNames) this.state.alarms[a] = { state: 'OK', since: this.state.startedAt };
+    for (const a of allAlarmNames(t.alarms))
+      this.state.alarms[a] = { state: 'OK', since: this.state.startedAt };
     this.ensureScalableTargets(t);
   }
 
@@ -479,9 +488,10 @@ export class SimWorld {
         });
         break;
       case 'alarm': {
-        const alarmName = t.alarmNames[0];
+        // the new colour's own alarm (a shared one when the colour has none)
+        const alarmName = t.alarms[idle][0] ?? t.alarms.shared[0];
         if (!alarmName)
-          throw new Error('fault "alarm" needs at least one name in the topology\'s alarmNames');
+          throw new Error(`fault "alarm" needs an alarm in the topology's alarms.${idle} or alarms.shared`);
         this.state.armedAlarms.push({
           targetGroupArn: idleTg,
           alarmName,
@@ -490,8 +500,22 @@ export class SimWorld {
         });
         break;
       }
+      case 'incident': {
+        // the live release is bad: its own first alarm and the first shared one are in ALARM now; each
+        // returns to OK once the live colour has carried no traffic for INCIDENT_CLEARS_AFTER_MS
+        const now = this.state.lastTick;
+        const names = [t.alarms[live][0], t.alarms.shared[0]].filter((n): n is string => !!n);
+        if (names.length === 0)
+          throw new Error(`fault "incident" needs an alarm in alarms.${live} or alarms.shared`);
+        for (const n of names) {
+          this.state.alarms[n] = { state: 'ALARM', since: now };
+          this.state.incidents ??= [];
+          this.state.incidents.push({ alarmName: n, targetGroupArn: t.targetGroupArns[live] });
+        }
+        break;
+      }
       default:
-        break; // throttle/interrupt/kill act on the ports, not the world
+        break; // throttle/interrupt/kill/outage act on the ports, not the world
     }
   }
 
@@ -500,6 +524,7 @@ export class SimWorld {
     this.state.armedTaskFaults = { crash: false, unhealthy: false };
     this.state.armedSpikes = [];
     this.state.armedAlarms = [];
+    this.state.incidents = [];
     this.state.faultSignals = [];
     this.state.throttleRuns = {};
     for (const a of Object.values(this.state.alarms))
@@ -817,6 +842,20 @@ export class SimWorld {
         this.state.alarms[a.alarmName] = { state: 'ALARM', since: now };
         this.signal('alarm', now);
       }
+    }
+    for (const inc of this.state.incidents ?? []) {
+      const weight = Object.values(this.state.rules)
+        .filter((r) => r.length >= 2)
+        .reduce((sum, r) => sum + (r.find((x) => x.targetGroupArn === inc.targetGroupArn)?.weight ?? 0), 0);
+      if (weight > 0) inc.noTrafficSince = undefined;
+      else inc.noTrafficSince ??= now;
+      const alarm = this.state.alarms[inc.alarmName];
+      if (
+        inc.noTrafficSince !== undefined &&
+        now - inc.noTrafficSince >= INCIDENT_CLEARS_AFTER_MS &&
+        alarm?.state === 'ALARM'
+      )
+        this.state.alarms[inc.alarmName] = { state: 'OK', since: now };
     }
     for (const [ruleArn, rule] of Object.entries(this.state.rules)) {
       const total = rule.reduce((s, x) => s + x.weight, 0);
