@@ -59,6 +59,12 @@ export const deploymentSettingsSchema = z.strictObject({
   min5xxSampleRequests: z.number().int().min(0),
   /** How long the old colour keeps running after a successful shift. Default: deregistration delay + bake. */
   terminationWaitSeconds: z.number().int().min(0),
+  /**
+   * How long the automatic restore (100% back on the known-good colour) keeps retrying through network
+   * failures and throttling — scaling that colour up first if it lost capacity, writing the weights,
+   * reading them back — before it gives up with exit 1. @default 300 (services/deployer core/settings.ts)
+   */
+  restoreDeadlineSeconds: z.number().int().min(30).max(3600).optional(),
 });
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
 

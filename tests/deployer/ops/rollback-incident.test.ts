@@ -6,6 +6,7 @@
  */
 import { ExitCode } from '../../../services/deployer/src/exit-codes';
 import { rollback, rollbackExitCode } from '../../../services/deployer/src/ops/rollback';
+import { serviceStatus } from '../../../services/deployer/src/ops/status';
 import { createSimulation, restoreStore } from '../../../services/deployer/src/sim';
 import { deployOk, makeEnv, topology } from './harness';
 
@@ -76,4 +77,47 @@ test('with --simulate\'s "incident" fault (state saved and resumed like the CLI 
   // the incident's alarms clear once the bad colour carries no traffic
   await sim.clock.sleep(200_000);
   expect((await sim.metrics.alarmStates([BLUE_5XX, SHARED])).map((s) => s.state)).toEqual(['OK', 'OK']);
+});
+
+describe('a rollback by redeploy whose target fails a gate after traffic moved', () => {
+  test.each(['all-at-once', 'canary'] as const)(
+    '%s: traffic stays on the rollback target, never back on the release rolled back from (exit 3)',
+    async (strategy) => {
+      const { t, env } = await badReleaseLive();
+      env.sim.world.state.alarms[BLUE_5XX] = { state: 'ALARM', since: env.sim.clock.now() };
+      // green's own alarm fires 30 s after it gets traffic: the rollback target has a problem too
+      env.sim.world.armFault(t, { name: 'alarm', afterSeconds: 30 });
+      const [bad] = await env.sim.store.listReleases({ environment: 'dev', service: 'api' }, 1);
+      const out = await rollback(env.deps(t), { topology: t, reason: 'incident', owner: ONCALL, strategy });
+      expect(out.status).toBe('gates-failed');
+      expect(rollbackExitCode(out)).toBe(ExitCode.RolledBack);
+      if (out.status !== 'gates-failed' || out.deploy.status !== 'rolled-back') throw new Error(out.status);
+      expect(out.deploy.gate).toBe('alarm');
+      expect(out.deploy.restoredColour).toBe('green');
+      expect(env.sim.world.trafficWeights(t)).toEqual({ blue: 0, green: 100 });
+      // both keep running: nothing is scaled down, the operator decides
+      expect(env.sim.world.colour(t, 'blue').desiredCount).toBe(2);
+      expect(env.sim.world.colour(t, 'green').desiredCount).toBe(2);
+      expect(env.events.ofType('rollback.kept-target')[0].message).toContain(
+        'blue (the release this rollback moves away from) was not put back: traffic stays on green',
+      );
+      // the release rolled back from is no longer known good; status agrees traffic belongs on green
+      const releases = await env.sim.store.listReleases({ environment: 'dev', service: 'api' }, 5);
+      expect(releases.find((r) => r.id === bad.id)?.outcome).toBe('rolled-back');
+      const st = await serviceStatus(env.deps(t), t);
+      expect(st.warnings.filter((w) => w.code === 'weights-drift')).toEqual([]);
+    },
+  );
+
+  test('a target that fails before any traffic moved leaves traffic where it was (nothing is moved back either)', async () => {
+    const { t, env } = await badReleaseLive();
+    env.sim.world.armFault(t, { name: 'task-crash' });
+    const before = env.sim.world.state.weightHistory.length;
+    const out = await rollback(env.deps(t), { topology: t, reason: 'incident', owner: ONCALL });
+    expect(out.status).toBe('gates-failed');
+    expect(env.sim.world.trafficWeights(t)).toEqual({ blue: 100, green: 0 });
+    expect(
+      env.sim.world.state.weightHistory.slice(before).filter((h) => h.ruleArn === t.productionRuleArn),
+    ).toEqual([]);
+  });
 });

@@ -26,6 +26,7 @@ export function planLines(plan: DeployPlan): string[] {
   const scalingLines = a
     ? [
         `autoscaling    now: blue ${range(a.current.blue)}, green ${range(a.current.green)} (min..max)`,
+        `                 ${plan.liveColour} (live) floor held at ${range(a.liveFloor)} for the whole deploy (no scale-in while traffic leaves it)`,
         `                 ${plan.idleColour} floor ${range(a.bakeFloor)} before it scales up (no scale-in during bakes)`,
         `                 on success: ${plan.idleColour} ${range(a.liveRange)}; ${plan.liveColour} ${range(a.idleRange)} before it is scaled to 0`,
         `                 on failure: ${plan.idleColour} ${range(a.idleRange)} before it is scaled to 0`,
@@ -55,7 +56,7 @@ export function planLines(plan: DeployPlan): string[] {
           `               already in ALARM: ${g.alarmsPreFiring.join(', ')} — each fails a bake only if it goes to ALARM again after the start`,
         ]
       : []),
-    `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s) of the gate seeing it, ${plan.idleColour} scaled to 0`,
+    `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s) of the gate seeing it (after scaling ${plan.liveColour} back to ${plan.desiredCount} healthy tasks if it lost any), retried until ${plan.restore.deadlineSeconds}s, read back; ${plan.idleColour} scaled to 0 ${plan.restore.settleSeconds}s after the restore is confirmed${plan.kind === 'rollback' ? `; once traffic moved, a rollback never goes back to ${plan.liveColour} (the release it moves away from): traffic stays on ${plan.idleColour}` : ''}`,
     `duration       at least ${plan.minimumSeconds}s plus ECS start-up`,
     ...(plan.warnings ?? []).map((w, i) => `${i === 0 ? 'warning        ' : '               '}${w}`),
   ];
@@ -66,6 +67,14 @@ function table(rows: [string, string | undefined][]): string {
     .filter((r): r is [string, string] => r[1] !== undefined)
     .map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`)
     .join('\n')}\n`;
+}
+
+/** What happened to the failed colour, for the headline (`, green scaled to 0` or why it was not). */
+function rolledBackTail(o: Extract<DeployOutcome, { status: 'rolled-back' }>): string {
+  if (o.failedColourScaledDown) return `, ${o.failedColour} scaled to 0`;
+  if (o.restoredColour === o.failedColour)
+    return `; ${o.plan.liveColour} (the release rolled back from) left running with 0%`;
+  return `; ${o.failedColour} left running (see the warnings)`;
 }
 
 export function exitCodeOf(outcome: DeployOutcome): number {
@@ -122,7 +131,7 @@ export function outcomeResult(
         command,
         exitCode,
         status: 'rolled-back',
-        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}, ${outcome.failedColour} scaled to 0${suffix}`,
+        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}${rolledBackTail(outcome)}${suffix}`,
         reason: outcome.reason,
         data: outcome,
         summaryMarkdown: table([
@@ -130,7 +139,13 @@ export function outcomeResult(
           ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
           ['Failed gate', outcome.gate],
           ['Reason', outcome.reason],
-          ['Traffic', `100% on ${outcome.restoredColour} (last known good)`],
+          [
+            'Traffic',
+            outcome.restoredColour === p.liveColour
+              ? `100% on ${outcome.restoredColour} (last known good)`
+              : `100% on ${outcome.restoredColour} (the rollback target; never back on ${p.liveColour}, the release rolled back from)`,
+          ],
+          ['Failed colour', rolledBackTail(outcome).replace(/^, /, '') || undefined],
           ['Release', `\`${outcome.release.id}\` (recorded as rolled back)`],
         ]),
       };

@@ -64,9 +64,11 @@ import {
   type LockOptions,
   withLock,
 } from './lock';
-import { RESTORE_RETRY, withRetry } from './retry';
+import { QUICK_RETRY, RESTORE_RETRY, type RetryPolicy, withRetry } from './retry';
+import { healthyTargets, RestoreError, restoreVerified } from './restore';
 import {
   bakeFloor,
+  heldFloor,
   idleRange,
   liveRange,
   managedAutoscaling,
@@ -79,10 +81,12 @@ import {
   METRIC_DELAY_MS,
   METRIC_PERIOD_MS,
   MIN_MEANINGFUL_BAKE_MS,
+  RESTORE_SETTLE_MS,
+  restoreDeadlineMs,
   weightSchedule,
 } from './settings';
 import { type ConfigurationChanges, configurationDiff } from './task-config';
-import { restoreTraffic, setWeights, type Weights, weightsFor } from './traffic';
+import { setWeights, type Weights, weightsFor } from './traffic';
 
 export interface DeployDeps {
   readonly ecs: EcsPort;
@@ -226,6 +230,12 @@ export interface DeployPlan {
     /** Gating alarms already in ALARM at the preflight: they fail a bake only on a new transition to ALARM. */
     readonly alarmsPreFiring: readonly string[];
   };
+  /**
+   * The automatic restore on failure (core/restore.ts): retried until `deadlineSeconds` (topology
+   * `restoreDeadlineSeconds`), then exit 1; the failed colour is scaled down `settleSeconds` after the
+   * restore is confirmed.
+   */
+  readonly restore: { readonly deadlineSeconds: number; readonly settleSeconds: number };
   /** Lower bound of the run time: bakes + final bake + termination wait (ECS start-up comes on top). */
   readonly minimumSeconds: number;
   /** Application Auto Scaling ranges the deploy writes; absent when autoscaling is not managed. */
@@ -240,6 +250,12 @@ export interface PlanAutoscaling {
   readonly current: { readonly blue?: CapacityRange; readonly green?: CapacityRange };
   /** Idle colour while it comes up and bakes (floor = live desired count). */
   readonly bakeFloor: CapacityRange;
+  /**
+   * Live colour for the whole deploy: floor held at its desired count before the deploy, so target tracking
+   * cannot scale it in while traffic moves away (Application Auto Scaling pauses scale-in only for a
+   * service with an ECS deployment in progress — the live colour has none) and a restore finds it whole.
+   */
+  readonly liveFloor: CapacityRange;
   /** New live colour once deployed. */
   readonly liveRange: CapacityRange;
   /** Old colour just before it is scaled to 0 (and a failed colour on rollback). */
@@ -271,12 +287,21 @@ export type DeployOutcome =
       readonly gate: GateName;
       readonly release: ReleaseRecord;
       readonly plan: DeployPlan;
+      /**
+       * Where 100% of traffic is now: the live colour, or — in a rollback by redeploy once traffic moved —
+       * the rollback target (never the release a rollback moves away from).
+       */
       readonly restoredColour: Colour;
+      /** The colour whose gate failed (the new one). */
       readonly failedColour: Colour;
+      /** Whether `failedColour` was scaled to 0 (not when it keeps traffic, or a scale-down was unsafe). */
+      readonly failedColourScaledDown: boolean;
       /** When the failure was observed. */
       readonly detectedAt: number;
       /** When the restoring write succeeded; absent if traffic had not moved yet. */
       readonly restoredAt?: number;
+      /** When the read back confirmed the restore. */
+      readonly confirmedAt?: number;
     }
   | {
       readonly status: 'refused';
@@ -391,6 +416,10 @@ export function buildPlan(
       alarms: gatingAlarms(alarmScope(t, idleColour)),
       alarmsNotGating: alarmScope(t, idleColour).other,
       alarmsPreFiring: inputs.alarmsPreFiring ?? [],
+    },
+    restore: {
+      deadlineSeconds: restoreDeadlineMs(settings) / 1000,
+      settleSeconds: RESTORE_SETTLE_MS / 1000,
     },
     minimumSeconds:
       steps.length * settings.bakeSeconds + settings.finalBakeSeconds + settings.terminationWaitSeconds,
@@ -628,6 +657,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       resourceIds: autoscaling.resourceIds,
       current: state.managed ? state.ranges : {},
       bakeFloor: bakeFloor(autoscaling, liveCs.desiredCount),
+      liveFloor: heldFloor(state.managed ? state.ranges[liveColour] : undefined, liveCs.desiredCount),
       liveRange: liveRange(autoscaling),
       idleRange: idleRange(autoscaling),
     };
@@ -768,9 +798,25 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
 
     throwIfAborted(deps.signal, clock);
     if (plan.autoscaling) {
-      // floor first: target tracking must not scale the idle colour in while it comes up and bakes
-      capacity = { ...capacity, [idle]: plan.autoscaling.bakeFloor };
+      // floors first: target tracking must scale neither the live colour in while traffic moves away from
+      // it (a restore needs it whole) nor the idle colour while it comes up and bakes
+      capacity = {
+        ...capacity,
+        [liveColour]: plan.autoscaling.liveFloor,
+        [idle]: plan.autoscaling.bakeFloor,
+      };
       await record({ step: 'scaling-idle', intendedCapacity: capacity });
+      if (!sameRange(plan.autoscaling.current[liveColour], plan.autoscaling.liveFloor)) {
+        await beforeWrite();
+        await setColourCapacity(
+          deps,
+          t,
+          liveColour,
+          plan.autoscaling.liveFloor,
+          emitter,
+          'floor held at its count before the deploy, for the whole deploy',
+        );
+      }
       await beforeWrite();
       await setColourCapacity(
         deps,
@@ -1196,6 +1242,19 @@ async function stopOnLockLoss(
   throw new DeployError(msg, a.getRelease());
 }
 
+/**
+ * After a failed gate, error or abort: puts traffic back and records why (see core/restore.ts).
+ *
+ * Where traffic goes: the live colour (the last known good release) — except in a rollback by redeploy
+ * (`kind: 'rollback'`) once traffic moved, where the live colour IS the release being rolled back from:
+ * traffic is never moved back onto it; 100% goes to (stays on) the rollback target, which keeps running,
+ * as does the release rolled back from (both showed problems: the operator decides).
+ *
+ * The restore is verified (capacity first, then the write, then the read back, all retried until the
+ * restore deadline); an unconfirmed restore throws `DeployError` (exit 1) with the weights read, and
+ * nothing is scaled down. After a confirmed restore the failed colour is scaled down only after
+ * RESTORE_SETTLE_MS (ALB rule updates take a moment to reach every node).
+ */
 async function rollBack(
   deps: DeployDeps,
   a: {
@@ -1204,18 +1263,24 @@ async function rollBack(
     plan: DeployPlan;
     failure: GateFailure;
     trafficMoved: boolean;
-    record: (patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>) => Promise<void>;
+    record: (
+      patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>,
+      policy?: RetryPolicy,
+    ) => Promise<void>;
     getRelease: () => ReleaseRecord;
     /** Ranges recorded so far (intendedCapacity). */
     capacity?: NonNullable<ReleaseRecord['intendedCapacity']>;
   },
 ): Promise<DeployOutcome> {
   const { t, emitter, plan, failure } = a;
-  const good = plan.liveColour;
   const failed = plan.idleColour;
+  // a rollback's redeploy never sends traffic back onto the release it rolls back from (the live colour)
+  const keepTarget = plan.kind === 'rollback' && a.trafficMoved;
+  const good = keepTarget ? plan.idleColour : plan.liveColour;
+  const scaleDown = !keepTarget;
   emitter.error('gate.failed', failure.message, { gate: failure.gate, detectedAt: failure.detectedAt });
   const reason = `${failure.gate}: ${failure.message}`;
-  const floor = plan.autoscaling?.idleRange;
+  const floor = scaleDown ? plan.autoscaling?.idleRange : undefined;
   // never write on a stale plan: a run that lost its lock does not roll back
   try {
     const lost = lockLostOf(undefined, deps.signal);
@@ -1226,29 +1291,73 @@ async function rollBack(
       return stopOnLockLoss(deps, { t, emitter, lost: e, getRelease: a.getRelease, record: a.record });
     throw e;
   }
-  try {
-    await a.record({
-      step: 'rolling-back',
-      intendedWeights: weightsFor(good, 100),
-      reason,
-      ...(floor ? { intendedCapacity: { ...a.capacity, [failed]: floor } } : {}),
+  const restore = plan.restore;
+  const deadline = deps.clock.now() + restore.deadlineSeconds * 1000;
+  const restoreOpts = {
+    required: plan.desiredCount,
+    deadline,
+    pollMs: gatePeriodMs(plan.gates.pollIntervalSeconds),
+    emitter,
+  };
+  // the intent first (a killed deployer leaves it on record), with short retries: during a network
+  // failure the restoring write must not wait behind the store. The capacity read runs alongside.
+  const [recordError, healthyNow] = await Promise.all([
+    a
+      .record(
+        {
+          step: 'rolling-back',
+          intendedWeights: weightsFor(good, 100),
+          reason,
+          ...(floor ? { intendedCapacity: { ...a.capacity, [failed]: floor } } : {}),
+        },
+        QUICK_RETRY,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    a.trafficMoved
+      ? healthyTargets(deps, t, good, restoreOpts).catch(() => undefined)
+      : Promise.resolve(undefined),
+  ]);
+  const lostOnRecord = lockLostOf(recordError, undefined);
+  if (lostOnRecord)
+    return stopOnLockLoss(deps, {
+      t,
+      emitter,
+      lost: lostOnRecord,
+      getRelease: a.getRelease,
+      record: a.record,
     });
-  } catch (e) {
-    const lost = lockLostOf(e, undefined);
-    if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: a.getRelease, record: a.record });
+  if (recordError)
     emitter.warn(
       'store.failed',
-      `could not record the rollback step: ${(e as Error).message}; restoring traffic anyway`,
+      `could not record the rollback step: ${(recordError as Error).message}; restoring traffic anyway`,
     );
-  }
+
   let restoredAt: number | undefined;
+  let confirmedAt: number | undefined;
   if (a.trafficMoved) {
     try {
-      const res = await restoreTraffic(deps, t, good, emitter);
+      const res = await restoreVerified(deps, t, good, {
+        ...restoreOpts,
+        ...(healthyNow !== undefined ? { healthyNow } : {}),
+      });
       restoredAt = res.writtenAt;
+      confirmedAt = res.confirmedAt;
     } catch (e) {
-      const msg = `could not restore traffic to ${good} on ${t.productionRuleArn}: ${(e as Error).message}. Traffic may be split: run \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` or set the weights by hand`;
-      emitter.error('rollback.failed', msg);
+      const lost = lockLostOf(e, undefined);
+      if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: a.getRelease, record: a.record });
+      const observed =
+        e instanceof RestoreError && e.observed
+          ? ` (observed: blue ${e.observed.blue} / green ${e.observed.green})`
+          : '';
+      const msg = `could not restore traffic to ${good} on ${t.productionRuleArn}: ${(e as Error).message}${observed}. Traffic may be split; nothing was scaled down. Run \`switchyard status --env ${t.environment} --service ${t.service}\`, then \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` or set the weights by hand`;
+      emitter.error(
+        'rollback.failed',
+        msg,
+        e instanceof RestoreError && e.observed ? { observed: e.observed } : {},
+      );
       try {
         await a.record({ outcome: 'failed', reason: `${reason}; ${msg}`, endedAt: deps.clock.now() });
       } catch {
@@ -1261,44 +1370,78 @@ async function rollBack(
       colour: good,
     });
   }
-  let check: Awaited<ReturnType<typeof safeToScaleDown>>;
-  try {
-    check = await safeToScaleDown(deps, t, failed);
-  } catch (e) {
-    check = { ok: false, why: `could not read the production rule: ${(e as Error).message}` };
-  }
-  let note: string | undefined;
-  if (!check.ok) {
-    note = `${failed} not scaled down: ${check.why}`;
-    emitter.warn('rollback.scale-down-skipped', `${note}; it keeps running`, { colour: failed });
-    if (check.lost)
-      return stopOnLockLoss(deps, {
-        t,
-        emitter,
-        lost: check.lost,
-        getRelease: a.getRelease,
-        record: a.record,
-      });
-  } else {
-    if (floor) {
-      // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor
-      try {
-        await setColourCapacity(deps, t, failed, floor, emitter, 'floor 0 before it is scaled to 0');
-      } catch (e) {
-        emitter.warn(
-          'scaling.failed',
-          `could not drop ${failed}'s autoscaling floor to 0: ${(e as Error).message}; Application Auto Scaling may scale it back up (it carries no traffic)`,
-        );
-      }
-    }
+  // the colour that now carries everything gets its live range back (its floor was held during the deploy)
+  const held = a.capacity?.[good];
+  if (plan.autoscaling && held && !sameRange(held, plan.autoscaling.liveRange)) {
     try {
-      if (await scaleDownChecked(deps, t, failed, a.plan.desiredCount, emitter))
-        emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
+      await setColourCapacity(
+        deps,
+        t,
+        good,
+        plan.autoscaling.liveRange,
+        emitter,
+        'carries all traffic again',
+      );
     } catch (e) {
       emitter.warn(
-        'rollback.scale-down-failed',
-        `could not scale ${failed} down: ${(e as Error).message}; it carries no traffic`,
+        'scaling.failed',
+        `traffic is on ${good}, but resetting its autoscaling range failed: ${(e as Error).message}; its floor stays where it was`,
       );
+    }
+  }
+  let note: string | undefined;
+  let scaledDown = false;
+  if (!scaleDown) {
+    note = `${plan.liveColour} (the release this rollback moves away from) was not put back: traffic stays on ${good}; both colours keep running`;
+    emitter.warn('rollback.kept-target', note, { colour: good, left: plan.liveColour });
+  } else {
+    if (confirmedAt !== undefined) {
+      // AWS: "Rule updates do not take effect immediately" — let the restore reach every ALB node first
+      emitter.info(
+        'rollback.settle',
+        `waiting ${RESTORE_SETTLE_MS / 1000}s for the rule change to reach every load balancer node before scaling ${failed} down`,
+        { waitMs: RESTORE_SETTLE_MS },
+      );
+      await deps.clock.sleep(RESTORE_SETTLE_MS);
+    }
+    let check: Awaited<ReturnType<typeof safeToScaleDown>>;
+    try {
+      check = await safeToScaleDown(deps, t, failed);
+    } catch (e) {
+      check = { ok: false, why: `could not read the production rule: ${(e as Error).message}` };
+    }
+    if (!check.ok) {
+      note = `${failed} not scaled down: ${check.why}`;
+      emitter.warn('rollback.scale-down-skipped', `${note}; it keeps running`, { colour: failed });
+      if (check.lost)
+        return stopOnLockLoss(deps, {
+          t,
+          emitter,
+          lost: check.lost,
+          getRelease: a.getRelease,
+          record: a.record,
+        });
+    } else {
+      if (floor) {
+        // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor
+        try {
+          await setColourCapacity(deps, t, failed, floor, emitter, 'floor 0 before it is scaled to 0');
+        } catch (e) {
+          emitter.warn(
+            'scaling.failed',
+            `could not drop ${failed}'s autoscaling floor to 0: ${(e as Error).message}; Application Auto Scaling may scale it back up (it carries no traffic)`,
+          );
+        }
+      }
+      try {
+        scaledDown = await scaleDownChecked(deps, t, failed, a.plan.desiredCount, emitter);
+        if (scaledDown) emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
+      } catch (e) {
+        emitter.warn(
+          'rollback.scale-down-failed',
+          `could not scale ${failed} down: ${(e as Error).message}; it carries no traffic`,
+        );
+      }
     }
   }
   try {
@@ -1326,8 +1469,10 @@ async function rollBack(
     plan,
     restoredColour: good,
     failedColour: failed,
+    failedColourScaledDown: scaledDown,
     detectedAt: failure.detectedAt,
     ...(restoredAt !== undefined ? { restoredAt } : {}),
+    ...(confirmedAt !== undefined ? { confirmedAt } : {}),
   };
 }
 
@@ -1380,6 +1525,9 @@ export async function deploy(
   if (res.status === 'held') return lockHeld(req, res.heldBy, deps);
   return res.value;
 }
+
+const sameRange = (a: CapacityRange | undefined, b: CapacityRange) =>
+  a !== undefined && a.min === b.min && a.max === b.max;
 
 /** One line describing configuration changes of a base revision. */
 export function describeChanges(c: ConfigurationChanges): string {

@@ -12,6 +12,7 @@ export const FAULT_NAMES = [
   'throttle',
   'interrupt',
   'kill',
+  'outage',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -28,6 +29,8 @@ export const FAULT_HELP: Record<FaultName, string> = {
   interrupt:
     'SIGINT reaches the deployer at @SECONDS after the start (default: just after the first weight shift)',
   kill: 'the deployer process dies (no cleanup) at @SECONDS after the start (default: just after the first weight shift)',
+  outage:
+    'every AWS call (ECS, ELB, CloudWatch, DynamoDB…) fails with a network error (EHOSTUNREACH) for 30 s, from @SECONDS after the start (default: the moment the deployer starts restoring traffic)',
 };
 
 export interface Fault {
@@ -42,6 +45,8 @@ export interface Fault {
   readonly rate?: number;
   /** For 5xx-spike: error share of the new colour. @default 0.3 */
   readonly errorRatio?: number;
+  /** For outage: how long the network stays down. @default 30 */
+  readonly durationSeconds?: number;
 }
 
 /** Parses `NAME` or `NAME@SECONDS` (CLI `--fault`). Throws with the list of valid names. */
