@@ -81,6 +81,7 @@ export function exitCodeOf(outcome: DeployOutcome): number {
   switch (outcome.status) {
     case 'deployed':
     case 'dry-run':
+    case 'up-to-date':
       return ExitCode.Ok;
     case 'refused':
       return ExitCode.Refused;
@@ -162,6 +163,20 @@ export function outcomeResult(
           ['Service', where],
           ['Refused', outcome.code],
           ['Reason', outcome.reason],
+          ['Changes', 'none'],
+        ]),
+      };
+    case 'up-to-date':
+      return {
+        command,
+        exitCode,
+        status: 'up-to-date',
+        headline: `nothing to do: ${where} already serves ${outcome.imageTag} (${short(`x@${outcome.imageDigest}`).slice(2)}) on ${outcome.liveColour}, ${outcome.healthyTargets}/${outcome.desiredCount} healthy${suffix}`,
+        data: outcome,
+        summaryMarkdown: table([
+          ['Service', where],
+          ['Image', `\`${outcome.imageTag}\` = \`${outcome.imageDigest}\``],
+          ['Result', `already live on ${outcome.liveColour} and healthy: nothing to do`],
           ['Changes', 'none'],
         ]),
       };

@@ -159,6 +159,7 @@ export type RefusalCode =
   | 'split-weights'
   | 'unknown-target'
   | 'no-traffic'
+  /** The image already serves but the live colour is not healthy (a healthy one is `up-to-date`). */
   | 'nothing-to-do'
   | 'not-found'
   | 'lock-held'
@@ -309,7 +310,20 @@ export type DeployOutcome =
       readonly reason: string;
       readonly heldBy?: LockInfo;
     }
-  | { readonly status: 'dry-run'; readonly plan: DeployPlan };
+  | { readonly status: 'dry-run'; readonly plan: DeployPlan }
+  | {
+      /**
+       * The requested image already serves 100% on a healthy live colour (and no configuration change
+       * rides along): nothing was done, not even the lock. Exit 0 — CI reruns stay green.
+       */
+      readonly status: 'up-to-date';
+      readonly reason: string;
+      readonly liveColour: Colour;
+      readonly imageTag: string;
+      readonly imageDigest: string;
+      readonly healthyTargets: number;
+      readonly desiredCount: number;
+    };
 
 /** Raised when even the restoring write failed: traffic may be split. Exit code: internal error. */
 export class DeployError extends Error {
@@ -617,11 +631,26 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       configurationChanges.fields.length > 0 ||
       configurationChanges.containers.length > 0);
   if (liveCs.imageDigest === digest && !configOnly) {
-    return refused(
-      'nothing-to-do',
-      `${t.environment}/${t.service} already serves ${digest} (${req.imageTag}) on ${liveColour}; nothing to deploy`,
-      emitter,
-    );
+    // the requested image is what serves: a CI rerun of a deploy that went through is a success
+    const healthy = liveCs.healthyTargets >= liveCs.desiredCount;
+    if (!healthy) {
+      return refused(
+        'nothing-to-do',
+        `${t.environment}/${t.service} already serves ${digest} (${req.imageTag}) on ${liveColour}, but only ${liveCs.healthyTargets} of its ${liveCs.desiredCount} targets are healthy; deploying the same image again would not change that. Check \`switchyard status --env ${t.environment} --service ${t.service}\` and the service's events, or deploy a fixed image`,
+        emitter,
+      );
+    }
+    const reason = `${t.environment}/${t.service} already serves ${digest} (${req.imageTag}) on ${liveColour}, ${liveCs.healthyTargets}/${liveCs.desiredCount} targets healthy: nothing to do`;
+    emitter.info('up-to-date', reason, { colour: liveColour, digest });
+    return {
+      status: 'up-to-date',
+      reason,
+      liveColour,
+      imageTag: req.imageTag,
+      imageDigest: digest,
+      healthyTargets: liveCs.healthyTargets,
+      desiredCount: liveCs.desiredCount,
+    };
   }
 
   // ---- alarm preflight: a misspelt or already firing alarm is found now, not in the first bake. The new
@@ -1503,7 +1532,7 @@ export async function deploy(
   // touching the store, not even the lock. Its events are shown only when it refuses.
   const preflightEvents = new CollectingSink();
   const preflight = await executeDeploy({ ...deps, events: preflightEvents }, { ...req, dryRun: true });
-  if (preflight.status === 'refused') {
+  if (preflight.status === 'refused' || preflight.status === 'up-to-date') {
     for (const e of preflightEvents.events) deps.events.emit(e);
     return preflight;
   }

@@ -705,6 +705,8 @@ async function execute(
     });
     if (out.status === 'refused') return { status: 'refused', code: out.code, reason: out.reason };
     if (out.status === 'dry-run') return { status: 'dry-run', plan };
+    // (planRollback refuses a target that is already live; kept for the types)
+    if (out.status === 'up-to-date') return { status: 'refused', code: 'nothing-to-do', reason: out.reason };
     if (out.status === 'rolled-back') {
       // traffic kept on the rollback target (it had moved there): the release left is not known good
       if (out.restoredColour !== out.plan.liveColour)
