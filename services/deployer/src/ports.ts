@@ -37,6 +37,12 @@ export interface EcsDeployment {
   readonly failedTasks: number;
 }
 
+/** One entry of an ECS service's event stream ("has reached a steady state", "unable to place a task"…). */
+export interface EcsServiceEvent {
+  readonly at: number;
+  readonly message: string;
+}
+
 export interface EcsServiceState {
   readonly serviceName: string;
   readonly status: string; // ACTIVE | DRAINING | INACTIVE
@@ -44,6 +50,8 @@ export interface EcsServiceState {
   readonly desiredCount: number;
   readonly runningCount: number;
   readonly deployments: readonly EcsDeployment[];
+  /** The service's latest events, newest first (DescribeServices returns up to 100). @default [] */
+  readonly events?: readonly EcsServiceEvent[];
 }
 
 export interface ContainerImage {

@@ -129,6 +129,7 @@ export function simEcs(ctl: SimControl): EcsPort {
           desiredCount: s.desiredCount,
           runningCount: s.tasks.filter((x) => x.lastStatus === 'RUNNING').length,
           deployments,
+          events: [...(s.events ?? [])].reverse(),
         };
       }),
     describeTaskDefinition: (arn) =>

@@ -88,7 +88,12 @@ export interface SimService {
   desiredCount: number;
   deployments: SimDeployment[];
   tasks: SimTask[];
+  /** ECS service events, oldest first, the last SIM_SERVICE_EVENTS kept (absent in older state files). */
+  events?: { at: number; message: string }[];
 }
+
+/** Service events the simulation keeps per service (ECS shows the latest 100). */
+export const SIM_SERVICE_EVENTS = 50;
 
 export interface SimTarget {
   id: string;
@@ -607,8 +612,16 @@ export class SimWorld {
     };
   }
 
+  /** Appends an ECS-style service event (`(service api-green) …`). */
+  private serviceEvent(svc: SimService, at: number, message: string): void {
+    svc.events ??= [];
+    svc.events.push({ at, message: `(service ${svc.name}) ${message}` });
+    if (svc.events.length > SIM_SERVICE_EVENTS) svc.events.splice(0, svc.events.length - SIM_SERVICE_EVENTS);
+  }
+
   private stopTask(svc: SimService, task: SimTask, now: number, reason: string): void {
     if (task.lastStatus === 'STOPPED') return;
+    this.serviceEvent(svc, now, `has stopped 1 running tasks: (task ${task.id}). Reason: ${reason}`);
     task.lastStatus = 'STOPPED';
     task.stoppedAt = now;
     task.stopReason = reason;
@@ -640,6 +653,7 @@ export class SimWorld {
         const td = this.state.taskDefinitions[task.taskDefinitionArn];
         if (td?.crashes) task.crashAt = now + this.between(3_000, 8_000);
         const unhealthy = td?.failsHealthChecks === true;
+        this.serviceEvent(svc, now, `registered 1 targets in (target-group ${svc.targetGroupArn})`);
         tg?.targets.push({
           id: task.ip,
           port: svc.containerPort,
@@ -658,6 +672,11 @@ export class SimWorld {
         // ECS replaces tasks that keep failing the load balancer's health checks (after a grace period)
         const target = tg?.targets.find((x) => x.taskId === task.id);
         if (target?.state === 'unhealthy' && now >= (target.unhealthyAt ?? now) + UNHEALTHY_GRACE_MS) {
+          this.serviceEvent(
+            svc,
+            now,
+            `(task ${task.id}) (port ${svc.containerPort}) is unhealthy in (target-group ${svc.targetGroupArn}) due to (reason ${target.reason ?? 'Health checks failed'}).`,
+          );
           this.stopTask(
             svc,
             task,
@@ -675,6 +694,7 @@ export class SimWorld {
       if (primary.failedTasks >= threshold) {
         primary.rolloutState = 'FAILED';
         primary.rolloutStateReason = `ECS deployment circuit breaker: ${primary.failedTasks} tasks failed to start. Rolling back to the last completed deployment.`;
+        this.serviceEvent(svc, now, `(deployment ${primary.id}) deployment failed: tasks failed to start.`);
         primary.status = 'ACTIVE';
         for (const task of svc.tasks)
           if (task.deploymentId === primary.id)
@@ -702,8 +722,15 @@ export class SimWorld {
     const primaryLive = live(primary);
     if (primary.rolloutState !== 'FAILED') {
       if (primaryLive.length < primary.desiredCount) {
+        const started: SimTask[] = [];
         for (let i = primaryLive.length; i < primary.desiredCount; i++)
-          svc.tasks.push(this.newTask(primary, now));
+          started.push(this.newTask(primary, now));
+        svc.tasks.push(...started);
+        this.serviceEvent(
+          svc,
+          now,
+          `has started ${started.length} tasks: ${started.map((x) => `(task ${x.id})`).join(' ')}.`,
+        );
       } else if (primaryLive.length > primary.desiredCount) {
         const extra = primaryLive.slice(primary.desiredCount);
         for (const task of extra)
@@ -732,6 +759,8 @@ export class SimWorld {
     ) {
       primary.rolloutState = 'COMPLETED';
       primary.rolloutStateReason = 'ECS deployment completed.';
+      this.serviceEvent(svc, now, `(deployment ${primary.id}) deployment completed.`);
+      this.serviceEvent(svc, now, 'has reached a steady state.');
     }
     // forget old stopped tasks (keep 10 minutes for recentStoppedTaskReasons)
     svc.tasks = svc.tasks.filter((x) => x.lastStatus !== 'STOPPED' || now - (x.stoppedAt ?? now) < 600_000);
