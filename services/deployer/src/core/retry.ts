@@ -55,13 +55,13 @@ export async function withRetry<T>(
 
 /** Backoff of `retryUntil`: first wait and cap (the deadline decides when to stop). */
 export interface DeadlineBackoff {
-  /** @default 200 */
+  /** @default 50 */
   readonly baseMs: number;
   /** @default 5000 */
   readonly maxMs: number;
 }
 
-export const RESTORE_BACKOFF: DeadlineBackoff = { baseMs: 200, maxMs: 5_000 };
+export const RESTORE_BACKOFF: DeadlineBackoff = { baseMs: 50, maxMs: 5_000 };
 
 /** A call retried until a deadline that still failed: how often and for how long it was tried. */
 export class DeadlineExceededError extends Error {
@@ -111,7 +111,7 @@ export async function retryUntil<T>(
       const wait = Math.min(maxMs, baseMs * 2 ** (attempt - 1), left);
       opts.emitter?.warn(
         opts.type ?? 'api.retry',
-        `${label}: attempt ${attempt} failed (${(e as Error).message}); retrying in ${(wait / 1000).toFixed(1)}s, giving up in ${Math.ceil(left / 1000)}s`,
+        `${label}: attempt ${attempt} failed (${(e as Error).message}); retrying in ${wait < 1000 ? `${wait} ms` : `${(wait / 1000).toFixed(1)} s`}, giving up in ${Math.ceil(left / 1000)} s`,
         { api: label, attempt, waitMs: wait, deadline: opts.deadline, leftMs: left },
       );
       await clock.sleep(wait);
