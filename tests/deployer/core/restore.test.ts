@@ -6,7 +6,12 @@
  */
 import { DeployError, deploy } from '../../../services/deployer/src/core/deploy';
 import { RESTORE_SETTLE_MS } from '../../../services/deployer/src/core/settings';
-import { type LoadBalancerPort, PortError, type WeightedTarget } from '../../../services/deployer/src/ports';
+import {
+  type LoadBalancerPort,
+  PortError,
+  type StorePort,
+  type WeightedTarget,
+} from '../../../services/deployer/src/ports';
 import { SCALE_IN_AFTER_MS } from '../../../services/deployer/src/sim';
 import type { Colour, ServiceTopology } from '../../../services/topology';
 import { exampleTopology, scenario } from './harness';
@@ -137,23 +142,28 @@ function flakyLb(s: ReturnType<typeof scenario>, down: () => boolean): LoadBalan
   };
 }
 
+/** The store, calling `then` once the deploy has recorded that it starts restoring (step rolling-back). */
+function onRollingBack(store: StorePort, then: () => unknown): StorePort {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (prop !== 'updateRelease') return typeof v === 'function' ? v.bind(target) : v;
+      return async (...args: Parameters<StorePort['updateRelease']>) => {
+        const res = await store.updateRelease(...args);
+        if (args[2].step === 'rolling-back') then();
+        return res;
+      };
+    },
+  });
+}
+
 describe('item 4: the restoring write survives network failures until a deadline in minutes', () => {
   test('30 s of network failure from the moment of the restore: retried with one line per attempt, restored, confirmed', async () => {
     const s = scenario({ faults: [{ name: '5xx-spike', afterSeconds: 5 }] });
     let from: number | undefined;
     const deps = s.sim.deps(s.events);
     const lb = flakyLb(s, () => from !== undefined && s.sim.clock.now() < from + 30_000);
-    const store = new Proxy(deps.store, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
-        if (prop !== 'updateRelease') return typeof v === 'function' ? v.bind(target) : v;
-        return async (...args: Parameters<typeof deps.store.updateRelease>) => {
-          const res = await deps.store.updateRelease(...args);
-          if (args[2].step === 'rolling-back') from ??= s.sim.clock.now();
-          return res;
-        };
-      },
-    });
+    const store = onRollingBack(deps.store, () => (from ??= s.sim.clock.now()));
     const out = await deploy({ ...deps, lb, store }, s.request());
     expect(out.status).toBe('rolled-back');
     if (out.status !== 'rolled-back') return;
@@ -175,17 +185,7 @@ describe('item 4: the restoring write survives network failures until a deadline
     let down = false;
     const deps = s.sim.deps(s.events);
     const lb = flakyLb(s, () => down);
-    const store = new Proxy(deps.store, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver);
-        if (prop !== 'updateRelease') return typeof v === 'function' ? v.bind(target) : v;
-        return async (...args: Parameters<typeof deps.store.updateRelease>) => {
-          const res = await deps.store.updateRelease(...args);
-          if (args[2].step === 'rolling-back') down = true;
-          return res;
-        };
-      },
-    });
+    const store = onRollingBack(deps.store, () => (down = true));
     const err = await deploy(
       { ...deps, lb, store },
       s.request({ settings: { restoreDeadlineSeconds: 60 } }),
@@ -199,6 +199,26 @@ describe('item 4: the restoring write survives network failures until a deadline
     expect(s.sim.world.colour(s.topology, 'green').desiredCount).toBe(2);
     const [rec] = await s.sim.store.listReleases(key, 1);
     expect(rec).toMatchObject({ outcome: 'failed' });
+  });
+
+  test('a lock taken over while the restore retries: the next retry stops (lock lost), no late write', async () => {
+    const s = scenario({ faults: [{ name: '5xx-spike', afterSeconds: 5 }] });
+    let down = false;
+    const deps = s.sim.deps(s.events);
+    const lb = flakyLb(s, () => down);
+    const store = onRollingBack(deps.store, () => {
+      down = true;
+      // 10 s into the outage another operator force-unlocks and takes over
+      s.sim.clock.at(s.sim.clock.now() + 10_000, () => {
+        void s.sim.memoryStore.forceUnlock(key, 'oncall', 'taking over');
+      });
+    });
+    const err = await deploy({ ...deps, lb, store }, s.request()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeployError);
+    expect((err as Error).message).toMatch(/^lock lost; the new holder owns recovery/);
+    expect(s.sim.world.trafficWeights(s.topology)).toEqual({ blue: 90, green: 10 });
+    const retries = s.events.ofType('restore.retry');
+    expect(retries.at(-1)!.at - retries[0].at).toBeLessThan(15_000); // stopped soon after the takeover
   });
 
   test('the simulated "outage" fault (every AWS call down 30 s from the restore) still restores', async () => {

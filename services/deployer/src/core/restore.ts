@@ -13,11 +13,13 @@
  *      (rule reads may lag the write) before it counts.
  *
  * Fails with `RestoreError` (traffic state: `observed`, when it could be read) — the caller exits 1 and
- * never scales anything down. All three steps share one deadline (topology `restoreDeadlineSeconds`).
+ * never scales anything down — or `LockLostError` from the fence (the caller stops: the new holder owns
+ * recovery). All three steps share one deadline (topology `restoreDeadlineSeconds`).
  */
 import type { Colour, ServiceTopology } from '../../../topology';
 import type { Clock, EcsPort, LoadBalancerPort, ScalingPort, WeightedTarget } from '../ports';
 import type { Emitter } from './events';
+import { LockLostError } from './lock';
 import { DeadlineExceededError, retryUntil } from './retry';
 import { bakeFloor, managedAutoscaling, setColourCapacity } from './scaling';
 import { matchesWeights, toRule, type Weights, weightsFor } from './traffic';
@@ -188,7 +190,7 @@ export async function restoreVerified(
     );
     writtenAt = deps.clock.now();
   } catch (e) {
-    if (e instanceof RestoreError) throw e;
+    if (e instanceof RestoreError || e instanceof LockLostError) throw e;
     const observed = await readQuietly(deps, t);
     throw new RestoreError(
       `${e instanceof DeadlineExceededError ? e.message : `restoring write failed: ${why(e)}`}${observed ? `; the rule reads ${observed.text}` : ''}`,
@@ -211,6 +213,7 @@ export async function restoreVerified(
         opts,
       );
     } catch (e) {
+      if (e instanceof LockLostError) throw e;
       throw new RestoreError(`the restoring write succeeded but could not be read back: ${why(e)}`);
     }
     if (matchesWeights(t, back, w)) {
