@@ -174,7 +174,7 @@ describe('item 4: the restoring write survives network failures until a deadline
     const retries = s.events.ofType('restore.retry');
     expect(retries.length).toBeGreaterThanOrEqual(8);
     expect(retries[0].message).toMatch(
-      /^restoring write \(elbv2:ModifyRule\): attempt 1 failed \(ModifyRule: connect EHOSTUNREACH 10\.0\.0\.1:443\); retrying in 50 ms, giving up in 300 s$/,
+      /^restoring write \(elbv2:ModifyRule\): attempt 1 failed \(ModifyRule: connect EHOSTUNREACH 10\.0\.0\.1:443\); retrying in 50 ms and a lock check, giving up in 300 s$/,
     );
     expect(retries.map((e) => e.data?.attempt)).toEqual(retries.map((_, i) => i + 1));
     expect(s.sim.world.colour(s.topology, 'green').desiredCount).toBe(0);

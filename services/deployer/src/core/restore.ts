@@ -93,7 +93,7 @@ export async function healthyTargets(
 ): Promise<number> {
   const targets = await retryUntil(
     deps.clock,
-    'elbv2:DescribeTargetHealth',
+    `capacity check of ${colour} (elbv2:DescribeTargetHealth)`,
     () => deps.lb.describeTargetHealth(t.targetGroupArns[colour]),
     { deadline: o.deadline, emitter: o.emitter, type: 'restore.retry', beforeRetry: deps.fence },
   );

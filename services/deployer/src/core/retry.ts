@@ -111,7 +111,7 @@ export async function retryUntil<T>(
       const wait = Math.min(maxMs, baseMs * 2 ** (attempt - 1), left);
       opts.emitter?.warn(
         opts.type ?? 'api.retry',
-        `${label}: attempt ${attempt} failed (${(e as Error).message}); retrying in ${wait < 1000 ? `${wait} ms` : `${(wait / 1000).toFixed(1)} s`}, giving up in ${Math.ceil(left / 1000)} s`,
+        `${label}: attempt ${attempt} failed (${(e as Error).message}); retrying in ${wait < 1000 ? `${wait} ms` : `${(wait / 1000).toFixed(1)} s`}${opts.beforeRetry ? ' and a lock check' : ''}, giving up in ${Math.ceil(left / 1000)} s`,
         { api: label, attempt, waitMs: wait, deadline: opts.deadline, leftMs: left },
       );
       await clock.sleep(wait);
