@@ -113,7 +113,7 @@ export interface EcsPlatformProps {
   readonly permissionsBoundaryArn?: string;
   /** Deployment table name put into every topology document. Required. */
   readonly deploymentTableName: string;
-  /** SNS topic of the environment's alarms. @default undefined (no service alarms, empty alarmNames) */
+  /** SNS topic of the environment's alarms. @default undefined (no service alarms: empty alarms.blue / .green) */
   readonly alarmTopicArn?: string;
   /** @default 5xx > 1 %, p95 > 3 s, for 5 min */
   readonly alarmThresholds?: ServiceAlarmThresholds;

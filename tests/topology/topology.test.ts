@@ -55,6 +55,14 @@ describe('topology document contract', () => {
     expect(() => parseTopology(missing, 'f')).toThrow(/alarms\.shared/);
   });
 
+  it('takes an optional restore deadline of 30 s to 1 h', () => {
+    const at = (n: unknown) => ({ ...valid, deployment: { ...valid.deployment, restoreDeadlineSeconds: n } });
+    expect(parseTopology(at(600), 'f').deployment.restoreDeadlineSeconds).toBe(600);
+    expect(parseTopology(valid, 'f').deployment.restoreDeadlineSeconds).toBeUndefined();
+    expect(() => parseTopology(at(10), 'f')).toThrow(/deployment\.restoreDeadlineSeconds/);
+    expect(() => parseTopology(at(7200), 'f')).toThrow(/deployment\.restoreDeadlineSeconds/);
+  });
+
   it('names the SSM parameter and the other colour', () => {
     expect(topologyParameterName('prod', 'api')).toBe('/switchyard/prod/services/api');
     expect(otherColour('blue')).toBe('green');
