@@ -3,7 +3,9 @@
  *  1. time from the first failed signal to the restoring write — distribution over many seeded runs,
  *     per fault (5xx spike, alarm, SIGINT) and poll interval, with and without API throttling;
  *  2. API calls per successful deploy, per strategy (median over seeds);
- *  3. CPU time of one simulated deploy (core + simulation; median of several runs).
+ *  3. CPU time of one simulated deploy (core + simulation; median of several runs);
+ *  4. the automatic restore through 30 s of network failure (every AWS call failing with EHOSTUNREACH
+ *     from the moment the restore starts): does it still restore, and how long after the network is back.
  *
  *   node -r ts-node/register/transpile-only bench/deploy-bench.ts [--runs N] [--write] [--note "what changed"]
  *
@@ -104,6 +106,8 @@ interface LatencyRow {
   onset: number[];
   /** Runs whose restoring write came after the shift to 100% (the spike was not seen during the canary). */
   at100: number;
+  /** First failed signal → restore confirmed (read back). */
+  confirmed: number[];
 }
 
 async function latency(
@@ -120,6 +124,7 @@ async function latency(
   const values: number[] = [];
   const sustained: number[] = [];
   const onset: number[] = [];
+  const confirmed: number[] = [];
   let at100 = 0;
   let excluded = 0;
   for (let i = 0; i < RUNS; i++) {
@@ -153,6 +158,7 @@ async function latency(
       continue;
     }
     values.push(out.restoredAt - first);
+    if (out.confirmedAt !== undefined) confirmed.push(out.confirmedAt - first);
     sustained.push(out.restoredAt - firstSustained);
     const since = firstShiftAt(sim.world, topology);
     const o =
@@ -173,7 +179,17 @@ async function latency(
     if (beforeRestore?.weight === 100) at100++;
   }
   const scenario = `${fault}${throttle ? ' + throttling' : ''}${bakeSeconds ? ` (bakes ${bakeSeconds} s)` : ''}`;
-  return { scenario, poll: pollSeconds, n: values.length, excluded, values, sustained, onset, at100 };
+  return {
+    scenario,
+    poll: pollSeconds,
+    n: values.length,
+    excluded,
+    values,
+    sustained,
+    onset,
+    at100,
+    confirmed,
+  };
 }
 
 /** Pads Markdown table columns (the layout a Markdown formatter produces, so the results file stays lint-clean). */
@@ -218,7 +234,7 @@ async function main() {
     `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}. Topology: services/deployer/examples/topology.dev.api.json`,
   );
   log(
-    `(canary 10%, bakes ${base.deployment.bakeSeconds} s unless stated, 5xx limit 5% of ≥ 50 requests over the last 3 whole minutes in CloudWatch, 2 alarms, 20 req/s, API latency 20–150 ms).`,
+    `(canary 10%, bakes ${base.deployment.bakeSeconds} s unless stated, 5xx limit 5% of ≥ 50 requests over the last 3 whole minutes in CloudWatch, ${base.alarms.blue.length} alarms per colour + ${base.alarms.shared.length} shared — a release gates on its colour's and the shared ones, 20 req/s, API latency 20–150 ms).`,
   );
   log(
     "CloudWatch model: whole-minute ALB datapoints, each published 60–120 s after its minute ends (varies per minute), like the ALB's.",
@@ -240,15 +256,20 @@ async function main() {
   );
   log('for SIGINT simply where the signal landed.');
   log();
+  log('→ confirmed: first failed signal → the read back (DescribeRules) confirming 100% on the last known');
+  log(
+    'good colour — the restore is only reported once confirmed; the failed colour is scaled down 15 s later.',
+  );
+  log();
   log('"Sustained" measures from the first instant after which the signal stays failing: with integer');
   log('counts a 5xx ratio right at the limit can fail for one second and pass the next, which no poller can');
   log('promise to catch. Gate checks run every poll interval minus min(1 s, interval/4), leaving room for');
   log("the check's reads (in parallel) and the restoring write.");
   log();
   log(
-    '| fault | poll interval | runs | p50 | p90 | p99 | max | ≤ 1 poll interval | sustained: p50 / max / ≤ 1 interval | onset → restore: p50 / p90 / max | at 100% |',
+    '| fault | poll interval | runs | p50 | p90 | p99 | max | ≤ 1 poll interval | → confirmed: p50 / max | sustained: p50 / max / ≤ 1 interval | onset → restore: p50 / p90 / max | at 100% |',
   );
-  log('|---|---|---|---|---|---|---|---|---|---|---|');
+  log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   const rows: LatencyRow[] = [];
   for (const poll of [10, 5]) {
     for (const fault of ['5xx-spike', 'alarm', 'interrupt'] as const)
@@ -268,8 +289,10 @@ async function main() {
     const sus = `${f(quantile(ss, 0.5))} / ${f(ss[ss.length - 1])} / ${withinS}/${r.n}`;
     const os = [...r.onset].sort((a, b) => a - b);
     const ons = `${f(quantile(os, 0.5))} / ${f(quantile(os, 0.9))} / ${f(os[os.length - 1])}`;
+    const cs = [...r.confirmed].sort((a, b) => a - b);
+    const conf = `${f(quantile(cs, 0.5))} / ${f(cs[cs.length - 1])}${cs.length < r.n ? ` (${cs.length} confirmed)` : ''}`;
     log(
-      `| ${r.scenario} | ${r.poll} s | ${runs} | ${dist} | ${within}/${r.n} | ${sus} | ${ons} | ${r.at100}/${r.n} |`,
+      `| ${r.scenario} | ${r.poll} s | ${runs} | ${dist} | ${within}/${r.n} | ${conf} | ${sus} | ${ons} | ${r.at100}/${r.n} |`,
     );
   }
   log();
@@ -371,11 +394,93 @@ async function main() {
       `| ${strategy} | ${median(xs).toFixed(1)} ms | ${rounds} ms | ${Math.max(...xs).toFixed(1)} ms | ${wall} ms |`,
     );
   }
+  await outageSection(log);
   if (WRITE) {
     const file = join(__dirname, 'deploy-results.md');
     const history = existsSync(file) ? historyOf(readFileSync(file, 'utf8'), NOTE) : [];
     writeFileSync(file, `${[...alignTables(lines), ...history].join('\n')}\n`);
   }
+}
+
+/**
+ * Section 4: a 5xx spike fails the canary; from the instant the deployer records that it starts restoring
+ * (step rolling-back), every simulated AWS call — ECS, ELB, CloudWatch, Application Auto Scaling and the
+ * DynamoDB store — fails with a retryable network error for 30 s (fault `outage`).
+ */
+async function outageSection(log: (s?: string) => void) {
+  const topology = base;
+  const settings = effectiveSettings(topology);
+  const n = Math.min(RUNS, 200);
+  let restored = 0;
+  const afterBack: number[] = [];
+  const confirmedFromSignal: number[] = [];
+  const failures: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const seed = 5000 + i;
+    const rnd = seededRandom(seed * 7919);
+    const faults: Fault[] = [{ name: '5xx-spike', afterSeconds: rnd() * 100 }, { name: 'outage' }];
+    const sim = createSimulation({ topologies: [topology], faults, seed });
+    let outageFrom: number | undefined;
+    const store = sim.store;
+    const watching: StorePort = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop !== 'updateRelease') return typeof v === 'function' ? v.bind(target) : v;
+        return async (...a: Parameters<StorePort['updateRelease']>) => {
+          const res = await store.updateRelease(...a);
+          if (a[2].step === 'rolling-back') outageFrom ??= sim.clock.now();
+          return res;
+        };
+      },
+    });
+    const out = await deploy(
+      { ...sim.deps(nullSink), store: watching },
+      { topology, imageTag: 'v1.1.0', owner, strategy: 'canary' },
+    ).catch((e: unknown) => e as Error);
+    if (out instanceof Error || out.status !== 'rolled-back' || out.confirmedAt === undefined) continue;
+    const w = sim.world.trafficWeights(topology);
+    if (w[out.restoredColour] !== 100) continue;
+    restored++;
+    const first = firstFailedSignalAt(sim.world, topology, settings, {
+      colour: out.failedColour,
+      untilMs: out.restoredAt!,
+    });
+    if (outageFrom !== undefined) afterBack.push(out.confirmedAt - (outageFrom + 30_000));
+    if (first !== undefined) confirmedFromSignal.push(out.confirmedAt - first);
+    const calls = sim.calls();
+    failures.push(
+      Object.entries(calls)
+        .filter(([k]) => k.startsWith('network-failure:'))
+        .reduce((a, [, v]) => a + v, 0),
+    );
+  }
+  const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const q = (xs: number[], p: number) =>
+    quantile(
+      [...xs].sort((a, b) => a - b),
+      p,
+    );
+  log();
+  log('## 4. Restore through 30 s of network failure');
+  log();
+  log('A 5xx spike during the 10% canary; from the instant the deployer records `rolling-back`, every');
+  log('simulated AWS call (ECS, ELB, CloudWatch, Application Auto Scaling, DynamoDB) fails with a retryable');
+  log('network error (EHOSTUNREACH) for 30 s (`--fault outage`). The restore (capacity read, write, read');
+  log(
+    `back) retries with backoff (0.05 s doubling to 5 s, one line per attempt) until its deadline (${(settings.restoreDeadlineSeconds ?? 300) / 60} min);`,
+  );
+  log('before each retry the lock fence reads the store (itself retried during the outage).');
+  log();
+  log('| measure | value |');
+  log('|---|---|');
+  log(`| runs restored to 100% on the known-good colour, confirmed | ${restored}/${n} |`);
+  log(
+    `| network back → restore confirmed (p50 / p90 / max) | ${f(q(afterBack, 0.5))} / ${f(q(afterBack, 0.9))} / ${f(Math.max(...afterBack))} |`,
+  );
+  log(
+    `| first failed signal → restore confirmed (p50 / p90 / max) | ${f(q(confirmedFromSignal, 0.5))} / ${f(q(confirmedFromSignal, 0.9))} / ${f(Math.max(...confirmedFromSignal))} |`,
+  );
+  log(`| failed calls during the outage (median) | ${median(failures)} |`);
 }
 
 /** Section 2 of the recorded report (before this run): per strategy, total calls / writes / DescribeAlarms. */

@@ -5,6 +5,8 @@
  *     latency), plus the virtual time the same run takes with the simulation's 20–150 ms per API call;
  *  2. the same for the recovery of a deployer killed mid-shift (status-free `rollback --force-unlock`);
  *  3. API calls per rollback (ECS/ELB/ECR by API, deployment-store calls by method; writes marked);
+ *  + a rollback by redeploy during an incident (the bad live colour's own alarm and a shared alarm in
+ *    ALARM): where traffic ends and how long it takes; and a flip through 30 s of network failure;
  *  4. the CLI end to end: `node bin/switchyard.js rollback … --simulate` as a new process (ts-node
  *     start-up included) against a prepared state file, against `switchyard --version` as baseline.
  *
@@ -226,7 +228,95 @@ function summarize(name: string, ms: Measure[]): string[] {
   ];
 }
 
+/** v1.1.0 on green, then the bad v1.2.0 on blue (green scaled to 0): a rollback must redeploy. */
+async function prepareRedeploy(seed: number): Promise<Simulation> {
+  const first = createSimulation({ topologies: [t], seed });
+  for (const tag of ['v1.1.0', 'v1.2.0']) {
+    const out = await deploy(
+      { ...first.portsFor(t), store: first.store, clock: first.clock, events: nullSink },
+      { topology: t, imageTag: tag, owner, strategy: 'all-at-once' },
+    );
+    if (out.status !== 'deployed') throw new Error(`setup ${tag}: ${out.status}`);
+  }
+  const snap = await first.snapshot();
+  // the incident: blue's own alarm and the shared one are in ALARM when the rollback starts
+  const sim = createSimulation({ topologies: [t], snapshot: snap, seed, faults: [{ name: 'incident' }] });
+  await restoreStore(sim, snap);
+  return sim;
+}
+
+interface IncidentRun {
+  status: string;
+  onTarget: boolean;
+  toTrafficMs: number;
+  totalMs: number;
+}
+
+async function incidentRollback(seed: number): Promise<IncidentRun> {
+  const sim = await prepareRedeploy(seed);
+  const v0 = sim.clock.now();
+  let moved: number | undefined;
+  const lb = sim.portsFor(t).lb;
+  const out = await rollback(
+    {
+      ...sim.portsFor(t),
+      lb: {
+        ...lb,
+        setRuleWeights: async (...a: Parameters<typeof lb.setRuleWeights>) => {
+          await lb.setRuleWeights(...a);
+          if (a[0] === t.productionRuleArn) moved ??= sim.clock.now();
+        },
+      },
+      store: sim.store,
+      clock: sim.clock,
+      events: nullSink,
+    },
+    { topology: t, reason: 'bench: incident', owner: oncall },
+  );
+  const w = sim.world.trafficWeights(t);
+  return {
+    status: out.status,
+    onTarget: w.green === 100,
+    toTrafficMs: (moved ?? sim.clock.now()) - v0,
+    totalMs: sim.clock.now() - v0,
+  };
+}
+
+/** A flip whose restoring write meets 30 s of network failure (every call), from the rollback record on. */
+async function flipThroughOutage(seed: number): Promise<{ restored: boolean; afterBackMs: number }> {
+  const sim = createSimulation({ topologies: [t], seed });
+  await prepareFlip(sim);
+  let from: number | undefined;
+  const store = sim.store;
+  const watching: StorePort = new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (prop !== 'putRelease') return typeof v === 'function' ? v.bind(target) : v;
+      return async (...a: Parameters<StorePort['putRelease']>) => {
+        await store.putRelease(...a);
+        if (a[0].kind === 'rollback' && from === undefined) {
+          from = sim.clock.now();
+          sim.networkOutage(from, 30_000);
+        }
+      };
+    },
+  });
+  const out = await rollback(
+    { ...sim.portsFor(t), store: watching, clock: sim.clock, events: nullSink },
+    { topology: t, reason: 'bench: outage', owner: oncall },
+  );
+  const restored = out.status === 'rolled-back' && sim.world.trafficWeights(t).green === 100;
+  const at = out.status === 'rolled-back' ? (out.restoredAt ?? sim.clock.now()) : sim.clock.now();
+  return { restored, afterBackMs: at - ((from ?? 0) + 30_000) };
+}
+
 async function main() {
+  const incidents: IncidentRun[] = [];
+  const outages: { restored: boolean; afterBackMs: number }[] = [];
+  for (let seed = 1; seed <= RUNS; seed++) {
+    incidents.push(await incidentRollback(seed));
+    outages.push(await flipThroughOutage(seed));
+  }
   const flips: Measure[] = [];
   const recoveries: Measure[] = [];
   for (let seed = 1; seed <= RUNS; seed++) {
@@ -266,6 +356,32 @@ async function main() {
     'a new process on the state it left; measured: `rollback --force-unlock` (the lease is still live).',
     '',
     ...summarize('Recovery (restore)', recoveries),
+    '## 2b. Rollback by redeploy during an incident',
+    '',
+    'Setup per run: v1.1.0 on green, then the bad v1.2.0 on blue with green scaled to 0; the incident is in',
+    "progress (`--fault incident`: blue's own 5xx alarm and the shared ALB alarm in ALARM). Measured:",
+    '`rollback()` with no --to → a blue/green redeploy of v1.1.0 onto green (all at once). Before the alarm',
+    "scoping, blue's alarm failed the first bake and traffic went back onto v1.2.0 (exit 3) — the review's",
+    'reproduction, now tests/deployer/ops/rollback-incident.test.ts.',
+    '',
+    '| measure | value |',
+    '| --- | --- |',
+    `| runs ending rolled back, 100% on green (v1.1.0) | ${incidents.filter((r) => r.status === 'rolled-back' && r.onTarget).length}/${incidents.length} |`,
+    `| runs ending with traffic back on blue (the release rolled back from) | ${incidents.filter((r) => !r.onTarget).length}/${incidents.length} |`,
+    `| virtual time, command start → traffic on green (median / max) | ${(median(incidents.map((r) => r.toTrafficMs)) / 1000).toFixed(1)} / ${(Math.max(...incidents.map((r) => r.toTrafficMs)) / 1000).toFixed(1)} s |`,
+    `| virtual time, whole command incl. final bake and termination wait (median) | ${(median(incidents.map((r) => r.totalMs)) / 60_000).toFixed(1)} min |`,
+    '',
+    '## 2c. Weight flip through 30 s of network failure',
+    '',
+    'As in 1, but from the moment the rollback record is written every simulated AWS call (and the store)',
+    'fails with a retryable network error (EHOSTUNREACH) for 30 s. The restoring write retries with',
+    'backoff until its deadline (`restoreDeadlineSeconds`, default 5 min), fencing the lock before each retry.',
+    '',
+    '| measure | value |',
+    '| --- | --- |',
+    `| runs restored (100% on green, read back) | ${outages.filter((r) => r.restored).length}/${outages.length} |`,
+    `| network back → restoring write done (median / p90 / max) | ${(median(outages.map((r) => r.afterBackMs)) / 1000).toFixed(2)} / ${(p90(outages.map((r) => r.afterBackMs)) / 1000).toFixed(2)} / ${(Math.max(...outages.map((r) => r.afterBackMs)) / 1000).toFixed(2)} s |`,
+    '',
     '## 3. CLI',
     '',
   ];

@@ -17,7 +17,7 @@ import type { Construct } from 'constructs';
 import { addS3Backend } from '../backend';
 import { partitionOf } from '../environments/loader';
 import type { EnvironmentConfig } from '../environments/schema';
-import { SharedAlarms } from '../modules/alarms';
+import type { SharedAlarms } from '../modules/alarms';
 import { EnvironmentDashboard } from '../modules/dashboard';
 import { applyGuardrails } from '../modules/guardrails';
 import { VpcModule } from '../modules/vpc';
@@ -80,24 +80,13 @@ export class PlatformStack extends TerraformStack {
     });
 
     this.runtime = buildRuntime(this, config, this.network, { logKmsKeyArn: this.logsKey.arn });
-    const { ecs, database, cache, alarms } = this.runtime;
+    const { ecs, database, cache } = this.runtime;
     const tgSuffixes = (s: (typeof ecs.services)[number]) => ({
       blue: s.targetGroups.blue.arnSuffix,
       green: s.targetGroups.green.arnSuffix,
     });
 
-    this.sharedAlarms = new SharedAlarms(this, 'shared-alarms', {
-      project: config.project,
-      environment: config.name,
-      topicArn: alarms.topicArn,
-      loadBalancerArnSuffix: ecs.loadBalancer.arnSuffix,
-      services: ecs.services.map((s) => ({
-        name: s.name,
-        targetGroupArnSuffixes: tgSuffixes(s),
-        // A service configured with 0 tasks would be in ALARM all the time.
-        expectsTasks: (config.services.find((c) => c.name === s.name)?.desiredCount ?? 1) > 0,
-      })),
-    });
+    this.sharedAlarms = this.runtime.sharedAlarms;
 
     const partition = partitionOf(config.region);
     const alarmArn = (name: string) =>

@@ -8,7 +8,7 @@
  */
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../environments/schema';
-import { AlarmTopic } from '../modules/alarms';
+import { AlarmTopic, SharedAlarms, sharedAlarmNamesOf } from '../modules/alarms';
 import { DeploymentTable } from '../modules/deployment-table';
 import { EcsPlatform, type EcsServiceProps } from '../modules/ecs';
 import { databaseConnectStatement, PostgresDatabase } from '../modules/rds';
@@ -28,6 +28,8 @@ export interface RuntimeNetwork {
 
 export interface Runtime {
   readonly alarms: AlarmTopic;
+  /** ELB 5xx and no-healthy-hosts alarms: the topology's `alarms.shared` of every service. */
+  readonly sharedAlarms: SharedAlarms;
   readonly deploymentTable: DeploymentTable;
   readonly database: PostgresDatabase;
   readonly cache: CacheCluster;
@@ -193,6 +195,16 @@ export function buildRuntime(
       environment,
     ),
     alarmTopicArn: alarms.topicArn,
+    // The environment- and service-wide alarms the platform stack creates (modules/alarms SharedAlarms) gate
+    // every release of a service: the topology publishes them as `alarms.shared`.
+    sharedAlarmNames: {
+      byService: Object.fromEntries(
+        config.services.map((s) => [
+          s.name,
+          sharedAlarmNamesOf(project, environment, s.name, s.desiredCount > 0),
+        ]),
+      ),
+    },
     logKmsKeyArn: options.logKmsKeyArn,
     dataStores: [
       { name: 'postgres', securityGroupId: database.securityGroupId, port: database.port },
@@ -201,5 +213,20 @@ export function buildRuntime(
     services,
   });
 
-  return { alarms, deploymentTable, database, cache, ecs };
+  // Environment- and service-wide alarms (ELB 5xx of the load balancer, no healthy hosts per service): the
+  // topology above publishes their names as `alarms.shared`, so they are created with the runtime.
+  const sharedAlarms = new SharedAlarms(scope, 'shared-alarms', {
+    project,
+    environment,
+    topicArn: alarms.topicArn,
+    loadBalancerArnSuffix: ecs.loadBalancer.arnSuffix,
+    services: ecs.services.map((s) => ({
+      name: s.name,
+      targetGroupArnSuffixes: { blue: s.targetGroups.blue.arnSuffix, green: s.targetGroups.green.arnSuffix },
+      // A service configured with 0 tasks would be in ALARM all the time.
+      expectsTasks: (config.services.find((c) => c.name === s.name)?.desiredCount ?? 1) > 0,
+    })),
+  });
+
+  return { alarms, sharedAlarms, deploymentTable, database, cache, ecs };
 }

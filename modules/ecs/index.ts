@@ -116,10 +116,20 @@ export interface EcsPlatformProps {
   readonly permissionsBoundaryArn?: string;
   /** Deployment table name put into every topology document. Required. */
   readonly deploymentTableName: string;
-  /** SNS topic of the environment's alarms. @default undefined (no service alarms, empty alarmNames) */
+  /** SNS topic of the environment's alarms. @default undefined (no service alarms: empty alarms.blue / .green) */
   readonly alarmTopicArn?: string;
   /** @default 5xx > 1 %, p95 > 3 s, for 5 min */
   readonly alarmThresholds?: ServiceAlarmThresholds;
+  /**
+   * Names of environment- or service-wide alarms (created elsewhere, e.g. modules/alarms) every service's
+   * releases gate on: published as `alarms.shared` in each topology; `byService` adds ones for a single
+   * service. A shared alarm already in ALARM when a rollback starts does not block it (see the README).
+   * @default { all: [], byService: {} }
+   */
+  readonly sharedAlarmNames?: {
+    readonly all?: readonly string[];
+    readonly byService?: Readonly<Record<string, readonly string[]>>;
+  };
   /** Let tasks reach HTTPS (443) anywhere: ECR, logs and Secrets Manager through NAT. @default true */
   readonly tasksHttpsEgress?: boolean;
   /**
@@ -645,6 +655,10 @@ export class EcsPlatform extends Construct {
           permissionsBoundaryArn: props.permissionsBoundaryArn,
           alarmTopicArn: props.alarmTopicArn,
           alarmThresholds: props.alarmThresholds ?? {},
+          sharedAlarmNames: [
+            ...(props.sharedAlarmNames?.all ?? []),
+            ...(props.sharedAlarmNames?.byService?.[svc.name] ?? []),
+          ],
           httpsEgress: props.tasksHttpsEgress ?? true,
           dataStores: props.dataStores ?? [],
           index,

@@ -21,6 +21,7 @@ import {
   deploymentSettingsSchema,
   type ServiceTopology,
   TOPOLOGY_SCHEMA_VERSION,
+  type TopologyAlarms,
   topologyParameterName,
 } from '../../services/topology';
 import { partitionOf } from '../vpc/partition';
@@ -203,6 +204,11 @@ export interface ServiceContext {
   readonly permissionsBoundaryArn?: string;
   readonly alarmTopicArn?: string;
   readonly alarmThresholds: ServiceAlarmThresholds;
+  /**
+   * Environment- or service-wide alarm names published as the topology's `alarms.shared` (they gate every
+   * release of the service). Created elsewhere (e.g. modules/alarms); only their names are needed here.
+   */
+  readonly sharedAlarmNames: readonly string[];
   /** Allow tasks HTTPS egress to anywhere (ECR, logs, Secrets Manager through NAT). */
   readonly httpsEgress: boolean;
   readonly dataStores: readonly DataStoreAccess[];
@@ -262,7 +268,10 @@ export class BlueGreenService extends Construct {
   readonly productionRule: LbListenerRule;
   readonly testRule: LbListenerRule;
   readonly alarms: readonly CloudwatchMetricAlarm[];
+  /** Every alarm this construct creates (both colours). */
   readonly alarmNames: readonly string[];
+  /** The topology's alarm scoping: each colour's own alarms, and the shared ones it was given. */
+  readonly alarmScopes: TopologyAlarms;
   readonly topology: ServiceTopology;
   readonly topologyJson: string;
   /** Upper bound of the topology document's size once Terraform resolves it (bytes). */
@@ -587,8 +596,11 @@ export class BlueGreenService extends Construct {
     this.scalableTargets = scalable;
 
     // ------------------------------------------------------------------ alarms
+    // Scoped per colour: a release to one colour is judged on that colour's alarms (+ shared ones), never
+    // on the other colour's — during a rollback those watch the bad release being moved away from.
     const alarms: CloudwatchMetricAlarm[] = [];
     const alarmNames: string[] = [];
+    const byColour: Record<Colour, string[]> = { blue: [], green: [] };
     const th = ctx.alarmThresholds;
     const minutes = th.minutes ?? 5;
     if (ctx.alarmTopicArn) {
@@ -599,7 +611,9 @@ export class BlueGreenService extends Construct {
           TargetGroup: this.targetGroups[colour].arnSuffix,
         };
         const base = `${prefix}-${colour}`;
-        alarmNames.push(`${base}-5xx-share`, `${base}-p95-latency`, `${base}-unhealthy-hosts`);
+        const own = [`${base}-5xx-share`, `${base}-p95-latency`, `${base}-unhealthy-hosts`];
+        alarmNames.push(...own);
+        byColour[colour].push(...own);
         const common = {
           alarmActions: actions,
           okActions: actions,
@@ -674,6 +688,11 @@ export class BlueGreenService extends Construct {
     }
     this.alarms = alarms;
     this.alarmNames = alarmNames;
+    this.alarmScopes = {
+      blue: byColour.blue,
+      green: byColour.green,
+      shared: [...new Set(ctx.sharedAlarmNames)].filter((n) => !alarmNames.includes(n)),
+    };
 
     // ------------------------------------------------------------------ topology document
     const topology: ServiceTopology = {
@@ -699,7 +718,11 @@ export class BlueGreenService extends Construct {
       repositoryName: svc.repositoryName,
       repositoryUri,
       deploymentTable: ctx.deploymentTableName,
-      alarmNames: [...this.alarmNames],
+      alarms: {
+        blue: [...this.alarmScopes.blue],
+        green: [...this.alarmScopes.green],
+        shared: [...this.alarmScopes.shared],
+      },
       deregistrationDelaySeconds: svc.deregistrationDelaySeconds,
       // Terraform's desired revision: a release copies it and swaps only the image.
       baseTaskDefinitionArn: this.taskDefinition.arn,

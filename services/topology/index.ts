@@ -13,7 +13,11 @@
  */
 import { z } from 'zod';
 
-export const TOPOLOGY_SCHEMA_VERSION = 1 as const;
+/**
+ * Version 2: `alarms: { blue, green, shared }` replaced the flat `alarmNames` of version 1 (a colour's
+ * own alarms gate only that colour).
+ */
+export const TOPOLOGY_SCHEMA_VERSION = 2 as const;
 
 export const COLOURS = ['blue', 'green'] as const;
 export type Colour = (typeof COLOURS)[number];
@@ -55,8 +59,47 @@ export const deploymentSettingsSchema = z.strictObject({
   min5xxSampleRequests: z.number().int().min(0),
   /** How long the old colour keeps running after a successful shift. Default: deregistration delay + bake. */
   terminationWaitSeconds: z.number().int().min(0),
+  /**
+   * How long the automatic restore (100% back on the known-good colour) keeps retrying through network
+   * failures and throttling — scaling that colour up first if it lost capacity, writing the weights,
+   * reading them back — before it gives up with exit 1. @default 300 (services/deployer core/settings.ts)
+   */
+  restoreDeadlineSeconds: z.number().int().min(30).max(3600).optional(),
 });
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
+
+const alarmName = z.string().min(1).max(255);
+
+/**
+ * Alarm scoping. `blue` / `green`: alarms on that colour's own target group or ECS service (5xx share,
+ * latency, unhealthy hosts of that colour) — they gate only a release going to that colour. `shared`:
+ * environment- or service-wide alarms (ALB-wide 5xx, a database, a dependency) — they gate every
+ * release, but one already in ALARM when the run started (the incident being fixed) fails a bake only
+ * when it goes to ALARM again after that (see services/deployer/src/core/alarms.ts). A name belongs to
+ * one scope only.
+ */
+export const alarmsSchema = z
+  .strictObject({
+    blue: z.array(alarmName),
+    green: z.array(alarmName),
+    shared: z.array(alarmName),
+  })
+  .superRefine((a, ctx) => {
+    const seen = new Map<string, string>();
+    for (const scope of ['blue', 'green', 'shared'] as const) {
+      for (const [i, name] of a[scope].entries()) {
+        const first = seen.get(name);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [scope, i],
+            message: `alarm ${name} is listed in ${first} and ${scope}: an alarm belongs to one scope (its own colour's, or shared)`,
+          });
+        } else seen.set(name, scope);
+      }
+    }
+  });
+export type TopologyAlarms = z.infer<typeof alarmsSchema>;
 
 export const serviceTopologySchema = z.strictObject({
   schemaVersion: z.literal(TOPOLOGY_SCHEMA_VERSION),
@@ -89,8 +132,12 @@ export const serviceTopologySchema = z.strictObject({
   repositoryUri: z.string().min(1),
   /** DynamoDB table holding the deployment lock and release history for this environment. */
   deploymentTable: z.string().min(1),
-  /** CloudWatch alarm names the deployer gates on during bakes (any in ALARM fails the gate). */
-  alarmNames: z.array(z.string().min(1)),
+  /**
+   * CloudWatch alarms the deployer gates on, by scope. A release to colour C is judged on `alarms[C]` and
+   * `shared` — never on the other colour's alarms (they watch the release being replaced, e.g. the bad
+   * one a rollback moves away from). See `alarmsSchema`.
+   */
+  alarms: alarmsSchema,
   /** Target group deregistration delay (seconds); part of the default termination wait. */
   deregistrationDelaySeconds: z.number().int().min(0),
   /**
@@ -133,10 +180,20 @@ export class TopologyError extends Error {
  * parameter) for the error message. Throws TopologyError listing every problem.
  */
 export function parseTopology(input: unknown, source: string): ServiceTopology {
+  const version = (input as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version === 'number' && version < TOPOLOGY_SCHEMA_VERSION) {
+    const issue = `${source}: schemaVersion: document of schema ${version}, this deployer reads schema ${TOPOLOGY_SCHEMA_VERSION} (alarms scoped per colour: alarms.blue / alarms.green / alarms.shared instead of alarmNames). Re-apply the environment (cdktf synth + terraform apply) to republish it, or update the --topology file`;
+    throw new TopologyError(`invalid topology document ${source}:\n  ${issue}`, [issue]);
+  }
   const result = serviceTopologySchema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
   throw new TopologyError(`invalid topology document ${source}:\n  ${issues.join('\n  ')}`, issues);
+}
+
+/** Every alarm name of a topology (all scopes), in order blue, green, shared. */
+export function allAlarmNames(alarms: TopologyAlarms): string[] {
+  return [...alarms.blue, ...alarms.green, ...alarms.shared];
 }
 
 /** The other colour. */

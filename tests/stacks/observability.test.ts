@@ -90,6 +90,19 @@ describe.each(['dev', 'staging', 'prod'])('%s: dashboard, shared alarms, subscri
     }
   });
 
+  it("publishes the shared alarms in each service's topology, and each names an alarm of the stack", () => {
+    const alarmNames = new Set(
+      resources(name, 'aws_cloudwatch_metric_alarm').map((a) => String(a.alarm_name)),
+    );
+    for (const svc of env.services) {
+      const published = stack.runtime.ecs.services.find((s) => s.name === svc.name)!.topology.alarms;
+      expect(published.shared).toEqual(stack.sharedAlarms.sharedAlarmNames(svc.name));
+      for (const alarm of [...published.blue, ...published.green, ...published.shared]) {
+        expect(alarmNames.has(alarm)).toBe(true);
+      }
+    }
+  });
+
   it('subscribes what the environment lists, and passes the guardrails', () => {
     const subs = resources(name, 'aws_sns_topic_subscription');
     expect(subs.map((s) => [s.protocol, s.endpoint])).toEqual(

@@ -37,6 +37,12 @@ export interface EcsDeployment {
   readonly failedTasks: number;
 }
 
+/** One entry of an ECS service's event stream ("has reached a steady state", "unable to place a task"…). */
+export interface EcsServiceEvent {
+  readonly at: number;
+  readonly message: string;
+}
+
 export interface EcsServiceState {
   readonly serviceName: string;
   readonly status: string; // ACTIVE | DRAINING | INACTIVE
@@ -44,6 +50,8 @@ export interface EcsServiceState {
   readonly desiredCount: number;
   readonly runningCount: number;
   readonly deployments: readonly EcsDeployment[];
+  /** The service's latest events, newest first (DescribeServices returns up to 100). @default [] */
+  readonly events?: readonly EcsServiceEvent[];
 }
 
 export interface ContainerImage {
@@ -138,6 +146,19 @@ export interface RequestCounts {
   readonly errors5xx: number;
 }
 
+/** CloudWatch alarm state values. */
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+export interface AlarmState {
+  readonly name: string;
+  readonly state: AlarmStateValue;
+  /**
+   * When the state value last changed (CloudWatch `StateTransitionedTimestamp`), epoch ms. Undefined when
+   * the source does not report it (then only a state seen out of ALARM and back counts as a new ALARM).
+   */
+  readonly since?: number;
+}
+
 export interface MetricsPort {
   /** Sum of RequestCount and HTTPCode_Target_5XX_Count for one target group over [fromMs, toMs). */
   targetGroupRequests(
@@ -147,11 +168,11 @@ export interface MetricsPort {
     toMs: number,
   ): Promise<RequestCounts>;
   /**
-   * Which of these alarms are in ALARM state now. A name that matches no alarm is an error
-   * (`PortError('not-found')` naming the missing alarm(s)): a misspelt alarm must not silently disable
-   * a gate.
+   * The state of each named alarm, in the order given (duplicates once). A name that matches no alarm is
+   * an error (`PortError('not-found')` naming the missing alarm(s)): a misspelt alarm must not silently
+   * disable a gate.
    */
-  alarmsFiring(alarmNames: readonly string[]): Promise<string[]>;
+  alarmStates(alarmNames: readonly string[]): Promise<AlarmState[]>;
 }
 
 // ------------------------------------------------------------------- Application Auto Scaling

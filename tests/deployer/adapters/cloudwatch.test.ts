@@ -118,18 +118,27 @@ describe('targetGroupRequests', () => {
   });
 });
 
-describe('alarmsFiring', () => {
-  it('asks for metric and composite alarms by name and returns those in ALARM', async () => {
+describe('alarmStates', () => {
+  const T1 = new Date('2026-11-23T11:58:00Z');
+  const T2 = new Date('2026-11-23T12:01:30Z');
+  it('asks for metric and composite alarms by name; returns state and StateTransitionedTimestamp in the order asked', async () => {
     cw.on(DescribeAlarmsCommand).resolves({
       MetricAlarms: [
-        { AlarmName: 'api-5xx', StateValue: 'ALARM' },
-        { AlarmName: 'api-latency-p99', StateValue: 'OK' },
+        {
+          AlarmName: 'api-latency-p99',
+          StateValue: 'OK',
+          StateTransitionedTimestamp: T1,
+          // moves on evaluation-state updates too: must not be taken for a state change
+          StateUpdatedTimestamp: T2,
+        },
+        { AlarmName: 'api-5xx', StateValue: 'ALARM', StateTransitionedTimestamp: T2 },
       ],
       CompositeAlarms: [{ AlarmName: 'api-slo', StateValue: 'ALARM' }],
     });
-    await expect(adapter.alarmsFiring(['api-5xx', 'api-latency-p99', 'api-slo'])).resolves.toEqual([
-      'api-5xx',
-      'api-slo',
+    await expect(adapter.alarmStates(['api-5xx', 'api-latency-p99', 'api-slo', 'api-5xx'])).resolves.toEqual([
+      { name: 'api-5xx', state: 'ALARM', since: T2.getTime() },
+      { name: 'api-latency-p99', state: 'OK', since: T1.getTime() },
+      { name: 'api-slo', state: 'ALARM' },
     ]);
     expect(cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input)).toEqual([
       {
@@ -140,15 +149,21 @@ describe('alarmsFiring', () => {
     ]);
   });
 
-  it('treats INSUFFICIENT_DATA as not firing', async () => {
+  it('reports INSUFFICIENT_DATA (and an unknown state) as INSUFFICIENT_DATA', async () => {
     cw.on(DescribeAlarmsCommand).resolves({
-      MetricAlarms: [{ AlarmName: 'a', StateValue: 'INSUFFICIENT_DATA' }],
+      MetricAlarms: [
+        { AlarmName: 'a', StateValue: 'INSUFFICIENT_DATA' },
+        { AlarmName: 'b', StateValue: 'SOMETHING_NEW' as never },
+      ],
     });
-    await expect(adapter.alarmsFiring(['a'])).resolves.toEqual([]);
+    await expect(adapter.alarmStates(['a', 'b'])).resolves.toEqual([
+      { name: 'a', state: 'INSUFFICIENT_DATA' },
+      { name: 'b', state: 'INSUFFICIENT_DATA' },
+    ]);
   });
 
   it('makes no call for no alarms', async () => {
-    await expect(adapter.alarmsFiring([])).resolves.toEqual([]);
+    await expect(adapter.alarmStates([])).resolves.toEqual([]);
     expect(cw.calls()).toHaveLength(0);
   });
 
@@ -160,7 +175,8 @@ describe('alarmsFiring', () => {
         StateValue: n === 'alarm-149' || n === 'alarm-249' ? 'ALARM' : 'OK',
       })),
     }));
-    await expect(adapter.alarmsFiring(names)).resolves.toEqual(['alarm-149', 'alarm-249']);
+    const states = await adapter.alarmStates(names);
+    expect(states.filter((s) => s.state === 'ALARM').map((s) => s.name)).toEqual(['alarm-149', 'alarm-249']);
     const batches = cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames ?? []);
     expect(batches.map((b) => b.length)).toEqual([100, 100, 50]);
     expect(batches.flat()).toEqual(names);
@@ -168,7 +184,7 @@ describe('alarmsFiring', () => {
 
   it('fails with not-found naming alarms that do not exist (a misspelt alarm must not disable the gate)', async () => {
     cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'api-5xx', StateValue: 'OK' }] });
-    const err = await adapter.alarmsFiring(['api-5xx', 'api-5xxx']).catch((e) => e);
+    const err = await adapter.alarmStates(['api-5xx', 'api-5xxx']).catch((e) => e);
     expect(err.kind).toBe('not-found');
     expect(err.message).toContain('api-5xxx');
     expect(err.message).not.toContain('api-5xx,');

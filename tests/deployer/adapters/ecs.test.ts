@@ -144,6 +144,41 @@ describe('registerTaskDefinitionFrom', () => {
 });
 
 describe('describeService', () => {
+  it('maps the service event stream, newest first', async () => {
+    const at = (iso: string) => new Date(iso);
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceName: 'api-green',
+          taskDefinition: NEW_ARN,
+          events: [
+            {
+              id: '2',
+              createdAt: at('2026-11-23T12:05:00Z'),
+              message: '(service api-green) has reached a steady state.',
+            },
+            {
+              id: '3',
+              createdAt: at('2026-11-23T12:07:00Z'),
+              message: '(service api-green) was unable to place a task.',
+            },
+            {
+              id: '1',
+              createdAt: at('2026-11-23T12:01:00Z'),
+              message: '(service api-green) has started 2 tasks.',
+            },
+          ],
+        },
+      ],
+    });
+    const svc = await adapter.describeService('switchyard-dev', 'api-green');
+    expect(svc.events).toEqual([
+      { at: Date.parse('2026-11-23T12:07:00Z'), message: '(service api-green) was unable to place a task.' },
+      { at: Date.parse('2026-11-23T12:05:00Z'), message: '(service api-green) has reached a steady state.' },
+      { at: Date.parse('2026-11-23T12:01:00Z'), message: '(service api-green) has started 2 tasks.' },
+    ]);
+  });
+
   it('maps the service and its deployments', async () => {
     ecs.on(DescribeServicesCommand, { cluster: 'switchyard-dev', services: ['api-green'] }).resolves({
       services: [
@@ -184,6 +219,7 @@ describe('describeService', () => {
       taskDefinitionArn: NEW_ARN,
       desiredCount: 3,
       runningCount: 2,
+      events: [],
       deployments: [
         {
           id: 'ecs-svc/2222',

@@ -38,6 +38,12 @@ const OIDC = {
   },
 };
 
+/** The OIDC action as ModifyRule must resend it: DescribeRules omits the secret, so AWS must reuse its own. */
+const OIDC_RESENT = {
+  ...OIDC,
+  AuthenticateOidcConfig: { ...OIDC.AuthenticateOidcConfig, UseExistingClientSecret: true },
+};
+
 function rule(blue: number, green: number, extra: Partial<Rule> = {}): Rule {
   return {
     RuleArn: RULE,
@@ -121,7 +127,7 @@ describe('setRuleWeights', () => {
     expect(calls[0].args[0].input).toEqual({
       RuleArn: RULE,
       Actions: [
-        OIDC,
+        OIDC_RESENT,
         {
           Type: 'forward',
           Order: 2,
@@ -223,6 +229,48 @@ describe('setRuleWeights', () => {
     expect(elb.commandCalls(DescribeRulesCommand)).toHaveLength(3); // 1 read + 1 before each write
     expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(2);
   });
+
+  it('an authenticate-oidc action is resent with UseExistingClientSecret: true and no secret (DescribeRules omits it)', async () => {
+    // what a real DescribeRules returns for a rule with OIDC authentication: every field but ClientSecret
+    elb.on(DescribeRulesCommand).resolves({ Rules: [rule(100, 0)] });
+    elb.on(ModifyRuleCommand).resolves({});
+    await adapter.setRuleWeights(RULE, [
+      { targetGroupArn: BLUE, weight: 0 },
+      { targetGroupArn: GREEN, weight: 100 },
+    ]);
+    const [oidc] = elb.commandCalls(ModifyRuleCommand)[0].args[0].input.Actions ?? [];
+    expect(oidc).toEqual({
+      Type: 'authenticate-oidc',
+      Order: 1,
+      AuthenticateOidcConfig: {
+        Issuer: 'https://idp.example.com',
+        AuthorizationEndpoint: 'https://idp.example.com/authorize',
+        TokenEndpoint: 'https://idp.example.com/token',
+        UserInfoEndpoint: 'https://idp.example.com/userinfo',
+        ClientId: 'switchyard',
+        UseExistingClientSecret: true,
+      },
+    });
+    expect(oidc.AuthenticateOidcConfig).not.toHaveProperty('ClientSecret');
+  });
+
+  it('never forwards a client secret, even if one were reported', async () => {
+    const leaked = {
+      ...OIDC,
+      AuthenticateOidcConfig: { ...OIDC.AuthenticateOidcConfig, ClientSecret: 'should-not-be-sent' },
+    };
+    elb
+      .on(DescribeRulesCommand)
+      .resolves({ Rules: [{ ...rule(100, 0), Actions: [leaked, rule(100, 0).Actions![1]] }] });
+    elb.on(ModifyRuleCommand).resolves({});
+    await adapter.setRuleWeights(RULE, [
+      { targetGroupArn: BLUE, weight: 0 },
+      { targetGroupArn: GREEN, weight: 100 },
+    ]);
+    expect(JSON.stringify(elb.commandCalls(ModifyRuleCommand)[0].args[0].input)).not.toContain(
+      'should-not-be-sent',
+    );
+  });
 });
 
 describe('setRuleTarget', () => {
@@ -233,7 +281,7 @@ describe('setRuleTarget', () => {
     expect(elb.commandCalls(ModifyRuleCommand)[0].args[0].input).toEqual({
       RuleArn: RULE,
       Actions: [
-        OIDC,
+        OIDC_RESENT,
         {
           Type: 'forward',
           Order: 2,

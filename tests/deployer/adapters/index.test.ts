@@ -25,7 +25,7 @@ it('createAwsPorts wires every port to its client, the store to the table', asyn
   const ports = createAwsPorts({ region: 'eu-west-1', tableName: 'switchyard-dev-deployments', clients });
   await ports.ecs.describeService('c', 'api-blue');
   await ports.lb.describeTargetHealth('arn:tg');
-  await ports.metrics.alarmsFiring(['a']);
+  await ports.metrics.alarmStates(['a']);
   await ports.registry.resolveTag('repo', 'v1');
   await ports.store.getLock({ environment: 'dev', service: 'api' });
 

@@ -133,7 +133,7 @@ describe('loadTopologyFile', () => {
 
   it('reports schema problems with the file name', async () => {
     const path = join(dir, 'invalid.json');
-    writeFileSync(path, JSON.stringify(topologyDocument({ schemaVersion: 2 })));
+    writeFileSync(path, JSON.stringify(topologyDocument({ schemaVersion: 3 })));
     const err = await loadTopologyFile(path).catch((e) => e);
     expect(err).toBeInstanceOf(TopologyError);
     expect(err.issues[0]).toMatch(/invalid\.json: schemaVersion/);

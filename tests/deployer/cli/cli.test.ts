@@ -126,7 +126,12 @@ describe('switchyard deploy --simulate (text)', () => {
       /linear: 25% \(bake 200s\) → 50% \(bake 200s\) → 75% \(bake 200s\) → 100% \(bake 200s\), then final bake 300s/,
     );
     expect(r.out).toMatch(/blue kept running 330s, then scaled to 0/);
-    expect(r.out).toMatch(/alarms: switchyard-dev-api-p99-latency, switchyard-dev-api-unhealthy-hosts/);
+    expect(r.out).toMatch(
+      /alarms of green \+ shared: switchyard-dev-api-green-5xx-share, switchyard-dev-api-green-p95-latency, switchyard-dev-api-green-unhealthy-hosts, switchyard-dev-alb-5xx/,
+    );
+    expect(r.out).toMatch(
+      /not gating \(blue's own, the colour being replaced\): switchyard-dev-api-blue-5xx-share/,
+    );
     expect(writes()).toBe(0);
   });
 
@@ -266,7 +271,7 @@ describe('--output json', () => {
     );
     const result = lines.at(-1);
     expect(result).toMatchObject({ type: 'result', command: 'deploy', status: 'rolled-back', exitCode: 3 });
-    expect(result.reason).toMatch(/alarm: CloudWatch alarm in ALARM: switchyard-dev-api-p99-latency/);
+    expect(result.reason).toMatch(/alarm: CloudWatch alarm in ALARM: switchyard-dev-api-green-5xx-share/);
     expect(result.data.restoredColour).toBe('blue');
     const set = lines.find((l) => l.type === 'weights.set');
     expect(set.data).toEqual({ blue: 90, green: 10 });

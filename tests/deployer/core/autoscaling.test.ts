@@ -175,12 +175,14 @@ test('the live desired count sets the bake floor (max widened when above maxCapa
     resourceIds: { blue: BLUE, green: GREEN },
     current: { blue: { min: 2, max: 3 }, green: { min: 0, max: 3 } },
     bakeFloor: { min: 4, max: 4 },
+    liveFloor: { min: 4, max: 4 },
     liveRange: { min: 2, max: 3 },
     idleRange: { min: 0, max: 3 },
   });
   const text = planLines(out.status === 'dry-run' ? out.plan : (undefined as never)).join('\n');
   expect(text).toContain('autoscaling    now: blue 2..3, green 0..3');
   expect(text).toContain('green floor 4..4 before it scales up');
+  expect(text).toContain('blue (live) floor held at 4..4 for the whole deploy');
   expect(text).toContain('on success: green 2..3; blue 0..3 before it is scaled to 0');
   expect(s.sim.writes()).toHaveLength(0);
 });

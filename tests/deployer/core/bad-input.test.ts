@@ -1,4 +1,6 @@
+import { exitCodeOf, outcomeResult } from '../../../services/deployer/src/cli/present';
 import { deploy } from '../../../services/deployer/src/core/deploy';
+import { ExitCode } from '../../../services/deployer/src/exit-codes';
 import { scenario } from './harness';
 
 const key = { environment: 'dev', service: 'api' };
@@ -108,13 +110,30 @@ test('a topology naming a service that does not exist is refused', async () => {
   expect(s.sim.writes()).toHaveLength(0);
 });
 
-test('deploying what is already live is refused as nothing to do', async () => {
+test('redeploying the image that is live and healthy is a success with nothing to do (CI reruns stay green)', async () => {
   const s = scenario();
+  const out = await deploy(s.sim.deps(s.events), s.request({ imageTag: 'v1.0.0' }));
+  expect(out).toMatchObject({ status: 'up-to-date', liveColour: 'blue', healthyTargets: 2, desiredCount: 2 });
+  expect(out.status === 'up-to-date' && out.reason).toMatch(
+    /^dev\/api already serves sha256:[0-9a-f]+ \(v1.0.0\) on blue, 2\/2 targets healthy: nothing to do$/,
+  );
+  expect(exitCodeOf(out)).toBe(ExitCode.Ok);
+  expect(outcomeResult('deploy', 'dev/api', out).headline).toMatch(
+    /^nothing to do: dev\/api already serves v1\.0\.0 \(sha256:[0-9a-f]{12}…\) on blue, 2\/2 healthy$/,
+  );
+  // nothing written: not even the lock
+  expect(s.sim.writes()).toHaveLength(0);
+  expect(s.sim.memoryStore.writes).toBe(0);
+});
+
+test('the live image on an unhealthy live colour: refused, saying a redeploy would not help', async () => {
+  const s = scenario();
+  s.sim.world.state.targetGroups[s.topology.targetGroupArns.blue].targets[0].state = 'unhealthy';
   await expectRefused(
     s,
     { imageTag: 'v1.0.0' },
     'nothing-to-do',
-    /already serves sha256:[0-9a-f]+ \(v1.0.0\) on blue/,
+    /already serves sha256:[0-9a-f]+ \(v1.0.0\) on blue, but only 1 of its 2 targets are healthy; deploying the same image again would not change that/,
   );
 });
 

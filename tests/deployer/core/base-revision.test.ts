@@ -131,7 +131,7 @@ test('same image, same configuration (base differs only in image/revision): noth
   const s = scenario({ topology: withBase() });
   terraformRegisters(s, 'none');
   const out = await deploy(s.sim.deps(s.events), s.request({ imageTag: 'v1.0.0' }));
-  expect(out).toMatchObject({ status: 'refused', code: 'nothing-to-do' });
+  expect(out).toMatchObject({ status: 'up-to-date' });
   expect(s.sim.writes()).toHaveLength(0);
 });
 

@@ -2,7 +2,8 @@
  * Property over random prior histories (either colour live), faults and OTHER ACTORS acting during the
  * deploy — a kill -9 (then a new process recovers with `rollback --force-unlock`), a lock takeover
  * (`rollback --force-unlock` from another process while the deploy runs), an operator flipping the
- * production rule back to the known-good colour by hand:
+ * production rule back to the known-good colour by hand, something outside switchyard scaling the
+ * known-good colour in by one task:
  *
  *  - at EVERY production-rule write made by switchyard (deploy or rollback, any process), each target
  *    group given weight > 0 is the known-good colour (live before the run) or was already serving, or
@@ -10,7 +11,13 @@
  *    get no new requests, aside) and at least as many healthy targets as its service's desired count
  *    (read from the simulated world at that instant);
  *  - when the last switchyard operation ends deployed / rolled back, the weights are whole (never split)
- *    and the colour carrying 100% has healthy targets.
+ *    and the colour carrying 100% has healthy targets;
+ *  - a restore (deploy's automatic one, a rollback's flip or recovery) never targets the colour being
+ *    rolled back from, and never a colour with fewer healthy targets than the pre-deploy live count
+ *    (restore-oracle.ts).
+ *
+ * A second property does the same for a rollback BY REDEPLOY during an incident (the live release's own
+ * and a shared alarm firing) whose target colour may itself fail after traffic moved.
  *
  * The oracle reads the simulated world directly (target states, desired counts) — never the core's own
  * gate/judge functions.
@@ -28,12 +35,13 @@ import {
 } from '../../../services/deployer/src/sim';
 import type { Colour, ServiceTopology } from '../../../services/topology';
 import { plainTopology } from './harness';
+import { restoreChecked } from './restore-oracle';
 
-type Action = { readonly kind: 'kill' | 'takeover' | 'flip'; readonly atSeconds: number };
+type Action = { readonly kind: 'kill' | 'takeover' | 'flip' | 'scale-in'; readonly atSeconds: number };
 
 const actionArb: fc.Arbitrary<Action[]> = fc.array(
   fc.record({
-    kind: fc.constantFrom('kill' as const, 'takeover' as const, 'flip' as const),
+    kind: fc.constantFrom('kill' as const, 'takeover' as const, 'flip' as const, 'scale-in' as const),
     atSeconds: fc.integer({ min: 0, max: 400 }),
   }),
   { maxLength: 2 },
@@ -135,9 +143,16 @@ test('at every write: traffic only on proven colours; whole at the end — with 
         sim.world.pushImage(topology.repositoryUri, topology.repositoryName, 'v2.0.0');
 
         const violations: string[] = [];
+        const preDeployLiveCount = sim.world.colour(topology, knownGood).desiredCount;
         const depsOf = (s: Simulation) => ({
           ...s.deps(new CollectingSink()),
-          lb: checkedLb(s, topology, knownGood, violations),
+          lb: restoreChecked(
+            s,
+            topology,
+            checkedLb(s, topology, knownGood, violations),
+            preDeployLiveCount,
+            violations,
+          ),
           signal: new AbortController().signal,
         });
         const start = sim.clock.now();
@@ -150,6 +165,12 @@ test('at every write: traffic only on proven colours; whole at the end — with 
             if (a.kind === 'kill') {
               killed = true;
               sim.kill();
+            } else if (a.kind === 'scale-in') {
+              // something outside switchyard takes a task away from the known-good colour
+              const svc = sim.world.service(topology.cluster, topology.ecsServices[knownGood]);
+              svc.desiredCount = Math.max(0, svc.desiredCount - 1);
+              const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+              if (primary) primary.desiredCount = svc.desiredCount;
             } else if (a.kind === 'flip') {
               void sim.lb.setRuleWeights(topology.productionRuleArn, [
                 { targetGroupArn: topology.targetGroupArns.blue, weight: knownGood === 'blue' ? 100 : 0 },
@@ -206,5 +227,77 @@ test('at every write: traffic only on proven colours; whole at the end — with 
       },
     ),
     { numRuns: 60 },
+  );
+}, 60_000);
+
+test('rollback by redeploy during an incident: never back onto the release rolled back from; whole at the end', async () => {
+  const base = plainTopology();
+  const topology: ServiceTopology = {
+    ...base,
+    deployment: { ...base.deployment, bakeSeconds: 60, finalBakeSeconds: 60, terminationWaitSeconds: 30 },
+  };
+  const targetFaults: fc.Arbitrary<Fault[]> = fc
+    .record({
+      spike: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
+      alarm: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
+      crash: fc.integer({ min: 0, max: 5 }).map((x) => x === 0),
+      incident: fc.boolean(),
+      interrupt: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
+    })
+    .map((f) => {
+      const out: Fault[] = [];
+      if (f.spike !== undefined) out.push({ name: '5xx-spike', afterSeconds: f.spike, errorRatio: 0.5 });
+      if (f.alarm !== undefined) out.push({ name: 'alarm', afterSeconds: f.alarm });
+      if (f.crash) out.push({ name: 'task-crash' });
+      if (f.incident) out.push({ name: 'incident' });
+      if (f.interrupt !== undefined) out.push({ name: 'interrupt', afterSeconds: f.interrupt });
+      return out;
+    });
+  await fc.assert(
+    fc.asyncProperty(
+      targetFaults,
+      fc.constantFrom(undefined, 'canary' as const, 'linear' as const),
+      fc.integer({ min: 1, max: 1_000_000 }),
+      async (faults, strategy, seed) => {
+        // v1.1.0 on green, then the bad v1.2.0 on blue (green scaled to 0): a rollback must redeploy
+        const first = createSimulation({ topologies: [topology], seed });
+        for (const tag of ['v1.1.0', 'v1.2.0']) {
+          const out = await deploy(first.deps(new CollectingSink()), {
+            topology,
+            imageTag: tag,
+            strategy: 'all-at-once',
+            owner: OWNER,
+          });
+          if (out.status !== 'deployed') throw new Error(`prior deploy ${tag}: ${out.status}`);
+        }
+        const snap = await first.snapshot();
+        const sim = createSimulation({ topologies: [topology], snapshot: snap, faults, seed });
+        await restoreStore(sim, snap);
+        expect(sim.world.trafficWeights(topology)).toEqual({ blue: 100, green: 0 });
+        const violations: string[] = [];
+        const preDeployLiveCount = sim.world.colour(topology, 'blue').desiredCount;
+        const before = sim.world.state.weightHistory.length;
+        const out = await rollback(
+          {
+            ...sim.deps(new CollectingSink()),
+            lb: restoreChecked(sim, topology, sim.lb, preDeployLiveCount, violations),
+          },
+          { topology, reason: 'incident', owner: ONCALL, ...(strategy ? { strategy } : {}) },
+        ).catch((e: unknown) => ({ status: 'error', reason: String(e) }));
+        expect(violations).toEqual([]);
+        // once a production write gave green traffic, no later write took it all back to blue
+        const green = sim.world.state.weightHistory
+          .slice(before)
+          .filter((h) => h.ruleArn === topology.productionRuleArn)
+          .map((h) => h.weights.find((w) => w.targetGroupArn === topology.targetGroupArns.green)!.weight);
+        const moved = green.findIndex((g) => g > 0);
+        if (moved >= 0) expect(green.slice(moved)).not.toContain(0);
+        const w = sim.world.trafficWeights(topology);
+        if (out.status === 'rolled-back' || out.status === 'gates-failed')
+          expect([w.blue, w.green].sort()).toEqual([0, 100]);
+        if (out.status === 'rolled-back') expect(w).toEqual({ blue: 0, green: 100 });
+      },
+    ),
+    { numRuns: 40 },
   );
 }, 60_000);

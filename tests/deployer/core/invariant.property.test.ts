@@ -4,7 +4,9 @@
  *    whose targets were all healthy when it started receiving traffic;
  *  - the run ends deployed (100% new colour) or rolled back (100% old colour), never split (or is
  *    refused untouched when SIGINT came before anything started);
- *  - without throttling, a restoring write lands within one poll interval of the first failed signal.
+ *  - without throttling, a restoring write lands within one poll interval of the first failed signal;
+ *  - a restore never targets the colour being rolled back from, and never a colour with fewer healthy
+ *    targets than the pre-deploy live count (restore-oracle.ts, read from the world at the write).
  */
 import fc from 'fast-check';
 import { deploy } from '../../../services/deployer/src/core/deploy';
@@ -13,6 +15,7 @@ import { effectiveSettings } from '../../../services/deployer/src/core/settings'
 import { createSimulation, type Fault } from '../../../services/deployer/src/sim';
 import { firstFailedSignalAt } from '../../../services/deployer/src/sim/signals';
 import { exampleTopology } from './harness';
+import { restoreChecked } from './restore-oracle';
 
 const faultArb: fc.Arbitrary<Fault[]> = fc
   .record({
@@ -56,12 +59,18 @@ test('no traffic on unproven colours; never ends split; rollback within one poll
         const topology = { ...base, deployment: { ...base.deployment, ...overrides } };
         const sim = createSimulation({ topologies: [topology], faults, seed });
         const events = new CollectingSink();
-        const out = await deploy(sim.deps(events), {
-          topology,
-          imageTag: 'v1.1.0',
-          strategy,
-          owner: { actor: 'prop', host: 'test', operation: 'deploy' },
-        });
+        const violations: string[] = [];
+        const preDeployLiveCount = sim.world.colour(topology, 'blue').desiredCount;
+        const lb = restoreChecked(sim, topology, sim.lb, preDeployLiveCount, violations);
+        const out = await deploy(
+          { ...sim.deps(events), lb },
+          {
+            topology,
+            imageTag: 'v1.1.0',
+            strategy,
+            owner: { actor: 'prop', host: 'test', operation: 'deploy' },
+          },
+        );
         const blue = topology.targetGroupArns.blue;
         for (const change of sim.world.state.weightHistory) {
           for (const w of change.weights) {
@@ -76,6 +85,7 @@ test('no traffic on unproven colours; never ends split; rollback within one poll
             );
           }
         }
+        expect(violations).toEqual([]);
         const weights = sim.world.trafficWeights(topology);
         if (out.status === 'refused') {
           // only a SIGINT before anything started is refused: nothing changed

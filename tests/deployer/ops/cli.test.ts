@@ -234,3 +234,25 @@ describe('promote across accounts: --source-status capture', () => {
     expect(worldWrites()).toBe(before);
   });
 });
+
+test('a CI rerun of a deploy or promote that went through exits 0 with nothing to do (text and json)', async () => {
+  const d = 'deploy --env dev --service api --image-tag v1.1.0 --simulate --strategy all-at-once';
+  expect((await sy(d)).code).toBe(0);
+  const writes = worldWrites();
+  const again = await sy(d);
+  expect(again.code).toBe(0);
+  expect(again.out).toMatch(
+    /✔ nothing to do: dev\/api already serves v1\.1\.0 \(sha256:[0-9a-f]{12}…\) on green, 2\/2 healthy \[simulated\]/,
+  );
+  expect(worldWrites()).toBe(writes);
+  const json = await sy(`${d} --output json`);
+  expect(json.code).toBe(0);
+  const result = JSON.parse(json.out.trim().split('\n').at(-1)!);
+  expect(result).toMatchObject({ type: 'result', status: 'up-to-date', exitCode: 0 });
+
+  const p = 'promote --service api --from dev --to staging --simulate --strategy all-at-once';
+  expect((await sy(p)).code).toBe(0);
+  const rerun = await sy(p);
+  expect(rerun.code).toBe(0);
+  expect(rerun.out).toMatch(/✔ nothing to do: api dev → staging already serves v1\.1\.0/);
+});

@@ -1,12 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PortError } from '../../../services/deployer/src/ports';
+import { type MetricsPort, PortError } from '../../../services/deployer/src/ports';
 import { createSimulation, FakeClock, parseFault } from '../../../services/deployer/src/sim';
 import { openSimulation } from '../../../services/deployer/src/sim/state-file';
+import { allAlarmNames, type ServiceTopology } from '../../../services/topology';
 import { exampleTopology, withoutOptional } from '../core/harness';
 
 const t = exampleTopology();
+
+/** Names of the topology's alarms in ALARM, read through the simulated CloudWatch. */
+async function firing(sim: { metrics: MetricsPort }, topology: ServiceTopology): Promise<string[]> {
+  const states = await sim.metrics.alarmStates(allAlarmNames(topology.alarms));
+  return states.filter((s) => s.state === 'ALARM').map((s) => s.name);
+}
 
 describe('FakeClock', () => {
   test('sleep advances virtual time instantly and interleaves concurrent sleepers in time order', async () => {
@@ -164,7 +171,7 @@ describe('simulated world', () => {
       faults: [parseFault('5xx-spike'), parseFault('alarm@20')],
     });
     await sim.clock.sleep(60_000);
-    expect(await sim.metrics.alarmsFiring(t.alarmNames)).toEqual([]);
+    expect(await firing(sim, t)).toEqual([]);
     // green has no healthy targets: its share becomes ELB 503s, not target 5xx — give it targets first
     sim.world.state.targetGroups[t.targetGroupArns.green].targets.push({
       id: '10.9.9.9',
@@ -202,7 +209,8 @@ describe('simulated world', () => {
     );
     expect(green.errors5xx / green.requests).toBeGreaterThan(0.2);
     expect(blue.errors5xx / blue.requests).toBeLessThan(0.01);
-    expect(await sim.metrics.alarmsFiring(t.alarmNames)).toEqual(['switchyard-dev-api-p99-latency']);
+    // the alarm of the colour that got the traffic (green), not blue's
+    expect(await firing(sim, t)).toEqual(['switchyard-dev-api-green-5xx-share']);
   });
 
   test('kill: every later call never settles', async () => {
@@ -294,7 +302,7 @@ describe('Application Auto Scaling in the sim', () => {
 
   test('DescribeAlarms with a name that matches no alarm is an error, like the AWS adapter', async () => {
     const sim = createSimulation({ topologies: [t] });
-    await expect(sim.metrics.alarmsFiring([...t.alarmNames, 'nope'])).rejects.toMatchObject({
+    await expect(sim.metrics.alarmStates([...allAlarmNames(t.alarms), 'nope'])).rejects.toMatchObject({
       kind: 'not-found',
       message: expect.stringContaining('not found: nope'),
     });
@@ -323,14 +331,14 @@ describe('faults on a resumed world', () => {
       faults: [{ name: 'alarm', afterSeconds: 60 }],
     });
     await resumed.clock.sleep(120_000);
-    expect(await resumed.metrics.alarmsFiring(plain.alarmNames)).toEqual([]); // not armed by old traffic
+    expect(await firing(resumed, plain)).toEqual([]); // not armed by old traffic
     await resumed.lb.setRuleWeights(plain.productionRuleArn, [
       { targetGroupArn: plain.targetGroupArns.blue, weight: 90 },
       { targetGroupArn: plain.targetGroupArns.green, weight: 10 },
     ]);
     await resumed.clock.sleep(30_000);
-    expect(await resumed.metrics.alarmsFiring(plain.alarmNames)).toEqual([]);
+    expect(await firing(resumed, plain)).toEqual([]);
     await resumed.clock.sleep(31_000);
-    expect(await resumed.metrics.alarmsFiring(plain.alarmNames)).toEqual(['switchyard-dev-api-p99-latency']);
+    expect(await firing(resumed, plain)).toEqual(['switchyard-dev-api-green-5xx-share']);
   });
 });

@@ -328,8 +328,33 @@ describe('EcsPlatform: one HTTPS service with prod-tier settings', () => {
     expect(topo.listenerArn).toMatch(/aws_lb_listener\.ecs_production.*\.arn$/);
     expect(topo.testListenerArn).toMatch(/aws_lb_listener\.ecs_test.*\.arn$/);
     expect(topo.loadBalancerArnSuffix).toMatch(/aws_lb\..*\.arn_suffix$/);
-    expect(topo.alarmNames).toEqual(platform.services[0]!.alarmNames);
-    expect(topo.alarmNames).toHaveLength(6);
+    // scoped per colour: a release to one colour is judged on its own alarms (+ shared), never the other's
+    expect(topo.alarms).toEqual({
+      blue: [
+        'switchyard-prod-api-blue-5xx-share',
+        'switchyard-prod-api-blue-p95-latency',
+        'switchyard-prod-api-blue-unhealthy-hosts',
+      ],
+      green: [
+        'switchyard-prod-api-green-5xx-share',
+        'switchyard-prod-api-green-p95-latency',
+        'switchyard-prod-api-green-unhealthy-hosts',
+      ],
+      shared: [],
+    });
+    expect([...topo.alarms.blue, ...topo.alarms.green].sort()).toEqual(
+      [...platform.services[0]!.alarmNames].sort(),
+    );
+    const alarmOf = (name: string) =>
+      listOf(out, 'aws_cloudwatch_metric_alarm').find((a) => a.alarm_name === name)!;
+    for (const c of ['blue', 'green'] as const) {
+      for (const name of topo.alarms[c]) {
+        // each colour's alarm watches that colour's own target group
+        const dims = JSON.stringify(alarmOf(name));
+        expect(dims).toContain(`tg-${c}`);
+        expect(dims).not.toContain(`tg-${c === 'blue' ? 'green' : 'blue'}`);
+      }
+    }
     expect(out.output?.topology_api?.value).toBe(param.value);
   });
 
@@ -439,7 +464,7 @@ describe('EcsPlatform: two services over plain HTTP (dev-tier settings)', () => 
       '/switchyard/dev/services/web',
     ]);
     expect(Object.keys(out.output ?? {}).sort()).toEqual(['topology_api', 'topology_web']);
-    expect(platform.services[1]!.topology.alarmNames).toEqual([]);
+    expect(platform.services[1]!.topology.alarms).toEqual({ blue: [], green: [], shared: [] });
     expect(listOf(out, 'aws_cloudwatch_metric_alarm')).toHaveLength(0);
   });
 
@@ -451,6 +476,37 @@ describe('EcsPlatform: two services over plain HTTP (dev-tier settings)', () => 
       'switchyard-dev-api-tasks',
       'switchyard-dev-web-tasks',
     ]);
+  });
+});
+
+describe('shared alarms', () => {
+  const { platform } = build(
+    base({
+      environment: 'dev',
+      certificateArn: undefined,
+      allowPlainHttp: true,
+      deploymentTableName: 'switchyard-dev-deployments',
+      alarmTopicArn: TOPIC,
+      sharedAlarmNames: {
+        all: ['switchyard-dev-alb-5xx'],
+        byService: { web: ['switchyard-dev-web-zero-healthy'] },
+      },
+      services: [
+        { name: 'api', routing: { pathPattern: '/api/*', priority: 100 } },
+        { name: 'web', containerPort: 3000, routing: { hostHeader: 'www.example.com' } },
+      ],
+    }),
+  );
+
+  it('publishes environment-wide and per-service shared alarms in alarms.shared, not in a colour', () => {
+    const [api, web] = platform.services;
+    expect(api!.topology.alarms.shared).toEqual(['switchyard-dev-alb-5xx']);
+    expect(web!.topology.alarms.shared).toEqual([
+      'switchyard-dev-alb-5xx',
+      'switchyard-dev-web-zero-healthy',
+    ]);
+    expect(web!.topology.alarms.blue).toHaveLength(3);
+    expect(web!.topology.alarms.blue.every((n) => n.includes('-blue-'))).toBe(true);
   });
 });
 

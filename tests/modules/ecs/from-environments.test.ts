@@ -97,7 +97,8 @@ describe.each(['dev', 'staging', 'prod'])('runtime of environments/%s.yaml', (na
       expect(topo.repositoryName).toBe(yaml.imageRepository);
       expect(topo.deployment).toEqual(yaml.deploy);
       expect(topo.promoteFrom).toBe(config.promotion.from);
-      expect(topo.alarmNames).toHaveLength(6);
+      expect(topo.alarms.blue).toHaveLength(3);
+      expect(topo.alarms.green).toHaveLength(3);
       expect(topo.baseTaskDefinitionArn).toMatch(/^resolved:aws_ecs_task_definition\..+\.arn$/);
       expect(topo.autoscaling).toEqual({
         minCapacity: yaml.autoscaling.min,
@@ -108,7 +109,7 @@ describe.each(['dev', 'staging', 'prod'])('runtime of environments/%s.yaml', (na
         },
       });
       expect(param.tier).toBe('Standard');
-      for (const alarm of topo.alarmNames) {
+      for (const alarm of [...topo.alarms.blue, ...topo.alarms.green, ...topo.alarms.shared]) {
         expect(listOf(out, 'aws_cloudwatch_metric_alarm').some((a) => a.alarm_name === alarm)).toBe(true);
       }
     }

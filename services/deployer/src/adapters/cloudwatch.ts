@@ -4,9 +4,10 @@
  * - targetGroupRequests: one GetMetricData call (two queries, Sum, period 60 s, namespace
  *   AWS/ApplicationELB, dimensions LoadBalancer + TargetGroup). A minute without data counts as 0 —
  *   the ALB publishes nothing for a target group that received no requests.
- * - alarmsFiring: DescribeAlarms by name (metric and composite alarms, ≤100 names per call). A name
- *   that matches no alarm is an error (`not-found`): a misspelt alarm would otherwise silently
- *   disable a gate.
+ * - alarmStates: DescribeAlarms by name (metric and composite alarms, ≤100 names per call): state value
+ *   and StateTransitionedTimestamp ("the date and time that the alarm's StateValue most recently
+ *   changed" — not StateUpdatedTimestamp, which also moves on evaluation-state updates). A name that
+ *   matches no alarm is an error (`not-found`): a misspelt alarm would otherwise silently disable a gate.
  */
 import {
   type CloudWatchClient,
@@ -16,7 +17,13 @@ import {
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import { METRIC_PERIOD_MS } from '../core/settings';
-import { type MetricsPort, PortError, type RequestCounts } from '../ports';
+import {
+  type AlarmState,
+  type AlarmStateValue,
+  type MetricsPort,
+  PortError,
+  type RequestCounts,
+} from '../ports';
 import { aws } from './errors';
 
 /** The gate's metric period (core/settings.ts), in the seconds GetMetricData takes. */
@@ -84,10 +91,9 @@ export class AwsMetricsAdapter implements MetricsPort {
     return { requests: sum(results, REQUESTS_ID), errors5xx: sum(results, ERRORS_ID) };
   }
 
-  async alarmsFiring(alarmNames: readonly string[]): Promise<string[]> {
+  async alarmStates(alarmNames: readonly string[]): Promise<AlarmState[]> {
     const names = [...new Set(alarmNames)];
-    const firing: string[] = [];
-    const found = new Set<string>();
+    const found = new Map<string, AlarmState>();
     for (let i = 0; i < names.length; i += ALARM_NAMES_PER_CALL) {
       const batch = names.slice(i, i + ALARM_NAMES_PER_CALL);
       let nextToken: string | undefined;
@@ -105,8 +111,12 @@ export class AwsMetricsAdapter implements MetricsPort {
         );
         for (const a of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
           if (!a.AlarmName) continue;
-          found.add(a.AlarmName);
-          if (a.StateValue === 'ALARM') firing.push(a.AlarmName);
+          const since = a.StateTransitionedTimestamp?.getTime();
+          found.set(a.AlarmName, {
+            name: a.AlarmName,
+            state: stateOf(a.StateValue),
+            ...(since !== undefined && Number.isFinite(since) ? { since } : {}),
+          });
         }
         nextToken = out.NextToken;
       } while (nextToken);
@@ -115,9 +125,14 @@ export class AwsMetricsAdapter implements MetricsPort {
     if (missing.length > 0) {
       throw new PortError(
         'not-found',
-        `CloudWatch alarm(s) not found: ${missing.join(', ')}; fix alarmNames in the topology (environments/<env>.yaml)`,
+        `CloudWatch alarm(s) not found: ${missing.join(', ')}; fix the alarm names in the topology (alarms.blue / alarms.green / alarms.shared)`,
       );
     }
-    return names.filter((n) => firing.includes(n));
+    return names.map((n) => found.get(n)!);
   }
+}
+
+/** An unknown state value counts as INSUFFICIENT_DATA (not firing, not OK). */
+function stateOf(v: string | undefined): AlarmStateValue {
+  return v === 'OK' || v === 'ALARM' ? v : 'INSUFFICIENT_DATA';
 }

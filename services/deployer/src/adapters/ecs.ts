@@ -145,6 +145,12 @@ export class AwsEcsAdapter implements EcsPort {
       desiredCount: svc.desiredCount ?? 0,
       runningCount: svc.runningCount ?? 0,
       deployments: (svc.deployments ?? []).map(mapDeployment),
+      // AWS: Service.events — "The event stream for your service. A maximum of 100 of the latest events
+      // are displayed." (ECS API Reference)
+      events: (svc.events ?? [])
+        .filter((e) => e.message)
+        .map((e) => ({ at: e.createdAt?.getTime() ?? 0, message: e.message! }))
+        .sort((a, b) => b.at - a.at),
     };
   }
 

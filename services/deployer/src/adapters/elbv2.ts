@@ -6,6 +6,12 @@
  * forward action's TargetGroupStickinessConfig as they were, as DescribeRules returns them right
  * before the write (one DescribeRules per ModifyRule: no cached copy that another writer may have
  * made stale).
+ *
+ * authenticate-oidc: DescribeRules never returns the OIDC client secret, and ModifyRule replaces the
+ * action list, so the rewritten OIDC action must say `UseExistingClientSecret: true` or AWS rejects the
+ * write for a missing secret. // AWS: "ClientSecret … This parameter is required if you are creating a
+ * rule. If you are modifying a rule, you can omit this parameter if you set UseExistingClientSecret to
+ * true." (ELB API Reference, AuthenticateOidcActionConfig)
  */
 import {
   type Action,
@@ -52,8 +58,18 @@ export function forwardWeights(rule: Rule, ruleArn: string): WeightedTarget[] {
 }
 
 /**
+ * An action as it must be sent back in a ModifyRule: an authenticate-oidc action keeps its configuration
+ * but reuses the secret AWS already holds (DescribeRules omits it; no secret ever passes through here).
+ */
+export function resendable(action: Action): Action {
+  if (action.Type !== 'authenticate-oidc' || !action.AuthenticateOidcConfig) return action;
+  const { ClientSecret: _omitted, ...config } = action.AuthenticateOidcConfig;
+  return { ...action, AuthenticateOidcConfig: { ...config, UseExistingClientSecret: true } };
+}
+
+/**
  * The rule's action list with the forward action replaced by one carrying `weights`; other actions
- * and the stickiness config are kept.
+ * (authenticate-oidc with `UseExistingClientSecret: true`) and the stickiness config are kept.
  */
 export function actionsWithWeights(current: readonly Action[], weights: readonly WeightedTarget[]): Action[] {
   const forward = current.find((a) => a.Type === 'forward');
@@ -67,8 +83,8 @@ export function actionsWithWeights(current: readonly Action[], weights: readonly
         : {}),
     },
   };
-  if (!forward) return [...current, newForward];
-  return current.map((a) => (a === forward ? newForward : a));
+  if (!forward) return [...current.map(resendable), newForward];
+  return current.map((a) => (a === forward ? newForward : resendable(a)));
 }
 
 function validateWeights(ruleArn: string, weights: readonly WeightedTarget[]): void {

@@ -26,6 +26,7 @@ export function planLines(plan: DeployPlan): string[] {
   const scalingLines = a
     ? [
         `autoscaling    now: blue ${range(a.current.blue)}, green ${range(a.current.green)} (min..max)`,
+        `                 ${plan.liveColour} (live) floor held at ${range(a.liveFloor)} for the whole deploy (no scale-in while traffic leaves it)`,
         `                 ${plan.idleColour} floor ${range(a.bakeFloor)} before it scales up (no scale-in during bakes)`,
         `                 on success: ${plan.idleColour} ${range(a.liveRange)}; ${plan.liveColour} ${range(a.idleRange)} before it is scaled to 0`,
         `                 on failure: ${plan.idleColour} ${range(a.idleRange)} before it is scaled to 0`,
@@ -44,8 +45,18 @@ export function planLines(plan: DeployPlan): string[] {
     `weights        ${plan.strategy}: ${schedule}, then final bake ${plan.finalBakeSeconds}s`,
     `afterwards     ${plan.liveColour} kept running ${plan.terminationWaitSeconds}s, then scaled to 0 (task definitions are never deregistered)`,
     `gates          ECS deployment COMPLETED within ${g.deploymentTimeoutSeconds}s; all ${plan.idleColour} targets healthy (≥ ${plan.desiredCount}) within ${g.healthyTimeoutSeconds}s`,
-    `               during bakes, every ${(g.gateCheckEveryMs / 1000).toFixed(1)}s: target health, 5xx ≤ ${(g.max5xxRatio * 100).toFixed(1)}% of ≥ ${g.min5xxSampleRequests} requests over the last ${g.fiveXxWindowSeconds / 60} whole minutes in CloudWatch (published 1–2 min late), alarms: ${g.alarms.length ? g.alarms.join(', ') : '(none configured)'}`,
-    `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s) of the gate seeing it, ${plan.idleColour} scaled to 0`,
+    `               during bakes, every ${(g.gateCheckEveryMs / 1000).toFixed(1)}s: target health, 5xx ≤ ${(g.max5xxRatio * 100).toFixed(1)}% of ≥ ${g.min5xxSampleRequests} requests over the last ${g.fiveXxWindowSeconds / 60} whole minutes in CloudWatch (published 1–2 min late), alarms of ${plan.idleColour} + shared: ${g.alarms.length ? g.alarms.join(', ') : '(none configured)'}`,
+    ...(g.alarmsNotGating.length
+      ? [
+          `               not gating (${plan.liveColour}'s own, the colour being replaced): ${g.alarmsNotGating.join(', ')}`,
+        ]
+      : []),
+    ...(g.alarmsPreFiring.length
+      ? [
+          `               already in ALARM: ${g.alarmsPreFiring.join(', ')} — each fails a bake only if it goes to ALARM again after the start`,
+        ]
+      : []),
+    `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s) of the gate seeing it (after scaling ${plan.liveColour} back to ${plan.desiredCount} healthy tasks if it lost any), retried until ${plan.restore.deadlineSeconds}s, read back; ${plan.idleColour} scaled to 0 ${plan.restore.settleSeconds}s after the restore is confirmed${plan.kind === 'rollback' ? `; once traffic moved, a rollback never goes back to ${plan.liveColour} (the release it moves away from): traffic stays on ${plan.idleColour}` : ''}`,
     `duration       at least ${plan.minimumSeconds}s plus ECS start-up`,
     ...(plan.warnings ?? []).map((w, i) => `${i === 0 ? 'warning        ' : '               '}${w}`),
   ];
@@ -58,10 +69,19 @@ function table(rows: [string, string | undefined][]): string {
     .join('\n')}\n`;
 }
 
+/** What happened to the failed colour, for the headline (`, green scaled to 0` or why it was not). */
+function rolledBackTail(o: Extract<DeployOutcome, { status: 'rolled-back' }>): string {
+  if (o.failedColourScaledDown) return `, ${o.failedColour} scaled to 0`;
+  if (o.restoredColour === o.failedColour)
+    return `; ${o.plan.liveColour} (the release rolled back from) left running with 0%`;
+  return `; ${o.failedColour} left running (see the warnings)`;
+}
+
 export function exitCodeOf(outcome: DeployOutcome): number {
   switch (outcome.status) {
     case 'deployed':
     case 'dry-run':
+    case 'up-to-date':
       return ExitCode.Ok;
     case 'refused':
       return ExitCode.Refused;
@@ -112,7 +132,7 @@ export function outcomeResult(
         command,
         exitCode,
         status: 'rolled-back',
-        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}, ${outcome.failedColour} scaled to 0${suffix}`,
+        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}${rolledBackTail(outcome)}${suffix}`,
         reason: outcome.reason,
         data: outcome,
         summaryMarkdown: table([
@@ -120,7 +140,13 @@ export function outcomeResult(
           ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
           ['Failed gate', outcome.gate],
           ['Reason', outcome.reason],
-          ['Traffic', `100% on ${outcome.restoredColour} (last known good)`],
+          [
+            'Traffic',
+            outcome.restoredColour === p.liveColour
+              ? `100% on ${outcome.restoredColour} (last known good)`
+              : `100% on ${outcome.restoredColour} (the rollback target; never back on ${p.liveColour}, the release rolled back from)`,
+          ],
+          ['Failed colour', rolledBackTail(outcome).replace(/^, /, '') || undefined],
           ['Release', `\`${outcome.release.id}\` (recorded as rolled back)`],
         ]),
       };
@@ -137,6 +163,20 @@ export function outcomeResult(
           ['Service', where],
           ['Refused', outcome.code],
           ['Reason', outcome.reason],
+          ['Changes', 'none'],
+        ]),
+      };
+    case 'up-to-date':
+      return {
+        command,
+        exitCode,
+        status: 'up-to-date',
+        headline: `nothing to do: ${where} already serves ${outcome.imageTag} (${short(`x@${outcome.imageDigest}`).slice(2)}) on ${outcome.liveColour}, ${outcome.healthyTargets}/${outcome.desiredCount} healthy${suffix}`,
+        data: outcome,
+        summaryMarkdown: table([
+          ['Service', where],
+          ['Image', `\`${outcome.imageTag}\` = \`${outcome.imageDigest}\``],
+          ['Result', `already live on ${outcome.liveColour} and healthy: nothing to do`],
           ['Changes', 'none'],
         ]),
       };

@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Colour, DeploymentSettings, ServiceTopology, Strategy } from '../../../topology';
 import {
+  type AlarmState,
   type CapacityRange,
   type Clock,
   type EcsPort,
@@ -42,6 +43,7 @@ import {
   type StorePort,
   type TaskDefinitionSummary,
 } from '../ports';
+import { AlarmBaseline, alarmPreflight, alarmScope, gatingAlarms, scopeAlarms } from './alarms';
 import { CollectingSink, Emitter } from './events';
 import {
   bake,
@@ -62,9 +64,11 @@ import {
   type LockOptions,
   withLock,
 } from './lock';
-import { RESTORE_RETRY, withRetry } from './retry';
+import { QUICK_RETRY, RESTORE_RETRY, type RetryPolicy, withRetry } from './retry';
+import { healthyTargets, RestoreError, restoreVerified } from './restore';
 import {
   bakeFloor,
+  heldFloor,
   idleRange,
   liveRange,
   managedAutoscaling,
@@ -77,10 +81,12 @@ import {
   METRIC_DELAY_MS,
   METRIC_PERIOD_MS,
   MIN_MEANINGFUL_BAKE_MS,
+  RESTORE_SETTLE_MS,
+  restoreDeadlineMs,
   weightSchedule,
 } from './settings';
 import { type ConfigurationChanges, configurationDiff } from './task-config';
-import { restoreTraffic, setWeights, type Weights, weightsFor } from './traffic';
+import { setWeights, type Weights, weightsFor } from './traffic';
 
 export interface DeployDeps {
   readonly ecs: EcsPort;
@@ -153,12 +159,16 @@ export type RefusalCode =
   | 'split-weights'
   | 'unknown-target'
   | 'no-traffic'
+  /** The image already serves but the live colour is not healthy (a healthy one is `up-to-date`). */
   | 'nothing-to-do'
   | 'not-found'
   | 'lock-held'
-  /** A name in topology.alarmNames matches no CloudWatch alarm. */
+  /** A name in topology.alarms matches no CloudWatch alarm. */
   | 'alarm-missing'
-  /** A gating alarm is already in ALARM before anything changed (deploy/promote; rollbacks only warn). */
+  /**
+   * A gating alarm (the new colour's own or a shared one) is already in ALARM while the live colour's own
+   * alarms are OK (deploy/promote; rollbacks only warn). See core/alarms.ts.
+   */
   | 'alarm-firing'
   /**
    * The newest release is still `in-progress` (its deployer died or was taken over): deploying over it
@@ -214,8 +224,19 @@ export interface DeployPlan {
     readonly max5xxRatio: number;
     readonly min5xxSampleRequests: number;
     readonly fiveXxWindowSeconds: number;
+    /** Alarms judging the new colour: its own + shared (core/alarms.ts). */
     readonly alarms: readonly string[];
+    /** The live colour's own alarms: read, reported, never gating this release. */
+    readonly alarmsNotGating: readonly string[];
+    /** Gating alarms already in ALARM at the preflight: they fail a bake only on a new transition to ALARM. */
+    readonly alarmsPreFiring: readonly string[];
   };
+  /**
+   * The automatic restore on failure (core/restore.ts): retried until `deadlineSeconds` (topology
+   * `restoreDeadlineSeconds`), then exit 1; the failed colour is scaled down `settleSeconds` after the
+   * restore is confirmed.
+   */
+  readonly restore: { readonly deadlineSeconds: number; readonly settleSeconds: number };
   /** Lower bound of the run time: bakes + final bake + termination wait (ECS start-up comes on top). */
   readonly minimumSeconds: number;
   /** Application Auto Scaling ranges the deploy writes; absent when autoscaling is not managed. */
@@ -230,6 +251,12 @@ export interface PlanAutoscaling {
   readonly current: { readonly blue?: CapacityRange; readonly green?: CapacityRange };
   /** Idle colour while it comes up and bakes (floor = live desired count). */
   readonly bakeFloor: CapacityRange;
+  /**
+   * Live colour for the whole deploy: floor held at its desired count before the deploy, so target tracking
+   * cannot scale it in while traffic moves away (Application Auto Scaling pauses scale-in only for a
+   * service with an ECS deployment in progress — the live colour has none) and a restore finds it whole.
+   */
+  readonly liveFloor: CapacityRange;
   /** New live colour once deployed. */
   readonly liveRange: CapacityRange;
   /** Old colour just before it is scaled to 0 (and a failed colour on rollback). */
@@ -243,6 +270,8 @@ export interface PlanInputs {
   readonly baseSource?: 'topology' | 'request' | 'live';
   readonly configurationChanges?: ConfigurationChanges;
   readonly autoscaling?: PlanAutoscaling;
+  /** Gating alarms already in ALARM (read in the preflight). @default [] */
+  readonly alarmsPreFiring?: readonly string[];
 }
 
 export type DeployOutcome =
@@ -259,12 +288,21 @@ export type DeployOutcome =
       readonly gate: GateName;
       readonly release: ReleaseRecord;
       readonly plan: DeployPlan;
+      /**
+       * Where 100% of traffic is now: the live colour, or — in a rollback by redeploy once traffic moved —
+       * the rollback target (never the release a rollback moves away from).
+       */
       readonly restoredColour: Colour;
+      /** The colour whose gate failed (the new one). */
       readonly failedColour: Colour;
+      /** Whether `failedColour` was scaled to 0 (not when it keeps traffic, or a scale-down was unsafe). */
+      readonly failedColourScaledDown: boolean;
       /** When the failure was observed. */
       readonly detectedAt: number;
       /** When the restoring write succeeded; absent if traffic had not moved yet. */
       readonly restoredAt?: number;
+      /** When the read back confirmed the restore. */
+      readonly confirmedAt?: number;
     }
   | {
       readonly status: 'refused';
@@ -272,7 +310,20 @@ export type DeployOutcome =
       readonly reason: string;
       readonly heldBy?: LockInfo;
     }
-  | { readonly status: 'dry-run'; readonly plan: DeployPlan };
+  | { readonly status: 'dry-run'; readonly plan: DeployPlan }
+  | {
+      /**
+       * The requested image already serves 100% on a healthy live colour (and no configuration change
+       * rides along): nothing was done, not even the lock. Exit 0 — CI reruns stay green.
+       */
+      readonly status: 'up-to-date';
+      readonly reason: string;
+      readonly liveColour: Colour;
+      readonly imageTag: string;
+      readonly imageDigest: string;
+      readonly healthyTargets: number;
+      readonly desiredCount: number;
+    };
 
 /** Raised when even the restoring write failed: traffic may be split. Exit code: internal error. */
 export class DeployError extends Error {
@@ -376,7 +427,13 @@ export function buildPlan(
       max5xxRatio: settings.max5xxRatio,
       min5xxSampleRequests: settings.min5xxSampleRequests,
       fiveXxWindowSeconds: FIVE_XX_WINDOW_MS / 1000,
-      alarms: t.alarmNames,
+      alarms: gatingAlarms(alarmScope(t, idleColour)),
+      alarmsNotGating: alarmScope(t, idleColour).other,
+      alarmsPreFiring: inputs.alarmsPreFiring ?? [],
+    },
+    restore: {
+      deadlineSeconds: restoreDeadlineMs(settings) / 1000,
+      settleSeconds: RESTORE_SETTLE_MS / 1000,
     },
     minimumSeconds:
       steps.length * settings.bakeSeconds + settings.finalBakeSeconds + settings.terminationWaitSeconds,
@@ -574,43 +631,50 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       configurationChanges.fields.length > 0 ||
       configurationChanges.containers.length > 0);
   if (liveCs.imageDigest === digest && !configOnly) {
-    return refused(
-      'nothing-to-do',
-      `${t.environment}/${t.service} already serves ${digest} (${req.imageTag}) on ${liveColour}; nothing to deploy`,
-      emitter,
-    );
+    // the requested image is what serves: a CI rerun of a deploy that went through is a success
+    const healthy = liveCs.healthyTargets >= liveCs.desiredCount;
+    if (!healthy) {
+      return refused(
+        'nothing-to-do',
+        `${t.environment}/${t.service} already serves ${digest} (${req.imageTag}) on ${liveColour}, but only ${liveCs.healthyTargets} of its ${liveCs.desiredCount} targets are healthy; deploying the same image again would not change that. Check \`switchyard status --env ${t.environment} --service ${t.service}\` and the service's events, or deploy a fixed image`,
+        emitter,
+      );
+    }
+    const reason = `${t.environment}/${t.service} already serves ${digest} (${req.imageTag}) on ${liveColour}, ${liveCs.healthyTargets}/${liveCs.desiredCount} targets healthy: nothing to do`;
+    emitter.info('up-to-date', reason, { colour: liveColour, digest });
+    return {
+      status: 'up-to-date',
+      reason,
+      liveColour,
+      imageTag: req.imageTag,
+      imageDigest: digest,
+      healthyTargets: liveCs.healthyTargets,
+      desiredCount: liveCs.desiredCount,
+    };
   }
 
-  // ---- alarm preflight: a misspelt or already firing alarm is found now, not in the first bake
-  if (t.alarmNames.length > 0) {
-    let firing: string[];
+  // ---- alarm preflight: a misspelt or already firing alarm is found now, not in the first bake. The new
+  // colour is judged on its own alarms + shared ones, never on the live colour's (core/alarms.ts)
+  const scope = alarmScope(t, idle);
+  const gating = gatingAlarms(scope);
+  let alarmStates: AlarmState[] = [];
+  if (scopeAlarms(scope).length > 0) {
     try {
-      firing = await r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmsFiring(t.alarmNames));
+      alarmStates = await r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmStates(scopeAlarms(scope)));
     } catch (e) {
       if (!(e instanceof PortError && e.kind === 'not-found')) throw e;
       return refused(
         'alarm-missing',
-        `${e.message}. The deploy gates on every name in alarmNames of ${t.environment}/${t.service}; a missing alarm would only fail the first bake, after traffic moved`,
+        `${e.message}. The deploy reads every alarm of ${t.environment}/${t.service} (alarms.blue / alarms.green / alarms.shared); a missing alarm would only fail the first bake, after traffic moved`,
         emitter,
       );
     }
-    if (firing.length > 0) {
-      const which = firing.length === 1 ? `alarm ${firing[0]} is` : `alarms ${firing.join(', ')} are`;
-      if (kind === 'rollback') {
-        emitter.warn(
-          'alarm.firing',
-          `${which} in ALARM before the rollback started; continuing (a rollback is how you get out of it), but the bake gates watch ${firing.length === 1 ? 'it' : 'them'} too`,
-          { alarms: firing },
-        );
-      } else {
-        return refused(
-          'alarm-firing',
-          `${which} in ALARM before the deploy started; fix it or wait until it returns to OK, then retry — the bake gates would fail on it at once and roll the release back. To put back an earlier release use \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\``,
-          emitter,
-        );
-      }
-    }
+    const pre = alarmPreflight(kind, scope, alarmStates, t);
+    if (pre.refusal) return refused('alarm-firing', pre.refusal, emitter);
+    for (const w of pre.warnings)
+      emitter.warn('alarm.firing', w, { gating: pre.firingGating, notGating: pre.firingOther });
   }
+  const alarmBaseline = new AlarmBaseline(alarmStates.filter((a) => gating.includes(a.name)));
 
   // ---- autoscaling: the scalable targets the floor writes go to must exist
   let planAutoscaling: PlanAutoscaling | undefined;
@@ -622,6 +686,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       resourceIds: autoscaling.resourceIds,
       current: state.managed ? state.ranges : {},
       bakeFloor: bakeFloor(autoscaling, liveCs.desiredCount),
+      liveFloor: heldFloor(state.managed ? state.ranges[liveColour] : undefined, liveCs.desiredCount),
       liveRange: liveRange(autoscaling),
       idleRange: idleRange(autoscaling),
     };
@@ -644,6 +709,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     baseSource,
     ...(configurationChanges ? { configurationChanges } : {}),
     ...(planAutoscaling ? { autoscaling: planAutoscaling } : {}),
+    alarmsPreFiring: alarmBaseline.preFiring(),
   });
   const sticky = await ruleStickiness(deps, t, emitter);
   const plan: DeployPlan = sticky
@@ -742,6 +808,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     desiredCount: liveCs.desiredCount,
     emitter,
     signal: deps.signal,
+    alarms: { names: gating, baseline: alarmBaseline },
   };
   let trafficMoved = false;
   let trafficSinceMs: number | undefined;
@@ -760,9 +827,25 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
 
     throwIfAborted(deps.signal, clock);
     if (plan.autoscaling) {
-      // floor first: target tracking must not scale the idle colour in while it comes up and bakes
-      capacity = { ...capacity, [idle]: plan.autoscaling.bakeFloor };
+      // floors first: target tracking must scale neither the live colour in while traffic moves away from
+      // it (a restore needs it whole) nor the idle colour while it comes up and bakes
+      capacity = {
+        ...capacity,
+        [liveColour]: plan.autoscaling.liveFloor,
+        [idle]: plan.autoscaling.bakeFloor,
+      };
       await record({ step: 'scaling-idle', intendedCapacity: capacity });
+      if (!sameRange(plan.autoscaling.current[liveColour], plan.autoscaling.liveFloor)) {
+        await beforeWrite();
+        await setColourCapacity(
+          deps,
+          t,
+          liveColour,
+          plan.autoscaling.liveFloor,
+          emitter,
+          'floor held at its count before the deploy, for the whole deploy',
+        );
+      }
       await beforeWrite();
       await setColourCapacity(
         deps,
@@ -1188,6 +1271,19 @@ async function stopOnLockLoss(
   throw new DeployError(msg, a.getRelease());
 }
 
+/**
+ * After a failed gate, error or abort: puts traffic back and records why (see core/restore.ts).
+ *
+ * Where traffic goes: the live colour (the last known good release) — except in a rollback by redeploy
+ * (`kind: 'rollback'`) once traffic moved, where the live colour IS the release being rolled back from:
+ * traffic is never moved back onto it; 100% goes to (stays on) the rollback target, which keeps running,
+ * as does the release rolled back from (both showed problems: the operator decides).
+ *
+ * The restore is verified (capacity first, then the write, then the read back, all retried until the
+ * restore deadline); an unconfirmed restore throws `DeployError` (exit 1) with the weights read, and
+ * nothing is scaled down. After a confirmed restore the failed colour is scaled down only after
+ * RESTORE_SETTLE_MS (ALB rule updates take a moment to reach every node).
+ */
 async function rollBack(
   deps: DeployDeps,
   a: {
@@ -1196,18 +1292,24 @@ async function rollBack(
     plan: DeployPlan;
     failure: GateFailure;
     trafficMoved: boolean;
-    record: (patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>) => Promise<void>;
+    record: (
+      patch: Partial<Omit<ReleaseRecord, 'id' | 'environment' | 'service'>>,
+      policy?: RetryPolicy,
+    ) => Promise<void>;
     getRelease: () => ReleaseRecord;
     /** Ranges recorded so far (intendedCapacity). */
     capacity?: NonNullable<ReleaseRecord['intendedCapacity']>;
   },
 ): Promise<DeployOutcome> {
   const { t, emitter, plan, failure } = a;
-  const good = plan.liveColour;
   const failed = plan.idleColour;
+  // a rollback's redeploy never sends traffic back onto the release it rolls back from (the live colour)
+  const keepTarget = plan.kind === 'rollback' && a.trafficMoved;
+  const good = keepTarget ? plan.idleColour : plan.liveColour;
+  const scaleDown = !keepTarget;
   emitter.error('gate.failed', failure.message, { gate: failure.gate, detectedAt: failure.detectedAt });
   const reason = `${failure.gate}: ${failure.message}`;
-  const floor = plan.autoscaling?.idleRange;
+  const floor = scaleDown ? plan.autoscaling?.idleRange : undefined;
   // never write on a stale plan: a run that lost its lock does not roll back
   try {
     const lost = lockLostOf(undefined, deps.signal);
@@ -1218,29 +1320,73 @@ async function rollBack(
       return stopOnLockLoss(deps, { t, emitter, lost: e, getRelease: a.getRelease, record: a.record });
     throw e;
   }
-  try {
-    await a.record({
-      step: 'rolling-back',
-      intendedWeights: weightsFor(good, 100),
-      reason,
-      ...(floor ? { intendedCapacity: { ...a.capacity, [failed]: floor } } : {}),
+  const restore = plan.restore;
+  const deadline = deps.clock.now() + restore.deadlineSeconds * 1000;
+  const restoreOpts = {
+    required: plan.desiredCount,
+    deadline,
+    pollMs: gatePeriodMs(plan.gates.pollIntervalSeconds),
+    emitter,
+  };
+  // the intent first (a killed deployer leaves it on record), with short retries: during a network
+  // failure the restoring write must not wait behind the store. The capacity read runs alongside.
+  const [recordError, healthyNow] = await Promise.all([
+    a
+      .record(
+        {
+          step: 'rolling-back',
+          intendedWeights: weightsFor(good, 100),
+          reason,
+          ...(floor ? { intendedCapacity: { ...a.capacity, [failed]: floor } } : {}),
+        },
+        QUICK_RETRY,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    a.trafficMoved
+      ? healthyTargets(deps, t, good, restoreOpts).catch(() => undefined)
+      : Promise.resolve(undefined),
+  ]);
+  const lostOnRecord = lockLostOf(recordError, undefined);
+  if (lostOnRecord)
+    return stopOnLockLoss(deps, {
+      t,
+      emitter,
+      lost: lostOnRecord,
+      getRelease: a.getRelease,
+      record: a.record,
     });
-  } catch (e) {
-    const lost = lockLostOf(e, undefined);
-    if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: a.getRelease, record: a.record });
+  if (recordError)
     emitter.warn(
       'store.failed',
-      `could not record the rollback step: ${(e as Error).message}; restoring traffic anyway`,
+      `could not record the rollback step: ${(recordError as Error).message}; restoring traffic anyway`,
     );
-  }
+
   let restoredAt: number | undefined;
+  let confirmedAt: number | undefined;
   if (a.trafficMoved) {
     try {
-      const res = await restoreTraffic(deps, t, good, emitter);
+      const res = await restoreVerified(deps, t, good, {
+        ...restoreOpts,
+        ...(healthyNow !== undefined ? { healthyNow } : {}),
+      });
       restoredAt = res.writtenAt;
+      confirmedAt = res.confirmedAt;
     } catch (e) {
-      const msg = `could not restore traffic to ${good} on ${t.productionRuleArn}: ${(e as Error).message}. Traffic may be split: run \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` or set the weights by hand`;
-      emitter.error('rollback.failed', msg);
+      const lost = lockLostOf(e, undefined);
+      if (lost) return stopOnLockLoss(deps, { t, emitter, lost, getRelease: a.getRelease, record: a.record });
+      const observed =
+        e instanceof RestoreError && e.observed
+          ? ` (observed: blue ${e.observed.blue} / green ${e.observed.green})`
+          : '';
+      const msg = `could not restore traffic to ${good} on ${t.productionRuleArn}: ${(e as Error).message}${observed}. Traffic may be split; nothing was scaled down. Run \`switchyard status --env ${t.environment} --service ${t.service}\`, then \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` or set the weights by hand`;
+      emitter.error(
+        'rollback.failed',
+        msg,
+        e instanceof RestoreError && e.observed ? { observed: e.observed } : {},
+      );
       try {
         await a.record({ outcome: 'failed', reason: `${reason}; ${msg}`, endedAt: deps.clock.now() });
       } catch {
@@ -1253,44 +1399,78 @@ async function rollBack(
       colour: good,
     });
   }
-  let check: Awaited<ReturnType<typeof safeToScaleDown>>;
-  try {
-    check = await safeToScaleDown(deps, t, failed);
-  } catch (e) {
-    check = { ok: false, why: `could not read the production rule: ${(e as Error).message}` };
-  }
-  let note: string | undefined;
-  if (!check.ok) {
-    note = `${failed} not scaled down: ${check.why}`;
-    emitter.warn('rollback.scale-down-skipped', `${note}; it keeps running`, { colour: failed });
-    if (check.lost)
-      return stopOnLockLoss(deps, {
-        t,
-        emitter,
-        lost: check.lost,
-        getRelease: a.getRelease,
-        record: a.record,
-      });
-  } else {
-    if (floor) {
-      // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor
-      try {
-        await setColourCapacity(deps, t, failed, floor, emitter, 'floor 0 before it is scaled to 0');
-      } catch (e) {
-        emitter.warn(
-          'scaling.failed',
-          `could not drop ${failed}'s autoscaling floor to 0: ${(e as Error).message}; Application Auto Scaling may scale it back up (it carries no traffic)`,
-        );
-      }
-    }
+  // the colour that now carries everything gets its live range back (its floor was held during the deploy)
+  const held = a.capacity?.[good];
+  if (plan.autoscaling && held && !sameRange(held, plan.autoscaling.liveRange)) {
     try {
-      if (await scaleDownChecked(deps, t, failed, a.plan.desiredCount, emitter))
-        emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
+      await setColourCapacity(
+        deps,
+        t,
+        good,
+        plan.autoscaling.liveRange,
+        emitter,
+        'carries all traffic again',
+      );
     } catch (e) {
       emitter.warn(
-        'rollback.scale-down-failed',
-        `could not scale ${failed} down: ${(e as Error).message}; it carries no traffic`,
+        'scaling.failed',
+        `traffic is on ${good}, but resetting its autoscaling range failed: ${(e as Error).message}; its floor stays where it was`,
       );
+    }
+  }
+  let note: string | undefined;
+  let scaledDown = false;
+  if (!scaleDown) {
+    note = `${plan.liveColour} (the release this rollback moves away from) was not put back: traffic stays on ${good}; both colours keep running`;
+    emitter.warn('rollback.kept-target', note, { colour: good, left: plan.liveColour });
+  } else {
+    if (confirmedAt !== undefined) {
+      // AWS: "Rule updates do not take effect immediately" — let the restore reach every ALB node first
+      emitter.info(
+        'rollback.settle',
+        `waiting ${RESTORE_SETTLE_MS / 1000}s for the rule change to reach every load balancer node before scaling ${failed} down`,
+        { waitMs: RESTORE_SETTLE_MS },
+      );
+      await deps.clock.sleep(RESTORE_SETTLE_MS);
+    }
+    let check: Awaited<ReturnType<typeof safeToScaleDown>>;
+    try {
+      check = await safeToScaleDown(deps, t, failed);
+    } catch (e) {
+      check = { ok: false, why: `could not read the production rule: ${(e as Error).message}` };
+    }
+    if (!check.ok) {
+      note = `${failed} not scaled down: ${check.why}`;
+      emitter.warn('rollback.scale-down-skipped', `${note}; it keeps running`, { colour: failed });
+      if (check.lost)
+        return stopOnLockLoss(deps, {
+          t,
+          emitter,
+          lost: check.lost,
+          getRelease: a.getRelease,
+          record: a.record,
+        });
+    } else {
+      if (floor) {
+        // floor to 0 first, or Application Auto Scaling brings the failed colour back to its (bake) floor
+        try {
+          await setColourCapacity(deps, t, failed, floor, emitter, 'floor 0 before it is scaled to 0');
+        } catch (e) {
+          emitter.warn(
+            'scaling.failed',
+            `could not drop ${failed}'s autoscaling floor to 0: ${(e as Error).message}; Application Auto Scaling may scale it back up (it carries no traffic)`,
+          );
+        }
+      }
+      try {
+        scaledDown = await scaleDownChecked(deps, t, failed, a.plan.desiredCount, emitter);
+        if (scaledDown) emitter.info('rollback.scaled-down', `${failed} scaled to 0`, { colour: failed });
+      } catch (e) {
+        emitter.warn(
+          'rollback.scale-down-failed',
+          `could not scale ${failed} down: ${(e as Error).message}; it carries no traffic`,
+        );
+      }
     }
   }
   try {
@@ -1318,8 +1498,10 @@ async function rollBack(
     plan,
     restoredColour: good,
     failedColour: failed,
+    failedColourScaledDown: scaledDown,
     detectedAt: failure.detectedAt,
     ...(restoredAt !== undefined ? { restoredAt } : {}),
+    ...(confirmedAt !== undefined ? { confirmedAt } : {}),
   };
 }
 
@@ -1350,7 +1532,7 @@ export async function deploy(
   // touching the store, not even the lock. Its events are shown only when it refuses.
   const preflightEvents = new CollectingSink();
   const preflight = await executeDeploy({ ...deps, events: preflightEvents }, { ...req, dryRun: true });
-  if (preflight.status === 'refused') {
+  if (preflight.status === 'refused' || preflight.status === 'up-to-date') {
     for (const e of preflightEvents.events) deps.events.emit(e);
     return preflight;
   }
@@ -1372,6 +1554,9 @@ export async function deploy(
   if (res.status === 'held') return lockHeld(req, res.heldBy, deps);
   return res.value;
 }
+
+const sameRange = (a: CapacityRange | undefined, b: CapacityRange) =>
+  a !== undefined && a.min === b.min && a.max === b.max;
 
 /** One line describing configuration changes of a base revision. */
 export function describeChanges(c: ConfigurationChanges): string {

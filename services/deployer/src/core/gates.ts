@@ -8,7 +8,16 @@
  * restoring write lands within one poll interval of the first failing observation.
  */
 import type { Colour, DeploymentSettings, ServiceTopology } from '../../../topology';
-import type { Clock, EcsPort, LoadBalancerPort, MetricsPort, RequestCounts, TargetHealth } from '../ports';
+import type {
+  AlarmState,
+  Clock,
+  EcsPort,
+  LoadBalancerPort,
+  MetricsPort,
+  RequestCounts,
+  TargetHealth,
+} from '../ports';
+import type { AlarmBaseline } from './alarms';
 import type { Emitter } from './events';
 import { GATE_RETRY, withRetry } from './retry';
 import {
@@ -42,6 +51,13 @@ export interface GateDeps {
   readonly clock: Clock;
 }
 
+/** The alarms that gate the watched colour (core/alarms.ts): its own + shared, with the run's baseline. */
+export interface AlarmGate {
+  readonly names: readonly string[];
+  /** Alarms already in ALARM when the run started: they fail only on a new transition to ALARM. */
+  readonly baseline: AlarmBaseline;
+}
+
 export interface WatchContext {
   readonly topology: ServiceTopology;
   readonly settings: DeploymentSettings;
@@ -51,6 +67,8 @@ export interface WatchContext {
   readonly desiredCount: number;
   readonly emitter: Emitter;
   readonly signal?: AbortSignal;
+  /** Alarms gating the watched colour. @default none (no alarm gate) */
+  readonly alarms?: AlarmGate;
   /** When the watched colour first received production traffic in this run (5xx window start). */
   readonly trafficSinceMs?: number;
   /**
@@ -152,7 +170,10 @@ export interface GateObservation {
   readonly errors5xx: number;
   readonly ratio: number;
   readonly judged: boolean;
+  /** Gating alarms in ALARM that fail the gate (empty in a returned observation). */
   readonly alarms: readonly string[];
+  /** Gating alarms still in the ALARM state the run started with (not failing; see core/alarms.ts). */
+  readonly excusedAlarms: readonly string[];
 }
 
 /** Consecutive polls that saw an unhealthy / unavailable target (carried across the checks of a bake). */
@@ -179,7 +200,7 @@ export async function checkGates(
     withRetry(deps.clock, label, fn, { emitter, policy: GATE_RETRY });
   const now = deps.clock.now();
   const window = fiveXxWindow(now, ctx.trafficSinceMs);
-  const [targets, counts, alarms] = await Promise.all([
+  const [targets, counts, alarmStates] = await Promise.all([
     r('elbv2:DescribeTargetHealth', () => deps.lb.describeTargetHealth(topology.targetGroupArns[colour])),
     window
       ? r('cloudwatch:GetMetricData', () =>
@@ -191,10 +212,13 @@ export async function checkGates(
           ),
         )
       : Promise.resolve({ requests: 0, errors5xx: 0 }),
-    topology.alarmNames.length > 0
-      ? r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmsFiring(topology.alarmNames))
-      : Promise.resolve([] as string[]),
+    ctx.alarms && ctx.alarms.names.length > 0
+      ? r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmStates(ctx.alarms!.names))
+      : Promise.resolve([] as AlarmState[]),
   ]);
+  const { failing: alarms, excused: excusedAlarms } = ctx.alarms
+    ? ctx.alarms.baseline.judge(alarmStates)
+    : { failing: [] as string[], excused: [] as string[] };
   const at = deps.clock.now();
   const serving = targets.filter((t) => t.state !== 'draining');
   const healthy = serving.filter((t) => t.state === 'healthy').length;
@@ -223,7 +247,11 @@ export async function checkGates(
     );
   }
   if (alarms.length > 0) {
-    throw new GateFailure('alarm', `CloudWatch alarm in ALARM: ${alarms.join(', ')}`, at);
+    throw new GateFailure(
+      'alarm',
+      `CloudWatch alarm in ALARM: ${alarms.join(', ')} (gating ${colour}: its own alarms and the shared ones)`,
+      at,
+    );
   }
   return {
     healthy,
@@ -233,6 +261,7 @@ export async function checkGates(
     ratio: j.ratio,
     judged: j.judged,
     alarms,
+    excusedAlarms,
   };
 }
 
@@ -267,7 +296,7 @@ export async function bake(
     const remainingMs = Math.max(0, end - now);
     ctx.emitter.info(
       'bake.progress',
-      `${label}: ${ctx.colour} ${obs.healthy}/${obs.total} healthy, 5xx ${obs.judged ? `${(obs.ratio * 100).toFixed(1)}%` : `n/a (${obs.requests} req)`}, alarms ${obs.alarms.length === 0 ? 'OK' : obs.alarms.join(',')}, ${Math.ceil(remainingMs / 1000)}s left`,
+      `${label}: ${ctx.colour} ${obs.healthy}/${obs.total} healthy, 5xx ${obs.judged ? `${(obs.ratio * 100).toFixed(1)}%` : `n/a (${obs.requests} req)`}, alarms ${obs.alarms.length === 0 ? 'OK' : obs.alarms.join(',')}${obs.excusedAlarms.length ? ` (still in ALARM since before the run: ${obs.excusedAlarms.join(',')})` : ''}, ${Math.ceil(remainingMs / 1000)}s left`,
       { colour: ctx.colour, label, remainingMs, ...obs, ...extra },
     );
     if (now >= end && ctx.requireData && !obs.judged) {

@@ -7,6 +7,7 @@ import type {
   Clock,
   EcsDeployment,
   EcsPort,
+  EcsServiceEvent,
   LoadBalancerPort,
   TargetHealth,
   TaskDefinitionSummary,
@@ -29,6 +30,8 @@ export interface ColourState {
   readonly desiredCount: number;
   readonly runningCount: number;
   readonly deployments: readonly EcsDeployment[];
+  /** The ECS service's latest events, newest first. */
+  readonly events: readonly EcsServiceEvent[];
   readonly targets: readonly TargetHealth[];
   readonly healthyTargets: number;
   /** Percentage of production traffic (0–100). */
@@ -153,6 +156,7 @@ export async function readLiveState(
       desiredCount: svc.desiredCount,
       runningCount: svc.runningCount,
       deployments: svc.deployments,
+      events: svc.events ?? [],
       targets,
       healthyTargets: targets.filter((t) => t.state === 'healthy').length,
       trafficPercent: cls.weights[colour],

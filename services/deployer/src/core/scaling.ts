@@ -3,8 +3,9 @@
  * colour (blue min = tier minimum, green min = 0) and then ignores min/max: the deployer moves them so
  * autoscaling never fights a release.
  *
- * - While the idle colour comes up and bakes: its floor is the live desired count (`bakeFloor`), so target
- *   tracking cannot scale it in at low canary traffic.
+ * - For the whole deploy, the live colour's floor is held at its desired count before the deploy
+ *   (`heldFloor`); while the idle colour comes up and bakes, its floor is that count too (`bakeFloor`), so
+ *   target tracking scales neither in (low canary traffic; traffic moving away from the live colour).
  * - Once a colour is live: (minCapacity, maxCapacity) (`liveRange`).
  * - Before a colour is scaled to 0 (old colour after a deploy, failed colour after a rollback):
  *   (0, maxCapacity) (`idleRange`) — otherwise Application Auto Scaling raises it back to its min.
@@ -46,6 +47,21 @@ export function idleRange(a: Autoscaling): CapacityRange {
 /** Range of the idle colour while it comes up and bakes: floor = the live desired count. */
 export function bakeFloor(a: Autoscaling, desiredCount: number): CapacityRange {
   return { min: desiredCount, max: Math.max(a.maxCapacity, desiredCount) };
+}
+
+/**
+ * Range of the live colour during a deploy: its floor held at its desired count before the deploy (never
+ * lowered), its max kept (never below that count). Application Auto Scaling pauses scale-in only for a
+ * service with an ECS deployment in progress; the live colour has none, so without this it could shrink
+ * while traffic moves away and a restore would land on too few tasks.
+ * // AWS: "Application Auto Scaling turns off scale-in processes while Amazon ECS deployments are in
+ * // progress" (ECS docs, Troubleshooting service auto scaling)
+ */
+export function heldFloor(current: CapacityRange | undefined, desiredCount: number): CapacityRange {
+  return {
+    min: Math.max(current?.min ?? 0, desiredCount),
+    max: Math.max(current?.max ?? desiredCount, desiredCount),
+  };
 }
 
 /**

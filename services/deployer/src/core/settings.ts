@@ -25,6 +25,24 @@ export const UNHEALTHY_POLLS_TO_FAIL = 3;
 /** Failed tasks of the new ECS deployment before the deploy fails fast (ECS' own breaker may be later). */
 export const FAILED_TASKS_TO_FAIL = 3;
 
+/** Default of `restoreDeadlineSeconds`: the automatic restore retries for up to 5 minutes, then exits 1. */
+export const DEFAULT_RESTORE_DEADLINE_SECONDS = 300;
+
+/** The restore deadline of a run (topology/YAML `deploy.restoreDeadlineSeconds`, else the default). */
+export function restoreDeadlineMs(settings: Pick<DeploymentSettings, 'restoreDeadlineSeconds'>): number {
+  return (settings.restoreDeadlineSeconds ?? DEFAULT_RESTORE_DEADLINE_SECONDS) * 1000;
+}
+
+/**
+ * Wait between a confirmed restore (weights read back) and scaling the colour traffic left down: ALB rule
+ * changes reach the load balancer nodes with a delay, during which requests may still be routed to the
+ * old targets. // AWS: "Rule updates do not take effect immediately, so requests could be routed using
+ * the previous rule configuration for a short time after you update a rule." (ELB docs, "Edit a listener
+ * rule for your Application Load Balancer"). ECS then deregisters the scaled-down tasks' targets and keeps
+ * them for the deregistration delay, so in-flight requests complete.
+ */
+export const RESTORE_SETTLE_MS = 15_000;
+
 export function effectiveSettings(
   topology: ServiceTopology,
   overrides: Partial<DeploymentSettings> = {},

@@ -6,7 +6,8 @@ import type { Colour, ServiceTopology } from '../../../topology';
 import type { Clock, LoadBalancerPort, WeightedTarget } from '../ports';
 import type { Emitter } from './events';
 import { GateFailure } from './gates';
-import { RESTORE_RETRY, withRetry } from './retry';
+import { retryUntil, withRetry } from './retry';
+import { DEFAULT_RESTORE_DEADLINE_SECONDS } from './settings';
 
 export interface Weights {
   readonly blue: number;
@@ -32,7 +33,12 @@ export function toRule(topology: ServiceTopology, w: Weights): WeightedTarget[] 
   ];
 }
 
-function matches(topology: ServiceTopology, rule: readonly WeightedTarget[], w: Weights): boolean {
+/** Whether a rule as read carries exactly `w` (nothing on any other target group). */
+export function matchesWeights(
+  topology: ServiceTopology,
+  rule: readonly WeightedTarget[],
+  w: Weights,
+): boolean {
   const get = (arn: string) => rule.filter((x) => x.targetGroupArn === arn).reduce((s, x) => s + x.weight, 0);
   const others = rule.filter(
     (x) =>
@@ -65,7 +71,7 @@ export async function setWeights(
   const back = await withRetry(deps.clock, 'elbv2:DescribeRules', () => deps.lb.getRuleWeights(rule), {
     emitter,
   });
-  if (!matches(topology, back, w)) {
+  if (!matchesWeights(topology, back, w)) {
     const got = back.map((x) => `${x.targetGroupArn}=${x.weight}`).join(', ');
     throw new GateFailure(
       'weights',
@@ -81,24 +87,30 @@ export async function setWeights(
 }
 
 /**
- * The restoring write: ONE ModifyRule putting 100% on `good` (retried on throttling, never given up
- * early), then a read back. Returns the time the write succeeded and whether the read back matched.
+ * The restoring write of `switchyard rollback` (flip / recovery): ONE ModifyRule putting 100% on `good`,
+ * retried through throttling and network failures until `deadline` (one line per attempt; `fence` before
+ * every retry), then a read back (retried likewise). Returns the time the write succeeded and whether the
+ * read back matched. The automatic restore of a deploy is core/restore.ts (capacity check included).
  */
 export async function restoreTraffic(
   deps: TrafficDeps,
   topology: ServiceTopology,
   good: Colour,
   emitter?: Emitter,
+  opts: { deadline?: number; fence?: () => Promise<void> } = {},
 ): Promise<{ writtenAt: number; verified: boolean }> {
   const w = weightsFor(good, 100);
-  await withRetry(
+  const retry = {
+    deadline: opts.deadline ?? deps.clock.now() + DEFAULT_RESTORE_DEADLINE_SECONDS * 1000,
+    ...(emitter ? { emitter } : {}),
+    type: 'restore.retry',
+    ...(opts.fence ? { beforeRetry: opts.fence } : {}),
+  };
+  await retryUntil(
     deps.clock,
-    'elbv2:ModifyRule',
+    'restoring write (elbv2:ModifyRule)',
     () => deps.lb.setRuleWeights(topology.productionRuleArn, toRule(topology, w)),
-    {
-      emitter,
-      policy: RESTORE_RETRY,
-    },
+    retry,
   );
   const writtenAt = deps.clock.now();
   emitter?.warn('rollback.restored', `traffic restored: 100% on ${good}`, {
@@ -108,16 +120,13 @@ export async function restoreTraffic(
   });
   let verified = false;
   try {
-    const back = await withRetry(
+    const back = await retryUntil(
       deps.clock,
-      'elbv2:DescribeRules',
+      'read back (elbv2:DescribeRules)',
       () => deps.lb.getRuleWeights(topology.productionRuleArn),
-      {
-        emitter,
-        policy: RESTORE_RETRY,
-      },
+      retry,
     );
-    verified = matches(topology, back, w);
+    verified = matchesWeights(topology, back, w);
   } catch {
     verified = false;
   }

@@ -55,10 +55,18 @@ export interface ColourRevision {
 
 /**
  * Where traffic belongs according to an ended release: its own colour if it was deployed, otherwise
- * the colour that was live before it (a failed or rolled-back deploy puts traffic back there).
+ * the colour that was live before it (a failed or rolled-back deploy puts traffic back there) — except a
+ * rollback by redeploy that kept traffic on its target after a late gate failure.
  */
 export function expectedLive(r: ReleaseRecord): ColourRevision {
   if (r.outcome === 'deployed') return { colour: r.colour, taskDefinitionArn: r.taskDefinitionArn };
+  // a rollback by redeploy whose gate failed after traffic moved keeps traffic on its own colour (it never
+  // goes back onto the release it rolled back from): its final record says so in intendedWeights
+  const w = r.intendedWeights;
+  if (r.kind === 'rollback' && r.outcome === 'rolled-back' && r.step === 'done' && w) {
+    const to: Colour | undefined = w.blue === 100 ? 'blue' : w.green === 100 ? 'green' : undefined;
+    if (to === r.colour) return { colour: r.colour, taskDefinitionArn: r.taskDefinitionArn };
+  }
   return { colour: r.previousColour, taskDefinitionArn: r.previousTaskDefinitionArn };
 }
 

@@ -100,6 +100,7 @@ export function promoteExitCode(o: PromoteOutcome): number {
   switch (o.deploy.status) {
     case 'deployed':
     case 'dry-run':
+    case 'up-to-date':
       return ExitCode.Ok;
     case 'rolled-back':
       return ExitCode.RolledBack;

@@ -12,7 +12,9 @@
  *   targets → record, ONE weight write (read back), record deployed, mark the release rolled back from
  *   as `rolled-back`. The colour left keeps running with 0% (the next deploy replaces it).
  * - redeploy: otherwise a blue/green deployment of the recorded digest through the deploy core
- *   (`executeDeploy`, same gates) with kind `rollback`.
+ *   (`executeDeploy`, same gates) with kind `rollback`, all at once unless `strategy` says otherwise. Its
+ *   gates judge the target colour on its own alarms + shared ones (never on the bad live colour's), and
+ *   once traffic moved it never goes back onto the release it rolls back from (core/deploy.ts).
  *
  * Target: `--to <release-id|tag>` or, by default, the newest known-good release before the current one
  * whose image differs from the live one; with no such release, the revision that was live before the
@@ -38,6 +40,7 @@ import {
   readScalingState,
   setColourCapacity,
 } from '../core/scaling';
+import { RESTORE_SETTLE_MS, restoreDeadlineMs } from '../core/settings';
 import { restoreTraffic, weightsFor } from '../core/traffic';
 import { ExitCode } from '../exit-codes';
 import { type LockInfo, type LockOwner, PortError, type ReleaseKey, type ReleaseRecord } from '../ports';
@@ -693,14 +696,23 @@ async function execute(
       reason: `${reason} (rollback to ${plan.target.label}${plan.current ? ` from ${plan.current.id}` : ''})`,
       owner: { ...req.owner, operation: 'rollback' },
       ...(plan.target.releaseId ? { sourceReleaseId: plan.target.releaseId } : {}),
-      ...(req.strategy ? { strategy: req.strategy } : {}),
+      // all at once by default: once traffic moved, a rollback never goes back to the release it leaves
+      // (core/deploy.ts rollBack), so gradual steps would only keep users on the bad release longer
+      strategy: req.strategy ?? 'all-at-once',
       ...(req.settings ? { settings: req.settings } : {}),
       ...(req.commitSha ? { commitSha: req.commitSha } : {}),
       ...(req.runUrl ? { runUrl: req.runUrl } : {}),
     });
     if (out.status === 'refused') return { status: 'refused', code: out.code, reason: out.reason };
     if (out.status === 'dry-run') return { status: 'dry-run', plan };
-    if (out.status === 'rolled-back') return { status: 'gates-failed', plan, deploy: out };
+    // (planRollback refuses a target that is already live; kept for the types)
+    if (out.status === 'up-to-date') return { status: 'refused', code: 'nothing-to-do', reason: out.reason };
+    if (out.status === 'rolled-back') {
+      // traffic kept on the rollback target (it had moved there): the release left is not known good
+      if (out.restoredColour !== out.plan.liveColour)
+        await markRolledBack(deps, key, plan.current, plan.target, out.release, reason, emitter);
+      return { status: 'gates-failed', plan, deploy: out };
+    }
     const from = await markRolledBack(deps, key, plan.current, plan.target, out.release, reason, emitter);
     return {
       status: 'rolled-back',
@@ -763,7 +775,10 @@ async function execute(
     let verified = false;
     let failure: string | undefined;
     try {
-      const res = await restoreTraffic(deps, t, colour, emitter);
+      const res = await restoreTraffic(deps, t, colour, emitter, {
+        deadline: clock.now() + restoreDeadlineMs({ ...t.deployment, ...req.settings }),
+        ...(deps.fence ? { fence: deps.fence } : {}),
+      });
       restoredAt = res.writtenAt;
       verified = res.verified;
       if (!verified) failure = `could not confirm the weights read back from ${t.productionRuleArn}`;
@@ -850,6 +865,15 @@ async function execute(
     }
     if (live.scaleDown) {
       const c = live.scaleDown;
+      if (restoredAt !== undefined) {
+        // AWS: "Rule updates do not take effect immediately" — let the restore reach every ALB node first
+        emitter.info(
+          'rollback.settle',
+          `waiting ${RESTORE_SETTLE_MS / 1000}s for the rule change to reach every load balancer node before scaling ${c} down`,
+          { waitMs: RESTORE_SETTLE_MS },
+        );
+        await clock.sleep(RESTORE_SETTLE_MS);
+      }
       await deps.fence?.();
       try {
         await r('ecs:UpdateService', () =>

@@ -4,20 +4,25 @@
  * that died mid-flight (an `in-progress` release nobody holds the lock for). Read-only: never writes.
  */
 import type { Colour, ServiceTopology } from '../../../topology';
-import { otherColour } from '../../../topology';
+import { allAlarmNames, otherColour } from '../../../topology';
+import { alarmPreflight, alarmScope } from '../core/alarms';
 import { type LiveState, readLiveState } from '../core/live-state';
 import { describeHolder } from '../core/lock';
 import { withRetry } from '../core/retry';
 import { liveRange, managedAutoscaling, readScalingState } from '../core/scaling';
-import type {
-  Clock,
-  EcsPort,
-  LoadBalancerPort,
-  LockInfo,
-  ReleaseKey,
-  ReleaseRecord,
-  ScalingPort,
-  StorePort,
+import {
+  type AlarmState,
+  type Clock,
+  type EcsPort,
+  type EcsServiceEvent,
+  type LoadBalancerPort,
+  type LockInfo,
+  type MetricsPort,
+  PortError,
+  type ReleaseKey,
+  type ReleaseRecord,
+  type ScalingPort,
+  type StorePort,
 } from '../ports';
 import {
   currentRelease,
@@ -37,7 +42,12 @@ export interface StatusDeps {
   readonly clock: Clock;
   /** Application Auto Scaling: with it (and topology `autoscaling`) each colour's min/max is shown. */
   readonly scaling?: ScalingPort;
+  /** CloudWatch: with it, the topology's alarms are read (firing ones are warnings). */
+  readonly metrics?: MetricsPort;
 }
+
+/** Latest ECS service events shown per colour. */
+export const STATUS_EVENTS_PER_COLOUR = 3;
 
 export interface StatusOptions {
   /** How many releases to list per service. @default 10 */
@@ -68,6 +78,8 @@ export interface ColourStatus {
   }[];
   /** Application Auto Scaling range of the colour (when managed). */
   readonly autoscaling?: { readonly min: number; readonly max: number };
+  /** The ECS service's latest events (newest first, at most STATUS_EVENTS_PER_COLOUR). */
+  readonly events: readonly EcsServiceEvent[];
   /** Tag of the newest release that put this revision on this colour, when recorded. */
   readonly releaseId?: string;
   readonly imageTag?: string;
@@ -111,6 +123,10 @@ export type WarningCode =
   | 'no-traffic'
   | 'live-unhealthy'
   | 'floor-low'
+  /** An alarm of the topology is in ALARM (the message says what it means for the next deploy). */
+  | 'alarm-firing'
+  /** A name in the topology's alarms matches no CloudWatch alarm: the next deploy would be refused. */
+  | 'alarm-missing'
   | 'unreadable';
 
 export interface StatusWarning {
@@ -140,6 +156,8 @@ export interface ServiceStatus {
     readonly releaseId?: string;
     readonly imageTag?: string;
   };
+  /** The topology's alarms as CloudWatch reports them (absent without a metrics port or alarms). */
+  readonly alarms?: readonly (AlarmState & { readonly scope: 'blue' | 'green' | 'shared' })[];
   /** Newest first. */
   readonly releases: readonly ReleaseRecord[];
   readonly warnings: readonly StatusWarning[];
@@ -198,8 +216,88 @@ function colourStatus(
       taskDefinitionArn: d.taskDefinitionArn,
     })),
     ...(range ? { autoscaling: { min: range.min, max: range.max } } : {}),
+    events: cs.events.slice(0, STATUS_EVENTS_PER_COLOUR),
     ...(rel ? { releaseId: rel.id, imageTag: rel.imageTag } : {}),
   };
+}
+
+type ScopedAlarm = AlarmState & { readonly scope: 'blue' | 'green' | 'shared' };
+
+/**
+ * Reads the topology's alarms and turns firing / missing ones into warnings that say what they mean for
+ * the next deploy (core/alarms.ts decides, exactly as the deploy preflight will).
+ */
+async function readAlarms(
+  deps: StatusDeps,
+  topology: ServiceTopology,
+): Promise<AlarmState[] | Error | undefined> {
+  const names = allAlarmNames(topology.alarms);
+  const metrics = deps.metrics;
+  if (!metrics || names.length === 0) return undefined;
+  return withRetry(deps.clock, 'cloudwatch:DescribeAlarms', () => metrics.alarmStates(names)).catch(
+    (e: unknown) => e as Error,
+  );
+}
+
+function alarmWarnings(
+  topology: ServiceTopology,
+  read: AlarmState[] | Error | undefined,
+  live: LiveState | undefined,
+): { alarms?: ScopedAlarm[]; warnings: StatusWarning[] } {
+  if (read === undefined) return { warnings: [] };
+  const states = read instanceof Error ? undefined : read;
+  if (!states) {
+    const e = read as Error;
+    if (e instanceof PortError && e.kind === 'not-found')
+      return {
+        warnings: [
+          {
+            code: 'alarm-missing',
+            message: `${e.message}: the next deploy would be refused (alarm-missing) until the topology names existing alarms`,
+          },
+        ],
+      };
+    return { warnings: [{ code: 'unreadable', message: `cannot read the alarms: ${(e as Error).message}` }] };
+  }
+  const scopeOf = (n: string): ScopedAlarm['scope'] =>
+    topology.alarms.blue.includes(n) ? 'blue' : topology.alarms.green.includes(n) ? 'green' : 'shared';
+  const alarms = states.map((a) => ({ ...a, scope: scopeOf(a.name) }));
+  const firing = alarms.filter((a) => a.state === 'ALARM');
+  if (firing.length === 0) return { alarms, warnings: [] };
+  const where = `${topology.environment}/${topology.service}`;
+  const rollbackCmd = `switchyard rollback --env ${topology.environment} --service ${topology.service} --reason "…"`;
+  const since = (a: AlarmState) => (a.since !== undefined ? ` since ${iso(a.since)}` : '');
+  const liveColour = live?.status === 'ok' ? live.liveColour : undefined;
+  if (!liveColour) {
+    return {
+      alarms,
+      warnings: firing.map((a) => ({
+        code: 'alarm-firing' as const,
+        message: `alarm ${a.name} (${a.scope === 'shared' ? 'shared' : `${a.scope}'s own`}) is in ALARM${since(a)}; traffic of ${where} is not whole on one colour, so a deploy would be refused anyway: recover with \`${rollbackCmd}\``,
+      })),
+    };
+  }
+  const next = otherColour(liveColour);
+  const pre = alarmPreflight('deploy', alarmScope(topology, next), states, topology);
+  const liveFiring = firing.filter((a) => a.scope === liveColour).map((a) => a.name);
+  const warnings = firing.map((a): StatusWarning => {
+    const what = `alarm ${a.name} (${a.scope === 'shared' ? 'shared' : `${a.scope}'s own`}) is in ALARM${since(a)}`;
+    if (a.scope === liveColour)
+      return {
+        code: 'alarm-firing',
+        message: `${what}: the live release on ${liveColour} looks unhealthy. Roll back with \`${rollbackCmd}\`, or deploy a fix — the next deploy is not refused for it (a release to ${next} is judged on ${next}'s own alarms and the shared ones)`,
+      };
+    if (pre.refusal)
+      return {
+        code: 'alarm-firing',
+        message: `${what}: the next deploy or promote of ${where} would be refused (alarm-firing) until it returns to OK; a rollback is not blocked`,
+      };
+    return {
+      code: 'alarm-firing',
+      message: `${what}: the next deploy is not refused for it because ${liveColour}'s own alarm ${liveFiring.join(', ')} fires (a roll-forward over the live release); it fails that deploy only if it goes to ALARM again after the deploy started`,
+    };
+  });
+  return { alarms, warnings };
 }
 
 /** Whether a colour could carry all production traffic now: runs ≥1 task, healthy ≥ its desired count. */
@@ -262,12 +360,18 @@ export async function serviceStatus(
   const limit = opts.releases ?? DEFAULT_STATUS_RELEASES;
   const key = keyOf(topology);
   const r = <T>(label: string, fn: () => Promise<T>) => withRetry(deps.clock, label, fn);
-  const [lock, releases, liveOrError, scaling] = await Promise.all([
+  const [lock, releases, liveOrError, scaling, alarmStates] = await Promise.all([
     r('store.getLock', () => deps.store.getLock(key)),
     r('store.listReleases', () => deps.store.listReleases(key, Math.max(limit, 20))),
     readLiveState(deps, topology).catch((e: unknown) => e as Error),
     readScalingState(deps, topology).catch((e: unknown) => e as Error),
+    readAlarms(deps, topology),
   ]);
+  const alarmRead = alarmWarnings(
+    topology,
+    alarmStates,
+    liveOrError instanceof Error ? undefined : liveOrError,
+  );
   const ranges = scaling instanceof Error || !scaling.managed ? undefined : scaling.ranges;
   const now = deps.clock.now();
   const live = liveOrError instanceof Error ? undefined : liveOrError;
@@ -368,6 +472,7 @@ export async function serviceStatus(
       message: `the live colour ${live.liveColour}'s autoscaling floor is ${ranges[live.liveColour!]!.min}, below the service's minimum ${liveRange(a).min}: autoscaling may scale it in (a rollback or the next deploy resets it)`,
     });
   }
+  warnings.push(...alarmRead.warnings);
   if (live && live.status === 'ok' && !colourCanServe(live, live.liveColour!)) {
     const cs = live.colours[live.liveColour!];
     warnings.push({
@@ -430,6 +535,7 @@ export async function serviceStatus(
     ...(running ? { running } : {}),
     ...(dead ? { dead } : {}),
     ...(lastKnownGood ? { lastKnownGood } : {}),
+    ...(alarmRead.alarms ? { alarms: alarmRead.alarms } : {}),
     releases: releases.slice(0, limit),
     warnings,
     notes,
@@ -474,7 +580,17 @@ export function formatStatusText(report: StatusReport): string {
             `${pad(c.imageTag ?? '-', 12)} running ${c.running}/${c.desired}  healthy ${c.healthy}` +
             `${c.autoscaling ? `  autoscaling ${c.autoscaling.min}..${c.autoscaling.max}` : ''}${mark}`,
         );
+        for (const e of c.events) out.push(`         ${iso(e.at)}  ${e.message}`);
       }
+    }
+    if (s.alarms) {
+      const firing = s.alarms.filter((a) => a.state === 'ALARM');
+      const other = s.alarms.filter((a) => a.state === 'INSUFFICIENT_DATA');
+      out.push(
+        `  alarms: ${s.alarms.length - firing.length - other.length} OK` +
+          (other.length ? `, ${other.length} INSUFFICIENT_DATA` : '') +
+          (firing.length ? `; in ALARM: ${firing.map((a) => `${a.name} (${a.scope})`).join(', ')}` : ''),
+      );
     }
     out.push(`  lock: ${s.lock ? s.lock.description : 'free'}`);
     if (s.lastKnownGood) {

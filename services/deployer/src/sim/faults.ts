@@ -8,9 +8,11 @@ export const FAULT_NAMES = [
   'unhealthy-targets',
   '5xx-spike',
   'alarm',
+  'incident',
   'throttle',
   'interrupt',
   'kill',
+  'outage',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -20,11 +22,15 @@ export const FAULT_HELP: Record<FaultName, string> = {
   'unhealthy-targets': "the new revision's targets never pass the load balancer health check",
   '5xx-spike': 'the new colour answers 30% of requests with 5xx once it receives traffic (after @SECONDS)',
   alarm:
-    'the first configured CloudWatch alarm goes to ALARM once the new colour receives traffic (after @SECONDS)',
+    "the new colour's first own CloudWatch alarm goes to ALARM once it receives traffic (after @SECONDS)",
+  incident:
+    "the live release is bad: the live colour's first own alarm and the first shared alarm are in ALARM from the start (they return to OK 3 min after it stops getting traffic)",
   throttle: 'about 30% of API calls fail with a throttling error (never more than 3 in a row per API)',
   interrupt:
     'SIGINT reaches the deployer at @SECONDS after the start (default: just after the first weight shift)',
   kill: 'the deployer process dies (no cleanup) at @SECONDS after the start (default: just after the first weight shift)',
+  outage:
+    'every AWS call (ECS, ELB, CloudWatch, DynamoDB…) fails with a network error (EHOSTUNREACH) for 30 s, from @SECONDS after the start (default: the moment the deployer starts restoring traffic)',
 };
 
 export interface Fault {
@@ -39,6 +45,8 @@ export interface Fault {
   readonly rate?: number;
   /** For 5xx-spike: error share of the new colour. @default 0.3 */
   readonly errorRatio?: number;
+  /** For outage: how long the network stays down. @default 30 */
+  readonly durationSeconds?: number;
 }
 
 /** Parses `NAME` or `NAME@SECONDS` (CLI `--fault`). Throws with the list of valid names. */

@@ -26,7 +26,15 @@ import type {
 import { MemoryStore } from '../store/memory-store';
 import { FakeClock } from './clock';
 import type { Fault } from './faults';
-import { type SimControl, simEcs, simLoadBalancer, simMetrics, simRegistry, simScaling } from './ports';
+import {
+  checkNetwork,
+  type SimControl,
+  simEcs,
+  simLoadBalancer,
+  simMetrics,
+  simRegistry,
+  simScaling,
+} from './ports';
 import { type SeedOptions, SimWorld, type WorldState, type WriteCall } from './world';
 
 export { FakeClock, seededRandom } from './clock';
@@ -102,6 +110,11 @@ export interface Simulation extends SimPorts {
   ): SimPorts & { store: StorePort; clock: Clock; events: EventSink; signal: AbortSignal };
   /** Simulates SIGINT: aborts `signal`. */
   interrupt(reason?: string): void;
+  /**
+   * From `fromMs` (virtual) for `durationMs`, every port and store call fails with a retryable network
+   * error (PortError `unavailable`, "connect EHOSTUNREACH").
+   */
+  networkOutage(fromMs: number, durationMs: number): void;
   /** Simulates `kill -9`: from now on every port and store call never settles; state stays as it is. */
   kill(): void;
   /** Resolves when the process was killed (fault `kill` or `kill()`). */
@@ -180,11 +193,32 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     }
   };
 
+  const outage = (fromMs: number, durationMs: number) => {
+    ctl.outages ??= [];
+    ctl.outages.push({ from: fromMs, until: fromMs + durationMs });
+  };
+  // outage: at a virtual time, or when the deployer records that it starts restoring traffic
+  const outageFault = faults.find((f) => f.name === 'outage');
+  const outageMs = (outageFault?.durationSeconds ?? 30) * 1000;
+  if (outageFault?.afterSeconds !== undefined)
+    outage(world.state.startedAt + outageFault.afterSeconds * 1000, outageMs);
+  let outageArmed = outageFault !== undefined && outageFault.afterSeconds === undefined;
+
   const store: StorePort = new Proxy(memoryStore, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => (ctl.killed ? never : v.apply(target, args));
+      return async (...args: unknown[]) => {
+        if (ctl.killed) return never;
+        checkNetwork(ctl, `dynamodb:${String(prop)}`);
+        const res = await v.apply(target, args);
+        const patch = prop === 'updateRelease' ? (args[2] as { step?: string } | undefined) : undefined;
+        if (outageArmed && patch?.step === 'rolling-back') {
+          outageArmed = false;
+          outage(clock.now(), outageMs);
+        }
+        return res;
+      };
     },
   });
 
@@ -238,6 +272,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
       signal: controller.signal,
     }),
     interrupt,
+    networkOutage: outage,
     kill,
     killed,
     isKilled: () => ctl.killed,

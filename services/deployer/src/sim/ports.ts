@@ -39,6 +39,24 @@ export interface SimControl {
   killed: boolean;
   /** Called after every write (used to trigger interrupt/kill after the Nth write of a kind). */
   onWrite?: (api: string) => void;
+  /**
+   * Network failures (fault `outage`, `Simulation.networkOutage`): during [from, until) every call fails
+   * after its latency with a retryable network error, as an unreachable endpoint does. @default []
+   */
+  outages?: { readonly from: number; readonly until: number }[];
+}
+
+/** Whether the simulated network is down at `now`; throws the retryable error calls then see. */
+export function checkNetwork(ctl: SimControl, api: string): void {
+  const now = ctl.clock.now();
+  const o = ctl.outages?.find((x) => now >= x.from && now < x.until);
+  if (o) {
+    ctl.world.recordCall(`network-failure:${api}`);
+    throw new PortError(
+      'unavailable',
+      `${api}: connect EHOSTUNREACH (simulated network failure until +${Math.ceil((o.until - now) / 1000)}s)`,
+    );
+  }
 }
 
 const never = new Promise<never>(() => {});
@@ -73,6 +91,7 @@ async function call<T>(ctl: SimControl, api: string, write: boolean, args: unkno
   consecutive[api] = 0;
   await clock.sleep(latency);
   if (ctl.killed) return never;
+  checkNetwork(ctl, api);
   world.advanceTo(clock.now());
   const result = fn();
   if (write) {
@@ -110,6 +129,7 @@ export function simEcs(ctl: SimControl): EcsPort {
           desiredCount: s.desiredCount,
           runningCount: s.tasks.filter((x) => x.lastStatus === 'RUNNING').length,
           deployments,
+          events: [...(s.events ?? [])].reverse(),
         };
       }),
     describeTaskDefinition: (arn) =>
@@ -234,17 +254,20 @@ export function simMetrics(ctl: SimControl): MetricsPort {
         const { requests, errors } = world.publishedCounts(tg, fromMs, toMs, world.state.lastTick);
         return { requests: Math.round(requests), errors5xx: Math.round(errors) };
       }),
-    alarmsFiring: (names) =>
+    alarmStates: (names) =>
       call(ctl, 'cloudwatch:DescribeAlarms', false, { names }, () => {
         // like the AWS adapter: a name that matches no alarm is an error, not "not firing"
         const missing = names.filter((n) => !world.state.alarms[n]);
         if (missing.length > 0) {
           throw new PortError(
             'not-found',
-            `CloudWatch alarm(s) not found: ${missing.join(', ')}; fix alarmNames in the topology (environments/<env>.yaml)`,
+            `CloudWatch alarm(s) not found: ${missing.join(', ')}; fix the alarm names in the topology (alarms.blue / alarms.green / alarms.shared)`,
           );
         }
-        return names.filter((n) => world.state.alarms[n]?.state === 'ALARM');
+        return [...new Set(names)].map((n) => {
+          const a = world.state.alarms[n]!;
+          return { name: n, state: a.state, since: a.since };
+        });
       }),
   };
 }

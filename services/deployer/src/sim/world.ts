@@ -25,7 +25,7 @@
  *   at canary traffic shrinks unless its floor was raised. Scale-out is not modelled.
  */
 import { createHash } from 'node:crypto';
-import type { Colour, ServiceTopology } from '../../../topology';
+import { allAlarmNames, type Colour, type ServiceTopology } from '../../../topology';
 import { PortError, type TargetState, type WeightedTarget } from '../ports';
 import { seededRandom } from './clock';
 
@@ -88,7 +88,12 @@ export interface SimService {
   desiredCount: number;
   deployments: SimDeployment[];
   tasks: SimTask[];
+  /** ECS service events, oldest first, the last SIM_SERVICE_EVENTS kept (absent in older state files). */
+  events?: { at: number; message: string }[];
 }
+
+/** Service events the simulation keeps per service (ECS shows the latest 100). */
+export const SIM_SERVICE_EVENTS = 50;
 
 export interface SimTarget {
   id: string;
@@ -189,6 +194,11 @@ export interface WorldState {
     firesAt?: number;
     armedAt?: number;
   }[];
+  /**
+   * Fault `incident`: alarms in ALARM because of the live release; each returns to OK once its target
+   * group has had no production weight for INCIDENT_CLEARS_AFTER_MS (absent in older state files).
+   */
+  incidents?: { alarmName: string; targetGroupArn: string; noTrafficSince?: number }[];
   /** Per rule and target group: first time it carried weight > 0 (for armed faults). */
   firstTrafficAt: Record<string, number>;
   weightHistory: WeightChange[];
@@ -203,6 +213,9 @@ export interface WorldState {
   /** Desired-count changes made by the simulated autoscaler. */
   scalingActivities?: ScalingActivity[];
 }
+
+/** Fault `incident`: how long after the bad colour lost its traffic its alarms return to OK. */
+export const INCIDENT_CLEARS_AFTER_MS = 180_000;
 
 /** How long a desired count may stay outside its scalable target's range before the autoscaler corrects it. */
 export const AUTOSCALER_ENFORCE_MS = 60_000;
@@ -391,7 +404,8 @@ export class SimWorld {
     this.state.rules[t.testRuleArn] = [
       { targetGroupArn: t.targetGroupArns[live === 'blue' ? 'green' : 'blue'], weight: 1 },
     ];
-    for (const a of t.alarmNames) this.state.alarms[a] = { state: 'OK', since: this.state.startedAt };
+    for (const a of allAlarmNames(t.alarms))
+      this.state.alarms[a] = { state: 'OK', since: this.state.startedAt };
     this.ensureScalableTargets(t);
   }
 
@@ -479,9 +493,10 @@ export class SimWorld {
         });
         break;
       case 'alarm': {
-        const alarmName = t.alarmNames[0];
+        // the new colour's own alarm (a shared one when the colour has none)
+        const alarmName = t.alarms[idle][0] ?? t.alarms.shared[0];
         if (!alarmName)
-          throw new Error('fault "alarm" needs at least one name in the topology\'s alarmNames');
+          throw new Error(`fault "alarm" needs an alarm in the topology's alarms.${idle} or alarms.shared`);
         this.state.armedAlarms.push({
           targetGroupArn: idleTg,
           alarmName,
@@ -490,8 +505,22 @@ export class SimWorld {
         });
         break;
       }
+      case 'incident': {
+        // the live release is bad: its own first alarm and the first shared one are in ALARM now; each
+        // returns to OK once the live colour has carried no traffic for INCIDENT_CLEARS_AFTER_MS
+        const now = this.state.lastTick;
+        const names = [t.alarms[live][0], t.alarms.shared[0]].filter((n): n is string => !!n);
+        if (names.length === 0)
+          throw new Error(`fault "incident" needs an alarm in alarms.${live} or alarms.shared`);
+        for (const n of names) {
+          this.state.alarms[n] = { state: 'ALARM', since: now };
+          this.state.incidents ??= [];
+          this.state.incidents.push({ alarmName: n, targetGroupArn: t.targetGroupArns[live] });
+        }
+        break;
+      }
       default:
-        break; // throttle/interrupt/kill act on the ports, not the world
+        break; // throttle/interrupt/kill/outage act on the ports, not the world
     }
   }
 
@@ -500,6 +529,7 @@ export class SimWorld {
     this.state.armedTaskFaults = { crash: false, unhealthy: false };
     this.state.armedSpikes = [];
     this.state.armedAlarms = [];
+    this.state.incidents = [];
     this.state.faultSignals = [];
     this.state.throttleRuns = {};
     for (const a of Object.values(this.state.alarms))
@@ -582,8 +612,16 @@ export class SimWorld {
     };
   }
 
+  /** Appends an ECS-style service event (`(service api-green) …`). */
+  private serviceEvent(svc: SimService, at: number, message: string): void {
+    svc.events ??= [];
+    svc.events.push({ at, message: `(service ${svc.name}) ${message}` });
+    if (svc.events.length > SIM_SERVICE_EVENTS) svc.events.splice(0, svc.events.length - SIM_SERVICE_EVENTS);
+  }
+
   private stopTask(svc: SimService, task: SimTask, now: number, reason: string): void {
     if (task.lastStatus === 'STOPPED') return;
+    this.serviceEvent(svc, now, `has stopped 1 running tasks: (task ${task.id}). Reason: ${reason}`);
     task.lastStatus = 'STOPPED';
     task.stoppedAt = now;
     task.stopReason = reason;
@@ -615,6 +653,7 @@ export class SimWorld {
         const td = this.state.taskDefinitions[task.taskDefinitionArn];
         if (td?.crashes) task.crashAt = now + this.between(3_000, 8_000);
         const unhealthy = td?.failsHealthChecks === true;
+        this.serviceEvent(svc, now, `registered 1 targets in (target-group ${svc.targetGroupArn})`);
         tg?.targets.push({
           id: task.ip,
           port: svc.containerPort,
@@ -633,6 +672,11 @@ export class SimWorld {
         // ECS replaces tasks that keep failing the load balancer's health checks (after a grace period)
         const target = tg?.targets.find((x) => x.taskId === task.id);
         if (target?.state === 'unhealthy' && now >= (target.unhealthyAt ?? now) + UNHEALTHY_GRACE_MS) {
+          this.serviceEvent(
+            svc,
+            now,
+            `(task ${task.id}) (port ${svc.containerPort}) is unhealthy in (target-group ${svc.targetGroupArn}) due to (reason ${target.reason ?? 'Health checks failed'}).`,
+          );
           this.stopTask(
             svc,
             task,
@@ -650,6 +694,7 @@ export class SimWorld {
       if (primary.failedTasks >= threshold) {
         primary.rolloutState = 'FAILED';
         primary.rolloutStateReason = `ECS deployment circuit breaker: ${primary.failedTasks} tasks failed to start. Rolling back to the last completed deployment.`;
+        this.serviceEvent(svc, now, `(deployment ${primary.id}) deployment failed: tasks failed to start.`);
         primary.status = 'ACTIVE';
         for (const task of svc.tasks)
           if (task.deploymentId === primary.id)
@@ -677,8 +722,15 @@ export class SimWorld {
     const primaryLive = live(primary);
     if (primary.rolloutState !== 'FAILED') {
       if (primaryLive.length < primary.desiredCount) {
+        const started: SimTask[] = [];
         for (let i = primaryLive.length; i < primary.desiredCount; i++)
-          svc.tasks.push(this.newTask(primary, now));
+          started.push(this.newTask(primary, now));
+        svc.tasks.push(...started);
+        this.serviceEvent(
+          svc,
+          now,
+          `has started ${started.length} tasks: ${started.map((x) => `(task ${x.id})`).join(' ')}.`,
+        );
       } else if (primaryLive.length > primary.desiredCount) {
         const extra = primaryLive.slice(primary.desiredCount);
         for (const task of extra)
@@ -707,6 +759,8 @@ export class SimWorld {
     ) {
       primary.rolloutState = 'COMPLETED';
       primary.rolloutStateReason = 'ECS deployment completed.';
+      this.serviceEvent(svc, now, `(deployment ${primary.id}) deployment completed.`);
+      this.serviceEvent(svc, now, 'has reached a steady state.');
     }
     // forget old stopped tasks (keep 10 minutes for recentStoppedTaskReasons)
     svc.tasks = svc.tasks.filter((x) => x.lastStatus !== 'STOPPED' || now - (x.stoppedAt ?? now) < 600_000);
@@ -817,6 +871,20 @@ export class SimWorld {
         this.state.alarms[a.alarmName] = { state: 'ALARM', since: now };
         this.signal('alarm', now);
       }
+    }
+    for (const inc of this.state.incidents ?? []) {
+      const weight = Object.values(this.state.rules)
+        .filter((r) => r.length >= 2)
+        .reduce((sum, r) => sum + (r.find((x) => x.targetGroupArn === inc.targetGroupArn)?.weight ?? 0), 0);
+      if (weight > 0) inc.noTrafficSince = undefined;
+      else inc.noTrafficSince ??= now;
+      const alarm = this.state.alarms[inc.alarmName];
+      if (
+        inc.noTrafficSince !== undefined &&
+        now - inc.noTrafficSince >= INCIDENT_CLEARS_AFTER_MS &&
+        alarm?.state === 'ALARM'
+      )
+        this.state.alarms[inc.alarmName] = { state: 'OK', since: now };
     }
     for (const [ruleArn, rule] of Object.entries(this.state.rules)) {
       const total = rule.reduce((s, x) => s + x.weight, 0);

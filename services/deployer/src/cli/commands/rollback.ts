@@ -100,7 +100,10 @@ export function rollbackResult(where: string, out: RollbackOutcome, suffix = '')
       const base = outcomeResult('rollback', where, out.deploy, suffix);
       return {
         ...base,
-        headline: `rollback by redeploy of ${out.plan.target.label} failed its gates; traffic is back on the live colour${suffix}`,
+        headline:
+          out.deploy.status === 'rolled-back' && out.deploy.restoredColour !== out.deploy.plan.liveColour
+            ? `rollback by redeploy of ${out.plan.target.label} failed its gates after traffic moved; traffic stays on it (${out.deploy.restoredColour}), never back on the release rolled back from${suffix}`
+            : `rollback by redeploy of ${out.plan.target.label} failed its gates before traffic moved; traffic unchanged on the live colour${suffix}`,
       };
     }
     case 'error':

@@ -19,7 +19,8 @@ import { execute, parseCommand } from './common';
 export const STATUS_HELP = `Usage: switchyard status --env ENV [--service SERVICE] [--releases N] [options]
 
 Read-only. Per service: the live colour and weights; for each colour its ECS service, task
-definition, image digest (and the release tag), running/desired tasks and healthy targets; the
+definition, image digest (and the release tag), running/desired tasks, healthy targets and its
+latest ECS service events; the alarms (OK / in ALARM); the
 deployment lock (holder, CI run, lease left or EXPIRED); the last known good colour; the last N
 releases (newest first, with outcome, step and reason); and warnings:
   killed-deployer    a release is in-progress but nobody holds its lock: its deployer died.
@@ -30,6 +31,10 @@ releases (newest first, with outcome, step and reason); and warnings:
   split-weights      traffic is split between blue and green (an interrupted deploy)
   stale-lock         an expired lock remains (the next operation takes it over)
   live-unhealthy     the live colour has fewer healthy targets than desired
+  alarm-firing       an alarm is in ALARM; says whether the next deploy would be refused
+                     (a shared or next-colour alarm) or the live release is the incident
+                     (its own alarm: roll back, or deploy a fix)
+  alarm-missing      the topology names an alarm CloudWatch does not have (deploys refused)
 
 Without --service: every service of the environment — from SSM (parameters under
 /switchyard/<env>/services/), the one in --topology FILE, or with --simulate the simulated services
