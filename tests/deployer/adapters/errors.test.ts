@@ -17,6 +17,8 @@ describe('portErrorKind', () => {
     ['TargetGroupNotFoundException', 400, 'not-found'],
     ['ParameterNotFound', 400, 'not-found'],
     ['ConditionalCheckFailedException', 400, 'conflict'],
+    // DynamoDB: an ongoing transaction on the item — a race to retry, not a conflict (store lock-conflict tests)
+    ['TransactionConflictException', 400, 'unavailable'],
     ['ServiceNotActiveException', 400, 'conflict'],
     ['ClientException', 400, 'invalid'],
     ['InvalidParameterException', 400, 'invalid'],
