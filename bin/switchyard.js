@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // switchyard CLI launcher: compiles the TypeScript sources on the fly (ts-node, transpile only) and
-// runs services/deployer/src/cli/main.ts. SIGINT/SIGTERM abort the run: a deploy in flight puts
+// runs services/deployer/src/cli/process.ts. SIGINT/SIGTERM abort the run: a deploy in flight puts
 // traffic back on the last known good colour before exiting (a third signal exits at once).
 
 const path = require('node:path');
@@ -18,39 +18,6 @@ require('ts-node').register({
   compilerOptions: { module: 'commonjs', incremental: false },
 });
 
-const { run } = require('../services/deployer/src/cli/main.ts');
-
-const controller = new AbortController();
-let signals = 0;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    signals += 1;
-    if (signals === 1) {
-      process.stderr.write(
-        `\nswitchyard: ${sig} received — stopping; traffic goes back to the last known good colour if it moved\n`,
-      );
-      controller.abort(new Error(sig));
-    } else if (signals === 2) {
-      process.stderr.write(
-        `switchyard: still restoring; send ${sig} once more to exit immediately (traffic may stay split)\n`,
-      );
-    } else {
-      process.exit(130);
-    }
-  });
-}
-
-run(process.argv.slice(2), process.env, {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  isTTY: process.stdout.isTTY === true,
-  signal: controller.signal,
-}).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`switchyard: internal error: ${err?.stack || err}\n`);
-    process.exitCode = 1;
-  },
-);
+// Signals (SIGINT/SIGTERM: stop, put traffic back, say truthfully what happened) and a closed stdout
+// (`| head -1`) are handled in services/deployer/src/cli/process.ts.
+require('../services/deployer/src/cli/process.ts').runProcess();

@@ -8,9 +8,15 @@
 # adds one line saying what the exit code means and exits with the same code, so the job fails on
 # anything but 0 (services/deployer/src/exit-codes.ts: 0 ok, 1 internal error, 2 refused, 3 rolled back).
 #
-# `npx --no` runs the `switchyard` bin of this repository (installed by `npm ci`) and never downloads a
-# package of that name from the registry.
+# Run it as the step's entry process (`exec bash .github/scripts/run-switchyard.sh …`): GitHub signals only
+# that process on Cancel or timeout. node runs bin/switchyard.js of this checkout directly (no npx/npm/sh
+# in between, which would not pass signals on) as a child of this script, which forwards SIGINT/SIGTERM
+# to it (forward-signals.sh) and still maps its exit code afterwards.
 set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+# shellcheck source=forward-signals.sh
+source "$here/forward-signals.sh"
 
 command="${1:-}"
 if [ -z "$command" ]; then
@@ -18,8 +24,8 @@ if [ -z "$command" ]; then
   exit 1
 fi
 
-npx --no switchyard "$@"
-code=$?
+forward_signals all node "$root/bin/switchyard.js" "$@"
+code=$child_status
 
 case "$code" in
   0) meaning="succeeded" ;;

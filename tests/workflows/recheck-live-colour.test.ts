@@ -94,7 +94,9 @@ describe('infra-environment.yml wires the guard', () => {
     const at = (pred: (s: (typeof steps)[number]) => boolean) => steps.findIndex(pred);
     const recheck = at((s) => s.run === 'bash .github/scripts/recheck-live-colour.sh');
     const creds = at((s) => (s.uses ?? '').startsWith('aws-actions/configure-aws-credentials'));
-    const apply = at((s) => (s.run ?? '').includes('terraform apply'));
+    // the apply step runs terraform through run-terraform.sh (signal forwarding, issue 9)
+    const apply = at((s) => /run-terraform\.sh"? apply\b/.test(s.run ?? ''));
+    expect(apply).toBeGreaterThan(-1);
     expect(recheck).toBeGreaterThan(creds);
     expect(recheck).toBeLessThan(apply);
     expect(steps[0]!.with?.['sparse-checkout']).toContain('.github/scripts');

@@ -21,7 +21,9 @@ import {
   releaseConcurrencyGroup,
   requiredInputs,
   reusableCalls,
+  roleSessions,
   scriptHygiene,
+  signalsReachCommands,
   timeouts,
   VERIFIED_PINS,
 } from './lib/rules';
@@ -71,6 +73,8 @@ describe('the real workflows', () => {
     ['timeouts', timeouts],
     ['nodeSetup', nodeSetup],
     ['scriptHygiene', scriptHygiene],
+    ['signalsReachCommands', signalsReachCommands],
+    ['roleSessions', roleSessions],
   ] as Array<[string, Rule]>)('satisfy %s', (_name, rule) => {
     expect(rule(real)).toEqual([]);
   });
@@ -146,12 +150,12 @@ describe('the real workflows', () => {
     }
   });
 
-  it('give deploy, promote and rollback the same concurrency key format', () => {
-    const groups = RELEASE_WORKFLOWS.map(({ envInput }) => releaseConcurrencyGroup(envInput));
+  it('queue deploy and promote together and give rollback its own group', () => {
+    const groups = RELEASE_WORKFLOWS.map(({ envInput, group }) => releaseConcurrencyGroup(envInput, group));
     expect(groups).toEqual([
       'switchyard-deploy-${{ inputs.environment }}-${{ inputs.service }}',
       'switchyard-deploy-${{ inputs.to }}-${{ inputs.service }}',
-      'switchyard-deploy-${{ inputs.environment }}-${{ inputs.service }}',
+      'switchyard-rollback-${{ inputs.environment }}-${{ inputs.service }}',
     ]);
   });
 });
@@ -331,16 +335,26 @@ describe('each rule fails on a broken copy', () => {
         ]),
       );
     });
-    it('flags a rollback without the shared group', () => {
+    it('flags a rollback without its own group', () => {
       const v = violations(
         concurrencyGroups,
         mutate(
           ROLLBACK,
-          / {4}concurrency:\n {6}group: switchyard-deploy-.*\n {6}cancel-in-progress: false\n/,
+          / {4}concurrency:\n {6}group: switchyard-rollback-.*\n {6}cancel-in-progress: false\n/,
           '',
         ),
       );
       expect(v).toEqual([expect.stringContaining('rollback.yml: job rollback: no job-level concurrency')]);
+    });
+    it('flags a rollback that shares the deploy group (it would wait behind a pending promote, or be cancelled by a later dispatch)', () => {
+      const v = violations(
+        concurrencyGroups,
+        mutate(ROLLBACK, 'group: switchyard-rollback-', 'group: switchyard-deploy-'),
+      );
+      expect(v).toEqual([
+        expect.stringContaining('rollback.yml: job rollback: concurrency group switchyard-deploy-'),
+        'rollback shares concurrency group switchyard-deploy-<env>-${{ inputs.service }} with deploy/promote: it would wait behind them',
+      ]);
     });
     it('flags an infra environment whose apply could be cancelled', () => {
       const v = violations(
@@ -440,7 +454,7 @@ describe('each rule fails on a broken copy', () => {
         environmentBindings,
         mutate(
           INFRA_ENV,
-          'run: terraform apply -input=false -no-color -lock-timeout=10m tfplan',
+          'run: exec bash "$GITHUB_WORKSPACE/.github/scripts/run-terraform.sh" apply -input=false -no-color -lock-timeout=10m tfplan',
           'run: terraform plan -out=fresh && terraform apply fresh',
         ),
       );
@@ -623,5 +637,72 @@ describe('each rule fails on a broken copy', () => {
         `.github/workflows/rollback.yml environment choices: environments [${[...fewer].sort().join(',')}] differ from environments/*.yaml [${files.join(',')}]`,
       ]);
     });
+  });
+});
+
+describe('signalsReachCommands and roleSessions fail on broken copies', () => {
+  it.each([
+    [
+      DEPLOY,
+      'exec bash .github/scripts/run-switchyard.sh deploy',
+      'bash .github/scripts/run-switchyard.sh deploy',
+      'deploy.yml: job deploy: step "switchyard deploy" must end with `exec bash …/run-switchyard.sh …`',
+    ],
+    [
+      PROMOTE,
+      'exec bash .github/scripts/run-switchyard.sh "${args[@]}"',
+      'bash .github/scripts/run-switchyard.sh "${args[@]}"',
+      'promote.yml: job promote: step "switchyard promote" must end with',
+    ],
+    [
+      ROLLBACK,
+      'exec bash .github/scripts/run-switchyard.sh "${args[@]}"',
+      'bash .github/scripts/run-switchyard.sh "${args[@]}"',
+      'rollback.yml: job rollback: step "switchyard rollback" must end with',
+    ],
+    [
+      INFRA_ENV,
+      'run: exec bash "$GITHUB_WORKSPACE/.github/scripts/run-terraform.sh" apply',
+      'run: terraform apply',
+      'infra-environment.yml: job apply: step "terraform apply (the saved plan)" runs terraform apply directly',
+    ],
+  ])('%s without exec (or with a direct terraform apply) is flagged', (file, from, to, message) => {
+    expect(violations(signalsReachCommands, mutate(file, from, to))).toEqual([
+      expect.stringContaining(message),
+    ]);
+  });
+
+  it('flags a session shorter than the job, and one longer than the roles allow', () => {
+    expect(
+      violations(roleSessions, mutate(DEPLOY, 'role-duration-seconds: 5400', 'role-duration-seconds: 3600')),
+    ).toEqual([
+      ".github/workflows/deploy.yml: job deploy: role session 3600s is shorter than the job's timeout 5400s",
+    ]);
+    expect(
+      violations(
+        roleSessions,
+        mutate(PROMOTE, /\n {10}# the whole job.*\n {10}role-duration-seconds: 5400/, ''),
+      ),
+    ).toEqual([
+      ".github/workflows/promote.yml: job promote: role session 3600s is shorter than the job's timeout 5400s",
+    ]);
+    // promote's first session (source status role) only has to outlast the capture steps before the
+    // target's credentials — unless one of them has no timeout of its own
+    expect(
+      violations(roleSessions, mutate(PROMOTE, 'role-duration-seconds: 900', 'role-duration-seconds: 600')),
+    ).toEqual([
+      ".github/workflows/promote.yml: job promote: role session 600s is shorter than its steps' timeouts (840s, until the next credentials step)",
+    ]);
+    expect(violations(roleSessions, mutate(PROMOTE, /\n {8}timeout-minutes: 3\n/, '\n'))).toEqual([
+      ".github/workflows/promote.yml: job promote: role session 900s is shorter than the job's timeout 5400s",
+    ]);
+    expect(
+      violations(
+        roleSessions,
+        mutate(ROLLBACK, 'role-duration-seconds: 3600', 'role-duration-seconds: 43200'),
+      ),
+    ).toEqual([
+      ".github/workflows/rollback.yml: job rollback: role session 43200s exceeds the roles' maximum 7200s",
+    ]);
   });
 });

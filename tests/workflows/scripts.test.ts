@@ -1,7 +1,7 @@
 /**
  * The shell helpers the release workflows run: input validation before any environment binding, and
  * the wrapper that turns the switchyard exit code into a job result. Both run for real under bash; the
- * CLI is replaced by a stub `npx` on PATH that records its arguments.
+ * CLI is replaced by a stub `node` on PATH that records its arguments (signals: signals.test.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -148,12 +148,12 @@ describe('run-switchyard.sh', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'run-switchyard-'));
-    // A stub npx: records its arguments (one per line) and exits with $STUB_EXIT.
+    // A stub node: records its arguments (one per line) and exits with $STUB_EXIT.
     writeFileSync(
-      join(dir, 'npx'),
+      join(dir, 'node'),
       '#!/usr/bin/env bash\nprintf "%s\\n" "$@" > "$STUB_ARGS"\necho "switchyard output"\nexit "$STUB_EXIT"\n',
     );
-    chmodSync(join(dir, 'npx'), 0o755);
+    chmodSync(join(dir, 'node'), 0o755);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -177,7 +177,7 @@ describe('run-switchyard.sh', () => {
     };
   }
 
-  it('runs the local bin with --no (never a registry download), passing arguments intact', () => {
+  it('runs node on the bin of this checkout directly (no npx/npm layer), passing arguments intact', () => {
     const r = run(0, [
       'rollback',
       '--env',
@@ -188,8 +188,7 @@ describe('run-switchyard.sh', () => {
       'it is "broken"; $(x) & more',
     ]);
     expect(r.args).toEqual([
-      '--no',
-      'switchyard',
+      join(ROOT, 'bin/switchyard.js'),
       'rollback',
       '--env',
       'prod',

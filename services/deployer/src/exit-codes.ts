@@ -17,6 +17,12 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** What every exit-1 result says after its own reason. */
-export const INTERNAL_ERROR_ADVICE =
-  'Exit 1 (internal error): the traffic state is unknown (weights may be split); run `switchyard status --env <env> --service <service>` before anything else, then `switchyard rollback` if it shows a dead release or split weights.';
+/**
+ * What every exit-1 result says after its own reason, naming the environment and service acted on
+ * (`where` = "env/service"; placeholders only when the command never got that far).
+ */
+export function internalErrorAdvice(where?: string): string {
+  const [environment, service] = where?.split('/') ?? [];
+  const args = `--env ${environment || 'ENV'} --service ${service || 'SERVICE'}`;
+  return `Exit 1 (internal error): the traffic state is unknown (weights may be split); run \`switchyard status ${args}\` before anything else, then \`switchyard rollback ${args} --reason "…"\` if it shows a dead release or split weights.`;
+}

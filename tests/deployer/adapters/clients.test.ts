@@ -7,6 +7,7 @@ import {
   createElbv2Client,
   DEFAULT_MAX_ATTEMPTS,
   ENDPOINT_URL_ENV,
+  resolveCredentials,
 } from '../../../services/deployer/src/adapters/clients';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
@@ -126,5 +127,47 @@ describe('SDK clients', () => {
       ecs.send(new DescribeServicesCommand({ cluster: 'c', services: ['s'] })),
     );
     expect(req.hostname).toBe('ecs.eu-west-1.amazonaws.com');
+  });
+});
+
+describe('resolveCredentials (the deployer refuses a deploy that would outlive them)', () => {
+  const at = new Date('2030-01-01T01:30:00Z');
+
+  it('static environment credentials with AWS_CREDENTIAL_EXPIRATION: a hard expiry (the SDK cannot renew them)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_SESSION_TOKEN: 'y',
+      AWS_CREDENTIAL_EXPIRATION: at.toISOString(),
+    });
+    try {
+      // the SDK's own default chain (fromEnv reads AWS_CREDENTIAL_EXPIRATION as `expiration`)
+      const client = createEcsClient({ region: 'eu-west-1' });
+      await expect(resolveCredentials(client)).resolves.toEqual({ hardExpiresAt: at.getTime() });
+    } finally {
+      for (const k of [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_SESSION_TOKEN',
+        'AWS_CREDENTIAL_EXPIRATION',
+      ])
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+    }
+  });
+
+  it('credentials the SDK refreshes itself (SSO, web identity, metadata): their expiration is no deadline', async () => {
+    const refreshed = {
+      config: {
+        credentials: async () => ({
+          accessKeyId: 'a',
+          secretAccessKey: 'b',
+          expiration: at,
+          $source: { CREDENTIALS_IMDS: '0' },
+        }),
+      },
+    };
+    await expect(resolveCredentials(refreshed)).resolves.toEqual({});
   });
 });

@@ -141,7 +141,7 @@ describe('switchyard deploy --simulate (text)', () => {
     expect(k.out).toMatch(/simulated kill: .* traffic at blue 90% \/ green 10%/);
     // exit 1 says the traffic state is unknown and what to run (not "traffic is on the last known good")
     expect(k.out + k.err).toMatch(
-      /traffic state is unknown .*run `switchyard status --env <env> --service <service>`/,
+      /traffic state is unknown .*run `switchyard status --env dev --service api` before anything else, then `switchyard rollback --env dev --service api --reason "…"`/,
     );
     const before = writes();
     const held = await sy('deploy --env dev --service api --image-tag v1.2.0 --simulate');

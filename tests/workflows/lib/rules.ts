@@ -3,6 +3,7 @@
  * a list of violations ("file: job: what is wrong"). An empty list means the rule holds. rules.test.ts
  * runs every rule on the real files and on mutated copies that must fail.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   actionName,
@@ -13,6 +14,7 @@ import {
   jobsOf,
   type LoadedFile,
   type Repo,
+  ROOT,
   stepsOf,
   triggers,
   type Yaml,
@@ -258,10 +260,16 @@ export function idTokenOnlyWithOidc(repo: Repo): string[] {
 }
 
 /** The three release workflows, the input naming the environment, and the command their job runs. */
-export const RELEASE_WORKFLOWS: ReadonlyArray<{ file: string; envInput: string; command: string }> = [
-  { file: 'deploy.yml', envInput: 'environment', command: 'deploy' },
-  { file: 'promote.yml', envInput: 'to', command: 'promote' },
-  { file: 'rollback.yml', envInput: 'environment', command: 'rollback' },
+export const RELEASE_WORKFLOWS: ReadonlyArray<{
+  file: string;
+  envInput: string;
+  command: string;
+  /** Concurrency group family: deploy and promote queue together, rollback never behind them. */
+  group: 'deploy' | 'rollback';
+}> = [
+  { file: 'deploy.yml', envInput: 'environment', command: 'deploy', group: 'deploy' },
+  { file: 'promote.yml', envInput: 'to', command: 'promote', group: 'deploy' },
+  { file: 'rollback.yml', envInput: 'environment', command: 'rollback', group: 'rollback' },
 ];
 
 /** A GitHub expression as written in YAML: expr('inputs.to') is the text `${{ inputs.to }}`. */
@@ -269,8 +277,11 @@ export function expr(inner: string): string {
   return `\${{ ${inner} }}`;
 }
 
-export function releaseConcurrencyGroup(envInput: string): string {
-  return `switchyard-deploy-${expr(`inputs.${envInput}`)}-${expr('inputs.service')}`;
+/** `terraform apply` directly or through run-terraform.sh (which forwards the cancel signal to it). */
+const APPLY_RE = /(?:\bterraform|run-terraform\.sh"?) apply\b/;
+
+export function releaseConcurrencyGroup(envInput: string, family: 'deploy' | 'rollback' = 'deploy'): string {
+  return `switchyard-${family}-${expr(`inputs.${envInput}`)}-${expr('inputs.service')}`;
 }
 
 function runsSwitchyard(job: Job): boolean {
@@ -280,13 +291,18 @@ function runsSwitchyard(job: Job): boolean {
 }
 
 /**
- * deploy, promote and rollback of the same environment + service share one concurrency group
- * `switchyard-deploy-<env>-<service>` that never cancels; infra applies one group per environment that
- * never cancels; only ci may cancel superseded runs, and then only because its plans take no lock.
+ * deploy and promote of the same environment + service share one concurrency group
+ * `switchyard-deploy-<env>-<service>` that never cancels; rollback has its own,
+ * `switchyard-rollback-<env>-<service>`, so it never waits behind a pending deploy/promote (one waiting for
+ * prod approval holds its group) and a later deploy/promote dispatch cannot cancel a pending rollback
+ * (GitHub keeps one pending job per group and cancels the older: docs "Control the concurrency of
+ * workflows and jobs"). infra applies one group per environment that never cancels; only ci may cancel
+ * superseded runs, and then only because its plans take no lock.
  */
 export function concurrencyGroups(repo: Repo): string[] {
   const problems: string[] = [];
-  for (const { file, envInput } of RELEASE_WORKFLOWS) {
+  const groupsOf = { deploy: new Set<string>(), rollback: new Set<string>() };
+  for (const { file, envInput, group } of RELEASE_WORKFLOWS) {
     const wf = repo.workflows.get(file);
     if (!wf) {
       problems.push(`.github/workflows/${file}: missing`);
@@ -296,7 +312,8 @@ export function concurrencyGroups(repo: Repo): string[] {
     if (runners.length === 0) problems.push(`${wf.path}: no job runs run-switchyard.sh`);
     for (const job of runners) {
       const c = asRecord(job.def['concurrency']);
-      const expected = releaseConcurrencyGroup(envInput);
+      const expected = releaseConcurrencyGroup(envInput, group);
+      if (c) groupsOf[group].add(String(c['group']).replace(/\$\{\{ inputs\.(environment|to) \}\}/, '<env>'));
       if (!c) {
         problems.push(`${where(job)}: no job-level concurrency (expected group ${expected})`);
         continue;
@@ -310,6 +327,10 @@ export function concurrencyGroups(repo: Repo): string[] {
         `${wf.path}: workflow-level concurrency would also queue/cancel validation; use the job-level group`,
       );
     }
+  }
+  for (const g of groupsOf.rollback) {
+    if (groupsOf.deploy.has(g))
+      problems.push(`rollback shares concurrency group ${g} with deploy/promote: it would wait behind them`);
   }
   const infra = repo.workflows.get('infra.yml');
   if (!infra) problems.push('.github/workflows/infra.yml: missing');
@@ -462,7 +483,7 @@ export function environmentBindings(repo: Repo): string[] {
       return;
     }
     const inner = jobsOf(callee);
-    const appliers = inner.filter((j) => /terraform apply\b/.test(runText(stepsOf(j.def))));
+    const appliers = inner.filter((j) => APPLY_RE.test(runText(stepsOf(j.def))));
     const planners = inner.filter((j) =>
       stepsOf(j.def).some((s) => s['uses'] === './.github/actions/terraform-plan'),
     );
@@ -490,7 +511,7 @@ export function environmentBindings(repo: Repo): string[] {
     const text = runText(applySteps);
     if (/terraform plan\b/.test(text))
       problems.push(`${where(apply)}: re-plans instead of applying the saved plan`);
-    if (!/terraform apply\b[^\n]*\btfplan\b/.test(text))
+    if (!new RegExp(`${APPLY_RE.source}[^\\n]*\\btfplan\\b`).test(text))
       problems.push(`${where(apply)}: does not apply the saved tfplan`);
     if (!usesOf(applySteps).some((u) => actionName(u) === 'actions/download-artifact')) {
       problems.push(`${where(apply)}: does not download the plan artifact`);
@@ -551,6 +572,92 @@ export function environmentBindings(repo: Repo): string[] {
         );
       }
     }
+  }
+  return problems;
+}
+
+/**
+ * A Cancel or timeout reaches the long-running command: GitHub signals only the step's entry process
+ * (SIGINT, SIGTERM 7.5 s later, then kills the tree; docs "Workflow cancellation reference"), and a shell
+ * waiting for a foreground child does not pass the signal on. So every step that runs switchyard or
+ * terraform apply must `exec` the forwarding script as its last command (run-switchyard.sh /
+ * run-terraform.sh forward the signal to node / terraform), and run-switchyard.sh starts node directly.
+ * tests/workflows/signals.test.ts proves it on the exact command lines.
+ */
+export function signalsReachCommands(repo: Repo): string[] {
+  const problems: string[] = [];
+  for (const job of allJobs(repo)) {
+    for (const step of stepsOf(job.def)) {
+      const run = step['run'];
+      if (typeof run !== 'string') continue;
+      const name = String(step['name'] ?? 'a step');
+      const lines = run.replace(/\n\s+/g, ' ').trim().split('\n');
+      for (const [script, what] of [
+        ['run-switchyard.sh', 'switchyard'],
+        ['run-terraform.sh', 'terraform'],
+      ] as const) {
+        if (!run.includes(script)) continue;
+        const last = lines[lines.length - 1]!.trim();
+        if (!new RegExp(`^exec bash \\S*${script.replace('.', '\\.')}`).test(last))
+          problems.push(
+            `${where(job)}: step "${name}" must end with \`exec bash …/${script} …\` so a Cancel reaches ${what}`,
+          );
+      }
+      if (/(^|[;&|\s])terraform apply\b/m.test(run))
+        problems.push(
+          `${where(job)}: step "${name}" runs terraform apply directly; a Cancel would not reach it (use exec bash .github/scripts/run-terraform.sh apply …)`,
+        );
+    }
+  }
+  const script = readFileSync(path.join(ROOT, '.github/scripts/run-switchyard.sh'), 'utf8');
+  if (/\bnpx\b|\bnpm (exec|run)\b/.test(script.replace(/^#.*$/gm, '')))
+    problems.push(
+      '.github/scripts/run-switchyard.sh: starts the CLI through npx/npm, which does not forward signals',
+    );
+  if (!/forward_signals all node /.test(script))
+    problems.push('.github/scripts/run-switchyard.sh: must start node directly through forward_signals');
+  return problems;
+}
+
+/** OIDC default session (aws-actions/configure-aws-credentials: "1 hour for OIDC"). */
+const DEFAULT_ROLE_SESSION_SECONDS = 3600;
+/** `max_session_duration` of every CI role (bootstrap). */
+export const MAX_ROLE_SESSION_SECONDS = 7200;
+
+/**
+ * Credentials outlive the job: every configure-aws-credentials step requests a session at least as long
+ * as its job's timeout (so every step, whatever its own timeout) and no longer than the roles allow.
+ * AssumeRoleWithWebIdentity: DurationSeconds above the role's maximum session duration fails.
+ */
+export function roleSessions(repo: Repo): string[] {
+  const problems: string[] = [];
+  const isCredentials = (step: Yaml) =>
+    typeof step['uses'] === 'string' && actionName(step['uses']) === OIDC_ACTION;
+  for (const job of allJobs(repo)) {
+    const timeout = Number(job.def['timeout-minutes'] ?? 0) * 60;
+    const steps = stepsOf(job.def);
+    steps.forEach((step, i) => {
+      if (!isCredentials(step)) return;
+      const raw = asRecord(step['with'])?.['role-duration-seconds'];
+      const duration = raw === undefined ? DEFAULT_ROLE_SESSION_SECONDS : Number(raw);
+      // A later credentials step replaces this session: it must only outlast the steps before that one,
+      // when each of them has its own timeout; otherwise (and for the last session) the job's timeout.
+      const next = steps.findIndex((s, j) => j > i && isCredentials(s));
+      const between = next < 0 ? [] : steps.slice(i + 1, next);
+      const bounded = next >= 0 && between.every((s) => typeof s['timeout-minutes'] === 'number');
+      const needed = bounded
+        ? between.reduce((sum, s) => sum + Number(s['timeout-minutes']) * 60, 0)
+        : timeout;
+      const what = bounded
+        ? `its steps' timeouts (${needed}s, until the next credentials step)`
+        : `the job's timeout ${timeout}s`;
+      if (!(duration >= needed))
+        problems.push(`${where(job)}: role session ${duration}s is shorter than ${what}`);
+      if (!(duration <= MAX_ROLE_SESSION_SECONDS))
+        problems.push(
+          `${where(job)}: role session ${duration}s exceeds the roles' maximum ${MAX_ROLE_SESSION_SECONDS}s`,
+        );
+    });
   }
   return problems;
 }
@@ -699,4 +806,6 @@ export const ALL_RULES = {
   timeouts,
   nodeSetup,
   scriptHygiene,
+  signalsReachCommands,
+  roleSessions,
 } as const;

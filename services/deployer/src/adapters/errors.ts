@@ -1,21 +1,65 @@
 /**
  * Maps AWS SDK v3 errors to `PortError` kinds so the core can tell a throttle (retry later) from a
  * missing resource (refuse) from a lost race (conflict) from anything else.
+ *
+ * Retryable = what the AWS SDK v3 itself treats as throttling or transient. Its lists live in
+ * `@smithy/core` (node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/
+ * constants.js, 3.41.0 here; formerly the package @smithy/service-error-classification):
+ * THROTTLING_ERROR_CODES, TRANSIENT_ERROR_CODES, TRANSIENT_ERROR_STATUS_CODES (500/502/503/504),
+ * NODEJS_TIMEOUT_ERROR_CODES (ECONNRESET, ECONNREFUSED, EPIPE, ETIMEDOUT) and NODEJS_NETWORK_ERROR_CODES
+ * (EHOSTUNREACH, ENETUNREACH, ENOTFOUND, EAI_AGAIN); `isTransientError` also follows `cause` chains and
+ * counts clock-skew-corrected errors and `$retryable` traits. tests/deployer/adapters/errors.test.ts reads
+ * those constants from the installed SDK and fails if a code here is missing. ECONNABORTED is not on the
+ * SDK's list; it is a connection the network dropped (Node/libuv: "software caused connection abort"),
+ * so it is retryable here too: a restoring write must not give up on one dropped connection.
  */
 import { PortError, type PortErrorKind } from '../ports';
 
-const THROTTLED = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
+/** @smithy/core THROTTLING_ERROR_CODES, plus service-specific spellings the SDK list lacks. */
+export const THROTTLING_CODES: readonly string[] = [
+  // the SDK's list
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'RequestThrottled',
   'RequestThrottledException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceededException',
   'SlowDown',
-]);
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+  // spellings of other services
+  'RequestLimitExceededException',
+];
+const THROTTLED = new Set(THROTTLING_CODES);
+
+/** @smithy/core TRANSIENT_ERROR_CODES. */
+export const TRANSIENT_CODES: readonly string[] = [
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+];
+
+/**
+ * Node.js network error codes of a request that never got an answer: the SDK's
+ * NODEJS_TIMEOUT_ERROR_CODES + NODEJS_NETWORK_ERROR_CODES, plus ECONNABORTED (see the file comment).
+ */
+export const NETWORK_ERROR_CODES: readonly string[] = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+];
+const NETWORK_CODES = new Set(NETWORK_ERROR_CODES);
 
 const NOT_FOUND = new Set([
   'ServiceNotFoundException',
@@ -39,8 +83,9 @@ const NOT_FOUND = new Set([
 
 const CONFLICT = new Set([
   'ConditionalCheckFailedException',
+  // a cancelled transaction is a conflict unless the store sees a retryable reason (TransactionConflict,
+  // ThrottlingError…) in its CancellationReasons (store/dynamodb-store.ts)
   'TransactionCanceledException',
-  'TransactionConflictException',
   'ServiceNotActiveException',
   'UpdateInProgressException',
   'ResourceInUseException',
@@ -74,10 +119,10 @@ const INVALID = new Set([
   'PlatformUnknownException',
   'PlatformTaskDefinitionIncompatibilityException',
   'FailedResourceAccessException', // Application Auto Scaling could not read/update the ECS service or alarms
-  'LimitExceededException',
 ]);
 
 const UNAVAILABLE = new Set([
+  ...TRANSIENT_CODES,
   'ServerException',
   'ServiceUnavailable',
   'ServiceUnavailableException',
@@ -85,21 +130,29 @@ const UNAVAILABLE = new Set([
   'InternalServerError',
   'InternalServerErrorException',
   'InternalError',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
   'InternalServiceException', // Application Auto Scaling
   'ConcurrentUpdateException', // Application Auto Scaling: another update of the target is pending; retry
+  // DynamoDB: "Operation was rejected because there is an ongoing transaction for the item" — e.g. this
+  // run's own heartbeat UpdateItem meeting its own TransactWriteItems on the lock item. A race, never a
+  // lost lock (only a failed condition on the lock token is): retry.
+  'TransactionConflictException',
 ]);
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
 interface SdkErrorLike {
   name?: string;
   code?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number };
+  cause?: unknown;
+  $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean };
   $retryable?: { throttling?: boolean };
+}
+
+/** A network-level failure (no answer from the endpoint) somewhere in the error's cause chain. */
+export function isNetworkError(err: unknown, depth = 0): boolean {
+  const e = (err ?? {}) as SdkErrorLike;
+  if (e.code && NETWORK_CODES.has(e.code)) return true;
+  if (e.name === 'TimeoutError') return true;
+  return e.cause !== undefined && depth < 10 && isNetworkError(e.cause, depth + 1);
 }
 
 /** Kind of an SDK (or network) error. */
@@ -107,11 +160,16 @@ export function portErrorKind(err: unknown): PortErrorKind {
   if (err instanceof PortError) return err.kind;
   const e = (err ?? {}) as SdkErrorLike;
   const name = e.name ?? '';
+  // an aborted call (SIGINT/SIGTERM) is never retried; the SDK does not retry it either
+  if (name === 'AbortError') return 'internal';
   if (THROTTLED.has(name) || e.$retryable?.throttling) return 'throttled';
   if (NOT_FOUND.has(name)) return 'not-found';
   if (CONFLICT.has(name)) return 'conflict';
-  if (INVALID.has(name) || name === 'CredentialsProviderError') return 'invalid';
-  if (UNAVAILABLE.has(name) || (e.code && NETWORK_CODES.has(e.code))) return 'unavailable';
+  if (INVALID.has(name) && !e.$metadata?.clockSkewCorrected) return 'invalid';
+  if (name === 'CredentialsProviderError') return 'invalid';
+  if (UNAVAILABLE.has(name) || isNetworkError(err)) return 'unavailable';
+  // the SDK's isTransientError: a modeled $retryable trait or a request re-signed after clock skew
+  if (e.$retryable !== undefined || e.$metadata?.clockSkewCorrected) return 'unavailable';
   const status = e.$metadata?.httpStatusCode;
   if (status === 429) return 'throttled';
   if (status === 404) return 'not-found';
@@ -129,7 +187,10 @@ export function toPortError(err: unknown, what: string): PortError {
   if (err instanceof PortError) return err;
   const e = (err ?? {}) as SdkErrorLike;
   const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
-  const detail = e.message ?? String(err);
+  const cause = e.cause instanceof Error ? e.cause.message : undefined;
+  const detail =
+    (e.message ?? String(err)) +
+    (name === 'AbortError: ' && cause ? ` (${cause}: the call was cancelled)` : '');
   const hint =
     e.name === 'CredentialsProviderError'
       ? ' (no AWS credentials found: configure a profile, environment variables or an OIDC role)'

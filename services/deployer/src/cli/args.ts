@@ -28,7 +28,7 @@ export const COMMON_HELP = `Common options:
   --topology FILE        read the service topology from FILE instead of SSM
                          (/switchyard/<env>/services/<svc>)
   --region REGION        AWS region (default: $AWS_REGION / $AWS_DEFAULT_REGION, then the topology)
-  --simulate             run against the offline simulation (no AWS): seeded from --topology or
+  --simulate             run against the offline simulation (no AWS; also SWITCHYARD_SIMULATE=1): seeded from --topology or
                          services/deployer/examples/topology.<env>.<svc>.json; state kept in
                          --sim-state (default .switchyard-sim/state.json) so commands compose
   --fault NAME[@SECONDS] with --simulate, inject a fault (repeatable): task-crash,
@@ -54,6 +54,7 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
   args: readonly string[],
   extra: O,
+  env: Readonly<Record<string, string | undefined>> = {},
 ): { common: CommonFlags; values: Record<string, string | boolean | string[] | undefined> } {
   let parsed: {
     values: Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -81,7 +82,9 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(
   if (output !== 'text' && output !== 'json') {
     throw new UsageError(`switchyard ${command}: --output must be text or json (got "${output}")`);
   }
-  const simulate = v.simulate === true;
+  // SWITCHYARD_SIMULATE=1: every command simulates, as with --simulate (rehearse a workflow's exact
+  // command lines offline; tests/workflows/signals.test.ts)
+  const simulate = v.simulate === true || env.SWITCHYARD_SIMULATE === '1';
   const faultSpecs = (v.fault as string[] | undefined) ?? [];
   if (faultSpecs.length > 0 && !simulate) {
     throw new UsageError(

@@ -1,14 +1,24 @@
 /**
  * What every CLI command receives. `run()` in main.ts builds it; tests pass their own `io`.
  */
+import type { CallControl, CallTracker } from '../adapters/clients';
+import type { DeployEvent } from '../ports';
+
 export interface CliIO {
   /** Writes to standard output (text as given, no newline added). */
   stdout(text: string): void;
   stderr(text: string): void;
   /** Standard output is a terminal: progress lines may be redrawn and coloured. @default false */
   readonly isTTY?: boolean;
-  /** Aborted on SIGINT/SIGTERM (bin/switchyard.js); a deploy in flight rolls back. */
+  /** Aborted on SIGINT/SIGTERM (cli/process.ts); a deploy in flight rolls back. */
   readonly signal?: AbortSignal;
+  /**
+   * AWS calls: the abort signal and stopping state every request gets, and the tracker of calls in
+   * flight (cli/interrupts.ts). @default none: calls are not aborted or tracked
+   */
+  readonly calls?: { readonly control: CallControl; readonly tracker: CallTracker };
+  /** Sees every progress event of the run (the signal handler's picture of traffic). @default none */
+  readonly observe?: (e: DeployEvent) => void;
 }
 
 export interface CommandContext {

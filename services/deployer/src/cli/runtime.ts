@@ -8,8 +8,9 @@ import { hostname, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseTopology, type ServiceTopology, TopologyError } from '../../../topology';
 import { systemClock } from '../core/clock';
+import type { CredentialsLifetime } from '../adapters/clients';
 import type { DeployDeps } from '../core/deploy';
-import { ExitCode, INTERNAL_ERROR_ADVICE } from '../exit-codes';
+import { ExitCode, internalErrorAdvice } from '../exit-codes';
 import { type EventSink, type LockOwner, PortError } from '../ports';
 import type { Simulation } from '../sim';
 import { DEFAULT_SIM_STATE, openSimulation } from '../sim/state-file';
@@ -42,6 +43,10 @@ export interface Runtime {
   guard<T>(operation: Promise<T>): Promise<{ killed: false; value: T } | { killed: true }>;
   /** Saves the simulation state (no-op on AWS). Call once at the end, also after failures. */
   close(): Promise<void>;
+  /** Services published in SSM for `environment` (AWS only; the simulation lists its own). */
+  listServices?(environment: string): Promise<string[]>;
+  /** Whether any AWS endpoint has answered this process (AWS only). */
+  reachedAws?(): boolean;
 }
 
 function localUser(): string {
@@ -117,9 +122,18 @@ function exampleFor(environment: string, service: string): string {
 export async function openRuntime(
   ctx: CommandContext,
   common: CommonFlags,
-  events: EventSink,
+  sink: EventSink,
 ): Promise<Runtime> {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(ctx.cwd, p));
+  const observe = ctx.io.observe;
+  const events: EventSink = observe
+    ? {
+        emit: (e) => {
+          observe(e);
+          sink.emit(e);
+        },
+      }
+    : sink;
   if (common.simulate) {
     const path = abs(common.simState ?? ctx.env.SWITCHYARD_SIM_STATE ?? DEFAULT_SIM_STATE);
     let opened: Awaited<ReturnType<typeof openSimulation>>;
@@ -131,6 +145,10 @@ export async function openRuntime(
         seed: common.seed,
         // between commands virtual time follows the wall clock (SWITCHYARD_SIM_WALL_CLOCK=off: frozen, for tests)
         followWallClock: ctx.env.SWITCHYARD_SIM_WALL_CLOCK !== 'off',
+        // SWITCHYARD_SIM_PACE=N: N virtual ms per real ms, so a person or a real signal can act mid-run
+        ...(simPace(ctx.env.SWITCHYARD_SIM_PACE) !== undefined
+          ? { pace: simPace(ctx.env.SWITCHYARD_SIM_PACE) }
+          : {}),
       });
     } catch (e) {
       throw new UsageError((e as Error).message);
@@ -168,38 +186,135 @@ export async function openRuntime(
 
   // real AWS: loaded lazily so --simulate and tests never load the SDK
   const adapters = await import('../adapters');
+  const clientsModule = await import('../adapters/clients');
   const region = common.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
+  const tracker = ctx.io.calls?.tracker ?? new clientsModule.CallTracker();
+  const clientOptions = {
+    ...(ctx.io.calls ? { control: ctx.io.calls.control } : {}),
+    tracker,
+  };
+  const ssmClients = new Map<string, ReturnType<typeof clientsModule.createSsmClient>>();
+  const ssm = (r: string | undefined) => {
+    const k = r ?? '';
+    let c = ssmClients.get(k);
+    if (!c) ssmClients.set(k, (c = clientsModule.createSsmClient({ ...clientOptions, region: r })));
+    return c;
+  };
+  let credentialsChecked: Promise<CredentialsLifetime> | undefined;
+  /** Region, then credentials: what is missing is a refusal naming what to set (nothing was read). */
+  const preflight = async (environment: string, service: string, needsRegion: boolean) => {
+    if (needsRegion && !(await clientsModule.resolveRegion(ssm(region)))) {
+      throw new UsageError(
+        `no AWS region for ${environment}/${service}: set AWS_REGION (the region of environments/${environment}.yaml) or pass --region; the topology /switchyard/${environment}/services/${service} is read from SSM there. Nothing was read or changed`,
+      );
+    }
+    credentialsChecked ??= clientsModule.resolveCredentials(ssm(region)).catch((e: unknown) => {
+      credentialsChecked = undefined;
+      throw noCredentials(e, environment, service);
+    });
+    return credentialsChecked;
+  };
+  /** A failure before AWS answered anything changed nothing: a refusal that says what to check. */
+  const beforeAnyAnswer = (e: unknown, environment: string, service: string): unknown => {
+    if (tracker.answered > 0 || e instanceof UsageError) return e;
+    if (e instanceof PortError && (e.kind === 'not-found' || e.kind === 'invalid' || e.kind === 'conflict'))
+      return e;
+    if (ctx.io.signal?.aborted)
+      return new UsageError(
+        `interrupted before AWS answered anything for ${environment}/${service}: nothing was read or changed`,
+      );
+    return new UsageError(unreachable(e, environment, service, region, ctx.env));
+  };
+  let current: { environment: string; service: string } | undefined;
   return {
     simulated: false,
     open: async (environment, service, opts = {}) => {
       const file = opts.topologyFile ?? common.topology;
+      current ??= { environment, service };
       let topology: ServiceTopology;
+      let lifetime: CredentialsLifetime;
       try {
         if (file) {
           topology = readTopologyFile(abs(file));
           checkMatches(topology, environment, service, file);
+          lifetime = await preflight(environment, service, false);
         } else {
-          topology = await adapters.loadTopologyFromSsm(environment, service, region);
+          lifetime = await preflight(environment, service, true);
+          topology = await adapters.loadTopologyFromSsm(environment, service, region, {
+            client: ssm(region),
+          });
         }
       } catch (e) {
         if (e instanceof UsageError) throw e;
         if (e instanceof TopologyError) throw new UsageError(e.message);
         if (e instanceof PortError && (e.kind === 'not-found' || e.kind === 'invalid'))
           throw new UsageError(e.message);
-        throw e;
+        throw beforeAnyAnswer(e, environment, service);
       }
-      const ports = adapters.createAwsPorts({
-        region: region ?? topology.region,
-        tableName: topology.deploymentTable,
-      });
+      const clients = clientsModule.createAwsClients({ ...clientOptions, region: region ?? topology.region });
+      const ports = adapters.createAwsPorts({ tableName: topology.deploymentTable, clients });
       return {
         topology,
-        deps: { ...ports, clock: systemClock, events, ...(ctx.io.signal ? { signal: ctx.io.signal } : {}) },
+        deps: {
+          ...ports,
+          clock: systemClock,
+          events,
+          ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
+          ...(lifetime.hardExpiresAt !== undefined ? { credentialsExpireAt: lifetime.hardExpiresAt } : {}),
+        },
       };
     },
-    guard: async (operation) => ({ killed: false, value: await operation }),
+    listServices: async (environment) => {
+      await preflight(environment, '*', true);
+      try {
+        return await adapters.listTopologyServices(ssm(region), environment);
+      } catch (e) {
+        throw beforeAnyAnswer(e, environment, '*');
+      }
+    },
+    reachedAws: () => tracker.answered > 0,
+    guard: async (operation) => {
+      try {
+        return { killed: false, value: await operation };
+      } catch (e) {
+        throw current ? beforeAnyAnswer(e, current.environment, current.service) : e;
+      }
+    },
     close: async () => {},
   };
+}
+
+function noCredentials(e: unknown, environment: string, service: string): unknown {
+  const name = (e as Error)?.name;
+  if (name !== 'CredentialsProviderError' && !(e instanceof PortError && e.kind === 'invalid')) return e;
+  return new UsageError(
+    `no AWS credentials for ${environment}/${service} (${(e as Error).message}): set AWS_PROFILE (after \`aws sso login\`) or AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); in GitHub Actions run aws-actions/configure-aws-credentials with the role of GitHub Environment ${environment} before switchyard. Nothing was read or changed`,
+  );
+}
+
+/** The refusal for an endpoint that never answered: which endpoint, what to check. */
+function unreachable(
+  e: unknown,
+  environment: string,
+  service: string,
+  region: string | undefined,
+  env: CommandContext['env'],
+): string {
+  const override = Object.entries(env).find(
+    ([k, v]) => v && (k === 'AWS_ENDPOINT_URL' || k.startsWith('AWS_ENDPOINT_URL_')),
+  );
+  const where = override ? `${override[0]}=${override[1]}` : `the AWS endpoints of ${region ?? 'the region'}`;
+  return `cannot reach AWS for ${environment}/${service}: ${(e as Error)?.message ?? String(e)}. No AWS endpoint answered (${where}), so nothing was read or changed. Check the network (proxy, VPN, egress), the region (--region / AWS_REGION) and any AWS_ENDPOINT_URL* variable, then run the command again`;
+}
+
+function simPace(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!(n > 0))
+    throw new UsageError(
+      `SWITCHYARD_SIM_PACE must be a positive number of virtual ms per real ms (got "${text}")`,
+    );
+  return n;
 }
 
 /** Result of a simulated `kill -9` (fault `kill`): exit 1, state left exactly as the dead process left it. */
@@ -213,7 +328,7 @@ export function killedResult(command: string, where: string, runtime: Runtime): 
     exitCode: ExitCode.InternalError,
     status: 'failed',
     headline: `simulated kill: the deployer died during ${command} of ${where}${w ? ` with traffic at blue ${w.blue}% / green ${w.green}%` : ''} [simulated]`,
-    reason: `process killed without cleanup (fault "kill"); the lock, the in-progress release record and the weights stay as they were. Recover with switchyard status / rollback --simulate. ${INTERNAL_ERROR_ADVICE}`,
+    reason: `process killed without cleanup (fault "kill"); the lock, the in-progress release record and the weights stay as they were. Recover with switchyard status / rollback --simulate. ${internalErrorAdvice(where)}`,
     data: { killed: true, weights: w },
   };
 }

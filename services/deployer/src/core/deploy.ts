@@ -87,6 +87,7 @@ import {
 } from './settings';
 import { type ConfigurationChanges, configurationDiff } from './task-config';
 import { setWeights, type Weights, weightsFor } from './traffic';
+import { credentialsProblem } from './worst-case';
 
 export interface DeployDeps {
   readonly ecs: EcsPort;
@@ -119,6 +120,12 @@ export interface DeployDeps {
    * the lock should pass it too. @default undefined (release writes unconditional on the lock)
    */
   readonly storeFence?: StoreFence;
+  /**
+   * When the credentials stop working and cannot be renewed (epoch ms; cli/runtime.ts reads it from the
+   * SDK's `expiration` of static environment credentials). A deploy whose worst case (core/worst-case.ts)
+   * outlasts it is refused before anything is written. @default undefined (unknown: not checked)
+   */
+  readonly credentialsExpireAt?: number;
 }
 
 export type DeployKind = 'deploy' | 'rollback' | 'promote';
@@ -176,7 +183,9 @@ export type RefusalCode =
    */
   | 'dead-release'
   /** SIGINT/SIGTERM arrived before anything was recorded or changed (no release record). */
-  | 'interrupted';
+  | 'interrupted'
+  /** The credentials expire before the deploy's worst-case end (core/worst-case.ts). */
+  | 'credentials-expire';
 
 export interface PlanStep {
   readonly percent: number;
@@ -723,7 +732,10 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     },
   );
   for (const w of plan.warnings ?? []) emitter.warn('plan.warning', w);
+  const expiry = credentialsProblem(plan, deps.credentialsExpireAt, clock.now());
+  if (expiry && req.dryRun) emitter.warn('plan.warning', expiry);
   if (req.dryRun) return { status: 'dry-run', plan };
+  if (expiry) return refused('credentials-expire', expiry, emitter);
 
   // ---- the run: every step recorded before it acts
   if (deps.signal?.aborted)
@@ -1536,6 +1548,12 @@ export async function deploy(
     for (const e of preflightEvents.events) deps.events.emit(e);
     return preflight;
   }
+  // credentials that expire mid-deploy: refused without taking the lock (the run itself checks again)
+  const expiry =
+    preflight.status === 'dry-run'
+      ? credentialsProblem(preflight.plan, deps.credentialsExpireAt, deps.clock.now())
+      : undefined;
+  if (expiry) return refused('credentials-expire', expiry, emitter);
   if (deps.signal?.aborted)
     return refused(
       'interrupted',

@@ -164,9 +164,12 @@ export async function withLock<T>(
         lock = await withRetry(deps.clock, 'store.renewLock', () => deps.store.renewLock(lock, leaseMs));
       } catch (e) {
         if (stopHeartbeat.signal.aborted) return;
-        const conflict = e instanceof PortError && e.kind === 'conflict';
+        // Lost only when the store says the token condition failed (LockFenceError). Anything else — a
+        // throttle, an unreachable store, DynamoDB's TransactionConflictException when this renewal met
+        // this run's own fenced TransactWriteItems on the lock item — leaves the lease running.
+        const notOurs = isLockFenceError(e);
         const left = lock.expiresAt - deps.clock.now();
-        if (!conflict && left > heartbeatMs + LEASE_SAFETY_MARGIN_MS) {
+        if (!notOurs && left > heartbeatMs + LEASE_SAFETY_MARGIN_MS) {
           // the store is unreachable, not taken over: the lease still runs; try again next heartbeat
           emitter.warn(
             'lock.renew-failed',

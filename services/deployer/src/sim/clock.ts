@@ -21,9 +21,19 @@ export class FakeClock implements Clock {
   private seq = 0;
   private timers: Timer[] = [];
   private pumping = false;
+  /** Virtual time the paced clock already waited (real time) to reach. */
+  private waitedFor: number | undefined;
 
-  /** @param startMs virtual epoch milliseconds to start at. @default 2026-01-01T00:00:00Z */
-  constructor(startMs = Date.UTC(2026, 0, 1)) {
+  /**
+   * @param startMs virtual epoch milliseconds to start at. @default 2026-01-01T00:00:00Z
+   * @param pace virtual milliseconds per real millisecond: the clock jumps no faster than that, so a
+   *   real signal or a person can act mid-run (rehearsals, signal tests). @default unpaced (as fast as
+   *   the event loop)
+   */
+  constructor(
+    startMs = Date.UTC(2026, 0, 1),
+    private readonly pace?: number,
+  ) {
     this.t = startMs;
   }
 
@@ -79,6 +89,14 @@ export class FakeClock implements Clock {
     if (this.timers.length === 0) return;
     let next = this.timers[0];
     for (const x of this.timers) if (x.at < next.at || (x.at === next.at && x.seq < next.seq)) next = x;
+    if (this.pace !== undefined && next.at > this.t && this.waitedFor === undefined) {
+      // paced: let real time pass first (timers added meanwhile are picked up when it has)
+      this.waitedFor = next.at;
+      this.pumping = true;
+      setTimeout(() => this.step(), (next.at - this.t) / this.pace);
+      return;
+    }
+    this.waitedFor = undefined;
     this.timers.splice(this.timers.indexOf(next), 1);
     if (next.at > this.t) this.t = next.at;
     next.fire();

@@ -34,6 +34,8 @@ export interface OpenSimulationOptions {
   readonly followWallClock?: boolean;
   /** Wall clock (tests). @default Date.now */
   readonly wallNow?: () => number;
+  /** Virtual ms per real ms (FakeClock `pace`): rehearsals a person or a real signal can interrupt. @default unpaced */
+  readonly pace?: number;
 }
 
 /** Opens (resumes or creates) a simulation; `save()` writes it back atomically. */
@@ -65,7 +67,9 @@ export async function openSimulation(
   let clock: FakeClock | undefined;
   if (state && opts.followWallClock !== false && state.savedAtWallMs !== undefined) {
     const passed = Math.min(MAX_IDLE_ADVANCE_MS, Math.max(0, wallNow() - state.savedAtWallMs));
-    clock = new FakeClock(state.snapshot.now + passed);
+    clock = new FakeClock(state.snapshot.now + passed, opts.pace);
+  } else if (opts.pace !== undefined) {
+    clock = new FakeClock(state?.snapshot.now, opts.pace);
   }
   const sim = createSimulation({
     topologies,

@@ -11,7 +11,8 @@
  * - acquire: PutItem `attribute_not_exists(pk) OR expiresAt < :now` (ReturnValues ALL_OLD tells a
  *   take-over of an expired lease; ReturnValuesOnConditionCheckFailure ALL_OLD names the holder).
  * - renew: UpdateItem `SET expiresAt` with `token = :token`; a failed condition = the lock is no
- *   longer ours → PortError('conflict').
+ *   longer ours → LockFenceError (PortError 'conflict'); TransactionConflictException (an ongoing
+ *   transaction on the lock item) is retryable.
  * - release: DeleteItem with `token = :token`; a failed condition (gone or taken over) is not an error.
  * - force-unlock: read the lock, then one transaction deleting exactly that lock and writing the audit item.
  * - fenced release writes (`fence` given): one TransactWriteItems = ConditionCheck on the lock item
@@ -295,9 +296,11 @@ export class DynamoStore implements StorePort {
       );
       return lockFromItem(out.Attributes) ?? { ...lock, expiresAt: now + leaseMs };
     } catch (err) {
+      // Only a failed condition on the token means the lock is lost (LockFenceError). A
+      // TransactionConflictException — this UpdateItem met a TransactWriteItems on the lock item, e.g. this
+      // run's own fenced release write — is a retryable race (adapters/errors.ts), never a lost lock.
       if (isConditionFailure(err)) {
-        throw new PortError(
-          'conflict',
+        throw new LockFenceError(
           `lock for ${label(lock.key)} is no longer held by this deployer (released, forced or taken over)`,
           err,
         );

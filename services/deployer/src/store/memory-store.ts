@@ -49,7 +49,8 @@ export class MemoryStore implements StorePort {
   async renewLock(lock: LockInfo, leaseMs: number): Promise<LockInfo> {
     const current = this.locks.get(keyOf(lock.key));
     if (!current || current.token !== lock.token) {
-      throw new PortError('conflict', `lock for ${keyOf(lock.key)} is no longer held by this deployer`);
+      // the token condition failed: the only renewal failure that means the lock is lost (core/lock.ts)
+      throw new LockFenceError(`lock for ${keyOf(lock.key)} is no longer held by this deployer`);
     }
     this.writes++;
     const renewed = { ...current, expiresAt: this.clock.now() + leaseMs };

@@ -1,7 +1,7 @@
 /** Shared command plumbing: renderer, error → exit-code mapping, runtime lifecycle. */
 import { DeployError } from '../../core/deploy';
 import { describeHolder, LockLostError } from '../../core/lock';
-import { ExitCode, INTERNAL_ERROR_ADVICE } from '../../exit-codes';
+import { ExitCode, internalErrorAdvice } from '../../exit-codes';
 import type { Clock, StorePort } from '../../ports';
 import { type CommonFlags, type OutputFormat, parseFlags } from '../args';
 import { type CommandContext, UsageError } from '../context';
@@ -50,7 +50,7 @@ export function lockLostResult(
   holder?: string,
 ): CommandResult {
   const where = target ? ` of ${target.environment}/${target.service}` : '';
-  const status = `switchyard status --env ${target?.environment ?? '<env>'} --service ${target?.service ?? '<service>'}`;
+  const status = `switchyard status --env ${target?.environment ?? 'ENV'} --service ${target?.service ?? 'SERVICE'}`;
   const takenOver = holder !== undefined || /now held by|held by another run/.test(detail);
   return {
     command,
@@ -97,6 +97,7 @@ export async function execute(
     },
   };
   let result: CommandResult;
+  const advice = () => internalErrorAdvice(target ? `${target.environment}/${target.service}` : undefined);
   try {
     result = await body(renderer, scope);
   } catch (e) {
@@ -117,7 +118,7 @@ export async function execute(
         exitCode: ExitCode.InternalError,
         status: 'failed',
         headline: 'failed',
-        reason: `${e.message}. ${INTERNAL_ERROR_ADVICE}`,
+        reason: `${e.message}. ${advice()}`,
       };
     } else {
       const err = e as Error;
@@ -126,7 +127,7 @@ export async function execute(
         exitCode: ExitCode.InternalError,
         status: 'failed',
         headline: 'internal error',
-        reason: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}. ${INTERNAL_ERROR_ADVICE}`,
+        reason: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}. ${advice()}`,
       };
     }
   }
@@ -153,7 +154,7 @@ export function parseCommand(
   help: string,
 ): number | { common: CommonFlags; values: Record<string, unknown> } {
   try {
-    const parsed = parseFlags(command, args, options);
+    const parsed = parseFlags(command, args, options, ctx.env);
     return parsed.common.help ? printHelp(ctx, help) : parsed;
   } catch (e) {
     return usageFailure(ctx, e, args);

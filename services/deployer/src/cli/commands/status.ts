@@ -67,7 +67,6 @@ async function servicesOf(
   common: CommonFlags,
   environment: string,
   service: string | undefined,
-  region: string | undefined,
   cwd: string,
 ): Promise<{ topology: ServiceTopology; deps: Parameters<typeof serviceStatus>[0] }[]> {
   if (service || common.topology) {
@@ -96,9 +95,7 @@ async function servicesOf(
     for (const n of [...new Set(names)].sort()) out.push(await runtime.open(environment, n));
     return out;
   }
-  const adapters = await import('../../adapters');
-  const clients = await import('../../adapters/clients');
-  const names = await adapters.listTopologyServices(clients.createSsmClient({ region }), environment);
+  const names = runtime.listServices ? await runtime.listServices(environment) : [];
   if (names.length === 0) {
     throw new UsageError(
       `switchyard status: no service is published under /switchyard/${environment}/services/ — unknown environment "${environment}" or not applied yet (check --env and --region), or pass --service with --topology FILE`,
@@ -120,9 +117,20 @@ function topologyService(path: string, environment: string): string {
   return t.service;
 }
 
-function statusResult(report: StatusReport): CommandResult {
+/** `neverReached`: no AWS endpoint answered at all — unreadable services are a refusal (exit 2), not exit 1. */
+function statusResult(report: StatusReport, neverReached = false): CommandResult {
   const warnings = report.services.reduce((n, s) => n + s.warnings.length, 0);
   const unreadable = report.services.filter((s) => s.error !== undefined).length;
+  if (neverReached && unreadable > 0 && unreadable === report.services.length) {
+    return {
+      command: 'status',
+      exitCode: ExitCode.Refused,
+      status: 'refused',
+      headline: `status of ${report.environment}: no AWS endpoint answered; nothing was read`,
+      reason: `${report.services.map((s) => s.error).join('; ')}. Check the network (proxy, VPN, egress), the region (--region / AWS_REGION) and any AWS_ENDPOINT_URL* variable, then run the command again`,
+      data: report,
+    };
+  }
   const dead = report.services.filter((s) => s.dead);
   const exitCode =
     unreadable > 0 && unreadable === report.services.length ? ExitCode.InternalError : ExitCode.Ok;
@@ -177,8 +185,7 @@ export const statusCommand: Command = {
       }
       const runtime = await openRuntime(ctx, common, renderer);
       try {
-        const region = common.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
-        const handles = await servicesOf(runtime, common, environment, service, region, ctx.cwd);
+        const handles = await servicesOf(runtime, common, environment, service, ctx.cwd);
         const services = [];
         for (const h of handles) services.push(await serviceStatus(h.deps, h.topology, { releases }));
         const report: StatusReport = {
@@ -196,7 +203,7 @@ export const statusCommand: Command = {
             s,
           );
         }
-        return statusResult(report);
+        return statusResult(report, runtime.reachedAws?.() === false);
       } finally {
         await runtime.close();
       }
