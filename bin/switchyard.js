@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// switchyard CLI launcher. Runs the compiled CLI (dist/cli, see bin/build-cli.js) in this very process —
+// switchyard CLI launcher. Runs the compiled CLI (dist/cli, see bin/build.js) in this very process —
 // no child node process — so SIGINT/SIGTERM reach the CLI directly: a deploy in flight puts traffic back
 // on the last known good colour before exiting (a third signal exits at once).
 //
@@ -12,14 +12,14 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-const ENTRY = path.join(ROOT, 'dist/cli/services/deployer/src/cli/main.js'); // build-cli.js OUT_DIR + ENTRY
+const ENTRY = path.join(ROOT, 'dist/cli/services/deployer/src/cli/main.js'); // build.js TARGETS.cli.outDir + the entry
 
 /** Builds dist/cli if stale (repository only). Returns an exit code when the CLI cannot run. */
 function ensureBuilt() {
   if (fs.existsSync(path.join(ROOT, 'tsconfig.build.json'))) {
-    const builder = require('./build-cli.js');
+    const builder = require('./build.js');
     try {
-      builder.ensureFresh(ROOT, (s) => process.stderr.write(s));
+      builder.ensureFresh(ROOT, 'cli', (s) => process.stderr.write(s));
     } catch (e) {
       process.stderr.write(`switchyard: ${e instanceof builder.BuildError ? e.message : e.stack}\n`);
       return 2; // refused: nothing ran, nothing changed

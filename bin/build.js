@@ -1,38 +1,50 @@
 'use strict';
 /**
- * Build of the switchyard CLI, and the freshness check bin/switchyard.js runs before every start inside the
- * repository. Not part of the npm package (which ships bin/switchyard.js and the built dist/cli only).
+ * Builds the TypeScript that runs as JavaScript — the switchyard CLI and the cdktf app — and checks whether
+ * a build is fresh. bin/switchyard.js runs the check (and a build when stale) before every start inside the
+ * repository; `npm run synth` does the same for the cdktf app. Not part of the npm package (which ships
+ * bin/switchyard.js and the built dist/cli only).
  *
- *   node bin/build-cli.js            build if stale (`npm run build`)
- *   node bin/build-cli.js --force    rebuild everything
- *   node bin/build-cli.js --check    exit 0 when dist/cli is fresh, 1 (saying why) when it is stale
+ *   node bin/build.js [cli|synth]...           build what is stale (`npm run build`: every target)
+ *   node bin/build.js [cli|synth]... --force   rebuild everything
+ *   node bin/build.js [cli|synth]... --check   exit 0 when fresh, 1 (saying why) when stale
  *
- * What is built: tsconfig.build.json's files (services/deployer/src, services/topology, the example
- * topologies) plus every project file they import (e.g. modules/deployment-table/keys.ts), emitted to
- * dist/cli with the same layout as the sources. Each TypeScript file is emitted with TypeScript's
- * `transpileModule` and tsconfig.build.json's options: with `isolatedModules` (tsconfig.json) that is
- * byte for byte what `tsc -p tsconfig.build.json` emits (tests/deployer/cli/bin.test.ts compares them),
- * without type checking (`npm run typecheck` does that), so a rebuild takes well under a second instead
- * of tsc's ~4 s. JSON files are copied as they are.
+ * Targets: `cli` — tsconfig.build.json's files (services/deployer/src, services/topology, the example
+ * topologies) → dist/cli; `synth` — tsconfig.synth.json's (main.ts) → dist/synth. Each takes every project
+ * file its files import too (e.g. modules/deployment-table/keys.ts), with the sources' layout. Each
+ * TypeScript file is emitted with TypeScript's `transpileModule` and the target's compiler options: with
+ * `isolatedModules` (tsconfig.json) that is byte for byte what `tsc -p <config>` emits (tests/bin compares
+ * them), without type checking (`npm run typecheck` does that), so a full build takes ~1 s instead of tsc's
+ * ~4 s, and a rebuild emits only the files that changed. JSON files are copied as they are.
  *
- * Freshness: dist/cli/build-manifest.json records the size and mtime of every input (sources, both
- * tsconfig files, this file, TypeScript's package.json), of every directory holding one (adding or
+ * Freshness: <outDir>/build-manifest.json records the size and mtime of every input (sources, the
+ * tsconfig files, this file, TypeScript's package.json), of every directory holding a source (adding or
  * removing a file changes its directory's mtime) and of every output. The check only stats those
- * paths — no TypeScript is loaded — which costs about a millisecond (bench/cli-start-results.md).
- * Stats are taken before a file is read, so a file saved during a build makes the next check stale.
+ * paths — no TypeScript is loaded — about a millisecond for the CLI (bench/cli-start-results.md). Stats
+ * are taken before a file is read, so a file saved during a build makes the next check stale.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** Where the CLI is built, relative to the repository root (tsconfig.build.json `outDir` must agree). */
-const OUT_DIR = 'dist/cli';
-/** The CLI entry point inside OUT_DIR (bin/switchyard.js requires it). */
-const ENTRY = 'services/deployer/src/cli/main.js';
+/** What can be built: its tsconfig (whose `outDir` must be `outDir`, `rootDir` "."), relative to the root. */
+const TARGETS = {
+  cli: { what: 'the CLI', config: 'tsconfig.build.json', outDir: 'dist/cli' },
+  synth: { what: 'the cdktf app', config: 'tsconfig.synth.json', outDir: 'dist/synth' },
+};
 const MANIFEST = 'build-manifest.json';
 /** Bumped when the manifest's shape or the build's output changes (older manifests then count as stale). */
 const FORMAT = 1;
 
 const posix = (p) => p.split(path.sep).join('/');
+
+class BuildError extends Error {}
+
+function targetOf(name) {
+  if (!Object.hasOwn(TARGETS, name)) {
+    throw new BuildError(`unknown build target "${name}"; targets: ${Object.keys(TARGETS).join(', ')}`);
+  }
+  return TARGETS[name];
+}
 
 function statOf(abs) {
   const st = fs.statSync(abs);
@@ -40,22 +52,23 @@ function statOf(abs) {
 }
 
 /**
- * Why dist/cli must be (re)built, or undefined when it is fresh. Cheap: reads the manifest and stats the
+ * Why the target must be (re)built, or undefined when it is fresh. Cheap: reads the manifest and stats the
  * paths it lists; never loads TypeScript.
  */
-function staleReason(root) {
-  const out = path.join(root, OUT_DIR);
+function staleReason(root, name = 'cli') {
+  const { outDir } = targetOf(name);
+  const out = path.join(root, outDir);
   let manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(out, MANIFEST), 'utf8'));
   } catch {
-    return `${OUT_DIR} is not built yet`;
+    return `${outDir} is not built yet`;
   }
-  if (!manifest || manifest.format !== FORMAT) return `${OUT_DIR} was built by another version of the build`;
+  if (!manifest || manifest.format !== FORMAT) return `${outDir} was built by another version of the build`;
   const groups = [
     ['inputs', root, (rel) => `${rel} changed`, (rel) => `${rel} was removed`],
     ['dirs', root, (rel) => `a file was added to or removed from ${rel}/`, (rel) => `${rel}/ was removed`],
-    ['outputs', out, (rel) => `${OUT_DIR}/${rel} was modified`, (rel) => `${OUT_DIR}/${rel} is missing`],
+    ['outputs', out, (rel) => `${outDir}/${rel} was modified`, (rel) => `${outDir}/${rel} is missing`],
   ];
   for (const [key, base, changed, missing] of groups) {
     for (const [rel, recorded] of Object.entries(manifest[key] ?? {})) {
@@ -72,14 +85,12 @@ function staleReason(root) {
   return undefined;
 }
 
-class BuildError extends Error {}
-
-function loadTypeScript(root) {
+function loadTypeScript(root, what) {
   try {
     return require(require.resolve('typescript', { paths: [root] }));
   } catch {
     throw new BuildError(
-      'cannot build the CLI: the "typescript" package is not installed; run `npm ci` in the repository',
+      `cannot build ${what}: the "typescript" package is not installed; run \`npm ci\` in the repository`,
     );
   }
 }
@@ -129,14 +140,15 @@ function projectImports(ts, root, file, text, options) {
 }
 
 /**
- * Builds dist/cli. Returns `{ files, ms }`. Throws BuildError (one message naming the file and what is
- * wrong) when the configuration is broken or a source has a syntax error; then no manifest is written,
- * so the next check is stale again.
+ * Builds a target. Returns `{ files, emitted, ms }`. Throws BuildError (naming the file and what is wrong)
+ * when the configuration is broken or a source has a syntax error; then no manifest is written, so the
+ * next check is stale again.
  */
-function build(root, { force = false } = {}) {
+function build(root, name = 'cli', { force = false } = {}) {
   const started = process.hrtime.bigint();
-  const ts = loadTypeScript(root);
-  const outDir = path.join(root, OUT_DIR);
+  const target = targetOf(name);
+  const ts = loadTypeScript(root, target.what);
+  const outDir = path.join(root, target.outDir);
   let previous;
   try {
     previous = force ? undefined : JSON.parse(fs.readFileSync(path.join(outDir, MANIFEST), 'utf8'));
@@ -145,16 +157,17 @@ function build(root, { force = false } = {}) {
   }
   const inputs = {};
   const dirs = {};
-  // a source's directory is recorded too (a file added there may be one to build); the settings files'
-  // directories (the repository root, node_modules/typescript) are not: they change for other reasons
+  // a source's directory is recorded too (a file added there may be one to build: tsconfig `include`
+  // globs); not the repository root (only `files` name sources there, and synth output, dist/ and the
+  // simulation state change it all the time) nor node_modules/typescript
   const record = (abs, { source = true } = {}) => {
     const dir = path.dirname(abs);
     const relDir = posix(path.relative(root, dir));
-    if (source && !(relDir in dirs)) dirs[relDir] = statOf(dir);
+    if (source && relDir !== '' && !(relDir in dirs)) dirs[relDir] = statOf(dir);
     inputs[posix(path.relative(root, abs))] = statOf(abs);
   };
-  const configPath = path.join(root, 'tsconfig.build.json');
-  const settings = [configPath, path.join(root, 'tsconfig.json'), path.join(__dirname, 'build-cli.js')];
+  const configPath = path.join(root, target.config);
+  const settings = [configPath, path.join(root, 'tsconfig.json'), path.join(__dirname, 'build.js')];
   settings.push(require.resolve('typescript/package.json', { paths: [root] }));
   for (const f of settings) record(f, { source: false });
   // an output is reused when neither its source nor anything that shapes the emit changed since the
@@ -191,17 +204,17 @@ function build(root, { force = false } = {}) {
       },
     },
   );
-  if (!parsed || configError) throw new BuildError(`tsconfig.build.json: ${format(configError)}`);
+  if (!parsed || configError) throw new BuildError(`${target.config}: ${format(configError)}`);
   if (parsed.errors.length > 0) throw new BuildError(parsed.errors.map(format).join('\n'));
   const options = parsed.options;
   if (path.resolve(options.outDir ?? '') !== outDir || path.resolve(options.rootDir ?? '') !== root) {
-    throw new BuildError(`tsconfig.build.json must set "rootDir": "." and "outDir": "${OUT_DIR}"`);
+    throw new BuildError(`${target.config} must set "rootDir": "." and "outDir": "${target.outDir}"`);
   }
 
   // the configured files, then every project file they import (followed with TypeScript's own resolution)
   const queue = [...parsed.fileNames];
   const seen = new Set(queue.map((f) => path.resolve(f)));
-  const outputs = new Map(); // rel path in dist/cli → contents, or null when the existing output is reused
+  const outputs = new Map(); // rel path in outDir → contents, or null when the existing output is reused
   const errors = [];
   const imports = {};
   let emitted = 0;
@@ -213,7 +226,7 @@ function build(root, { force = false } = {}) {
       record(file);
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new BuildError(`cannot build the CLI: cannot read ${rel} (${e.code ?? e.message})`);
+      throw new BuildError(`cannot build ${target.what}: cannot read ${rel} (${e.code ?? e.message})`);
     }
     const outRel = rel.replace(/\.ts$/, '.js');
     const reuse = reusable(rel, outRel);
@@ -244,7 +257,7 @@ function build(root, { force = false } = {}) {
       queue.push(target);
     }
   }
-  if (errors.length > 0) throw new BuildError(`cannot build the CLI:\n${errors.join('\n')}`);
+  if (errors.length > 0) throw new BuildError(`cannot build ${target.what}:\n${errors.join('\n')}`);
 
   for (const [rel, data] of outputs) {
     if (data === null) continue;
@@ -263,38 +276,43 @@ function build(root, { force = false } = {}) {
 }
 
 /**
- * Builds dist/cli when it is stale. `log` receives one line saying why and how long it took.
+ * Builds the target when it is stale. `log` receives one line saying why and how long it took.
  * Returns the reason it was rebuilt, or undefined when it was fresh.
  */
-function ensureFresh(root, log = () => {}) {
-  const reason = staleReason(root);
+function ensureFresh(root, name = 'cli', log = () => {}) {
+  const reason = staleReason(root, name);
   if (reason === undefined) return undefined;
-  const { files, emitted, ms } = build(root);
+  const { files, emitted, ms } = build(root, name);
+  const { what, outDir } = targetOf(name);
   log(
-    `switchyard: built the CLI into ${OUT_DIR} (${reason}): ${emitted} of ${files} files emitted in ${(ms / 1000).toFixed(2)} s\n`,
+    `switchyard: built ${what} into ${outDir} (${reason}): ${emitted} of ${files} files emitted in ${(ms / 1000).toFixed(2)} s\n`,
   );
   return reason;
 }
 
-module.exports = { OUT_DIR, ENTRY, MANIFEST, BuildError, staleReason, build, ensureFresh };
+module.exports = { TARGETS, MANIFEST, BuildError, staleReason, build, ensureFresh };
 
 if (require.main === module) {
   const root = path.join(__dirname, '..');
   const args = process.argv.slice(2);
+  const names = args.filter((a) => !a.startsWith('--'));
   const log = (s) => process.stderr.write(s);
   try {
-    if (args.includes('--check')) {
-      const reason = staleReason(root);
-      log(reason === undefined ? `${OUT_DIR} is up to date\n` : `${OUT_DIR} is stale: ${reason}\n`);
-      process.exitCode = reason === undefined ? 0 : 1;
-    } else if (args.includes('--force')) {
-      const { files, ms } = build(root, { force: true });
-      log(`built the CLI into ${OUT_DIR}: ${files} files in ${(ms / 1000).toFixed(2)} s\n`);
-    } else if (ensureFresh(root, log) === undefined) {
-      log(`${OUT_DIR} is up to date\n`);
+    for (const name of names.length > 0 ? names : Object.keys(TARGETS)) {
+      const { outDir } = targetOf(name);
+      if (args.includes('--check')) {
+        const reason = staleReason(root, name);
+        log(reason === undefined ? `${outDir} is up to date\n` : `${outDir} is stale: ${reason}\n`);
+        if (reason !== undefined) process.exitCode = 1;
+      } else if (args.includes('--force')) {
+        const { files, ms } = build(root, name, { force: true });
+        log(`built ${outDir}: ${files} files in ${(ms / 1000).toFixed(2)} s\n`);
+      } else {
+        ensureFresh(root, name, log);
+      }
     }
   } catch (e) {
-    log(`${e instanceof BuildError ? e.message : e.stack}\n`);
+    log(`switchyard: ${e instanceof BuildError ? e.message : e.stack}\n`);
     process.exitCode = 2;
   }
 }
