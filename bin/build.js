@@ -261,12 +261,28 @@ function build(root, name = 'cli', { force = false } = {}) {
 
   for (const [rel, data] of outputs) {
     if (data === null) continue;
-    writeAtomic(path.join(outDir, rel), data);
     emitted += 1;
+    // an identical output keeps its mtime: concurrent builds of the same sources agree on the manifest
+    const file = path.join(outDir, rel);
+    let current;
+    try {
+      current = fs.readFileSync(file, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current !== data) writeAtomic(file, data);
   }
-  // outputs of sources that no longer exist
+  // outputs of sources that no longer exist; another build's temporary files only once abandoned
   for (const rel of walkFiles(outDir)) {
-    if (rel !== MANIFEST && !outputs.has(rel)) fs.rmSync(path.join(outDir, rel), { force: true });
+    if (rel === MANIFEST || outputs.has(rel)) continue;
+    const abs = path.join(outDir, rel);
+    if (
+      /\.\d+\.tmp$/.test(rel) &&
+      Date.now() - fs.statSync(abs, { throwIfNoEntry: false })?.mtimeMs < 60_000
+    ) {
+      continue;
+    }
+    fs.rmSync(abs, { force: true });
   }
   const written = {};
   for (const rel of outputs.keys()) written[rel] = statOf(path.join(outDir, rel));

@@ -87,7 +87,7 @@ describe('running the CLI', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 
   test('the compiled CLI runs in the launcher process: no child process, dist/cli loaded, same pid', () => {
     const dir = tempDir('inproc');
@@ -128,7 +128,7 @@ process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(repor
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 
   test('SIGINT reaches the CLI directly while it waits on AWS; a third signal exits at once with 130', async () => {
     // a loopback "AWS endpoint" that accepts connections and never answers: the CLI blocks inside an SDK call
@@ -173,7 +173,7 @@ process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(repor
       for (const s of sockets) s.destroy();
       server.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('AWS SDK Node-version warning', () => {
@@ -262,7 +262,7 @@ More information can be found at: https://a.co/c895JFp`;
     } else {
       expect(lines).toEqual([]);
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('build if missing or stale (in a copy of the repository)', () => {
@@ -287,7 +287,7 @@ describe('build if missing or stale (in a copy of the repository)', () => {
     expect(again.stdout).toBe('switchyard 0.1.0\n');
     const check = node([join(repo, 'bin/build.js'), 'cli', '--check']);
     expect(check.status).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   test('a changed source is rebuilt (only that file) and its change runs', () => {
     const main = join(repo, 'services/deployer/src/cli/main.ts');
@@ -299,7 +299,7 @@ describe('build if missing or stale (in a copy of the repository)', () => {
     const r = version();
     expect(r.stdout).toBe('switchyard 0.1.0-edited\n');
     expect(r.stderr).toMatch(/\(services\/deployer\/src\/cli\/main\.ts changed\): 1 of \d+ files emitted/);
-  }, 60_000);
+  }, 120_000);
 
   test('a new file imported by a changed one is built, even outside services/ (followed imports)', () => {
     mkdirSync(join(repo, 'modules/extra'), { recursive: true });
@@ -315,7 +315,7 @@ describe('build if missing or stale (in a copy of the repository)', () => {
     const r = version();
     expect(r.stdout).toBe('switchyard 0.1.0-edited from modules/extra\n');
     expect(existsSync(join(repo, 'dist/cli/modules/extra/banner.js'))).toBe(true);
-  }, 60_000);
+  }, 120_000);
 
   test('a file added to a source folder, a removed output and a tsconfig change each trigger a rebuild', () => {
     writeFileSync(join(repo, 'services/topology/notes.ts'), 'export const NOTE = 1;\n');
@@ -331,7 +331,7 @@ describe('build if missing or stale (in a copy of the repository)', () => {
     rmSync(join(repo, 'services/topology/notes.ts'));
     expect(version().status).toBe(0);
     expect(existsSync(join(repo, 'dist/cli/services/topology/notes.js'))).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   test('a syntax error refuses with file:line, runs nothing, and the next start retries', () => {
     const file = join(repo, 'services/deployer/src/core/clock.ts');
@@ -347,8 +347,33 @@ describe('build if missing or stale (in a copy of the repository)', () => {
     const fixed = version();
     expect(fixed.status).toBe(0);
     expect(fixed.stderr).toMatch(/services\/deployer\/src\/core\/clock\.ts changed/);
-  }, 60_000);
+  }, 120_000);
 });
+
+test('several launchers building a missing dist/cli at once all run, and leave it fresh', async () => {
+  const repo = repoCopy();
+  try {
+    const launch = () =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(repo, 'bin/switchyard.js'), '--version'], {
+          env: BASE_ENV,
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('close', (code) => resolve({ code, out, err }));
+      });
+    const runs = await Promise.all([launch(), launch(), launch()]);
+    for (const r of runs) {
+      expect(r.err).not.toMatch(/Error|internal/);
+      expect([r.code, r.out]).toEqual([0, 'switchyard 0.1.0\n']);
+    }
+    expect(node([join(repo, 'bin/build.js'), 'cli', '--check']).status).toBe(0);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+}, 120_000);
 
 describe('installed package (no sources)', () => {
   test('a copy without sources runs the shipped build and never builds; without the build it refuses clearly', () => {
@@ -369,5 +394,5 @@ describe('installed package (no sources)', () => {
     } finally {
       rmSync(pkg, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });
