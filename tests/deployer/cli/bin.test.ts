@@ -56,32 +56,28 @@ function repoCopy(): string {
   return dir;
 }
 
+/** `switchyard deploy` of dev/api with `tag` and further arguments. */
+const deployArgs = (tag: string, ...more: string[]) => [
+  BIN,
+  'deploy',
+  '--env',
+  'dev',
+  '--service',
+  'api',
+  '--image-tag',
+  tag,
+  ...more,
+];
+
 describe('running the CLI', () => {
   test('plain `node bin/switchyard.js` (what npx switchyard runs) runs the CLI and passes its exit code through', () => {
     const dir = tempDir('bin');
     try {
-      const ok = node(
-        [
-          BIN,
-          'deploy',
-          '--env',
-          'dev',
-          '--service',
-          'api',
-          '--image-tag',
-          'v1.1.0',
-          '--simulate',
-          '--dry-run',
-        ],
-        { cwd: dir },
-      );
+      const ok = node(deployArgs('v1.1.0', '--simulate', '--dry-run'), { cwd: dir });
       expect(ok.stderr).not.toMatch(/internal error/);
       expect(ok.status).toBe(0);
       expect(ok.stdout).toMatch(/Plan for dev\/api \(dry run — nothing will change\)/);
-      const refused = node(
-        [BIN, 'deploy', '--env', 'dev', '--service', 'api', '--image-tag', 'latest', '--simulate'],
-        { cwd: dir },
-      );
+      const refused = node(deployArgs('latest', '--simulate'), { cwd: dir });
       expect(refused.status).toBe(2);
       expect(refused.stderr).toMatch(/refusing mutable tag "latest"/);
     } finally {
@@ -228,18 +224,7 @@ More information can be found at: https://a.co/c895JFp`;
 
   test('the real SDK on this Node: at most one line, no "(node:PID) Warning" stack; the SDK switch still silences it', () => {
     // the real-AWS path: SDK clients are built, then the mutable tag is refused before any call
-    const args = [
-      BIN,
-      'deploy',
-      '--env',
-      'dev',
-      '--service',
-      'api',
-      '--image-tag',
-      'latest',
-      '--topology',
-      EXAMPLE,
-    ];
+    const args = deployArgs('latest', '--topology', EXAMPLE);
     const r = node(args, { env: AWS_ENV });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/refusing mutable tag "latest"/);
