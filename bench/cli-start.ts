@@ -109,7 +109,8 @@ Module._load = function (...a) {
       const r = orig.apply(this, b);
       if (!done) {
         done = true;
-        require('node:fs').writeFileSync(${JSON.stringify(out)}, String(performance.timeOrigin + performance.now()));
+        const u = process.cpuUsage();
+        require('node:fs').writeFileSync(${JSON.stringify(out)}, (performance.timeOrigin + performance.now()) + ' ' + (u.user + u.system) / 1000);
       }
       return r;
     };
@@ -120,23 +121,40 @@ Module._load = function (...a) {
 `;
 }
 
-interface Sample {
-  baseline: number;
-  help: number;
-  direct: number;
-  status: number;
-  rollbackToWrite: number;
-  rollbackTotal: number;
-  tsNode: number;
+/** Wall time (spawn to exit, or to the restoring write) and CPU time (user + system) of one process. */
+interface Timing {
+  wall: number;
+  cpu: number;
 }
+const MEASURES = [
+  'baseline',
+  'help',
+  'status',
+  'rollbackToWrite',
+  'rollbackTotal',
+  'direct',
+  'tsNode',
+] as const;
+type Sample = Record<(typeof MEASURES)[number], Timing>;
 
-function timed(node: string, argv: string[], cwd: string): { ms: number; out: string } {
+/** Preloaded into every measured process: its CPU time at exit, into $BENCH_CPU_OUT. */
+const CPU_PROBE = `process.on('exit', () => {
+  const u = process.cpuUsage();
+  require('node:fs').writeFileSync(process.env.BENCH_CPU_OUT, String((u.user + u.system) / 1000));
+});
+`;
+
+function timed(node: string, argv: string[], cwd: string, probes: string): Timing & { out: string } {
   const t0 = now();
-  const r = spawnSync(node, argv, { cwd, env: ENV, encoding: 'utf8' });
-  const ms = now() - t0;
+  const r = spawnSync(node, ['-r', join(probes, 'cpu.js'), ...argv], {
+    cwd,
+    env: { ...ENV, BENCH_CPU_OUT: join(probes, 'cpu') },
+    encoding: 'utf8',
+  });
+  const wall = now() - t0;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   if (r.stderr !== '') throw new Error(`${argv.join(' ')} wrote to stderr: ${r.stderr}`);
-  return { ms, out: r.stdout };
+  return { wall, cpu: Number(readFileSync(join(probes, 'cpu'), 'utf8')), out: r.stdout };
 }
 
 const ioScript = (main: string, argv: string[]) =>
@@ -148,20 +166,21 @@ const tsNodeScript = `require(${JSON.stringify(require.resolve('ts-node'))}).reg
 ${ioScript(join(ROOT, 'services/deployer/src/cli/main.ts'), ['--help'])}`;
 
 function measureRuntime(node: string, work: string, prepared: string): Sample[] {
-  const probe = join(work, 'probe.js');
   const stamp = join(work, 'write-at');
-  writeFileSync(probe, probeSource(stamp));
+  writeFileSync(join(work, 'write.js'), probeSource(stamp));
+  writeFileSync(join(work, 'cpu.js'), CPU_PROBE);
   const samples: Sample[] = [];
+  const state = join(work, 'state.json');
   for (let i = 0; i < RUNS; i++) {
-    const baseline = timed(node, ['-e', '0'], work).ms;
-    const help = timed(node, [BIN, '--help'], work);
+    const baseline = timed(node, ['-e', '0'], work, work);
+    const help = timed(node, [BIN, '--help'], work, work);
     if (!help.out.startsWith('Usage: switchyard')) throw new Error(`--help printed ${help.out.slice(0, 80)}`);
-    const direct = timed(node, ['-e', ioScript(ENTRY, ['--help'])], work).ms;
-    const state = join(work, `state-${i}.json`);
+    const direct = timed(node, ['-e', ioScript(ENTRY, ['--help'])], work, work);
     copyFileSync(prepared, state);
     const status = timed(
       node,
       [BIN, 'status', '--env', 'dev', '--service', 'api', '--simulate', '--sim-state', state],
+      work,
       work,
     );
     if (!/dev\/api {2}live: blue/.test(status.out))
@@ -169,37 +188,27 @@ function measureRuntime(node: string, work: string, prepared: string): Sample[] 
     copyFileSync(prepared, state);
     rmSync(stamp, { force: true });
     const t0 = now();
+    const rollback = ['rollback', '--env', 'dev', '--service', 'api', '--reason', 'bench', '--simulate'];
     const rb = timed(
       node,
-      [
-        '-r',
-        probe,
-        BIN,
-        'rollback',
-        '--env',
-        'dev',
-        '--service',
-        'api',
-        '--reason',
-        'bench',
-        '--simulate',
-      ].concat(['--sim-state', state, '--output', 'json']),
+      ['-r', join(work, 'write.js'), BIN, ...rollback, '--sim-state', state, '--output', 'json'],
+      work,
       work,
     );
     const last = rb.out.trim().split('\n').at(-1) ?? '{}';
     const result = JSON.parse(last) as { data?: { status?: string; plan?: { mode?: string } } };
     if (result.data?.status !== 'rolled-back' || result.data.plan?.mode !== 'flip') {
-      throw new Error(`rollback was not a weight flip: ${rb.out.trim().split('\n').at(-1)}`);
+      throw new Error(`rollback was not a weight flip: ${last}`);
     }
-    const writeAt = Number(readFileSync(stamp, 'utf8'));
+    const [writeAt, cpuAtWrite] = readFileSync(stamp, 'utf8').split(' ').map(Number);
     samples.push({
       baseline,
-      help: help.ms,
+      help,
       direct,
-      status: status.ms,
-      rollbackToWrite: writeAt - t0,
-      rollbackTotal: rb.ms,
-      tsNode: timed(node, ['-e', tsNodeScript], work).ms,
+      status,
+      rollbackToWrite: { wall: writeAt - t0, cpu: cpuAtWrite },
+      rollbackTotal: rb,
+      tsNode: timed(node, ['-e', tsNodeScript], work, work),
     });
   }
   return samples;
@@ -288,50 +297,36 @@ async function main() {
       `Command: \`node -r ts-node/register/transpile-only bench/cli-start.ts --runs ${RUNS}${EXTRA_NODES.map(() => ' --node <node 24>').join('')}${WRITE ? ' --write' : ''}\``,
       `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, 2 cores shared with other jobs (load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end).`,
       '',
-      'Every measure is a new process, spawned and awaited by this script (wall time, spawn included), interleaved',
-      'run by run with a bare `node -e 0` of the same binary; medians of the runs, ratios to the bare start.',
+      'Every measure is a new process, spawned and awaited by this script, interleaved run by run with a bare',
+      '`node -e 0` of the same binary; medians of the runs, ratios to the bare start. Wall: spawn to exit (or to',
+      'the restoring write), as a user waits for it. CPU: user + system time of the process itself (a preloaded',
+      'probe reads `process.cpuUsage()` at exit, or at the restoring write), which other jobs on the machine',
+      'disturb far less than wall time.',
       '`status` and `rollback` run on a copy of a prepared simulation state (v1.1.0 on green, v1.2.0 on blue',
       'stopped in its termination wait, so the rollback is a weight flip).',
       '',
     ];
+    const labels: Record<(typeof MEASURES)[number], string> = {
+      baseline: '`node -e 0` (bare start)',
+      help: '`switchyard --help` (bin/switchyard.js, freshness check included)',
+      status: '`switchyard status --env dev --service api --simulate`',
+      rollbackToWrite: 'weight-flip rollback: process start → restoring write',
+      rollbackTotal: 'weight-flip rollback: whole process',
+      direct: 'compiled CLI `--help` without the launcher (require dist/cli directly)',
+      tsNode: 'former launcher: ts-node transpiling the sources, `--help`',
+    };
     runtimes.forEach((_, i) => {
       const s = results[i];
-      const base = median(s.map((x) => x.baseline));
-      const row = (label: string, xs: number[]) =>
-        `| ${label} | ${f(median(xs))} | ${(median(xs) / base).toFixed(2)}× | ${f(Math.min(...xs))} – ${f(Math.max(...xs))} |`;
+      const med = (m: (typeof MEASURES)[number], k: keyof Timing) => median(s.map((x) => x[m][k]));
       lines.push(
         `## ${versions[i]} (${RUNS} runs)`,
         '',
-        '| measure | median | × `node -e 0` | min – max |',
-        '| --- | --- | --- | --- |',
-        row(
-          '`node -e 0` (bare start)',
-          s.map((x) => x.baseline),
-        ),
-        row(
-          '`switchyard --help` (bin/switchyard.js, freshness check included)',
-          s.map((x) => x.help),
-        ),
-        row(
-          '`switchyard status --env dev --service api --simulate`',
-          s.map((x) => x.status),
-        ),
-        row(
-          'weight-flip rollback: process start → restoring write',
-          s.map((x) => x.rollbackToWrite),
-        ),
-        row(
-          'weight-flip rollback: whole process',
-          s.map((x) => x.rollbackTotal),
-        ),
-        row(
-          'compiled CLI `--help` without the launcher (require dist/cli directly)',
-          s.map((x) => x.direct),
-        ),
-        row(
-          'former launcher: ts-node transpiling the sources, `--help`',
-          s.map((x) => x.tsNode),
-        ),
+        '| measure | wall, median | × `node -e 0` | wall, min – max | CPU, median | × `node -e 0` |',
+        '| --- | --- | --- | --- | --- | --- |',
+        ...MEASURES.map((m) => {
+          const walls = s.map((x) => x[m].wall);
+          return `| ${labels[m]} | ${f(med(m, 'wall'))} | ${(med(m, 'wall') / med('baseline', 'wall')).toFixed(2)}× | ${f(Math.min(...walls))} – ${f(Math.max(...walls))} | ${f(med(m, 'cpu'))} | ${(med(m, 'cpu') / med('baseline', 'cpu')).toFixed(2)}× |`;
+        }),
         '',
       );
     });
