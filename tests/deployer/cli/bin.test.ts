@@ -17,6 +17,7 @@ import {
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { COMMANDS, mainHelp } from '../../../services/deployer/src/cli/main';
 
 const ROOT = join(__dirname, '../../..');
 const BIN = join(ROOT, 'bin/switchyard.js');
@@ -85,11 +86,14 @@ describe('running the CLI', () => {
     }
   }, 120_000);
 
-  test('the compiled CLI runs in the launcher process: no child process, dist/cli loaded, same pid', () => {
-    const dir = tempDir('inproc');
+  /**
+   * Runs the launcher with a preloaded probe that records every child_process call and, at exit, the
+   * process id and every module it loaded.
+   */
+  function probed(args: string[]) {
+    const dir = tempDir('probe');
     try {
       const report = join(dir, 'report.json');
-      // preloaded into the launcher's process: records every child_process call and, at exit, what was loaded
       const probe = join(dir, 'probe.js');
       writeFileSync(
         probe,
@@ -103,28 +107,51 @@ process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(repor
   pid: process.pid, calls, loaded: Object.keys(require.cache) })));
 `,
       );
-      const r = node(['-r', probe, BIN, 'status', '--env', 'dev', '--service', 'api', '--simulate'], {
-        cwd: dir,
-      });
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(/dev\/api {2}live: blue/);
+      const r = node(['-r', probe, BIN, ...args], { cwd: dir });
       const seen = JSON.parse(readFileSync(report, 'utf8')) as {
         pid: number;
         calls: string[];
         loaded: string[];
       };
-      expect(seen.pid).toBe(r.pid);
-      expect(seen.calls).toEqual([]);
-      expect(seen.loaded).toContain(join(ROOT, ENTRY));
-      expect(seen.loaded).toContain(join(ROOT, 'dist/cli/services/deployer/src/cli/commands/status.js'));
-      // compiled JavaScript, not TypeScript compiled on the fly
-      expect(seen.loaded.filter((f) => f.endsWith('.ts'))).toEqual([]);
-      expect(seen.loaded.some((f) => f.includes('/node_modules/ts-node/'))).toBe(false);
+      return { ...r, seen };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  test('the compiled CLI runs in the launcher process: no child process, dist/cli loaded, same pid', () => {
+    const r = probed(['status', '--env', 'dev', '--service', 'api', '--simulate']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/dev\/api {2}live: blue/);
+    expect(r.seen.pid).toBe(r.pid);
+    expect(r.seen.calls).toEqual([]);
+    expect(r.seen.loaded).toContain(join(ROOT, ENTRY));
+    expect(r.seen.loaded).toContain(join(ROOT, 'dist/cli/services/deployer/src/cli/commands/status.js'));
+    // compiled JavaScript, not TypeScript compiled on the fly
+    expect(r.seen.loaded.filter((f) => f.endsWith('.ts'))).toEqual([]);
+    expect(r.seen.loaded.some((f) => f.includes('/node_modules/ts-node/'))).toBe(false);
   }, 120_000);
+
+  test('--help loads no command: neither the core, zod nor the AWS SDK', () => {
+    const r = probed(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: switchyard <command>/);
+    const ours = r.seen.loaded.filter((f) => f.startsWith(join(ROOT, 'dist/cli/')));
+    expect(ours.map((f) => f.slice(join(ROOT, 'dist/cli/services/deployer/src/').length)).sort()).toEqual([
+      'cli/main.js',
+      'exit-codes.js',
+    ]);
+    expect(r.seen.loaded.filter((f) => f.includes('/node_modules/'))).toEqual([]);
+  }, 120_000);
+
+  test("the summaries --help lists are the commands' own", async () => {
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      expect([command.name, command.summary]).toEqual([entry.name, entry.summary]);
+      expect(mainHelp()).toContain(`  ${entry.name}`);
+    }
+  });
 
   test('SIGINT reaches the CLI directly while it waits on AWS; the third one makes it exit at once', async () => {
     // a loopback "AWS endpoint" that accepts connections and never answers: the CLI blocks inside an SDK call
