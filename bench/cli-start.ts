@@ -133,7 +133,8 @@ const MEASURES = [
   'rollbackToWrite',
   'rollbackTotal',
   'direct',
-  'tsNode',
+  'tsNodeHelp',
+  'tsNodeStatus',
 ] as const;
 type Sample = Record<(typeof MEASURES)[number], Timing>;
 
@@ -161,9 +162,11 @@ const ioScript = (main: string, argv: string[]) =>
   `const { run } = require(${JSON.stringify(main)});
 run(${JSON.stringify(argv)}, process.env, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), isTTY: false })
   .then((c) => { process.exitCode = c; });`;
-const tsNodeScript = `require(${JSON.stringify(require.resolve('ts-node'))}).register({ transpileOnly: true, project: ${JSON.stringify(join(ROOT, 'tsconfig.json'))},
+/** The launcher before issue 14: ts-node (transpile-only) compiling the sources in the process, every start. */
+const tsNodeScript = (argv: string[]) => `require(${JSON.stringify(require.resolve('ts-node'))}).register({
+  transpileOnly: true, project: ${JSON.stringify(join(ROOT, 'tsconfig.json'))},
   compilerOptions: { module: 'commonjs', incremental: false } });
-${ioScript(join(ROOT, 'services/deployer/src/cli/main.ts'), ['--help'])}`;
+${ioScript(join(ROOT, 'services/deployer/src/cli/main.ts'), argv)}`;
 
 function measureRuntime(node: string, work: string, prepared: string): Sample[] {
   const stamp = join(work, 'write-at');
@@ -208,7 +211,12 @@ function measureRuntime(node: string, work: string, prepared: string): Sample[] 
       status,
       rollbackToWrite: { wall: writeAt - t0, cpu: cpuAtWrite },
       rollbackTotal: rb,
-      tsNode: timed(node, ['-e', tsNodeScript], work, work),
+      tsNodeHelp: timed(node, ['-e', tsNodeScript(['--help'])], work, work),
+      tsNodeStatus: (() => {
+        copyFileSync(prepared, state);
+        const args = ['status', '--env', 'dev', '--service', 'api', '--simulate', '--sim-state', state];
+        return timed(node, ['-e', tsNodeScript(args)], work, work);
+      })(),
     });
   }
   return samples;
@@ -313,7 +321,8 @@ async function main() {
       rollbackToWrite: 'weight-flip rollback: process start → restoring write',
       rollbackTotal: 'weight-flip rollback: whole process',
       direct: 'compiled CLI `--help` without the launcher (require dist/cli directly)',
-      tsNode: 'former launcher: ts-node transpiling the sources, `--help`',
+      tsNodeHelp: 'former launcher (ts-node compiling the sources at every start), `--help`',
+      tsNodeStatus: 'former launcher, `status --env dev --service api --simulate`',
     };
     runtimes.forEach((_, i) => {
       const s = results[i];
