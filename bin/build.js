@@ -204,7 +204,9 @@ function build(root, name = 'cli', { force = false } = {}) {
       },
     },
   );
-  if (!parsed || configError) throw new BuildError(`${target.config}: ${format(configError)}`);
+  if (!parsed || configError) {
+    throw new BuildError(`${target.config}: ${configError ? format(configError) : 'cannot be read'}`);
+  }
   if (parsed.errors.length > 0) throw new BuildError(parsed.errors.map(format).join('\n'));
   const options = parsed.options;
   if (path.resolve(options.outDir ?? '') !== outDir || path.resolve(options.rootDir ?? '') !== root) {
