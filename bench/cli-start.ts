@@ -28,7 +28,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deploy, type DeployDeps } from '../services/deployer/src/core/deploy';
@@ -302,7 +302,7 @@ async function main() {
     const lines = [
       '# CLI start-up benchmark',
       '',
-      `Command: \`node -r ts-node/register/transpile-only bench/cli-start.ts --runs ${RUNS}${EXTRA_NODES.map(() => ' --node <node 24>').join('')}${WRITE ? ' --write' : ''}\``,
+      `Command: \`node -r ts-node/register/transpile-only bench/cli-start.ts --runs ${RUNS}${EXTRA_NODES.map((n) => ` --node ${n.replace(homedir(), '~')}`).join('')}${WRITE ? ' --write' : ''}\``,
       `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, 2 cores shared with other jobs (load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end).`,
       '',
       'Every measure is a new process, spawned and awaited by this script, interleaved run by run with a bare',
