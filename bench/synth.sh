@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Measures `npm run synth` (all environments + bootstrap): wall time, CPU time (user + sys) and peak RSS
-# of the synth process, several runs, medians. On a loaded machine compare CPU time: wall time then
-# mostly measures the wait for a core. Usage: bench/synth.sh [runs]   (default 5; SWITCHYARD_ENVS is honoured)
-# Measures the node process itself (the command of the `synth` script) with /usr/bin/time -v, and once
-# the whole `npm run synth` (npm adds its own ~0.3 s and runs node as a child: time -v reports the
-# largest process RSS of the tree).
+# Measures the synth (all environments + bootstrap): wall time, CPU time (user + sys) and peak RSS,
+# several runs, medians. On a loaded machine compare CPU time: wall time then mostly measures the wait
+# for a core.
+# Usage: bench/synth.sh [runs]   (default 5; SWITCHYARD_ENVS is honoured)
+#
+# `npm run synth` builds the cdktf app to JavaScript when a source changed (bin/build.js synth →
+# dist/synth, transpile-only, only changed files) and runs it; before issue 14 it ran main.ts through
+# ts-node (transpile-only) on every synth. Both are measured in the same run, each with /usr/bin/time -v
+# (npm adds its own ~0.3 s and runs node as a child: time -v reports the largest process RSS of the tree):
+#   - the synth process alone: compiled (dist/synth/main.js) and ts-node (transpiling main.ts' graph);
+#   - `npm run synth` warm (dist/synth fresh: the check is a few stats) and cold (dist/synth removed
+#     before each run: full build included) — the first synth after a clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
-cmd=(node -r ts-node/register/transpile-only main.ts)
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+export SWITCHYARD_ENVIRONMENTS_DIR="${SWITCHYARD_ENVIRONMENTS_DIR:-environments}"
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
-measure() { # label, command...
+measure() { # label, command...   ($before, if set, runs untimed before each run)
   local label="$1"; shift
   : >"$tmp/secs"; : >"$tmp/kb"; : >"$tmp/cpu"
   for i in $(seq "$runs"); do
+    if [ -n "${before:-}" ]; then eval "$before"; fi
     /usr/bin/time -v "$@" >/dev/null 2>"$tmp/out" || { cat "$tmp/out"; exit 1; }
     awk -F': ' '/Elapsed \(wall clock\)/ {split($2,t,":"); s=0; for(i=1;i<=length(t);i++) s=s*60+t[i]; print s}' "$tmp/out" >>"$tmp/secs"
     awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/out" >>"$tmp/kb"
@@ -26,11 +33,15 @@ measure() { # label, command...
   done
   local s kb cpu
   s="$(median <"$tmp/secs")"; kb="$(median <"$tmp/kb")"; cpu="$(median <"$tmp/cpu")"
-  printf '%-32s runs=%s  median wall=%ss  median CPU=%ss  median peak RSS=%s MB  (wall: %s)\n' \
+  printf '%-34s runs=%s  median wall=%ss  median CPU=%ss  median peak RSS=%s MB  (wall: %s)\n' \
     "$label" "$runs" "$s" "$cpu" "$((kb / 1024))" "$(tr '\n' ' ' <"$tmp/secs")"
 }
 
 echo "node $(node --version), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-measure "node main.ts (synth process)" "${cmd[@]}"
-measure "npm run synth" npm run --silent synth
+node bin/build.js synth
+measure "synth process, compiled" node dist/synth/main.js
+measure "synth process, ts-node" node -r ts-node/register/transpile-only main.ts
+measure "npm run synth (warm)" npm run --silent synth
+before='rm -rf dist/synth' measure "npm run synth (cold: + build)" npm run --silent synth
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 ls cdktf.out/stacks

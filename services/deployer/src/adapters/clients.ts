@@ -33,6 +33,9 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { CallControl, CallTracker } from '../calls';
+
+export { type CallControl, CallTracker } from '../calls';
 
 /**
  * Default attempts per call (first try + retries) in adaptive retry mode. Kept small on purpose: the
@@ -50,41 +53,6 @@ export const DEFAULT_CONNECTION_TIMEOUT_MS = 3_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** Per request once the run is stopping: leaves room for retries inside GitHub's 10 s cancel window. */
 export const STOPPING_REQUEST_TIMEOUT_MS = 3_000;
-
-/** How the CLI steers calls: the signal of calls starting now, and whether the run is stopping. */
-export interface CallControl {
-  /** Passed to every request; aborting it cancels the calls in flight. */
-  signal(): AbortSignal | undefined;
-  /** True once SIGINT/SIGTERM arrived: requests get STOPPING_REQUEST_TIMEOUT_MS. */
-  stopping(): boolean;
-}
-
-/** What the AWS calls of this process are doing (CLI signal messages, "never reached AWS" refusals). */
-export class CallTracker {
-  private seq = 0;
-  private readonly inFlight = new Map<number, { readonly what: string; readonly since: number }>();
-  /** HTTP responses received from any endpoint (an error answer counts: the endpoint was reached). */
-  answered = 0;
-  /** Calls that completed successfully. */
-  succeeded = 0;
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  begin(what: string): number {
-    const id = ++this.seq;
-    this.inFlight.set(id, { what, since: this.now() });
-    return id;
-  }
-  end(id: number, ok: boolean): void {
-    this.inFlight.delete(id);
-    if (ok) this.succeeded++;
-  }
-  /** "elbv2 ModifyRule (4.2 s)" per call in flight, oldest first. */
-  describeInFlight(): string[] {
-    const now = this.now();
-    return [...this.inFlight.values()].map((c) => `${c.what} (${((now - c.since) / 1000).toFixed(1)} s)`);
-  }
-}
 
 /** Service-specific endpoint variables the SDK reads for each client (plus the generic `AWS_ENDPOINT_URL`). */
 export const ENDPOINT_URL_ENV = {

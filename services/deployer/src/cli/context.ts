@@ -1,7 +1,7 @@
 /**
  * What every CLI command receives. `run()` in main.ts builds it; tests pass their own `io`.
  */
-import type { CallControl, CallTracker } from '../adapters/clients';
+import type { CallControl, CallTracker } from '../calls';
 import type { DeployEvent } from '../ports';
 
 export interface CliIO {

@@ -14,8 +14,7 @@
  *   - the THIRD signal exits at once (exit 1, traffic state as printed).
  * Everything said is built from what the run observed (its events and its AWS calls), never assumed.
  */
-import type { CallControl } from '../adapters/clients';
-import { CallTracker } from '../adapters/clients';
+import { type CallControl, CallTracker } from '../calls';
 import type { DeployEvent } from '../ports';
 
 export interface InterruptTarget {

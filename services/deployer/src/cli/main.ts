@@ -3,15 +3,45 @@
  * (exit-codes.ts) and never calls process.exit.
  */
 import { ExitCode } from '../exit-codes';
-import { deployCommand } from './commands/deploy';
-import { promoteCommand } from './commands/promote';
-import { rollbackCommand } from './commands/rollback';
-import { statusCommand } from './commands/status';
 import type { CliIO, Command, CommandContext } from './context';
 
 export type { CliIO, Command, CommandContext } from './context';
 
-export const COMMANDS: readonly Command[] = [deployCommand, rollbackCommand, promoteCommand, statusCommand];
+/** A command by name, with the one-line summary `--help` lists, and its implementation loaded on use. */
+export interface CommandEntry {
+  readonly name: string;
+  /** The command's own `summary` (tests/deployer/cli/bin.test.ts checks that they agree). */
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+/**
+ * The commands. A command's module — and with it the core, zod and the AWS SDK adapters — loads only
+ * when that command runs or its help is asked for: `switchyard --help` loads none of them and starts in
+ * well under 3× a bare Node start (bench/cli-start-results.md).
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'deploy',
+    summary: 'blue/green deploy an image tag to a service, with health gates and automatic rollback',
+    load: async () => (await import('./commands/deploy')).deployCommand,
+  },
+  {
+    name: 'rollback',
+    summary: 'put traffic back on a known-good release (weight flip or redeploy); recover a killed deployer',
+    load: async () => (await import('./commands/rollback')).rollbackCommand,
+  },
+  {
+    name: 'promote',
+    summary: 'deploy to the next environment the exact digest live and deployed in the previous one',
+    load: async () => (await import('./commands/promote')).promoteCommand,
+  },
+  {
+    name: 'status',
+    summary: 'show colours, weights, lock, last releases and drift / killed-deployer warnings',
+    load: async () => (await import('./commands/status')).statusCommand,
+  },
+];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -41,7 +71,7 @@ export async function run(
     if (name === 'help' && rest[0]) {
       const c = COMMANDS.find((x) => x.name === rest[0]);
       if (c) {
-        io.stdout(`${c.help.trimEnd()}\n`);
+        io.stdout(`${(await c.load()).help.trimEnd()}\n`);
         return ExitCode.Ok;
       }
     }
@@ -52,15 +82,15 @@ export async function run(
     io.stdout('switchyard 0.1.0\n');
     return ExitCode.Ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr(
       `switchyard: unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')} (switchyard --help)\n`,
     );
     return ExitCode.Refused;
   }
   try {
-    return await command.run(rest, ctx);
+    return await (await entry.load()).run(rest, ctx);
   } catch (e) {
     io.stderr(`switchyard ${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return ExitCode.InternalError;
