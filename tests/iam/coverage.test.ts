@@ -9,7 +9,7 @@
  */
 import { Testing } from 'cdktf';
 import { loadConfiguration } from '../../environments/loader';
-import { serviceOfTerraformType } from '../../stacks/bootstrap/services';
+import { SEPARATELY_GRANTED_TYPES, serviceOfTerraformType } from '../../stacks/bootstrap/services';
 import { PlatformStack } from '../../stacks/platform-stack';
 import { allowedActionSet, expandAll, loadLayout, MULTI_ACCOUNT_DIR, unknownActions } from './harness';
 
@@ -41,6 +41,8 @@ const READ = SERVICES.flatMap((s) => [`${s}:Describe*`, `${s}:List*`, `${s}:Get*
       'sns:Describe*',
     ].includes(p),
 );
+// The image list of the environment's own repositories (modules/initial-image), nothing else of ECR.
+const REGISTRY_READS = ['ecr:DescribeImages', 'ecr:DescribeRepositories', 'ecr:ListImages'];
 const STATE = [
   's3:ListBucket',
   's3:GetObject',
@@ -96,9 +98,10 @@ const RELEASE_WRITES = [
 
 /** What each role kind is known (and tested in roles.test.ts / release-commands.test.ts) to allow. */
 const COVERED: Record<string, string[]> = {
-  plan: [...READ, ...STATE],
+  plan: [...READ, ...REGISTRY_READS, ...STATE],
   apply: [
     ...READ,
+    ...REGISTRY_READS,
     ...STATE,
     ...SERVICES.filter((s) => s !== 's3' && s !== 'iam').map((s) => `${s}:*`),
     's3:*',
@@ -190,9 +193,17 @@ test('every resource type of the environment stacks is a service the CI roles ar
     for (const t of [...Object.keys(doc.resource ?? {}), ...Object.keys(doc.data ?? {})]) types.add(t);
   }
   const unknown = [...types].filter(
-    (t) => !serviceOfTerraformType(t) && !t.startsWith('aws_iam_policy_document'),
+    (t) =>
+      !serviceOfTerraformType(t) && !t.startsWith('aws_iam_policy_document') && !SEPARATELY_GRANTED_TYPES[t],
   );
   expect(unknown).toEqual([]);
+  // …and the separately granted ones are really there (the table is not stale).
+  expect(Object.keys(SEPARATELY_GRANTED_TYPES).filter((t) => !types.has(t))).toEqual([]);
+  expect(Object.keys(SEPARATELY_GRANTED_TYPES).map(serviceOfTerraformType)).toEqual([
+    undefined,
+    undefined,
+    undefined,
+  ]);
   const services = [...types].map(serviceOfTerraformType).filter((s): s is string => Boolean(s));
   expect(services.filter((s) => !SERVICES.includes(s))).toEqual([]);
 });
