@@ -72,6 +72,8 @@ const RELEASE = [
   'cloudwatch:GetMetricData',
   'cloudwatch:DescribeAlarms',
   'ecr:DescribeImages',
+  'ecr:BatchGetImage',
+  'ecr:PutImage',
   'ssm:GetParameter',
   'ssm:GetParametersByPath',
   'application-autoscaling:RegisterScalableTarget',
@@ -84,6 +86,9 @@ const RELEASE = [
   'dynamodb:ConditionCheckItem',
 ];
 const RELEASE_WRITES = [
+  // BatchGetImage only serves the re-tagging (the retention marks): status does not get it
+  'ecr:BatchGetImage',
+  'ecr:PutImage',
   'ecs:RegisterTaskDefinition',
   'ecs:TagResource',
   'ecs:UpdateService',
@@ -173,13 +178,15 @@ test('the mutation: a grown policy is caught', async () => {
         name: 'grown',
         policy: {
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'ecr:PutImage', Resource: '*' }],
+          Statement: [{ Effect: 'Allow', Action: 'ecr:BatchDeleteImage', Resource: '*' }],
         },
       },
     ],
   };
   const covered = await expandAll(COVERED.release!);
-  expect([...(await allowedActionSet(grown))].filter((a) => !covered.has(a))).toEqual(['ecr:putimage']);
+  expect([...(await allowedActionSet(grown))].filter((a) => !covered.has(a))).toEqual([
+    'ecr:batchdeleteimage',
+  ]);
 });
 
 test('every resource type of the environment stacks is a service the CI roles are built for', () => {
