@@ -626,6 +626,36 @@ describe.each(['single', 'multi'] as const)('%s account layout: allowed on its o
     // the repository policy grants the listing to the plan and apply roles only
     expect(await evaluate(lister('switchyard-prod-api-exec'), req)).not.toBe('Allowed');
   });
+  test('release moves retention marks but cannot upload layers or delete images; the ECR limit is documented, not hidden', async () => {
+    const n = names(l, 'dev');
+    const cross = l.accountOf('dev') !== l.toolingAccountId;
+    const role = l.role('switchyard-dev-release');
+    for (const action of ['ecr:BatchGetImage', 'ecr:PutImage']) {
+      expect(await evaluate(role, { action, ...registry(l, n.repo, cross) })).toBe('Allowed');
+    }
+    for (const action of [
+      'ecr:InitiateLayerUpload',
+      'ecr:UploadLayerPart',
+      'ecr:CompleteLayerUpload',
+      'ecr:BatchDeleteImage',
+      'ecr:SetRepositoryPolicy',
+      'ecr:PutLifecyclePolicy',
+      'ecr:PutImageTagMutability',
+    ]) {
+      expect({ action, d: await evaluate(role, { action, ...registry(l, n.repo, cross) }) }).not.toEqual({
+        action,
+        d: 'Allowed',
+      });
+    }
+    // ECR has no condition key naming the tag of a PutImage (Service Authorization Reference): the role
+    // may move any sy-* mark of the shared repository, another environment's too. The repository's
+    // IMMUTABLE_WITH_EXCLUSION keeps every other tag where it is (README, ECR retention).
+    if (cross) {
+      const policy = l.repositoryPolicy('switchyard/api')!;
+      const marks = policy.Statement.filter((st) => String(st.Sid).startsWith('RetentionMarksFrom'));
+      for (const st of marks) expect(st.Condition).not.toHaveProperty('StringLike');
+    }
+  });
   test('build pushes images and does nothing else', async () => {
     const role = l.role('switchyard-build');
     const repo = names(l, 'dev').repo;

@@ -3,7 +3,7 @@
  * job (run attempt, re-runner, approvers looked up by the workflow) lands in the release record and in
  * `status`; each command that makes a release live moves the retention marks (deploy, promote, rollback).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditFromEnv } from '../../../services/deployer/src/cli/context';
@@ -87,6 +87,18 @@ test('deploy, deploy, promote, rollback: each release that goes live moves the m
   expect(tags()['sy-live-dev-api']).toBe(d('v1.1.0'));
   // immutable tags never moved
   expect(tags()['v1.2.0']).toBe(d('v1.2.0'));
+});
+
+test('a CI re-run of the image already live (nothing to do) repairs a missing mark', async () => {
+  await sy('deploy --simulate --sim-reset --env dev --service api --image-tag v1.1.0');
+  const file = join(dir, '.switchyard-sim/state.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8'));
+  delete saved.snapshot.world.images['111111111111/switchyard/api'].tags['sy-live-dev-api'];
+  writeFileSync(file, JSON.stringify(saved));
+  const rerun = await sy('deploy --simulate --env dev --service api --image-tag v1.1.0');
+  expect(rerun.code).toBe(0);
+  expect(rerun.out).toContain('nothing to do');
+  expect(tags()['sy-live-dev-api']).toBe(d('v1.1.0'));
 });
 
 test('a failed deploy (rolled back by its gate) keeps the marks and exits 3', async () => {

@@ -11,8 +11,8 @@ import type { RollbackOutcome } from '../ops/rollback';
 import type { ReleaseRecord } from '../ports';
 
 export interface ReleaseMade {
-  /** The release the command recorded. */
-  readonly release: ReleaseRecord;
+  /** The release the command recorded (absent: none, e.g. the image already served). */
+  readonly release?: ReleaseRecord;
   /** It (or, for a rollback, its target) is live now: move the retention marks. */
   readonly live: boolean;
 }
@@ -31,6 +31,10 @@ export function releaseMade(o: DeployOutcome | PromoteOutcome | RollbackOutcome)
       return releaseMade(o.deploy) && { release: releaseMade(o.deploy)!.release, live: false };
     case 'error':
       return o.release ? { release: o.release, live: false } : undefined;
+    case 'up-to-date':
+      // a CI re-run of what already serves: no release, but the marks are set again (a mark a failed
+      // earlier attempt could not set is repaired; marks already in place answer "unchanged")
+      return { live: true };
     default:
       return undefined;
   }
@@ -45,7 +49,10 @@ export async function afterCommand(
   const made = releaseMade(outcome);
   if (!made) return;
   try {
-    await afterRelease(deps, topology, { release: made.release, live: made.live });
+    await afterRelease(deps, topology, {
+      ...(made.release ? { release: made.release } : {}),
+      live: made.live,
+    });
   } catch {
     // afterRelease reports its own failures as warnings; nothing may escape into the command's result
   }
