@@ -116,42 +116,29 @@ export interface PullGrant {
  * until the environment's next release marks it again (README, ECR retention).
  */
 export function repositoryPolicy(partition: string, grants: readonly PullGrant[]): Record<string, unknown> {
-  const principalIs = (accountId: string, names: readonly string[]) => ({
-    ArnLike: { 'aws:PrincipalArn': names.map((r) => `arn:${partition}:iam::${accountId}:role/${r}`) },
-  });
-  const root = (accountId: string) => ({ AWS: `arn:${partition}:iam::${accountId}:root` });
+  /** One statement: these actions to the account's roles matching `roles` (none: no statement). */
+  const allow = (sid: string, accountId: string, actions: readonly string[], roles: readonly string[]) =>
+    roles.length === 0
+      ? []
+      : [
+          {
+            Sid: `${sid}${accountId}`,
+            Effect: 'Allow',
+            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+            Action: [...actions],
+            Condition: {
+              ArnLike: {
+                'aws:PrincipalArn': roles.map((r) => `arn:${partition}:iam::${accountId}:role/${r}`),
+              },
+            },
+          },
+        ];
   return {
     Version: '2012-10-17',
     Statement: grants.flatMap((g) => [
-      {
-        Sid: `PullFrom${g.accountId}`,
-        Effect: 'Allow',
-        Principal: root(g.accountId),
-        Action: [...CROSS_ACCOUNT_PULL_ACTIONS],
-        Condition: principalIs(g.accountId, g.rolePatterns),
-      },
-      ...((g.planRoles ?? []).length > 0
-        ? [
-            {
-              Sid: `ListImagesFrom${g.accountId}`,
-              Effect: 'Allow',
-              Principal: root(g.accountId),
-              Action: [...REGISTRY_READ_ACTIONS],
-              Condition: principalIs(g.accountId, g.planRoles!),
-            },
-          ]
-        : []),
-      ...((g.releaseRoles ?? []).length > 0
-        ? [
-            {
-              Sid: `RetentionMarksFrom${g.accountId}`,
-              Effect: 'Allow',
-              Principal: root(g.accountId),
-              Action: [...RETENTION_MARK_ACTIONS],
-              Condition: principalIs(g.accountId, g.releaseRoles!),
-            },
-          ]
-        : []),
+      ...allow('PullFrom', g.accountId, CROSS_ACCOUNT_PULL_ACTIONS, g.rolePatterns),
+      ...allow('ListImagesFrom', g.accountId, REGISTRY_READ_ACTIONS, g.planRoles ?? []),
+      ...allow('RetentionMarksFrom', g.accountId, RETENTION_MARK_ACTIONS, g.releaseRoles ?? []),
     ]),
   };
 }
