@@ -140,6 +140,96 @@ test('bad props are refused with the field named', () => {
     expect(post.error_message).toContain('Actions → build → Run workflow on main');
   });
 
+  test('the listing guards the read: a failed postcondition stops the newest-image read; passing, both are read at plan time (no "read during apply" churn)', () => {
+    // The same shape with Terraform's builtin data source (terraform_remote_state, local backend: no
+    // provider, no network) standing in for aws_ecr_images / aws_ecr_image.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-guard-'));
+    const state = (file: string, ids: string[]) =>
+      fs.writeFileSync(
+        path.join(dir, file),
+        JSON.stringify({
+          version: 4,
+          terraform_version: '1.9.0',
+          serial: 1,
+          lineage: 'x',
+          outputs: { image_ids: { value: ids, type: ['list', 'string'] } },
+          resources: [],
+        }),
+      );
+    const s = stackOf('dev');
+    const listing = one(s, 'data', 'aws_ecr_images');
+    const post = (listing.body.lifecycle as { postcondition: { condition: string; error_message: string }[] })
+      .postcondition[0]!;
+    const config = {
+      data: {
+        terraform_remote_state: {
+          pushed: {
+            backend: 'local',
+            config: { path: 'listing.tfstate' },
+            lifecycle: {
+              postcondition: [
+                {
+                  condition: post.condition.replace('self.image_ids', 'self.outputs.image_ids'),
+                  error_message: post.error_message,
+                },
+              ],
+            },
+          },
+          newest: {
+            backend: 'local',
+            config: { path: 'newest.tfstate' },
+            depends_on: ['data.terraform_remote_state.pushed'],
+          },
+        },
+      },
+      output: { newest: { value: '${data.terraform_remote_state.newest.outputs.image_ids}' } },
+    };
+    const tf = (...args: string[]) =>
+      spawnSync('terraform', args, {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: {
+          ...process.env,
+          TF_CLI_CONFIG_FILE: '/dev/null',
+          CHECKPOINT_DISABLE: '1',
+          TF_IN_AUTOMATION: '1',
+        },
+      });
+    try {
+      fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(config));
+      expect(tf('init', '-input=false', '-backend=false').status).toBe(0);
+      // nothing pushed: the listing's postcondition fails with its message; the newest image is never read
+      // (its state file does not even exist — reading it would be a second, different error)
+      state('listing.tfstate', []);
+      const empty = tf('plan', '-input=false', '-no-color');
+      expect(empty.status).toBe(1);
+      expect(empty.stderr.replace(/\s+/g, ' ')).toContain(
+        'no image has been pushed to ECR repository switchyard/api',
+      );
+      expect(empty.stderr.match(/Error:/g)).toHaveLength(1);
+      expect(empty.stdout).toContain('data.terraform_remote_state.pushed: Read complete');
+      expect(empty.stdout).not.toContain('data.terraform_remote_state.newest');
+      // the mutation: without depends_on the newest image is read anyway and fails with a second error
+      const unordered = JSON.parse(JSON.stringify(config));
+      delete unordered.data.terraform_remote_state.newest.depends_on;
+      fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(unordered));
+      expect(tf('plan', '-input=false', '-no-color').stderr.match(/Error:/g)).toHaveLength(2);
+      fs.writeFileSync(path.join(dir, 'main.tf.json'), JSON.stringify(config));
+      // pushed: both read at plan time; applied, a second plan has nothing to do (exit 0)
+      state('listing.tfstate', ['sha256:aa']);
+      state('newest.tfstate', ['sha256:aa']);
+      expect(tf('apply', '-input=false', '-auto-approve', '-no-color').status).toBe(0);
+      const again = tf('plan', '-input=false', '-detailed-exitcode', '-no-color');
+      expect({ status: again.status, deferred: /read during apply/.test(again.stdout) }).toEqual({
+        status: 0,
+        deferred: false,
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   test('a later push changes nothing: the pin keeps the first digest (apply, then plan)', () => {
     const s = stackOf('dev');
     const pin = one(s, 'resource', 'terraform_data');
