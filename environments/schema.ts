@@ -401,12 +401,14 @@ export const serviceSchema = z.strictObject({
     .refine((paths) => new Set(paths).size === paths.length, { error: 'must not list a path twice' }),
   /**
    * Image tag of the Terraform-managed task definition (the one the services start with before the
-   * first `switchyard deploy`; releases register their own revisions). Must exist in the repository
-   * at the first apply. @default "bootstrap"
+   * first `switchyard deploy`; releases register their own revisions), when it must be a given tag; it
+   * must exist in the repository at the first apply. @default none: the newest image pushed to the
+   * repository, pinned by digest at the environment's first apply (modules/initial-image)
    */
   initialImageTag: z
     .string()
-    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'must be a valid image tag' }),
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'must be a valid image tag' })
+    .optional(),
 });
 
 export const albSchema = z.strictObject({

@@ -54,7 +54,6 @@ export function serviceDefaults(tier: Tier): Record<string, unknown> {
     taskRolePolicyStatements: [],
     secretsKmsKeyArns: [],
     writablePaths: ['/tmp'],
-    initialImageTag: 'bootstrap',
     deploy: {
       strategy: tier === 'dev' ? 'all-at-once' : 'canary',
       canaryPercent: 10,

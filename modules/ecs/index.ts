@@ -17,7 +17,7 @@ import {
   SCALING_TARGET_MIN,
 } from './limits';
 import { resourceAddressAt } from './legacy-ids';
-import { boundedName, DNS_LABEL } from './names';
+import { boundedName, DNS_LABEL, repositoryUriOf } from './names';
 import {
   BlueGreenService,
   type DataStoreAccess,
@@ -341,10 +341,18 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
     if (!/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(repositoryName)) {
       bad('repositoryName', 'is not a valid ECR repository name', repositoryName);
     }
+    const repositoryRegion = s.repositoryRegion ?? props.region;
+    if (!REGION.test(repositoryRegion)) bad('repositoryRegion', 'must be an AWS region', repositoryRegion);
     const initialImageTag = s.initialImageTag ?? 'bootstrap';
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(initialImageTag)) {
       bad('initialImageTag', 'is not a valid image tag', initialImageTag);
     }
+    if (s.initialImage !== undefined && s.initialImage.trim() === '') {
+      bad('initialImage', 'must be an image reference', s.initialImage);
+    }
+    const initialImage =
+      s.initialImage ??
+      `${repositoryUriOf({ repositoryAccountId, repositoryRegion, repositoryName })}:${initialImageTag}`;
     const containerName = s.containerName ?? s.name;
     if (!/^[A-Za-z0-9_-]{1,255}$/.test(containerName))
       bad('containerName', 'is not a valid container name', containerName);
@@ -389,7 +397,8 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
       deploy: (parsed.success ? parsed.data : deployInput) as DeploymentSettings,
       repositoryName,
       repositoryAccountId,
-      initialImageTag,
+      repositoryRegion,
+      initialImage,
       user: s.user,
       writablePaths,
       containerHealthCheck: s.containerHealthCheck,

@@ -33,7 +33,7 @@ import {
   taskRoleStatements,
 } from './iam';
 import { DEPLOYER_OWNED_SCALING_FIELDS, INITIAL_LIVE_COLOUR, TRAFFIC_TAGS } from './limits';
-import { boundedName } from './names';
+import { boundedName, repositoryUriOf } from './names';
 import { maxResolvedBytes, SSM_ADVANCED_MAX_BYTES, ssmTierFor } from './topology-size';
 
 /** ALB target-group health check. Field names match `services[].healthCheck` in the YAML. */
@@ -126,10 +126,16 @@ export interface EcsServiceProps {
   readonly repositoryName?: string;
   /** Account holding the repository. @default the environment's account */
   readonly repositoryAccountId?: string;
+  /** Region of the repository (the shared-services region). @default the environment's region */
+  readonly repositoryRegion?: string;
   /**
-   * Tag of the image in the Terraform-managed task definition. Releases never change it (the deployer
-   * registers new revisions; the services ignore `task_definition`). @default 'bootstrap'
+   * Image of the Terraform-managed task definition, in full (`<repository URL>@sha256:…`, usually a
+   * Terraform reference such as modules/initial-image's pinned newest digest). Releases never change it
+   * (the deployer registers new revisions; the services ignore `task_definition`). Wins over
+   * `initialImageTag`. @default `<repository URL>:<initialImageTag>`
    */
+  readonly initialImage?: string;
+  /** Tag of that image when `initialImage` is not given. @default 'bootstrap' */
   readonly initialImageTag?: string;
   /** Container name in the task definition. @default name */
   readonly containerName?: string;
@@ -237,7 +243,9 @@ export interface ResolvedService {
   readonly deploy: DeploymentSettings;
   readonly repositoryName: string;
   readonly repositoryAccountId: string;
-  readonly initialImageTag: string;
+  readonly repositoryRegion: string;
+  /** The task definition's image reference (a tag or a digest reference). */
+  readonly initialImage: string;
   readonly user?: string;
   readonly writablePaths: readonly string[];
   readonly containerHealthCheck?: ContainerHealthCheckProps;
@@ -347,8 +355,8 @@ export class BlueGreenService extends Construct {
       retentionInDays: svc.logRetentionDays ?? ctx.logRetentionDays,
       kmsKeyId: ctx.logKmsKeyArn,
     });
-    const repositoryArn = `arn:${partitionOf(ctx.region)}:ecr:${ctx.region}:${svc.repositoryAccountId}:repository/${svc.repositoryName}`;
-    const repositoryUri = `${svc.repositoryAccountId}.dkr.ecr.${ctx.region}.amazonaws.com/${svc.repositoryName}`;
+    const repositoryArn = `arn:${partitionOf(svc.repositoryRegion)}:ecr:${svc.repositoryRegion}:${svc.repositoryAccountId}:repository/${svc.repositoryName}`;
+    const repositoryUri = repositoryUriOf(svc);
 
     this.executionRole = new IamRole(this, 'execution-role', {
       name: boundedName([prefix, 'exec'], 64),
@@ -386,7 +394,7 @@ export class BlueGreenService extends Construct {
     const volumes = svc.writablePaths.map((path, i) => ({ name: `scratch-${i}`, path }));
     const container: Record<string, unknown> = {
       name: svc.containerName,
-      image: `${repositoryUri}:${svc.initialImageTag}`,
+      image: svc.initialImage,
       essential: true,
       readonlyRootFilesystem: true,
       portMappings: [{ containerPort: svc.containerPort, protocol: 'tcp' }],

@@ -118,13 +118,13 @@ test('the scan sees a command added to an adapter (and it is not listed yet)', (
   fs.mkdirSync(path.join(root, 'adapters'));
   fs.writeFileSync(
     path.join(root, 'adapters', 'marks.ts'),
-    "import { type ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';\n" +
-      'export const mark = (c: ECRClient) => c.send(new PutImageCommand({ repositoryName: "r", imageManifest: "{}" }));\n',
+    "import { BatchDeleteImageCommand, type ECRClient } from '@aws-sdk/client-ecr';\n" +
+      'export const drop = (c: ECRClient) => c.send(new BatchDeleteImageCommand({ repositoryName: "r", imageIds: [] }));\n',
   );
   expect(sentCommands(root, ['adapters'])).toEqual([
-    { command: 'ecr:PutImage', file: path.join('adapters', 'marks.ts') },
+    { command: 'ecr:BatchDeleteImage', file: path.join('adapters', 'marks.ts') },
   ]);
-  expect(RELEASE_COMMANDS.some((c) => c.command === 'ecr:PutImage')).toBe(false);
+  expect(RELEASE_COMMANDS.some((c) => c.command === 'ecr:BatchDeleteImage')).toBe(false);
 });
 
 describe.each([

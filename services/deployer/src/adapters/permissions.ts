@@ -92,6 +92,11 @@ export const RELEASE_COMMANDS: readonly CommandPermission[] = [
   cmd('cloudwatch:DescribeAlarms', true, grant('cloudwatch:DescribeAlarms', 'alarms')),
   // ECR (adapters/ecr.ts): the repositories are in the shared-services account (repository policy)
   cmd('ecr:DescribeImages', true, grant('ecr:DescribeImages', 'image-repositories')),
+  // Retention marks (ops/retention.ts): the manifest is read to be put again with the `sy-*` tag. Writes
+  // only tags: no layer upload, no delete. ECR cannot scope PutImage to a tag (no condition key names
+  // it), so the role may move any `sy-*` mark of its repositories (README, ECR retention).
+  cmd('ecr:BatchGetImage', false, grant('ecr:BatchGetImage', 'image-repositories')),
+  cmd('ecr:PutImage', false, grant('ecr:PutImage', 'image-repositories')),
   // SSM (adapters/topology.ts)
   cmd('ssm:GetParameter', true, grant('ssm:GetParameter', 'topology-parameters')),
   cmd('ssm:GetParametersByPath', true, grant('ssm:GetParametersByPath', 'topology-parameters')),

@@ -252,7 +252,19 @@ export async function openRuntime(
         throw beforeAnyAnswer(e, environment, service);
       }
       const clients = clientsModule.createAwsClients({ ...clientOptions, region: region ?? topology.region });
-      const ports = adapters.createAwsPorts({ tableName: topology.deploymentTable, clients });
+      // ECR requests go to the repositories' account and region (the shared-services account; issue 11):
+      // both come from the topology's repository URI.
+      const registry = adapters.registryOf(topology.repositoryUri);
+      const clientRegion = region ?? topology.region;
+      const ecr =
+        registry && registry.region !== clientRegion
+          ? clientsModule.createEcrClient({ ...clientOptions, region: registry.region })
+          : clients.ecr;
+      const ports = adapters.createAwsPorts({
+        tableName: topology.deploymentTable,
+        clients: { ...clients, ecr },
+        ...(registry ? { registry } : {}),
+      });
       return {
         topology,
         deps: {

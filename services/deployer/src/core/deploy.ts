@@ -35,6 +35,7 @@ import {
   type MetricsPort,
   PortError,
   type RegistryPort,
+  type ReleaseAudit,
   type ReleaseKey,
   type ReleaseRecord,
   type RuleStickiness,
@@ -145,6 +146,8 @@ export interface DeployRequest {
   readonly owner: LockOwner;
   readonly commitSha?: string;
   readonly runUrl?: string;
+  /** CI audit trail recorded with the release (run attempt, re-runner, approvers). @default none */
+  readonly audit?: ReleaseAudit;
   /** @default 'deploy' */
   readonly kind?: DeployKind;
   /** Why (rollbacks, promotions); recorded. */
@@ -774,6 +777,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     actor: req.owner.actor,
     ...(req.commitSha ? { commitSha: req.commitSha } : {}),
     ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+    ...(req.audit ? { audit: req.audit } : {}),
     ...(req.reason ? { reason: req.reason } : {}),
     ...(req.sourceEnvironment ? { sourceEnvironment: req.sourceEnvironment } : {}),
     ...(req.sourceReleaseId ? { sourceReleaseId: req.sourceReleaseId } : {}),
