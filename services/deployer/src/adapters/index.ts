@@ -65,7 +65,7 @@ export {
   DEFAULT_MAX_ATTEMPTS,
   ENDPOINT_URL_ENV,
 } from './clients';
-export { AwsMetricsAdapter } from './cloudwatch';
+export { AwsMetricsAdapter, AwsTrafficWeightPublisher } from './cloudwatch';
 export { AwsRegistryAdapter } from './ecr';
 export { AwsEcsAdapter } from './ecs';
 export { AwsLoadBalancerAdapter } from './elbv2';

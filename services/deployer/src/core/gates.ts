@@ -60,6 +60,8 @@ export class GateFailure extends Error {
     message: string,
     /** Virtual/real time at which the failure was observed. */
     readonly detectedAt: number,
+    /** What the failing gate check observed (metric gates), for progress and the release timeline. */
+    readonly observation?: GateObservation,
   ) {
     super(message);
     this.name = 'GateFailure';
@@ -326,43 +328,9 @@ export async function checkGates(
     );
   }
   const j = judge5xx(counts, settings);
-  if (j.failed) {
-    throw new GateFailure(
-      '5xx',
-      `5xx share of ${colour} is ${(j.ratio * 100).toFixed(1)}% (${counts.errors5xx} of ${counts.requests} requests in the ${window ? Math.round((window.toMs - window.fromMs) / 60_000) : 0} whole minute(s) up to ${window ? new Date(window.toMs).toISOString().slice(11, 16) : '-'} UTC), above the ${(settings.max5xxRatio * 100).toFixed(1)}% limit`,
-      at,
-    );
-  }
-  const windowText = window
-    ? `in the ${Math.round((window.toMs - window.fromMs) / 60_000)} whole minute(s) up to ${new Date(window.toMs).toISOString().slice(11, 16)} UTC`
-    : '';
   const conn = judgeConnectionErrors(sample, g);
-  if (conn.failed) {
-    throw new GateFailure(
-      'connection-errors',
-      `connection errors to ${colour}'s targets: ${(conn.ratio * 100).toFixed(1)}% of attempts (${sample.connectionErrors} TargetConnectionErrorCount vs ${sample.requests} requests ${windowText}), above the ${(g.maxConnectionErrorRatio * 100).toFixed(1)}% limit — the load balancer answers those with 502/503, counted per load balancer only`,
-      at,
-    );
-  }
   const lat = judgeLatency(sample, g, baseline?.p99Seconds);
-  if (lat.failed) {
-    const against = lat.fromBaseline
-      ? `${seconds(baseline!.p99Seconds!)} (${baseline!.colour}'s p99 before the shift) × ${g.baselineFactor}`
-      : `the ${seconds(g.maxP99Seconds)} limit${baseline?.p99Seconds !== undefined ? ` (${baseline.colour}'s p99 before the shift was ${seconds(baseline.p99Seconds)}, × ${g.baselineFactor} = ${seconds(baseline.p99Seconds * g.baselineFactor)})` : ''}`;
-    throw new GateFailure(
-      'latency',
-      `p99 response time of ${colour} is ${seconds(lat.p99Seconds!)} over ${sample.requests} requests ${windowText}, above ${against}`,
-      at,
-    );
-  }
-  if (alarms.length > 0) {
-    throw new GateFailure(
-      'alarm',
-      `CloudWatch alarm in ALARM: ${alarms.join(', ')} (gating ${colour}: its own alarms and the shared ones)`,
-      at,
-    );
-  }
-  return {
+  const obs: GateObservation = {
     healthy,
     total: serving.length,
     requests: counts.requests,
@@ -379,6 +347,45 @@ export async function checkGates(
     connectionErrorRatio: conn.ratio,
     connectionJudged: conn.judged,
   };
+  if (j.failed) {
+    throw new GateFailure(
+      '5xx',
+      `5xx share of ${colour} is ${(j.ratio * 100).toFixed(1)}% (${counts.errors5xx} of ${counts.requests} requests in the ${window ? Math.round((window.toMs - window.fromMs) / 60_000) : 0} whole minute(s) up to ${window ? new Date(window.toMs).toISOString().slice(11, 16) : '-'} UTC), above the ${(settings.max5xxRatio * 100).toFixed(1)}% limit`,
+      at,
+      obs,
+    );
+  }
+  const windowText = window
+    ? `in the ${Math.round((window.toMs - window.fromMs) / 60_000)} whole minute(s) up to ${new Date(window.toMs).toISOString().slice(11, 16)} UTC`
+    : '';
+  if (conn.failed) {
+    throw new GateFailure(
+      'connection-errors',
+      `connection errors to ${colour}'s targets: ${(conn.ratio * 100).toFixed(1)}% of attempts (${sample.connectionErrors} TargetConnectionErrorCount vs ${sample.requests} requests ${windowText}), above the ${(g.maxConnectionErrorRatio * 100).toFixed(1)}% limit — the load balancer answers those with 502/503, counted per load balancer only`,
+      at,
+      obs,
+    );
+  }
+  if (lat.failed) {
+    const against = lat.fromBaseline
+      ? `${seconds(baseline!.p99Seconds!)} (${baseline!.colour}'s p99 before the shift) × ${g.baselineFactor}`
+      : `the ${seconds(g.maxP99Seconds)} limit${baseline?.p99Seconds !== undefined ? ` (${baseline.colour}'s p99 before the shift was ${seconds(baseline.p99Seconds)}, × ${g.baselineFactor} = ${seconds(baseline.p99Seconds * g.baselineFactor)})` : ''}`;
+    throw new GateFailure(
+      'latency',
+      `p99 response time of ${colour} is ${seconds(lat.p99Seconds!)} over ${sample.requests} requests ${windowText}, above ${against}`,
+      at,
+      obs,
+    );
+  }
+  if (alarms.length > 0) {
+    throw new GateFailure(
+      'alarm',
+      `CloudWatch alarm in ALARM: ${alarms.join(', ')} (gating ${colour}: its own alarms and the shared ones)`,
+      at,
+      obs,
+    );
+  }
+  return obs;
 }
 
 /**
@@ -405,17 +412,27 @@ export async function bake(
   });
   const streak: HealthStreak = { unhealthyPolls: 0 };
   const response: ResponseGateState = {};
+  const progress = (obs: GateObservation, remainingMs: number, failing?: GateName) =>
+    ctx.emitter.info(
+      'bake.progress',
+      `${label}: ${ctx.colour} ${obs.healthy}/${obs.total} healthy, 5xx ${obs.judged ? `${(obs.ratio * 100).toFixed(1)}%` : `n/a (${obs.requests} req)`}${describeResponse(obs)}, alarms ${obs.alarms.length === 0 ? 'OK' : obs.alarms.join(',')}${obs.excusedAlarms.length ? ` (still in ALARM since before the run: ${obs.excusedAlarms.join(',')})` : ''}, ${failing ? `${failing} gate FAILED` : `${Math.ceil(remainingMs / 1000)}s left`}`,
+      { colour: ctx.colour, label, remainingMs, ...obs, ...extra, ...(failing ? { failing } : {}) },
+    );
   for (;;) {
     throwIfAborted(ctx.signal, clock);
-    const obs = await checkGates(deps, ctx, streak, response);
+    let obs: GateObservation;
+    try {
+      obs = await checkGates(deps, ctx, streak, response);
+    } catch (e) {
+      // the failing check's observation is part of the record (timeline, JSON), then the caller rolls back
+      if (e instanceof GateFailure && e.observation)
+        progress(e.observation, Math.max(0, end - clock.now()), e.gate);
+      throw e;
+    }
     throwIfAborted(ctx.signal, clock);
     const now = clock.now();
     const remainingMs = Math.max(0, end - now);
-    ctx.emitter.info(
-      'bake.progress',
-      `${label}: ${ctx.colour} ${obs.healthy}/${obs.total} healthy, 5xx ${obs.judged ? `${(obs.ratio * 100).toFixed(1)}%` : `n/a (${obs.requests} req)`}${describeResponse(obs)}, alarms ${obs.alarms.length === 0 ? 'OK' : obs.alarms.join(',')}${obs.excusedAlarms.length ? ` (still in ALARM since before the run: ${obs.excusedAlarms.join(',')})` : ''}, ${Math.ceil(remainingMs / 1000)}s left`,
-      { colour: ctx.colour, label, remainingMs, ...obs, ...extra },
-    );
+    progress(obs, remainingMs);
     if (now >= end && ctx.requireData && !obs.judged) {
       const min = ctx.settings.min5xxSampleRequests;
       if (fiveXxInconclusive(now, ctx.trafficSinceMs, obs.requests, ctx.expectedPerMinute, min)) {
