@@ -46,6 +46,39 @@ export const ALARM_NAMES_PER_CALL = 100;
 
 const REQUESTS_ID = 'requests';
 const ERRORS_ID = 'errors5xx';
+const CONNECTION_ERRORS_ID = 'connectionErrors';
+const P99_ID = 'p99';
+
+/** A GetMetricData input over [fromMs, toMs) of one target group's ALB metrics: `[id, metric, stat]` each. */
+function targetGroupQueries(
+  loadBalancerArnSuffix: string,
+  targetGroupArnSuffix: string,
+  fromMs: number,
+  toMs: number,
+  periodSeconds: number,
+  queries: readonly (readonly [id: string, metricName: string, stat: string])[],
+): GetMetricDataCommandInput {
+  return {
+    StartTime: new Date(fromMs),
+    EndTime: new Date(toMs),
+    MetricDataQueries: queries.map(([id, metricName, stat]) => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/ApplicationELB',
+          MetricName: metricName,
+          Dimensions: [
+            { Name: 'LoadBalancer', Value: loadBalancerArnSuffix },
+            { Name: 'TargetGroup', Value: targetGroupArnSuffix },
+          ],
+        },
+        Period: periodSeconds,
+        Stat: stat,
+      },
+      ReturnData: true,
+    })),
+  };
+}
 
 export function metricDataInput(
   loadBalancerArnSuffix: string,
@@ -53,32 +86,18 @@ export function metricDataInput(
   fromMs: number,
   toMs: number,
 ): GetMetricDataCommandInput {
-  const metric = (id: string, metricName: string) => ({
-    Id: id,
-    MetricStat: {
-      Metric: {
-        Namespace: 'AWS/ApplicationELB',
-        MetricName: metricName,
-        Dimensions: [
-          { Name: 'LoadBalancer', Value: loadBalancerArnSuffix },
-          { Name: 'TargetGroup', Value: targetGroupArnSuffix },
-        ],
-      },
-      Period: METRIC_PERIOD_SECONDS,
-      Stat: 'Sum',
-    },
-    ReturnData: true,
-  });
-  return {
-    StartTime: new Date(fromMs),
-    EndTime: new Date(toMs),
-    MetricDataQueries: [metric(REQUESTS_ID, 'RequestCount'), metric(ERRORS_ID, 'HTTPCode_Target_5XX_Count')],
-  };
+  return targetGroupQueries(
+    loadBalancerArnSuffix,
+    targetGroupArnSuffix,
+    fromMs,
+    toMs,
+    METRIC_PERIOD_SECONDS,
+    [
+      [REQUESTS_ID, 'RequestCount', 'Sum'],
+      [ERRORS_ID, 'HTTPCode_Target_5XX_Count', 'Sum'],
+    ],
+  );
 }
-
-const LAT_REQUESTS_ID = 'requests';
-const CONNECTION_ERRORS_ID = 'connectionErrors';
-const P99_ID = 'p99';
 
 /** The GetMetricData input of `targetGroupLatency`: three queries, the window as one period. */
 export function latencyDataInput(
@@ -87,32 +106,18 @@ export function latencyDataInput(
   fromMs: number,
   toMs: number,
 ): GetMetricDataCommandInput {
-  const period = (toMs - fromMs) / 1000;
-  const metric = (id: string, metricName: string, stat: string) => ({
-    Id: id,
-    MetricStat: {
-      Metric: {
-        Namespace: 'AWS/ApplicationELB',
-        MetricName: metricName,
-        Dimensions: [
-          { Name: 'LoadBalancer', Value: loadBalancerArnSuffix },
-          { Name: 'TargetGroup', Value: targetGroupArnSuffix },
-        ],
-      },
-      Period: period,
-      Stat: stat,
-    },
-    ReturnData: true,
-  });
-  return {
-    StartTime: new Date(fromMs),
-    EndTime: new Date(toMs),
-    MetricDataQueries: [
-      metric(LAT_REQUESTS_ID, 'RequestCount', 'Sum'),
-      metric(CONNECTION_ERRORS_ID, 'TargetConnectionErrorCount', 'Sum'),
-      metric(P99_ID, 'TargetResponseTime', 'p99'),
+  return targetGroupQueries(
+    loadBalancerArnSuffix,
+    targetGroupArnSuffix,
+    fromMs,
+    toMs,
+    (toMs - fromMs) / 1000,
+    [
+      [REQUESTS_ID, 'RequestCount', 'Sum'],
+      [CONNECTION_ERRORS_ID, 'TargetConnectionErrorCount', 'Sum'],
+      [P99_ID, 'TargetResponseTime', 'p99'],
     ],
-  };
+  );
 }
 
 const sum = (results: MetricDataResult[], id: string) =>
@@ -128,18 +133,10 @@ export class AwsMetricsAdapter implements MetricsPort {
     toMs: number,
   ): Promise<RequestCounts> {
     if (!(toMs > fromMs)) throw new PortError('invalid', `metrics window is empty: [${fromMs}, ${toMs})`);
-    const input = metricDataInput(loadBalancerArnSuffix, targetGroupArnSuffix, fromMs, toMs);
-    const what = `CloudWatch GetMetricData ${targetGroupArnSuffix}`;
-    const results: MetricDataResult[] = [];
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const out = await aws(what, () =>
-        this.client.send(new GetMetricDataCommand({ ...input, ...(token ? { NextToken: token } : {}) })),
-      );
-      results.push(...(out.MetricDataResults ?? []));
-      nextToken = out.NextToken;
-    } while (nextToken);
+    const results = await this.allResults(
+      metricDataInput(loadBalancerArnSuffix, targetGroupArnSuffix, fromMs, toMs),
+      targetGroupArnSuffix,
+    );
     return { requests: sum(results, REQUESTS_ID), errors5xx: sum(results, ERRORS_ID) };
   }
 
@@ -152,24 +149,32 @@ export class AwsMetricsAdapter implements MetricsPort {
     if (!(toMs > fromMs) || (toMs - fromMs) % METRIC_PERIOD_MS !== 0 || fromMs % METRIC_PERIOD_MS !== 0) {
       throw new PortError('invalid', `latency window must be whole minutes: [${fromMs}, ${toMs})`);
     }
-    const input = latencyDataInput(loadBalancerArnSuffix, targetGroupArnSuffix, fromMs, toMs);
+    const results = await this.allResults(
+      latencyDataInput(loadBalancerArnSuffix, targetGroupArnSuffix, fromMs, toMs),
+      targetGroupArnSuffix,
+    );
+    // one period: at most one value; should CloudWatch split it anyway, the largest p99 is the safe side
+    const p99s = results.filter((r) => r.Id === P99_ID).flatMap((r) => r.Values ?? []);
+    return {
+      requests: sum(results, REQUESTS_ID),
+      connectionErrors: sum(results, CONNECTION_ERRORS_ID),
+      ...(p99s.length > 0 ? { p99Seconds: Math.max(...p99s) } : {}),
+    };
+  }
+
+  /** Every result of a GetMetricData input, following NextToken. */
+  private async allResults(input: GetMetricDataCommandInput, tg: string): Promise<MetricDataResult[]> {
     const results: MetricDataResult[] = [];
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      const out = await aws(`CloudWatch GetMetricData ${targetGroupArnSuffix}`, () =>
+      const out = await aws(`CloudWatch GetMetricData ${tg}`, () =>
         this.client.send(new GetMetricDataCommand({ ...input, ...(token ? { NextToken: token } : {}) })),
       );
       results.push(...(out.MetricDataResults ?? []));
       nextToken = out.NextToken;
     } while (nextToken);
-    // one period: at most one value; should CloudWatch split it anyway, the largest p99 is the safe side
-    const p99s = results.filter((r) => r.Id === P99_ID).flatMap((r) => r.Values ?? []);
-    return {
-      requests: sum(results, LAT_REQUESTS_ID),
-      connectionErrors: sum(results, CONNECTION_ERRORS_ID),
-      ...(p99s.length > 0 ? { p99Seconds: Math.max(...p99s) } : {}),
-    };
+    return results;
   }
 
   async alarmStates(alarmNames: readonly string[]): Promise<AlarmState[]> {

@@ -24,7 +24,7 @@
 import type { Colour, DeploymentSettings, ServiceTopology } from '../../../topology';
 import type { Clock, LatencySample, MetricsPort } from '../ports';
 import type { Emitter } from './events';
-import { GATE_RETRY, withRetry } from './retry';
+import { GATE_RETRY, type RetryPolicy, withRetry } from './retry';
 import { FIVE_XX_WINDOW_MS, METRIC_DELAY_MS, METRIC_PERIOD_MS } from './settings';
 
 /** Core defaults for topologies published without these settings (the tier defaults live in environments/tiers.ts). */
@@ -144,7 +144,25 @@ export async function readLatencyBaseline(
   emitter?: Emitter,
 ): Promise<LatencyBaseline> {
   const w = baselineWindow(trafficSinceMs);
-  const s = await withRetry(
+  const s = await readColourLatency(deps, t, colour, w, GATE_RETRY, emitter);
+  return {
+    colour,
+    requests: s.requests,
+    ...(s.p99Seconds !== undefined && s.requests >= g.minLatencySample ? { p99Seconds: s.p99Seconds } : {}),
+    ...w,
+  };
+}
+
+/** One `targetGroupLatency` read of `colour` over `w`, retried with `policy`. */
+export function readColourLatency(
+  deps: { readonly metrics: MetricsPort; readonly clock: Clock },
+  t: ServiceTopology,
+  colour: Colour,
+  w: { readonly fromMs: number; readonly toMs: number },
+  policy: RetryPolicy,
+  emitter?: Emitter,
+): Promise<LatencySample> {
+  return withRetry(
     deps.clock,
     'cloudwatch:GetMetricData',
     () =>
@@ -154,14 +172,8 @@ export async function readLatencyBaseline(
         w.fromMs,
         w.toMs,
       ),
-    { ...(emitter ? { emitter } : {}), policy: GATE_RETRY },
+    { ...(emitter ? { emitter } : {}), policy },
   );
-  return {
-    colour,
-    requests: s.requests,
-    ...(s.p99Seconds !== undefined && s.requests >= g.minLatencySample ? { p99Seconds: s.p99Seconds } : {}),
-    ...w,
-  };
 }
 
 /** `0.213` → `0.21s`, `12.5` → `12.5s`. */

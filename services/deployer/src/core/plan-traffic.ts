@@ -10,9 +10,15 @@
 import type { Colour, DeploymentSettings, ServiceTopology } from '../../../topology';
 import type { Clock, MetricsPort } from '../ports';
 import type { Emitter } from './events';
-import { baselineWindow, latencyLimit, responseGateSettings, seconds } from './metric-gates';
+import {
+  baselineWindow,
+  latencyLimit,
+  readColourLatency,
+  responseGateSettings,
+  seconds,
+} from './metric-gates';
 import { minJudgeablePerMinute, tooQuietToJudge, unjudgedPercents, WINDOW_MINUTES } from './quiet';
-import { DEFAULT_RETRY, withRetry } from './retry';
+import { DEFAULT_RETRY } from './retry';
 import { METRIC_PERIOD_MS } from './settings';
 
 /** The live colour's traffic before the deploy and what it means for the gates. */
@@ -75,18 +81,7 @@ export async function withTrafficCheck<P extends PlanLike>(
   const min = settings.min5xxSampleRequests;
   let traffic: PlanTraffic;
   try {
-    const s = await withRetry(
-      deps.clock,
-      'cloudwatch:GetMetricData',
-      () =>
-        deps.metrics.targetGroupLatency(
-          t.loadBalancerArnSuffix,
-          t.targetGroupArnSuffixes[plan.liveColour],
-          w.fromMs,
-          w.toMs,
-        ),
-      { ...(emitter ? { emitter } : {}), policy: DEFAULT_RETRY },
-    );
+    const s = await readColourLatency(deps, t, plan.liveColour, w, DEFAULT_RETRY, emitter);
     const perMinute = s.requests / minutes;
     traffic = {
       colour: plan.liveColour,

@@ -1045,14 +1045,7 @@ export class SimWorld {
   ): { requests: number; errors: number } {
     let requests = 0;
     let errors = 0;
-    for (
-      let m = Math.floor(fromMs / SIM_METRIC_PERIOD_MS) * SIM_METRIC_PERIOD_MS;
-      m < toMs;
-      m += SIM_METRIC_PERIOD_MS
-    ) {
-      if (m + SIM_METRIC_PERIOD_MS + this.metricDelayMs(m) > nowMs) continue;
-      const a = Math.max(m, fromMs);
-      const b = Math.min(m + SIM_METRIC_PERIOD_MS, toMs);
+    for (const [a, b] of this.publishedSpans(fromMs, toMs, nowMs)) {
       const c = this.requestCounts(tg, a, b);
       requests += c.requests;
       errors += c.errors;
@@ -1080,14 +1073,7 @@ export class SimWorld {
     let requests = 0;
     let slow = 0;
     let conn = 0;
-    for (
-      let m = Math.floor(fromMs / SIM_METRIC_PERIOD_MS) * SIM_METRIC_PERIOD_MS;
-      m < toMs;
-      m += SIM_METRIC_PERIOD_MS
-    ) {
-      if (m + SIM_METRIC_PERIOD_MS + this.metricDelayMs(m) > nowMs) continue;
-      const a = Math.max(m, fromMs);
-      const b = Math.min(m + SIM_METRIC_PERIOD_MS, toMs);
+    for (const [a, b] of this.publishedSpans(fromMs, toMs, nowMs)) {
       for (let i = Math.max(0, Math.floor((a - start) / 1000)); i < Math.floor((b - start) / 1000); i++) {
         requests += tg.requests[i] ?? 0;
         slow += tg.slow?.[i] ?? 0;
@@ -1107,6 +1093,20 @@ export class SimWorld {
       connectionErrors: conn,
       ...(p99Seconds !== undefined ? { p99Seconds } : {}),
     };
+  }
+
+  /** The parts [a, b) of [fromMs, toMs) whose whole minute CloudWatch has published by `nowMs`. */
+  private publishedSpans(fromMs: number, toMs: number, nowMs: number): [number, number][] {
+    const spans: [number, number][] = [];
+    for (
+      let m = Math.floor(fromMs / SIM_METRIC_PERIOD_MS) * SIM_METRIC_PERIOD_MS;
+      m < toMs;
+      m += SIM_METRIC_PERIOD_MS
+    ) {
+      if (m + SIM_METRIC_PERIOD_MS + this.metricDelayMs(m) > nowMs) continue;
+      spans.push([Math.max(m, fromMs), Math.min(m + SIM_METRIC_PERIOD_MS, toMs)]);
+    }
+    return spans;
   }
 
   targetGroupBySuffix(lbSuffix: string, tgSuffix: string): SimTargetGroup | undefined {
