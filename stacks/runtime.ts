@@ -217,6 +217,24 @@ export function buildRuntime(
       environment,
     ),
     alarmTopicArn: alarms.topicArn,
+    // Deploy notifications: the alarm topic (its subscribers hear of deploys) and/or a webhook whose URL the
+    // deploy job holds in the named environment variable (never the URL itself).
+    ...(config.notifications.sns || config.notifications.webhookUrlEnv
+      ? {
+          notifications: {
+            // built from names known at synth (not the token): the topology's size stays exact (SSM tier)
+            ...(config.notifications.sns
+              ? {
+                  snsTopicArn: `arn:${partitionOf(config.region)}:sns:${config.region}:${config.accountId}:${alarms.topicName}`,
+                }
+              : {}),
+            ...(config.notifications.webhookUrlEnv
+              ? { webhookUrlEnv: config.notifications.webhookUrlEnv }
+              : {}),
+            events: [...config.notifications.events],
+          },
+        }
+      : {}),
     // The environment- and service-wide alarms the platform stack creates (modules/alarms SharedAlarms) gate
     // every release of a service: the topology publishes them as `alarms.shared`.
     sharedAlarmNames: {

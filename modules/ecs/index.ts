@@ -4,7 +4,12 @@ import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
-import { type DeploymentSettings, deploymentSettingsSchema } from '../../services/topology';
+import {
+  type DeploymentSettings,
+  deploymentSettingsSchema,
+  notificationsSchema,
+  type TopologyNotifications,
+} from '../../services/topology';
 import { formatCidr, parseCidr } from '../vpc/subnet-plan';
 import { AccessLogsBucket } from './access-logs';
 import { fargateSizeProblem } from './fargate';
@@ -118,6 +123,12 @@ export interface EcsPlatformProps {
   readonly deploymentTableName: string;
   /** SNS topic of the environment's alarms. @default undefined (no service alarms: empty alarms.blue / .green) */
   readonly alarmTopicArn?: string;
+  /**
+   * Deploy notifications published in every service's topology (`notifications`): the SNS topic the
+   * deployer publishes to and the NAME of the environment variable holding a webhook URL (never the URL).
+   * @default undefined (no notifications)
+   */
+  readonly notifications?: TopologyNotifications;
   /** @default 5xx > 1 %, p95 > 3 s, for 5 min */
   readonly alarmThresholds?: ServiceAlarmThresholds;
   /**
@@ -663,6 +674,7 @@ export class EcsPlatform extends Construct {
           deploymentTableName: props.deploymentTableName,
           permissionsBoundaryArn: props.permissionsBoundaryArn,
           alarmTopicArn: props.alarmTopicArn,
+          ...(props.notifications ? { notifications: notificationsSchema.parse(props.notifications) } : {}),
           alarmThresholds: props.alarmThresholds ?? {},
           sharedAlarmNames: [
             ...(props.sharedAlarmNames?.all ?? []),

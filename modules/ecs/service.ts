@@ -22,6 +22,7 @@ import {
   type ServiceTopology,
   TOPOLOGY_SCHEMA_VERSION,
   type TopologyAlarms,
+  type TopologyNotifications,
   topologyParameterName,
 } from '../../services/topology';
 import { partitionOf } from '../vpc/partition';
@@ -209,6 +210,8 @@ export interface ServiceContext {
   /** Permissions boundary of the execution and task roles. */
   readonly permissionsBoundaryArn?: string;
   readonly alarmTopicArn?: string;
+  /** Deploy notifications, published as the topology's `notifications`. */
+  readonly notifications?: TopologyNotifications;
   readonly alarmThresholds: ServiceAlarmThresholds;
   /**
    * Environment- or service-wide alarm names published as the topology's `alarms.shared` (they gate every
@@ -743,6 +746,7 @@ export class BlueGreenService extends Construct {
         },
       },
       ...(svc.promoteFrom ? { promoteFrom: svc.promoteFrom } : {}),
+      ...(ctx.notifications ? { notifications: ctx.notifications } : {}),
       deployment: deploymentSettingsSchema.parse(svc.deploy),
     };
     this.topology = topology;

@@ -27,6 +27,7 @@ const BOUNDS: Readonly<Record<string, number>> = {
   baseTaskDefinitionArn: 340, // arn:<p>:ecs:<r>:<acct>:task-definition/<family ≤255>:<revision>
   deploymentTable: 255,
   'autoscaling.resourceIds': 600, // service/<cluster ≤255>/<service ≤255>
+  'notifications.snsTopicArn': 320, // arn:<p>:sns:<r>:<acct>:<topic name ≤256>
 };
 /** Any other unresolved value (conservative). */
 const DEFAULT_BOUND = 1024;

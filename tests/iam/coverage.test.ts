@@ -84,11 +84,20 @@ const RELEASE = [
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
+  // the dashboard's traffic weight and deploy notifications (issue 12 item 4, issue 13 item 5)
+  'cloudwatch:PutMetricData',
+  'sns:Publish',
+  'kms:GenerateDataKey',
+  'kms:Decrypt',
 ];
 const RELEASE_WRITES = [
   // BatchGetImage only serves the re-tagging (the retention marks): status does not get it
   'ecr:BatchGetImage',
   'ecr:PutImage',
+  'cloudwatch:PutMetricData',
+  'sns:Publish',
+  'kms:GenerateDataKey',
+  'kms:Decrypt',
   'ecs:RegisterTaskDefinition',
   'ecs:TagResource',
   'ecs:UpdateService',

@@ -146,6 +146,19 @@ export interface RequestCounts {
   readonly errors5xx: number;
 }
 
+/**
+ * Response statistics of one target group over a window read as ONE period (so the p99 is the window's,
+ * not a mean of per-minute p99s). Minutes CloudWatch has not published yet are simply missing.
+ */
+export interface LatencySample {
+  /** Sum of RequestCount. */
+  readonly requests: number;
+  /** Sum of TargetConnectionErrorCount (missing = 0: ALB reports the metric only when nonzero). */
+  readonly connectionErrors: number;
+  /** p99 of TargetResponseTime in seconds; undefined when CloudWatch has no datapoint. */
+  readonly p99Seconds?: number;
+}
+
 /** CloudWatch alarm state values. */
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
@@ -167,6 +180,16 @@ export interface MetricsPort {
     fromMs: number,
     toMs: number,
   ): Promise<RequestCounts>;
+  /**
+   * RequestCount (Sum), TargetConnectionErrorCount (Sum) and TargetResponseTime (p99) of one target group
+   * over [fromMs, toMs) — whole minutes — as one period (core/metric-gates.ts).
+   */
+  targetGroupLatency(
+    loadBalancerArnSuffix: string,
+    targetGroupArnSuffix: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<LatencySample>;
   /**
    * The state of each named alarm, in the order given (duplicates once). A name that matches no alarm is
    * an error (`PortError('not-found')` naming the missing alarm(s)): a misspelt alarm must not silently

@@ -70,7 +70,7 @@ export {
   DEFAULT_MAX_ATTEMPTS,
   ENDPOINT_URL_ENV,
 } from './clients';
-export { AwsMetricsAdapter } from './cloudwatch';
+export { AwsMetricsAdapter, AwsTrafficWeightPublisher } from './cloudwatch';
 export {
   AwsRegistryAdapter,
   MANIFEST_MEDIA_TYPES,

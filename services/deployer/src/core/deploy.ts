@@ -65,6 +65,7 @@ import {
   type LockOptions,
   withLock,
 } from './lock';
+import { type PlanTrafficExtras, withTrafficCheck } from './plan-traffic';
 import { QUICK_RETRY, RESTORE_RETRY, type RetryPolicy, withRetry } from './retry';
 import { healthyTargets, RestoreError, restoreVerified } from './restore';
 import {
@@ -196,7 +197,7 @@ export interface PlanStep {
   readonly bakeSeconds: number;
 }
 
-export interface DeployPlan {
+export interface DeployPlan extends PlanTrafficExtras {
   readonly environment: string;
   readonly service: string;
   readonly kind: DeployKind;
@@ -716,13 +717,14 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
     );
   }
 
-  const built = buildPlan(req, settings, live, digest, {
+  const planned = buildPlan(req, settings, live, digest, {
     baseTaskDefinitionArn: baseArn,
     baseSource,
     ...(configurationChanges ? { configurationChanges } : {}),
     ...(planAutoscaling ? { autoscaling: planAutoscaling } : {}),
     alarmsPreFiring: alarmBaseline.preFiring(),
   });
+  const built = await withTrafficCheck(deps, t, settings, planned, emitter); // traffic + response gates (core/plan-traffic.ts)
   const sticky = await ruleStickiness(deps, t, emitter);
   const plan: DeployPlan = sticky
     ? { ...built, warnings: [...(built.warnings ?? []), stickinessWarning(sticky, 'deploy')] }

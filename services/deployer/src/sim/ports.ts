@@ -254,6 +254,13 @@ export function simMetrics(ctl: SimControl): MetricsPort {
         const { requests, errors } = world.publishedCounts(tg, fromMs, toMs, world.state.lastTick);
         return { requests: Math.round(requests), errors5xx: Math.round(errors) };
       }),
+    targetGroupLatency: (lbSuffix, tgSuffix, fromMs, toMs) =>
+      call(ctl, 'cloudwatch:GetMetricData', false, { tgSuffix, fromMs, toMs, latency: true }, () => {
+        const tg = world.targetGroupBySuffix(lbSuffix, tgSuffix);
+        if (!tg) return { requests: 0, connectionErrors: 0 };
+        const l = world.publishedLatency(tg, fromMs, toMs, world.state.lastTick);
+        return { ...l, requests: Math.round(l.requests), connectionErrors: Math.round(l.connectionErrors) };
+      }),
     alarmStates: (names) =>
       call(ctl, 'cloudwatch:DescribeAlarms', false, { names }, () => {
         // like the AWS adapter: a name that matches no alarm is an error, not "not firing"

@@ -156,7 +156,10 @@ export const promoteCommand: Command = {
             captured: { ...snap.live, capturedAt: snap.generatedAt, source: statusFile },
           };
         } else {
-          const source = await runtime.open(from, service, sourceFile ? { topologyFile: sourceFile } : {});
+          const source = await runtime.open(from, service, {
+            ...(sourceFile ? { topologyFile: sourceFile } : {}),
+            observe: false, // only read: its notifications and metric belong to its own deploys
+          });
           sourceDeps = { store: source.deps.store, live: { ecs: source.deps.ecs, lb: source.deps.lb } };
           sourceTopology = source.topology;
         }
