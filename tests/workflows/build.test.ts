@@ -91,7 +91,7 @@ describe('each build rule fails on a broken copy', () => {
           'REGISTRY: ${{ secrets.ECR_REGISTRY }}\n        run: aws ecr',
         ),
       ),
-    ).toEqual([`${BUILD}: uses secrets; the build needs none (OIDC + variables)`]);
+    ).toEqual([`${BUILD}: job build uses secrets; the build needs none (OIDC + variables)`]);
   });
 
   it('shaTag: a mutable tag, a short SHA, a second platform, buildx attestations, no cache', () => {

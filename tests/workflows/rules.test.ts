@@ -432,6 +432,20 @@ describe('each rule fails on a broken copy', () => {
         '.github/workflows/infra.yml: job dev: does not pass required input plan-role-arn of .github/workflows/infra-environment.yml',
       ]);
     });
+
+    it('flags a declared secret the caller does not pass (it would read as "") and one the callee does not declare', () => {
+      const BUILD_WF = '.github/workflows/build.yml';
+      const passes = '    secrets:\n      SLACK_WEBHOOK_URL: ${{ secrets.SLACK_WEBHOOK_URL }}\n';
+      expect(violations(reusableCalls, mutate(BUILD_WF, passes, ''))).toEqual([
+        '.github/workflows/build.yml: job deploy-dev: does not pass secret SLACK_WEBHOOK_URL of .github/workflows/deploy.yml (it would read as ""): add secrets: { SLACK_WEBHOOK_URL: ${{ secrets.SLACK_WEBHOOK_URL }} }',
+      ]);
+      expect(
+        violations(reusableCalls, mutate(BUILD_WF, passes, `${passes}      OTHER: \${{ secrets.OTHER }}\n`)),
+      ).toEqual([
+        '.github/workflows/build.yml: job deploy-dev: passes secret OTHER, which .github/workflows/deploy.yml does not declare',
+      ]);
+      expect(violations(reusableCalls, mutate(BUILD_WF, passes, '    secrets: inherit\n'))).toEqual([]);
+    });
   });
 
   describe('environmentBindings', () => {

@@ -114,8 +114,9 @@ export function buildRole(repo: Repo): string[] {
     problems.push(`${BUILD}: job ${job.id} must not be bound to an environment`);
   const perms = asRecord(job.def['permissions']) ?? {};
   if (perms['id-token'] !== 'write') problems.push(`${BUILD}: job ${job.id} needs id-token: write for OIDC`);
-  if (/\$\{\{[^}]*\bsecrets\./.test(wf.text))
-    problems.push(`${BUILD}: uses secrets; the build needs none (OIDC + variables)`);
+  // the build job itself (deploy-dev only forwards the dev Environment's notification webhook to deploy.yml)
+  if (/\$\{\{[^}]*\bsecrets\./.test(JSON.stringify(job.def)))
+    problems.push(`${BUILD}: job ${job.id} uses secrets; the build needs none (OIDC + variables)`);
   const steps = stepsOf(job.def);
   const at = (pred: (s: Yaml) => boolean) => steps.findIndex(pred);
   const credsAt = at((s) => s === creds);

@@ -437,6 +437,24 @@ export function reusableCalls(repo: Repo): string[] {
         problems.push(`${where(job)}: does not pass required input ${key} of ${callee.path}`);
       }
     }
+    // GitHub: a secret the called workflow declares — even an Environment secret that the called job's
+    // `environment:` would resolve — reads as "" unless the caller passes it, by name or with
+    // `secrets: inherit`; the run does not fail ("Reuse workflows": Using inputs and secrets in a reusable
+    // workflow). Passing by name keeps the caller's other secrets out of the called workflow.
+    const declared = asRecord(asRecord(triggers(callee)['workflow_call'])?.['secrets']) ?? {};
+    const passed = job.def['secrets'];
+    if (passed === 'inherit') continue;
+    const byName = asRecord(passed) ?? {};
+    for (const key of Object.keys(byName)) {
+      if (!(key in declared))
+        problems.push(`${where(job)}: passes secret ${key}, which ${callee.path} does not declare`);
+    }
+    for (const key of Object.keys(declared)) {
+      if (!(key in byName))
+        problems.push(
+          `${where(job)}: does not pass secret ${key} of ${callee.path} (it would read as ""): add secrets: { ${key}: \${{ secrets.${key} }} }`,
+        );
+    }
   }
   return problems;
 }

@@ -174,7 +174,7 @@ export type RollbackOutcome =
       readonly deploy?: DeployOutcome;
     }
   | {
-      /** A rollback by redeploy failed its gates; traffic stayed on (went back to) the live colour. */
+      /** A rollback by redeploy failed its gates: before traffic moved it is unchanged; after, it stays on the target. */
       readonly status: 'gates-failed';
       readonly plan: RollbackPlan;
       readonly deploy: DeployOutcome;

@@ -45,7 +45,8 @@ ${COMMON_HELP}
 
 Exit codes: 0 rolled back (or dry run), 1 internal error (traffic state unknown: run switchyard status),
             2 refused (nothing changed: no history, unknown release, missing --reason, lock held…),
-            3 a rollback by redeploy failed its gates (traffic stayed on the live colour).
+            3 a rollback by redeploy failed its gates (before traffic moved: unchanged;
+              after: traffic stays on the rollback target, never back on the bad release).
 
 Examples:
   switchyard rollback --env prod --service api --reason "p99 latency doubled after 1.4.0"
