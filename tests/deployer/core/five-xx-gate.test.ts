@@ -5,7 +5,7 @@
 import { deploy } from '../../../services/deployer/src/core/deploy';
 import { fiveXxDataDueAt, fiveXxInconclusive, fiveXxWindow } from '../../../services/deployer/src/core/gates';
 import type { MetricsPort } from '../../../services/deployer/src/ports';
-import { plainTopology, scenario } from './harness';
+import { exampleTopology, plainTopology, scenario } from './harness';
 
 const MIN = 60_000;
 
@@ -59,6 +59,33 @@ test('metrics missing for the new colour while traffic is expected: the final ba
   expect(out).toMatchObject({ status: 'rolled-back', gate: '5xx' });
   expect(out.status === 'rolled-back' && out.reason).toMatch(/5xx gate inconclusive for green: 0 requests/);
   expect(s.sim.world.trafficWeights(s.topology)).toEqual({ blue: 100, green: 0 });
+});
+
+test('a 1% canary then 100%: the final bake waits for a judged window counted from the 100% shift, not from the canary (regression: property seed -2141390446)', async () => {
+  // The canary minutes carry 1% of the rate: counted from the first shift, the final bake judged the
+  // data due while CloudWatch held only ~30 requests and rolled a healthy release back as inconclusive.
+  const t = exampleTopology();
+  const topology = {
+    ...t,
+    deployment: {
+      ...t.deployment,
+      bakeSeconds: 60,
+      finalBakeSeconds: 0,
+      pollIntervalSeconds: 8,
+      canaryPercent: 1,
+      terminationWaitSeconds: 0,
+    },
+  };
+  const s = scenario({ topology, seed: 8 });
+  const out = await deploy(s.sim.deps(s.events), s.request({ strategy: 'canary' }));
+  expect(out.status).toBe('deployed');
+  const full = s.sim.world.state.weightHistory.filter((h) => h.ruleArn === topology.productionRuleArn)[1];
+  expect(full.weights.find((w) => w.targetGroupArn === topology.targetGroupArns.green)?.weight).toBe(100);
+  const [extended] = s.events.ofType('bake.extended');
+  // one whole minute at 100% after the shift's minute, plus CloudWatch's worst-case delay
+  expect((extended.data as { untilMs: number }).untilMs).toBe(fiveXxDataDueAt(full.at, 1200, 50));
+  const judged = s.events.ofType('bake.progress').filter((e) => (e.data as { judged?: boolean }).judged);
+  expect(judged.length).toBeGreaterThan(0);
 });
 
 test('a low-traffic service (too few requests to ever judge) still deploys: the gate stays unjudged', async () => {

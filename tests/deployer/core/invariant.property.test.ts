@@ -15,6 +15,7 @@ import { effectiveSettings } from '../../../services/deployer/src/core/settings'
 import { createSimulation, type Fault } from '../../../services/deployer/src/sim';
 import { firstFailedSignalAt } from '../../../services/deployer/src/sim/signals';
 import { exampleTopology } from './harness';
+import { propertyParams, propertyTimeoutMs } from './property-runs';
 import { restoreChecked } from './restore-oracle';
 
 const faultArb: fc.Arbitrary<Fault[]> = fc
@@ -40,90 +41,94 @@ const faultArb: fc.Arbitrary<Fault[]> = fc
     return out;
   });
 
-test('no traffic on unproven colours; never ends split; rollback within one poll interval', async () => {
-  const base = exampleTopology();
-  await fc.assert(
-    fc.asyncProperty(
-      faultArb,
-      fc.constantFrom('all-at-once' as const, 'canary' as const, 'linear' as const),
-      fc.integer({ min: 1, max: 1_000_000 }),
-      fc.record({
-        bakeSeconds: fc.integer({ min: 0, max: 180 }),
-        finalBakeSeconds: fc.integer({ min: 0, max: 180 }),
-        pollIntervalSeconds: fc.integer({ min: 2, max: 30 }),
-        canaryPercent: fc.integer({ min: 1, max: 50 }),
-        linearStepPercent: fc.integer({ min: 10, max: 50 }),
-        terminationWaitSeconds: fc.integer({ min: 0, max: 60 }),
-      }),
-      async (faults, strategy, seed, overrides) => {
-        const topology = { ...base, deployment: { ...base.deployment, ...overrides } };
-        const sim = createSimulation({ topologies: [topology], faults, seed });
-        const events = new CollectingSink();
-        const violations: string[] = [];
-        const preDeployLiveCount = sim.world.colour(topology, 'blue').desiredCount;
-        const lb = restoreChecked(sim, topology, sim.lb, preDeployLiveCount, violations);
-        const out = await deploy(
-          { ...sim.deps(events), lb },
-          {
-            topology,
-            imageTag: 'v1.1.0',
-            strategy,
-            owner: { actor: 'prop', host: 'test', operation: 'deploy' },
-          },
-        );
-        const blue = topology.targetGroupArns.blue;
-        for (const change of sim.world.state.weightHistory) {
-          for (const w of change.weights) {
-            if (w.weight === 0 || w.targetGroupArn === blue) continue;
-            // find when this group last started receiving traffic
-            const idx = sim.world.state.weightHistory.indexOf(change);
-            const started = [...sim.world.state.weightHistory.slice(0, idx + 1)]
-              .reverse()
-              .find((c) => c.newlyServing.some((n) => n.targetGroupArn === w.targetGroupArn));
-            expect(started?.newlyServing.find((n) => n.targetGroupArn === w.targetGroupArn)?.allHealthy).toBe(
-              true,
-            );
+test(
+  'no traffic on unproven colours; never ends split; rollback within one poll interval',
+  async () => {
+    const base = exampleTopology();
+    await fc.assert(
+      fc.asyncProperty(
+        faultArb,
+        fc.constantFrom('all-at-once' as const, 'canary' as const, 'linear' as const),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.record({
+          bakeSeconds: fc.integer({ min: 0, max: 180 }),
+          finalBakeSeconds: fc.integer({ min: 0, max: 180 }),
+          pollIntervalSeconds: fc.integer({ min: 2, max: 30 }),
+          canaryPercent: fc.integer({ min: 1, max: 50 }),
+          linearStepPercent: fc.integer({ min: 10, max: 50 }),
+          terminationWaitSeconds: fc.integer({ min: 0, max: 60 }),
+        }),
+        async (faults, strategy, seed, overrides) => {
+          const topology = { ...base, deployment: { ...base.deployment, ...overrides } };
+          const sim = createSimulation({ topologies: [topology], faults, seed });
+          const events = new CollectingSink();
+          const violations: string[] = [];
+          const preDeployLiveCount = sim.world.colour(topology, 'blue').desiredCount;
+          const lb = restoreChecked(sim, topology, sim.lb, preDeployLiveCount, violations);
+          const out = await deploy(
+            { ...sim.deps(events), lb },
+            {
+              topology,
+              imageTag: 'v1.1.0',
+              strategy,
+              owner: { actor: 'prop', host: 'test', operation: 'deploy' },
+            },
+          );
+          const blue = topology.targetGroupArns.blue;
+          for (const change of sim.world.state.weightHistory) {
+            for (const w of change.weights) {
+              if (w.weight === 0 || w.targetGroupArn === blue) continue;
+              // find when this group last started receiving traffic
+              const idx = sim.world.state.weightHistory.indexOf(change);
+              const started = [...sim.world.state.weightHistory.slice(0, idx + 1)]
+                .reverse()
+                .find((c) => c.newlyServing.some((n) => n.targetGroupArn === w.targetGroupArn));
+              expect(
+                started?.newlyServing.find((n) => n.targetGroupArn === w.targetGroupArn)?.allHealthy,
+              ).toBe(true);
+            }
           }
-        }
-        expect(violations).toEqual([]);
-        const weights = sim.world.trafficWeights(topology);
-        if (out.status === 'refused') {
-          // only a SIGINT before anything started is refused: nothing changed
-          expect(out.code).toBe('interrupted');
-          expect(faults.some((f) => f.name === 'interrupt')).toBe(true);
-          expect(weights).toEqual({ blue: 100, green: 0 });
-          expect(
-            sim.world.state.weightHistory.filter((h) => h.ruleArn === topology.productionRuleArn),
-          ).toEqual([]);
-          return;
-        }
-        expect(['deployed', 'rolled-back']).toContain(out.status);
-        if (out.status === 'deployed') expect(weights).toEqual({ blue: 0, green: 100 });
-        if (out.status === 'rolled-back') {
-          expect(weights).toEqual({ blue: 100, green: 0 });
-          expect(sim.world.colour(topology, 'green').desiredCount).toBe(0);
-          const [rec] = await sim.store.listReleases({ environment: 'dev', service: 'api' }, 1);
-          expect(rec.outcome).toBe('rolled-back');
-          expect(rec.reason).toBe(out.reason);
-          const throttled = faults.some((f) => f.name === 'throttle');
-          if (out.restoredAt !== undefined && !throttled) {
-            const interrupt = faults.find((f) => f.name === 'interrupt');
-            const settings = effectiveSettings(topology);
-            const first = firstFailedSignalAt(sim.world, topology, settings, {
-              colour: 'green',
-              untilMs: out.restoredAt,
-              interruptAt: interrupt
-                ? sim.world.state.startedAt + (interrupt.afterSeconds ?? 0) * 1000
-                : undefined,
-              sustained: true,
-            });
-            expect(first).toBeDefined();
-            expect(out.restoredAt - first!).toBeLessThanOrEqual(settings.pollIntervalSeconds * 1000);
+          expect(violations).toEqual([]);
+          const weights = sim.world.trafficWeights(topology);
+          if (out.status === 'refused') {
+            // only a SIGINT before anything started is refused: nothing changed
+            expect(out.code).toBe('interrupted');
+            expect(faults.some((f) => f.name === 'interrupt')).toBe(true);
+            expect(weights).toEqual({ blue: 100, green: 0 });
+            expect(
+              sim.world.state.weightHistory.filter((h) => h.ruleArn === topology.productionRuleArn),
+            ).toEqual([]);
+            return;
           }
-        }
-        expect(await sim.store.getLock({ environment: 'dev', service: 'api' })).toBeUndefined();
-      },
-    ),
-    { numRuns: 150 },
-  );
-}, 120_000);
+          expect(['deployed', 'rolled-back']).toContain(out.status);
+          if (out.status === 'deployed') expect(weights).toEqual({ blue: 0, green: 100 });
+          if (out.status === 'rolled-back') {
+            expect(weights).toEqual({ blue: 100, green: 0 });
+            expect(sim.world.colour(topology, 'green').desiredCount).toBe(0);
+            const [rec] = await sim.store.listReleases({ environment: 'dev', service: 'api' }, 1);
+            expect(rec.outcome).toBe('rolled-back');
+            expect(rec.reason).toBe(out.reason);
+            const throttled = faults.some((f) => f.name === 'throttle');
+            if (out.restoredAt !== undefined && !throttled) {
+              const interrupt = faults.find((f) => f.name === 'interrupt');
+              const settings = effectiveSettings(topology);
+              const first = firstFailedSignalAt(sim.world, topology, settings, {
+                colour: 'green',
+                untilMs: out.restoredAt,
+                interruptAt: interrupt
+                  ? sim.world.state.startedAt + (interrupt.afterSeconds ?? 0) * 1000
+                  : undefined,
+                sustained: true,
+              });
+              expect(first).toBeDefined();
+              expect(out.restoredAt - first!).toBeLessThanOrEqual(settings.pollIntervalSeconds * 1000);
+            }
+          }
+          expect(await sim.store.getLock({ environment: 'dev', service: 'api' })).toBeUndefined();
+        },
+      ),
+      propertyParams(20260101, 150),
+    );
+  },
+  propertyTimeoutMs(120_000, 150),
+);

@@ -16,9 +16,11 @@ export function restoreChecked(
   sim: Simulation,
   t: ServiceTopology,
   lb: LoadBalancerPort,
-  preDeployLiveCount: number,
+  /** A number, or read at each restore (e.g. fixed when the run's first release record was written). */
+  preDeployLiveCount: number | (() => number),
   violations: string[],
 ): LoadBalancerPort {
+  const required = () => (typeof preDeployLiveCount === 'number' ? preDeployLiveCount : preDeployLiveCount());
   return {
     ...lb,
     setRuleWeights: async (ruleArn: string, weights: readonly WeightedTarget[]) => {
@@ -44,9 +46,9 @@ export function restoreChecked(
           const healthy = sim.world.state.targetGroups[t.targetGroupArns[colour]].targets.filter(
             (x) => x.state === 'healthy',
           ).length;
-          if (healthy < preDeployLiveCount)
+          if (healthy < required())
             violations.push(
-              `restore of ${rec.kind} ${rec.id} puts 100% on ${colour} with ${healthy} healthy targets, fewer than the pre-deploy live count ${preDeployLiveCount}`,
+              `restore of ${rec.kind} ${rec.id} puts 100% on ${colour} with ${healthy} healthy targets, fewer than the pre-deploy live count ${required()}`,
             );
         }
       }

@@ -824,6 +824,8 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
   };
   let trafficMoved = false;
   let trafficSinceMs: number | undefined;
+  /** When the current weights were written: the final bake's expected rate holds from then on. */
+  let weightsSinceMs: number | undefined;
   let capacity: NonNullable<ReleaseRecord['intendedCapacity']> = {};
   try {
     throwIfAborted(deps.signal, clock);
@@ -915,6 +917,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       trafficMoved = true;
       const writtenAt = await setWeights(deps, t, step.weights, emitter);
       trafficSinceMs ??= writtenAt;
+      weightsSinceMs = writtenAt;
       const watch = {
         ...ctx,
         trafficSinceMs,
@@ -939,6 +942,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
       {
         ...ctx,
         trafficSinceMs,
+        ...(weightsSinceMs !== undefined ? { rateSinceMs: weightsSinceMs } : {}),
         requireData: true,
         ...(perMinute !== undefined ? { expectedPerMinute: perMinute } : {}),
       },

@@ -77,6 +77,12 @@ export interface WatchContext {
    */
   readonly expectedPerMinute?: number;
   /**
+   * Since when the watched colour gets the traffic `expectedPerMinute` describes (the last weight write):
+   * a judged 5xx window is due relative to it, not to `trafficSinceMs` — after a 1% canary the first
+   * minutes hold 1% of the rate. @default trafficSinceMs
+   */
+  readonly rateSinceMs?: number;
+  /**
    * The bake must not pass without a judged 5xx window when one is due at `expectedPerMinute` (the
    * final bake): it is extended until CloudWatch data must exist (fiveXxDataDueAt) and fails as
    * inconclusive if the data still is not there. @default false
@@ -301,14 +307,15 @@ export async function bake(
     );
     if (now >= end && ctx.requireData && !obs.judged) {
       const min = ctx.settings.min5xxSampleRequests;
-      if (fiveXxInconclusive(now, ctx.trafficSinceMs, obs.requests, ctx.expectedPerMinute, min)) {
+      const rateSince = ctx.rateSinceMs ?? ctx.trafficSinceMs;
+      if (fiveXxInconclusive(now, rateSince, obs.requests, ctx.expectedPerMinute, min)) {
         throw new GateFailure(
           '5xx',
-          `5xx gate inconclusive for ${ctx.colour}: ${obs.requests} requests in CloudWatch for its target group after ${Math.round((now - (ctx.trafficSinceMs ?? now)) / 1000)}s with traffic, but ~${Math.round(ctx.expectedPerMinute ?? 0)}/min expected (≥ ${min} needed to judge); the metrics are missing or the colour gets no traffic — not passing the final bake blind`,
+          `5xx gate inconclusive for ${ctx.colour}: ${obs.requests} requests in CloudWatch for its target group after ${Math.round((now - (rateSince ?? now)) / 1000)}s at its current weight, but ~${Math.round(ctx.expectedPerMinute ?? 0)}/min expected (≥ ${min} needed to judge); the metrics are missing or the colour gets no traffic — not passing the final bake blind`,
           now,
         );
       }
-      const due = fiveXxDataDueAt(ctx.trafficSinceMs, ctx.expectedPerMinute, min);
+      const due = fiveXxDataDueAt(rateSince, ctx.expectedPerMinute, min);
       if (due !== undefined && due > end) {
         ctx.emitter.warn(
           'bake.extended',
