@@ -6,7 +6,8 @@
  * Errors: adapters throw `PortError` (below) with a `kind` so the core can tell a throttle (retry
  * later) from a missing resource (refuse) from anything else (internal error).
  */
-import type { Colour, Strategy } from '../../topology';
+import type { Colour, DeploymentSettings, Strategy } from '../../topology';
+import type { DeployPlan } from './core/deploy-model';
 
 export type PortErrorKind = 'throttled' | 'not-found' | 'conflict' | 'invalid' | 'unavailable' | 'internal';
 
@@ -287,6 +288,14 @@ export interface ReleaseRecord {
   readonly intendedCapacity?: { readonly blue?: CapacityRange; readonly green?: CapacityRange };
   /** Task-definition revision the new revision was copied from (topology `baseTaskDefinitionArn` or the live one). */
   readonly baseTaskDefinitionArn?: string;
+  /**
+   * The plan a deploy follows and its effective settings, written when it starts: with `step` and
+   * `progress` it is everything another process needs to continue or abort the run (core/run.ts).
+   * Absent on rollback flips and on releases recorded before the step machine.
+   */
+  readonly plan?: RecordedPlan;
+  /** What the run learnt so far (core/run.ts), written with every step. */
+  readonly progress?: RunProgress;
   readonly reason?: string;
   /**
    * What the deployer could not do and why, in words (e.g. the old colour was left running because it
@@ -302,6 +311,26 @@ export interface ReleaseRecord {
   readonly startedAt: number;
   readonly updatedAt: number;
   readonly endedAt?: number;
+}
+
+/** A deploy's plan as recorded with its release (core/deploy-model.ts `DeployPlan`, plain JSON). */
+export interface RecordedPlan {
+  readonly deploy: DeployPlan;
+  readonly settings: DeploymentSettings;
+}
+
+/** Progress of a deploy beyond its `step`, written with every step (core/run.ts). */
+export interface RunProgress {
+  /** The weight step (index into the plan's steps) being shifted to / baked. */
+  readonly stepIndex?: number;
+  /** When the new colour first got production traffic (the 5xx window's start). */
+  readonly trafficSinceMs?: number;
+  /** When the current weights were written (a judged 5xx window is due relative to it). */
+  readonly weightsSinceMs?: number;
+  /** Requests per minute the live colour served before the shift (the 5xx gate's expectation). */
+  readonly livePerMinute?: number;
+  /** Gating alarms in ALARM at the preflight, excused until they fire again (core/alarms.ts). */
+  readonly excusedAlarms?: readonly AlarmState[];
 }
 
 /**
