@@ -65,6 +65,14 @@ export const deploymentSettingsSchema = z.strictObject({
    * reading them back — before it gives up with exit 1. @default 300 (services/deployer core/settings.ts)
    */
   restoreDeadlineSeconds: z.number().int().min(30).max(3600).optional(),
+  /**
+   * Hold for approval: `canary` stops after the first weight step's bake (canary or linear strategy) with
+   * the canary serving and the deployment lock kept; `switchyard continue` finishes the deploy,
+   * `switchyard abort` restores traffic. `--hold-after` overrides it per run. @default 'none'
+   */
+  holdAfter: z.enum(['none', 'canary']).optional(),
+  /** How long a held deploy waits for `continue` before it is aborted (its lock's lease). @default 3600 */
+  holdTimeoutSeconds: z.number().int().min(60).max(86400).optional(),
 });
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
 

@@ -256,6 +256,8 @@ export type DeployStep =
   | 'waiting-healthy'
   | 'shifting'
   | 'baking'
+  /** Held for approval after a weight step: the canary serves, the lock is kept with a lease (`hold`). */
+  | 'held'
   | 'final-bake'
   | 'rolling-back'
   | 'draining-old'
@@ -296,6 +298,8 @@ export interface ReleaseRecord {
   readonly plan?: RecordedPlan;
   /** What the run learnt so far (core/run.ts), written with every step. */
   readonly progress?: RunProgress;
+  /** Set when the deploy was held for approval (step `held`); kept after it continued or was aborted. */
+  readonly hold?: HoldRecord;
   readonly reason?: string;
   /**
    * What the deployer could not do and why, in words (e.g. the old colour was left running because it
@@ -317,6 +321,21 @@ export interface ReleaseRecord {
 export interface RecordedPlan {
   readonly deploy: DeployPlan;
   readonly settings: DeploymentSettings;
+}
+
+/** A deploy held for approval (core/steps.ts `held`). */
+export interface HoldRecord {
+  /** The weight step (index into the plan's steps) after whose bake it holds. */
+  readonly afterStep: number;
+  readonly heldAt: number;
+  /** When the hold expires: after it, `continue` is refused and the hold is aborted (`abort --expired`). */
+  readonly until: number;
+  /**
+   * Token of the deployment lock the held run left behind (its lease ends at `until`): `continue` /
+   * `abort` take it over only while the lock still carries it (`StorePort.handOverLock`). Not a secret:
+   * the lock item in the same table carries it too.
+   */
+  readonly lockToken: string;
 }
 
 /** Progress of a deploy beyond its `step`, written with every step (core/run.ts). */
@@ -363,6 +382,12 @@ export interface StorePort {
   acquireLock(key: ReleaseKey, owner: LockOwner, leaseMs: number): Promise<AcquireResult>;
   /** Extends the lease; throws PortError('conflict') when the lock is no longer ours. */
   renewLock(lock: LockInfo, leaseMs: number): Promise<LockInfo>;
+  /**
+   * Hands a lock over to a new holder: replaces it (new token, owner and lease) only if it still carries
+   * `token`, expired or not — how `switchyard continue` / `abort` take the lock a held deploy left behind.
+   * Throws `LockFenceError` (kind `conflict`) when the lock is gone or carries another token.
+   */
+  handOverLock(key: ReleaseKey, token: string, owner: LockOwner, leaseMs: number): Promise<LockInfo>;
   /** Deletes the lock only if it is still ours (token matches). Idempotent. */
   releaseLock(lock: LockInfo): Promise<void>;
   /** Removes whatever lock exists and records who forced it and why. Returns the lock removed. */

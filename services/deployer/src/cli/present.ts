@@ -87,6 +87,8 @@ export function exitCodeOf(outcome: DeployOutcome): number {
       return ExitCode.Refused;
     case 'rolled-back':
       return ExitCode.RolledBack;
+    case 'held':
+      return ExitCode.Held;
   }
 }
 
@@ -180,6 +182,31 @@ export function outcomeResult(
           ['Changes', 'none'],
         ]),
       };
+    case 'held': {
+      const p = outcome.plan;
+      const [env, service] = where.split('/');
+      const args = `--env ${env} --service ${service}`;
+      const until = new Date(outcome.until).toISOString().replace('.000Z', 'Z');
+      return {
+        command,
+        exitCode,
+        status: 'held',
+        headline: `held ${p.imageTag} on ${where} for approval: ${outcome.weights[p.idleColour]}% on ${p.idleColour} (release ${outcome.release.id}) until ${until}${suffix}`,
+        reason: `continue with \`switchyard continue ${args}\`, or restore with \`switchyard abort ${args} --reason "…"\`; an expired hold is aborted`,
+        data: outcome,
+        summaryMarkdown: table([
+          ['Service', where],
+          ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
+          [
+            'Traffic',
+            `${outcome.weights[p.idleColour]}% on ${p.idleColour} (canary), ${outcome.weights[p.liveColour]}% on ${p.liveColour}`,
+          ],
+          ['Held until', `${until} (then aborted: traffic back on ${p.liveColour})`],
+          ['Next', `\`switchyard continue ${args}\` or \`switchyard abort ${args} --reason "…"\``],
+          ['Release', `\`${outcome.release.id}\` (in progress, step held)`],
+        ]),
+      };
+    }
     case 'dry-run':
       return {
         command,

@@ -22,7 +22,7 @@ import type {
   StorePort,
 } from '../ports';
 import type { GateName } from './gates';
-import type { LockFence } from './lock';
+import type { KeepLock, LockFence } from './lock';
 import type { ConfigurationChanges } from './task-config';
 import type { Weights } from './traffic';
 
@@ -63,6 +63,12 @@ export interface DeployDeps {
    * outlasts it is refused before anything is written. @default undefined (unknown: not checked)
    */
   readonly credentialsExpireAt?: number;
+  /**
+   * Keep the deployment lock held past the run, its lease ending at `untilMs` (`withLock`'s KeepLock): a
+   * deploy held for approval needs it. Absent: the caller cannot hold (a plan with a hold is refused).
+   * @default undefined
+   */
+  readonly keepLock?: KeepLock;
 }
 
 export type DeployKind = 'deploy' | 'rollback' | 'promote';
@@ -93,6 +99,8 @@ export interface DeployRequest {
    * @default topology.baseTaskDefinitionArn, else the live colour's revision
    */
   readonly baseTaskDefinitionArn?: string;
+  /** Hold for approval after the canary step (`--hold-after`). @default topology deployment.holdAfter */
+  readonly holdAfter?: 'none' | 'canary';
 }
 
 export type RefusalCode =
@@ -122,7 +130,17 @@ export type RefusalCode =
   /** SIGINT/SIGTERM arrived before anything was recorded or changed (no release record). */
   | 'interrupted'
   /** The credentials expire before the deploy's worst-case end (core/worst-case.ts). */
-  | 'credentials-expire';
+  | 'credentials-expire'
+  /** continue / abort: the newest release is not in progress (nothing held, nothing left by a dead runner). */
+  | 'nothing-in-progress'
+  /** continue / abort: the release cannot be picked up from its step (see core/resume.ts). */
+  | 'not-resumable'
+  /** continue: the hold expired; it is aborted (`switchyard abort`). */
+  | 'hold-expired'
+  /** continue: the held deploy's lock was taken over or forced while it was held. */
+  | 'hold-lost'
+  /** continue: the world no longer matches the record (weights moved by hand). */
+  | 'unsafe';
 
 export interface PlanStep {
   readonly percent: number;
@@ -187,6 +205,11 @@ export interface DeployPlan {
   readonly minimumSeconds: number;
   /** Application Auto Scaling ranges the deploy writes; absent when autoscaling is not managed. */
   readonly autoscaling?: PlanAutoscaling;
+  /**
+   * Hold for approval after the bake of step `afterStep` (at `percent`): the run exits with the canary
+   * serving and the lock kept for `timeoutSeconds`. Absent: no hold.
+   */
+  readonly hold?: { readonly afterStep: number; readonly percent: number; readonly timeoutSeconds: number };
   /** Things the operator should know before running it (e.g. bakes shorter than the metric delay). @default [] */
   readonly warnings?: readonly string[];
 }
@@ -257,6 +280,17 @@ export type DeployOutcome =
       readonly heldBy?: LockInfo;
     }
   | { readonly status: 'dry-run'; readonly plan: DeployPlan }
+  | {
+      /**
+       * Held for approval: the canary serves (`weights`), the lock is kept until `until`; `switchyard
+       * continue` finishes the deploy, `switchyard abort` restores traffic (exit 4).
+       */
+      readonly status: 'held';
+      readonly release: ReleaseRecord;
+      readonly plan: DeployPlan;
+      readonly weights: Weights;
+      readonly until: number;
+    }
   | {
       /**
        * The requested image already serves 100% on a healthy live colour (and no configuration change

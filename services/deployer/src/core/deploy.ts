@@ -78,7 +78,7 @@ export async function executeDeploy(deps: DeployDeps, req: DeployRequest): Promi
 export async function deploy(
   deps: DeployDeps,
   req: DeployRequest,
-  lockOptions: LockOptions = {},
+  lockOptions: Omit<LockOptions, 'handOver'> = {},
 ): Promise<DeployOutcome> {
   const emitter = new Emitter(deps.events, deps.clock);
   if (req.imageDigest === undefined) {
@@ -118,8 +118,8 @@ export async function deploy(
     deps,
     key,
     owner,
-    (lock, signal, fence) =>
-      executeDeploy({ ...deps, signal, fence, storeFence: { token: lock.token } }, req),
+    (lock, signal, fence, keep) =>
+      executeDeploy({ ...deps, signal, fence, storeFence: { token: lock.token }, keepLock: keep }, req),
     lockOptions,
   );
   if (res.status === 'held') return lockHeld(req, res.heldBy, deps);

@@ -29,7 +29,15 @@ import {
 } from './settings';
 
 export type GateName =
-  'ecs-deployment' | 'target-health' | '5xx' | 'alarm' | 'weights' | 'interrupted' | 'error';
+  | 'ecs-deployment'
+  | 'target-health'
+  | '5xx'
+  | 'alarm'
+  | 'weights'
+  | 'interrupted'
+  | 'error'
+  /** `switchyard abort` (or an expired hold): not a gate, the same way out. */
+  | 'aborted';
 
 /** A failed gate (or interrupt): the deploy must put traffic back on the last known good colour. */
 export class GateFailure extends Error {

@@ -89,10 +89,16 @@ export async function preflight(
   // ---- validation: reads only, no writes
   let settings: DeploymentSettings;
   try {
-    settings = effectiveSettings(t, req.settings, req.strategy);
+    settings = effectiveSettings(
+      t,
+      { ...req.settings, ...(req.holdAfter ? { holdAfter: req.holdAfter } : {}) },
+      req.strategy,
+    );
   } catch (e) {
     return refused('invalid-request', (e as Error).message, emitter);
   }
+  const holdProblem = holdRefusal(req, settings, deps);
+  if (holdProblem) return refused('invalid-request', holdProblem, emitter);
   if (req.imageDigest !== undefined) {
     if (!DIGEST_RE.test(req.imageDigest)) {
       return refused(
@@ -427,8 +433,35 @@ export function buildPlan(
     minimumSeconds:
       steps.length * settings.bakeSeconds + settings.finalBakeSeconds + settings.terminationWaitSeconds,
     ...(inputs.autoscaling ? { autoscaling: inputs.autoscaling } : {}),
+    ...(holdsAfterCanary(req, settings) && steps.length > 1
+      ? {
+          hold: {
+            afterStep: 0,
+            percent: steps[0].percent,
+            timeoutSeconds: settings.holdTimeoutSeconds ?? DEFAULT_HOLD_TIMEOUT_SECONDS,
+          },
+        }
+      : {}),
     warnings: bakeWarnings(settings, steps.length),
   };
+}
+
+/** How long a held deploy waits for `switchyard continue` unless the topology says otherwise. */
+export const DEFAULT_HOLD_TIMEOUT_SECONDS = 3600;
+
+/** Whether the run holds after its canary step (a rollback by redeploy never holds: it is the way out). */
+const holdsAfterCanary = (req: DeployRequest, settings: DeploymentSettings) =>
+  settings.holdAfter === 'canary' && (req.kind ?? 'deploy') !== 'rollback';
+
+/** Why the requested hold cannot be done, or undefined. Pure apart from reading `deps.keepLock`. */
+function holdRefusal(req: DeployRequest, settings: DeploymentSettings, deps: DeployDeps): string | undefined {
+  if (!holdsAfterCanary(req, settings)) return undefined;
+  const where = `${req.topology.environment}/${req.topology.service}`;
+  if (weightSchedule(settings).length < 2)
+    return `${where} holds for approval after the canary (holdAfter: canary${req.holdAfter ? ', --hold-after canary' : ''}), but the ${settings.strategy} strategy has no step before 100%: use --strategy canary or linear, or --hold-after none`;
+  if (!req.dryRun && !deps.keepLock)
+    return `${where} holds for approval after the canary, but this caller cannot keep the lock past the run (deploy it with \`switchyard deploy\`/\`promote\`, or pass --hold-after none)`;
+  return undefined;
 }
 
 /**

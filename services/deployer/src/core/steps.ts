@@ -11,6 +11,8 @@
  *   waiting-healthy               every idle target healthy; read the live request rate; test listener → idle
  *   shifting[i]                   write step i's weights (read back)
  *   baking[i]                     bake step i: target health, 5xx share, alarms
+ *   held[i]                       (plan.hold) exit with step i's weights serving and the lock kept until
+ *                                 the hold expires; `continue` goes on with shifting[i+1], `abort` rolls back
  *   final-bake                    100% on the new colour until a judged 5xx window (when traffic allows)
  *   draining-old                  record deployed; termination wait; scale the old colour to 0
  *
@@ -44,7 +46,7 @@ export type Position =
       readonly step:
         'registering-task-definition' | 'scaling-idle' | 'waiting-healthy' | 'final-bake' | 'draining-old';
     }
-  | { readonly step: 'shifting' | 'baking'; readonly index: number };
+  | { readonly step: 'shifting' | 'baking' | 'held'; readonly index: number };
 
 type StepName = Position['step'];
 type Next = Position | { readonly end: DeployOutcome };
@@ -70,6 +72,7 @@ export const DEPLOY_STEPS: Readonly<Record<StepName, StepDef>> = {
   'waiting-healthy': { records: () => ({}), act: waitHealthy, onFailure: 'roll-back' },
   shifting: { records: intendWeights, act: shift, onFailure: 'roll-back' },
   baking: { records: () => ({}), act: bakeStep, onFailure: 'roll-back' },
+  held: { records: holdUntil, act: hold, onFailure: 'roll-back' },
   'final-bake': { records: () => ({}), act: finalBake, onFailure: 'roll-back' },
   'draining-old': { act: drainOld, onFailure: 'stands' },
 };
@@ -150,6 +153,11 @@ export function resumeAt(release: ReleaseRecord): Position | undefined {
       return { step: 'shifting', index };
     case 'baking':
       return { step: 'baking', index };
+    case 'held':
+      // continuing a held deploy: on to the next weight step
+      return release.plan && index + 1 < release.plan.deploy.steps.length
+        ? { step: 'shifting', index: index + 1 }
+        : { step: 'final-bake' };
     case 'final-bake':
       return { step: 'final-bake' };
     case 'draining-old':
@@ -308,7 +316,42 @@ async function bakeStep(run: DeployRun, at: Position): Promise<Next> {
     `step ${i + 1}/${plan.steps.length} (${step.percent}% on ${plan.idleColour})`,
     { step: i + 1, steps: plan.steps.length, weights: step.weights },
   );
+  if (plan.hold?.afterStep === i) return { step: 'held', index: i };
   return i + 1 < plan.steps.length ? { step: 'shifting', index: i + 1 } : { step: 'final-bake' };
+}
+
+function holdUntil(run: DeployRun, at: Position): ReleasePatch {
+  const now = run.deps.clock.now();
+  const token = run.deps.storeFence?.token;
+  if (!run.plan.hold || token === undefined || !run.deps.keepLock)
+    throw new GateFailure('error', 'this run cannot hold: no lock to keep', now);
+  return {
+    hold: {
+      afterStep: indexOf(at),
+      heldAt: now,
+      until: now + run.plan.hold.timeoutSeconds * 1000,
+      lockToken: token,
+    },
+  };
+}
+
+/** Held for approval: the canary keeps serving, the lock is kept (lease = the hold), the run ends. */
+async function hold(run: DeployRun, at: Position): Promise<Next> {
+  const { plan, emitter, t } = run;
+  const until = run.release.hold!.until;
+  try {
+    await run.deps.keepLock!(until);
+  } catch (e) {
+    throw asLockLost(e);
+  }
+  const weights = plan.steps[indexOf(at)].weights;
+  const args = `--env ${t.environment} --service ${t.service}`;
+  emitter.warn(
+    'deploy.held',
+    `held for approval: ${weights[plan.idleColour]}% on ${plan.idleColour}, the lock kept until ${new Date(until).toISOString()}; \`switchyard continue ${args}\` finishes the deploy, \`switchyard abort ${args} --reason "…"\` restores ${plan.liveColour}; an expired hold is aborted`,
+    { releaseId: run.release.id, until, weights },
+  );
+  return { end: { status: 'held', release: run.release, plan, weights, until } };
 }
 
 async function finalBake(run: DeployRun): Promise<Next> {

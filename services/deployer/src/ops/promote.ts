@@ -106,6 +106,8 @@ export function promoteExitCode(o: PromoteOutcome): number {
       return ExitCode.RolledBack;
     case 'refused':
       return ExitCode.Refused;
+    case 'held':
+      return ExitCode.Held;
   }
 }
 

@@ -79,7 +79,7 @@ export interface RollbackRequest {
   readonly commitSha?: string;
   readonly runUrl?: string;
   /** Lease and heartbeat of the lock. @default withLock's defaults */
-  readonly lock?: Omit<LockOptions, 'forceUnlock'>;
+  readonly lock?: Omit<LockOptions, 'forceUnlock' | 'handOver'>;
 }
 
 export type RollbackRefusalCode =

@@ -490,6 +490,10 @@ export class SimWorld {
           afterMs: (fault.afterSeconds ?? 0) * 1000,
           errorRatio: fault.errorRatio ?? 0.3,
           armedAt: this.state.lastTick,
+          // already serving (a held canary another process continues): counts from now
+          ...(this.servesProduction(idleTg)
+            ? { startsAt: this.state.lastTick + (fault.afterSeconds ?? 0) * 1000 }
+            : {}),
         });
         break;
       case 'alarm': {
@@ -502,6 +506,9 @@ export class SimWorld {
           alarmName,
           afterMs: (fault.afterSeconds ?? 0) * 1000,
           armedAt: this.state.lastTick,
+          ...(this.servesProduction(idleTg)
+            ? { firesAt: this.state.lastTick + (fault.afterSeconds ?? 0) * 1000 }
+            : {}),
         });
         break;
       }
@@ -534,6 +541,13 @@ export class SimWorld {
     this.state.throttleRuns = {};
     for (const a of Object.values(this.state.alarms))
       if (a.state !== 'OK') Object.assign(a, { state: 'OK', since: now });
+  }
+
+  /** Whether a target group has weight > 0 in a production (weighted, two-group) rule now. */
+  private servesProduction(tgArn: string): boolean {
+    return Object.values(this.state.rules).some(
+      (r) => r.length >= 2 && r.some((x) => x.targetGroupArn === tgArn && x.weight > 0),
+    );
   }
 
   liveColourOf(t: ServiceTopology): Colour {

@@ -309,6 +309,48 @@ export class DynamoStore implements StorePort {
     }
   }
 
+  async handOverLock(key: ReleaseKey, token: string, owner: LockOwner, leaseMs: number): Promise<LockInfo> {
+    if (!(leaseMs > 0)) throw new PortError('invalid', `lock lease must be positive (got ${leaseMs} ms)`);
+    const now = this.clock.now();
+    const lock: LockInfo = { key, owner, token: randomUUID(), acquiredAt: now, expiresAt: now + leaseMs };
+    const what = `DynamoDB PutItem lock hand-over ${label(key)} in ${this.table}`;
+    try {
+      // One conditional PutItem: the item is replaced only while it still carries the old token, so of two
+      // concurrent hand-overs (two `continue`s) exactly one wins. // AWS: "PutItem … ConditionExpression:
+      // A condition that must be satisfied in order for a conditional PutItem operation to succeed."
+      // (DynamoDB API Reference, PutItem)
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            ...this.lockKey(key),
+            ...marshallItem({
+              [ITEM_TYPE]: 'lock',
+              environment: key.environment,
+              service: key.service,
+              token: lock.token,
+              owner,
+              acquiredAt: lock.acquiredAt,
+              expiresAt: lock.expiresAt,
+            }),
+          },
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':token': { S: token } },
+        }),
+      );
+      return lock;
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new LockFenceError(
+          `lock hand-over refused — the lock for ${label(key)} is no longer the one handed over (released, forced or taken over)`,
+          err,
+        );
+      }
+      throw toPortError(err, what);
+    }
+  }
+
   async releaseLock(lock: LockInfo): Promise<void> {
     const what = `DynamoDB DeleteItem lock ${label(lock.key)} in ${this.table}`;
     try {
