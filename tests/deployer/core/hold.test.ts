@@ -7,6 +7,7 @@ import { CollectingSink } from '../../../services/deployer/src/core/events';
 import { deploy, type DeployOutcome } from '../../../services/deployer/src/core/deploy';
 import { abortDeploy, continueDeploy } from '../../../services/deployer/src/core/resume';
 import { rollback } from '../../../services/deployer/src/ops/rollback';
+import { serviceStatus } from '../../../services/deployer/src/ops/status';
 import { exitCodeOf } from '../../../services/deployer/src/cli/present';
 import { ExitCode } from '../../../services/deployer/src/exit-codes';
 import {
@@ -247,4 +248,26 @@ test('refusals: hold after an all-at-once deploy; abort without a reason; a roll
     owner: DEPLOYER,
   });
   expect(rbDry.status === 'dry-run' && rbDry.plan.hold).toBeUndefined();
+});
+
+test('a rollback refused by a held deploy names abort; status explains the hold, then its expiry', async () => {
+  const { sim, out } = await held();
+  if (out.status !== 'held') throw new Error(out.status);
+  const rb = await rollback(deps(sim), {
+    topology: t,
+    reason: 'x',
+    owner: { actor: 'oncall', host: 'pager', operation: 'rollback' },
+  });
+  expect(rb.status === 'refused' && rb.reason).toMatch(
+    /held for approval .*switchyard abort --env dev --service api/,
+  );
+  const st = await serviceStatus(deps(sim), t);
+  expect(st.held).toMatchObject({ releaseId: out.release.id, expired: false, lockKept: true });
+  expect(st.notes.join('\n')).toMatch(/held for approval: 10% on green, until .* \(30 min left\)/);
+  expect(st.warnings.map((w) => w.code)).not.toContain('killed-deployer');
+  await sim.clock.sleep(out.until - sim.clock.now());
+  const late = await serviceStatus(deps(sim), t);
+  expect(late.warnings.find((w) => w.code === 'hold-expired')?.message).toMatch(
+    /hold expired .*switchyard abort --env dev --service api --reason "hold expired"/,
+  );
 });

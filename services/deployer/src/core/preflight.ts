@@ -318,7 +318,9 @@ export async function preflight(
     const dead = recent[0];
     return refused(
       'dead-release',
-      `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is still in progress at step "${dead.step}": its deployer is either still running (then wait for it) or died / lost its lock. Its colour ${dead.colour} never passed its final bake, so it is not a known-good release; ${dead.previousColour} is. Recover first: \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` (add --force-unlock --reason "…" if its lock is still held), then deploy again`,
+      dead.step === 'held' && dead.hold
+        ? `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is held for approval${clock.now() >= dead.hold.until ? ` — its hold expired at ${new Date(dead.hold.until).toISOString()}` : ` until ${new Date(dead.hold.until).toISOString()}`}: finish it first with \`switchyard continue --env ${t.environment} --service ${t.service}\`${clock.now() >= dead.hold.until ? ' (refused once expired)' : ''} or \`switchyard abort --env ${t.environment} --service ${t.service} --reason "…"\`, then deploy again`
+        : `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is still in progress at step "${dead.step}": its deployer is either still running (then wait for it) or died / lost its lock. Its colour ${dead.colour} never passed its final bake, so it is not a known-good release; ${dead.previousColour} is. Recover first: \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` (add --force-unlock --reason "…" if its lock is still held), then deploy again`,
       emitter,
     );
   }
