@@ -4,7 +4,12 @@ import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Construct } from 'constructs';
-import { type DeploymentSettings, deploymentSettingsSchema } from '../../services/topology';
+import {
+  type DeploymentSettings,
+  deploymentSettingsSchema,
+  type SmokeTest,
+  smokeTestSchema,
+} from '../../services/topology';
 import { formatCidr, parseCidr } from '../vpc/subnet-plan';
 import { AccessLogsBucket } from './access-logs';
 import { fargateSizeProblem } from './fargate';
@@ -334,6 +339,15 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
       }
     }
 
+    let smokeTest: SmokeTest | undefined;
+    if (s.smokeTest) {
+      const st = smokeTestSchema.safeParse(s.smokeTest);
+      if (st.success) smokeTest = st.data;
+      else
+        for (const issue of st.error.issues)
+          bad(`smokeTest.${issue.path.join('.')}`, issue.message, s.smokeTest);
+    }
+
     const repositoryAccountId = s.repositoryAccountId ?? props.accountId;
     if (!ACCOUNT.test(repositoryAccountId))
       bad('repositoryAccountId', 'must be a 12-digit account id', repositoryAccountId);
@@ -387,6 +401,7 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
       pathPattern,
       priority,
       deploy: (parsed.success ? parsed.data : deployInput) as DeploymentSettings,
+      ...(smokeTest ? { smokeTest } : {}),
       repositoryName,
       repositoryAccountId,
       initialImageTag,
@@ -649,6 +664,8 @@ export class EcsPlatform extends Construct {
           albSecurityGroupId: this.albSecurityGroup.id,
           productionListenerArn: this.productionListener.arn,
           testListenerArn: this.testListener.arn,
+          // AWS: an ALB's DNS name is its `dns_name` attribute; the test listener answers on its own port
+          testListenerUrl: `${https ? 'https' : 'http'}://${this.loadBalancer.dnsName}:${this.testListenerPort}`,
           logRetentionDays: props.logRetentionDays ?? 30,
           logKmsKeyArn: props.logKmsKeyArn,
           deploymentTableName: props.deploymentTableName,

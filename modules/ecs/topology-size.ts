@@ -22,6 +22,9 @@ const BOUNDS: Readonly<Record<string, number>> = {
   loadBalancerArnSuffix: 80, // app/<32>/<16>
   listenerArn: 200, // …:listener/app/<32>/<16>/<16>
   testListenerArn: 200,
+  // AWS: "internal-name-123456789.region.elb.amazonaws.com" (ELB docs, internal load balancers):
+  // https://internal-<name ≤32>-<id>.<region ≤20>.elb.amazonaws.com(.cn):<port> ≤ ~120
+  testListenerUrl: 160,
   productionRuleArn: 220, // …:listener-rule/app/<32>/<16>/<16>/<16>
   testRuleArn: 220,
   baseTaskDefinitionArn: 340, // arn:<p>:ecs:<r>:<acct>:task-definition/<family ≤255>:<revision>

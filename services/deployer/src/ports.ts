@@ -204,6 +204,49 @@ export interface ScalingPort {
   describeCapacity(resourceId: string): Promise<ScalableTargetState | undefined>;
 }
 
+// ----------------------------------------------------------------------------- Smoke tests
+
+export interface SmokeHttpRequest {
+  /** Full URL: the test listener (`http(s)://host:port`) + the check's path. */
+  readonly url: string;
+  readonly method: string;
+  /** Host header and TLS server name. @default the URL's host */
+  readonly host?: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface SmokeHttpResponse {
+  readonly status: number;
+  /** The body's first 64 KiB, as text. */
+  readonly body: string;
+}
+
+export interface SmokeCommandRun {
+  readonly argv: readonly string[];
+  /** Added to the deployer's own environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface SmokeCommandResult {
+  /** Exit code; null when killed (timeout, signal) or it could not start. */
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** The last lines of stdout + stderr (interleaved as they came), at most ~4 KB. */
+  readonly outputTail: string;
+  /** Why it could not start (ENOENT …). */
+  readonly error?: string;
+}
+
+/** Pre-traffic smoke tests: HTTP requests through the test listener, and a command. */
+export interface SmokePort {
+  /** One request. Network failures and timeouts throw (PortError `unavailable`). */
+  http(req: SmokeHttpRequest): Promise<SmokeHttpResponse>;
+  run(cmd: SmokeCommandRun): Promise<SmokeCommandResult>;
+}
+
 // -------------------------------------------------------------------------------- Image registry
 
 export interface RegistryPort {
@@ -256,6 +299,8 @@ export type DeployStep =
   | 'waiting-healthy'
   | 'shifting'
   | 'baking'
+  /** Smoke test through the test listener, before any production traffic (topology `smokeTest`). */
+  | 'smoke-testing'
   /** Held for approval after a weight step: the canary serves, the lock is kept with a lease (`hold`). */
   | 'held'
   | 'final-bake'
@@ -298,6 +343,8 @@ export interface ReleaseRecord {
   readonly plan?: RecordedPlan;
   /** What the run learnt so far (core/run.ts), written with every step. */
   readonly progress?: RunProgress;
+  /** The smoke test's result (pass/fail, per check, the command's output tail), when one ran. */
+  readonly smokeTest?: SmokeTestResult;
   /** Set when the deploy was held for approval (step `held`); kept after it continued or was aborted. */
   readonly hold?: HoldRecord;
   readonly reason?: string;
@@ -321,6 +368,31 @@ export interface ReleaseRecord {
 export interface RecordedPlan {
   readonly deploy: DeployPlan;
   readonly settings: DeploymentSettings;
+}
+
+/** What a smoke test found (core/smoke.ts), recorded with the release. */
+export interface SmokeTestResult {
+  readonly passed: boolean;
+  readonly at: number;
+  readonly durationMs: number;
+  /** The test listener URL it used and the colour it reached. */
+  readonly url: string;
+  readonly colour: Colour;
+  readonly checks: readonly {
+    readonly request: string;
+    readonly passed: boolean;
+    /** Requests sent (stops at the first failure). */
+    readonly attempts: number;
+    readonly detail?: string;
+  }[];
+  readonly command?: {
+    readonly argv: readonly string[];
+    readonly exitCode: number | null;
+    readonly timedOut: boolean;
+    readonly outputTail: string;
+  };
+  /** One line: why it failed. */
+  readonly reason?: string;
 }
 
 /** A deploy held for approval (core/steps.ts `held`). */

@@ -102,8 +102,9 @@ test.each([1, 2, 3])(
 );
 
 // seeds whose simulated publication delays keep the spike out of CloudWatch during the 120 s canary bake
-// (with others, e.g. 3 and 7, the canary bake already sees it and the run never reaches 100%)
-test.each([1, 2, 4])(
+// (with others, e.g. 1, 3 and 5 since the smoke test shifted the timing, the canary bake already sees it
+// and the run never reaches 100%)
+test.each([2, 4, 6])(
   '5xx spike during a 120 s canary bake (seed %i): CloudWatch shows it only after the shift to 100%; the final bake catches it (the plan warned)',
   async (seed) => {
     const r = await runWith([{ name: '5xx-spike', afterSeconds: 30 }], seed, 'canary', SHORT_BAKES);

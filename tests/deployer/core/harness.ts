@@ -14,15 +14,16 @@ export function exampleTopology(env = 'dev'): ServiceTopology {
 }
 
 /**
- * The topology without the optional fields `baseTaskDefinitionArn` and `autoscaling`, whatever the
- * example files carry: for tests of the behaviour without them (built here, not assumed from the files).
+ * The topology without the optional fields `baseTaskDefinitionArn`, `autoscaling` and `smokeTest`,
+ * whatever the example files carry: for tests of the behaviour without them (built here, not assumed
+ * from the files).
  */
 export function withoutOptional(t: ServiceTopology): ServiceTopology {
-  const { baseTaskDefinitionArn: _base, autoscaling: _as, ...rest } = t;
+  const { baseTaskDefinitionArn: _base, autoscaling: _as, smokeTest: _smoke, ...rest } = t;
   return rest;
 }
 
-/** `exampleTopology(env)` without `baseTaskDefinitionArn` and `autoscaling`. */
+/** `exampleTopology(env)` without `baseTaskDefinitionArn`, `autoscaling` and `smokeTest`. */
 export function plainTopology(env = 'dev'): ServiceTopology {
   return withoutOptional(exampleTopology(env));
 }

@@ -1,5 +1,6 @@
 /** Human/Markdown presentation of deploy plans and outcomes (shared by deploy, rollback, promote). */
 import { type DeployOutcome, type DeployPlan, describeChanges } from '../core/deploy';
+import { describeCheck } from '../core/smoke';
 import { ExitCode } from '../exit-codes';
 import type { CommandResult } from './output';
 
@@ -42,7 +43,13 @@ export function planLines(plan: DeployPlan): string[] {
     `                 every other field copied unchanged from the base; ${plan.idleColour} currently runs ${td.idleCurrent}`,
     `tasks          ${plan.desiredCount} on ${plan.idleColour} (the live desired count)`,
     ...scalingLines,
+    ...smokeLines(plan),
     `weights        ${plan.strategy}: ${schedule}, then final bake ${plan.finalBakeSeconds}s`,
+    ...(plan.hold
+      ? [
+          `hold           after step ${plan.hold.afterStep + 1} (${plan.hold.percent}% on ${plan.idleColour}): exit 4 with the lock kept for ${plan.hold.timeoutSeconds}s — switchyard continue / abort (an expired hold is aborted)`,
+        ]
+      : []),
     `afterwards     ${plan.liveColour} kept running ${plan.terminationWaitSeconds}s, then scaled to 0 (task definitions are never deregistered)`,
     `gates          ECS deployment COMPLETED within ${g.deploymentTimeoutSeconds}s; all ${plan.idleColour} targets healthy (≥ ${plan.desiredCount}) within ${g.healthyTimeoutSeconds}s`,
     `               during bakes, every ${(g.gateCheckEveryMs / 1000).toFixed(1)}s: target health, 5xx ≤ ${(g.max5xxRatio * 100).toFixed(1)}% of ≥ ${g.min5xxSampleRequests} requests over the last ${g.fiveXxWindowSeconds / 60} whole minutes in CloudWatch (published 1–2 min late), alarms of ${plan.idleColour} + shared: ${g.alarms.length ? g.alarms.join(', ') : '(none configured)'}`,
@@ -59,6 +66,22 @@ export function planLines(plan: DeployPlan): string[] {
     `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s) of the gate seeing it (after scaling ${plan.liveColour} back to ${plan.desiredCount} healthy tasks if it lost any), retried until ${plan.restore.deadlineSeconds}s, read back; ${plan.idleColour} scaled to 0 ${plan.restore.settleSeconds}s after the restore is confirmed${plan.kind === 'rollback' ? `; once traffic moved, a rollback never goes back to ${plan.liveColour} (the release it moves away from): traffic stays on ${plan.idleColour}` : ''}`,
     `duration       at least ${plan.minimumSeconds}s plus ECS start-up`,
     ...(plan.warnings ?? []).map((w, i) => `${i === 0 ? 'warning        ' : '               '}${w}`),
+  ];
+}
+
+/** The smoke test part of a plan (none: no line). */
+function smokeLines(plan: DeployPlan): string[] {
+  const s = plan.smokeTest;
+  if (!s) return [];
+  return [
+    `smoke test     before any production traffic, through the test listener ${s.url}${s.host ? ` (Host ${s.host})` : ''}, ${s.settleSeconds}s after it points at ${plan.idleColour}:`,
+    ...s.checks.map((c) => `                 ${describeCheck(c)}`),
+    ...(s.command
+      ? [
+          `                 then: ${s.command.join(' ')} (SWITCHYARD_TEST_URL, SWITCHYARD_COLOUR in its environment; ${s.commandTimeoutSeconds}s)`,
+        ]
+      : []),
+    `                 on failure: no production traffic moved; ${plan.idleColour} scaled back to 0; exit 3`,
   ];
 }
 
@@ -141,6 +164,12 @@ export function outcomeResult(
           ['Service', where],
           ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
           ['Failed gate', outcome.gate],
+          [
+            'Smoke test',
+            outcome.release.smokeTest
+              ? `${outcome.release.smokeTest.passed ? 'passed' : 'failed'}: ${outcome.release.smokeTest.checks.map((c) => `${c.request} ${c.passed ? 'ok' : (c.detail ?? 'failed')}`).join('; ')}${outcome.release.smokeTest.command ? `; command exit ${outcome.release.smokeTest.command.exitCode ?? 'none'}` : ''}`
+              : undefined,
+          ],
           ['Reason', outcome.reason],
           [
             'Traffic',

@@ -18,11 +18,13 @@ import type {
   ReleaseKey,
   ReleaseRecord,
   ScalingPort,
+  SmokePort,
   StoreFence,
   StorePort,
 } from '../ports';
 import type { GateName } from './gates';
 import type { KeepLock, LockFence } from './lock';
+import type { PlanSmokeTest } from './smoke';
 import type { ConfigurationChanges } from './task-config';
 import type { Weights } from './traffic';
 
@@ -63,6 +65,11 @@ export interface DeployDeps {
    * outlasts it is refused before anything is written. @default undefined (unknown: not checked)
    */
   readonly credentialsExpireAt?: number;
+  /**
+   * Smoke tests (HTTP through the test listener, a command). Needed when the topology has `smokeTest`
+   * (a deploy without it is refused). @default undefined
+   */
+  readonly smoke?: SmokePort;
   /**
    * Keep the deployment lock held past the run, its lease ending at `untilMs` (`withLock`'s KeepLock): a
    * deploy held for approval needs it. Absent: the caller cannot hold (a plan with a hold is refused).
@@ -205,6 +212,11 @@ export interface DeployPlan {
   readonly minimumSeconds: number;
   /** Application Auto Scaling ranges the deploy writes; absent when autoscaling is not managed. */
   readonly autoscaling?: PlanAutoscaling;
+  /**
+   * Smoke test before any production traffic (topology `smokeTest`, core/smoke.ts): checks through the
+   * test listener and/or a command. Absent: none.
+   */
+  readonly smokeTest?: PlanSmokeTest;
   /**
    * Hold for approval after the bake of step `afterStep` (at `percent`): the run exits with the canary
    * serving and the lock kept for `timeoutSeconds`. Absent: no hold.

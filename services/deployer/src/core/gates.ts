@@ -37,7 +37,9 @@ export type GateName =
   | 'interrupted'
   | 'error'
   /** `switchyard abort` (or an expired hold): not a gate, the same way out. */
-  | 'aborted';
+  | 'aborted'
+  /** The pre-traffic smoke test (core/smoke.ts) failed: no production traffic moved. */
+  | 'smoke';
 
 /** A failed gate (or interrupt): the deploy must put traffic back on the last known good colour. */
 export class GateFailure extends Error {

@@ -42,6 +42,7 @@ import {
 } from './settings';
 import { type ConfigurationChanges, configurationDiff } from './task-config';
 import { weightsFor } from './traffic';
+import { type PlanSmokeTest, planSmokeTest } from './smoke';
 import { credentialsProblem } from './worst-case';
 import type { Colour, ServiceTopology } from '../../../topology';
 
@@ -99,6 +100,14 @@ export async function preflight(
   }
   const holdProblem = holdRefusal(req, settings, deps);
   if (holdProblem) return refused('invalid-request', holdProblem, emitter);
+  const smoke = planSmokeTest(t);
+  if (smoke && 'problem' in smoke) return refused('invalid-request', smoke.problem, emitter);
+  if (smoke && !deps.smoke && !req.dryRun)
+    return refused(
+      'invalid-request',
+      `${t.environment}/${t.service} has a smokeTest, but this caller cannot run smoke tests (no smoke port)`,
+      emitter,
+    );
   if (req.imageDigest !== undefined) {
     if (!DIGEST_RE.test(req.imageDigest)) {
       return refused(
@@ -435,6 +444,7 @@ export function buildPlan(
     minimumSeconds:
       steps.length * settings.bakeSeconds + settings.finalBakeSeconds + settings.terminationWaitSeconds,
     ...(inputs.autoscaling ? { autoscaling: inputs.autoscaling } : {}),
+    ...(smokeTestOf(t) ? { smokeTest: smokeTestOf(t)! } : {}),
     ...(holdsAfterCanary(req, settings) && steps.length > 1
       ? {
           hold: {
@@ -446,6 +456,12 @@ export function buildPlan(
       : {}),
     warnings: bakeWarnings(settings, steps.length),
   };
+}
+
+/** The topology's smoke test as planned, or undefined (none, or one that cannot run: refused earlier). */
+function smokeTestOf(t: ServiceTopology): PlanSmokeTest | undefined {
+  const s = planSmokeTest(t);
+  return s && !('problem' in s) ? s : undefined;
 }
 
 /** How long a held deploy waits for `switchyard continue` unless the topology says otherwise. */

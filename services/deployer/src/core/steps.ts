@@ -9,6 +9,8 @@
  *   scaling-idle                  hold the live colour's floor; start the idle colour at the live desired
  *                                 count; wait for THAT ECS deployment to complete
  *   waiting-healthy               every idle target healthy; read the live request rate; test listener → idle
+ *   smoke-testing                 (plan.smokeTest) HTTP checks through the test listener, then the command:
+ *                                 a failure ends the deploy before any production traffic moved
  *   shifting[i]                   write step i's weights (read back)
  *   baking[i]                     bake step i: target health, 5xx share, alarms
  *   held[i]                       (plan.hold) exit with step i's weights serving and the lock kept until
@@ -38,13 +40,19 @@ import { liveRequestRate } from './preflight';
 import { RESTORE_RETRY, withRetry } from './retry';
 import type { DeployRun, ReleasePatch } from './run';
 import { setColourCapacity } from './scaling';
+import { runSmokeTest } from './smoke';
 import { setWeights, weightsFor } from './traffic';
 
 /** Where a run is: a step, and for the weight steps which one (index into `plan.steps`). */
 export type Position =
   | {
       readonly step:
-        'registering-task-definition' | 'scaling-idle' | 'waiting-healthy' | 'final-bake' | 'draining-old';
+        | 'registering-task-definition'
+        | 'scaling-idle'
+        | 'waiting-healthy'
+        | 'smoke-testing'
+        | 'final-bake'
+        | 'draining-old';
     }
   | { readonly step: 'shifting' | 'baking' | 'held'; readonly index: number };
 
@@ -70,6 +78,7 @@ export const DEPLOY_STEPS: Readonly<Record<StepName, StepDef>> = {
   'registering-task-definition': { records: () => ({}), act: registerTaskDefinition, onFailure: 'roll-back' },
   'scaling-idle': { records: holdFloors, act: scaleIdle, onFailure: 'roll-back' },
   'waiting-healthy': { records: () => ({}), act: waitHealthy, onFailure: 'roll-back' },
+  'smoke-testing': { records: () => ({}), act: smokeTest, onFailure: 'roll-back' },
   shifting: { records: intendWeights, act: shift, onFailure: 'roll-back' },
   baking: { records: () => ({}), act: bakeStep, onFailure: 'roll-back' },
   held: { records: holdUntil, act: hold, onFailure: 'roll-back' },
@@ -149,6 +158,8 @@ export function resumeAt(release: ReleaseRecord): Position | undefined {
       return { step: 'scaling-idle' };
     case 'waiting-healthy':
       return { step: 'waiting-healthy' };
+    case 'smoke-testing':
+      return { step: 'smoke-testing' };
     case 'shifting':
       return { step: 'shifting', index };
     case 'baking':
@@ -278,6 +289,40 @@ async function waitHealthy(run: DeployRun): Promise<Next> {
   await run.beforeWrite();
   await retried(run, 'elbv2:ModifyRule', () => deps.lb.setRuleTarget(t.testRuleArn, t.targetGroupArns[idle]));
   emitter.info('test-rule', `test listener now reaches ${idle}`, { colour: idle });
+  return plan.smokeTest ? { step: 'smoke-testing' } : { step: 'shifting', index: 0 };
+}
+
+/** The smoke test through the test listener (core/smoke.ts); its result is recorded with the release. */
+async function smokeTest(run: DeployRun): Promise<Next> {
+  const { deps, t, plan, emitter } = run;
+  const smoke = plan.smokeTest!;
+  const idle = plan.idleColour;
+  if (!deps.smoke)
+    throw new GateFailure('smoke', 'no smoke-test port: cannot run the smoke test', deps.clock.now());
+  emitter.info(
+    'smoke.start',
+    `smoke test of ${idle} through the test listener ${smoke.url}${smoke.host ? ` (Host ${smoke.host})` : ''}, in ${smoke.settleSeconds}s (the test rule change reaches every load balancer node first); no production traffic yet`,
+    { colour: idle, url: smoke.url, waitMs: smoke.settleSeconds * 1000 },
+  );
+  await deps.clock.sleep(smoke.settleSeconds * 1000, deps.signal);
+  throwIfAborted(deps.signal, deps.clock);
+  const result = await runSmokeTest(
+    { smoke: deps.smoke, clock: deps.clock, ...(deps.signal ? { signal: deps.signal } : {}) },
+    smoke,
+    { t, colour: idle, image: plan.image, emitter },
+  );
+  throwIfAborted(deps.signal, deps.clock);
+  await run.record({ smokeTest: result });
+  if (!result.passed) {
+    throw new GateFailure(
+      'smoke',
+      `smoke test of ${idle} failed before any production traffic moved: ${result.reason}`,
+      deps.clock.now(),
+    );
+  }
+  emitter.info('smoke.passed', `smoke test of ${idle} passed (${Math.round(result.durationMs / 1000)}s)`, {
+    colour: idle,
+  });
   return { step: 'shifting', index: 0 };
 }
 
