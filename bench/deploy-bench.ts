@@ -316,7 +316,15 @@ async function main() {
   log(
     'UpdateService / ModifyRule / floor write and before recording `deployed`. GetMetricData runs only once a',
   );
-  log('whole minute with traffic has ended. Peak rate is a few calls per poll interval (~0.3 calls/s on');
+  log(
+    'whole minute with traffic has ended — twice per gate check since issue 13 (5xx counts; p99 latency and',
+  );
+  log(
+    "connection errors read as one period), plus one per bake for the live colour's pre-shift p99 and one per",
+  );
+  log(
+    "preflight for the plan's traffic reading. Peak rate is a few calls per poll interval (~0.4 calls/s on",
+  );
   log('average), far below the ELBv2/ECS/Application Auto Scaling/DynamoDB throttling limits.');
   log();
   log(

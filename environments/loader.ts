@@ -405,6 +405,11 @@ export function resolve(input: EnvironmentInput, project: ProjectConfig, file: s
     promotion: input.promotion,
     guardrails: input.guardrails,
     alarms: { subscriptions: input.alarms.subscriptions },
+    notifications: {
+      sns: input.notifications.sns,
+      ...(input.notifications.webhookUrlEnv ? { webhookUrlEnv: input.notifications.webhookUrlEnv } : {}),
+      events: input.notifications.events,
+    },
   };
 }
 

@@ -11,7 +11,12 @@ import { z } from 'zod';
 import { MAX_SERVICE_NAME_LENGTH, SCALING_TARGET_MAX, SCALING_TARGET_MIN } from '../modules/ecs/limits';
 import { emailEndpointProblem, httpsEndpointProblem } from '../modules/alarms/subscriptions';
 import { MIN_REASON_LENGTH } from '../modules/guardrails/suppressions';
-import { deploymentSettingsSchema, smokeTestSchema } from '../services/topology';
+import {
+  deploymentSettingsSchema,
+  NOTIFICATION_EVENTS,
+  notificationsSchema,
+  smokeTestSchema,
+} from '../services/topology';
 import { TIERS, type Tier } from './tiers';
 
 // ---------------------------------------------------------------------------------------------------
@@ -406,12 +411,14 @@ export const serviceSchema = z.strictObject({
     .refine((paths) => new Set(paths).size === paths.length, { error: 'must not list a path twice' }),
   /**
    * Image tag of the Terraform-managed task definition (the one the services start with before the
-   * first `switchyard deploy`; releases register their own revisions). Must exist in the repository
-   * at the first apply. @default "bootstrap"
+   * first `switchyard deploy`; releases register their own revisions), when it must be a given tag; it
+   * must exist in the repository at the first apply. @default none: the newest image pushed to the
+   * repository, pinned by digest at the environment's first apply (modules/initial-image)
    */
   initialImageTag: z
     .string()
-    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'must be a valid image tag' }),
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'must be a valid image tag' })
+    .optional(),
 });
 
 export const albSchema = z.strictObject({
@@ -615,6 +622,29 @@ export const environmentSchema = z.strictObject({
       .never({ error: 'was replaced by alarms.subscriptions: [{ protocol: email, endpoint: "<address>" }]' })
       .optional(),
   }),
+  /**
+   * Deploy notifications (start, hold, success, rollback, failure), sent by switchyard — never blocking or
+   * failing a deploy. Published in every service's topology.
+   */
+  notifications: z.strictObject({
+    /** Publish them to the environment's alarm topic (its subscribers: alarms.subscriptions). @default false */
+    sns: z.boolean(),
+    /**
+     * NAME of the environment variable holding a Slack-compatible incoming-webhook URL in the deployer's
+     * process — in GitHub Actions a GitHub Environment secret mapped into the deploy job's `env:`. The URL
+     * is a secret: it never goes into this file, the topology, the state or any log. @default none
+     */
+    webhookUrlEnv: notificationsSchema.shape.webhookUrlEnv,
+    /** Which events are sent. @default all: start, hold, success, rollback, failure */
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1),
+    /** Refused: a webhook URL is a secret. */
+    webhookUrl: z
+      .never({
+        error:
+          'a webhook URL is a secret and must not be in the YAML: store it as a GitHub Environment secret, map it into the deploy job (env: SLACK_WEBHOOK_URL: ${{ secrets.SLACK_WEBHOOK_URL }}) and name the variable in notifications.webhookUrlEnv',
+      })
+      .optional(),
+  }),
 });
 export type EnvironmentInput = z.output<typeof environmentSchema>;
 
@@ -673,6 +703,12 @@ export interface EnvironmentConfig {
   readonly promotion: { readonly from?: string };
   readonly guardrails: { readonly suppressions: readonly SuppressionConfig[] };
   readonly alarms: { readonly subscriptions: readonly AlarmSubscriptionConfig[] };
+  /** Deploy notifications (published in every service's topology by stacks/runtime.ts). */
+  readonly notifications: {
+    readonly sns: boolean;
+    readonly webhookUrlEnv?: string;
+    readonly events: readonly (typeof NOTIFICATION_EVENTS)[number][];
+  };
   /** GitHub repository (`owner/repo`) from project.yaml. */
   readonly githubRepository: string;
   /** The shared-services account (project.yaml `accountId`): ECR repositories and the state bucket live there. */

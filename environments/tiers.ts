@@ -20,6 +20,7 @@ export type TierDefaults = {
   protection: Record<string, unknown>;
   guardrails: Record<string, unknown>;
   alarms: Record<string, unknown>;
+  notifications: Record<string, unknown>;
   promotion: Record<string, unknown>;
   services: Record<string, unknown>[];
 };
@@ -54,7 +55,6 @@ export function serviceDefaults(tier: Tier): Record<string, unknown> {
     taskRolePolicyStatements: [],
     secretsKmsKeyArns: [],
     writablePaths: ['/tmp'],
-    initialImageTag: 'bootstrap',
     deploy: {
       strategy: tier === 'dev' ? 'all-at-once' : 'canary',
       canaryPercent: 10,
@@ -68,6 +68,12 @@ export function serviceDefaults(tier: Tier): Record<string, unknown> {
       healthyTimeoutSeconds: 300,
       max5xxRatio: 0.01,
       min5xxSampleRequests: 50,
+      // Response gates (services/deployer core/metric-gates.ts): p99 above max(ceiling, the live colour's own
+      // p99 before the shift × factor) fails a bake; so does > 1 % of connections to the targets failing.
+      maxP99LatencySeconds: prod ? 2 : staging ? 3 : 5,
+      p99BaselineFactor: prod ? 1.5 : staging ? 2 : 3,
+      minLatencySampleRequests: 200,
+      maxConnectionErrorRatio: 0.01,
     },
   };
 }
@@ -121,6 +127,7 @@ export function tierDefaults(tier: Tier): TierDefaults {
     protection: { preventDestroy: prod },
     guardrails: { suppressions: [] },
     alarms: { subscriptions: [] },
+    notifications: { sns: false, events: ['start', 'hold', 'success', 'rollback', 'failure'] },
     promotion: {},
     services: [],
   };

@@ -444,15 +444,24 @@ export class BootstrapStack extends TerraformStack {
       });
       const pullers = crossAccount.filter((e) => e.services.some((s) => s.imageRepository === name));
       if (pullers.length > 0) {
-        const byAccount = new Map<string, string[]>();
-        for (const e of pullers)
-          byAccount.set(e.accountId, [...(byAccount.get(e.accountId) ?? []), `${p}-${e.name}-*`]);
+        const byAccount = new Map<
+          string,
+          { rolePatterns: string[]; planRoles: string[]; releaseRoles: string[] }
+        >();
+        for (const e of pullers) {
+          const g = byAccount.get(e.accountId) ?? { rolePatterns: [], planRoles: [], releaseRoles: [] };
+          const roles = ciRoleNames(p, e.name);
+          g.rolePatterns.push(`${p}-${e.name}-*`);
+          g.planRoles.push(roles.plan, roles.apply);
+          g.releaseRoles.push(roles.release);
+          byAccount.set(e.accountId, g);
+        }
         new EcrRepositoryPolicy(this, `${id}-policy`, {
           repository: repo.name,
           policy: json(
             repositoryPolicy(
               partition,
-              [...byAccount.entries()].map(([accountId, rolePatterns]) => ({ accountId, rolePatterns })),
+              [...byAccount.entries()].map(([accountId, g]) => ({ accountId, ...g })),
             ),
           ),
         });

@@ -11,6 +11,7 @@ import type { EnvironmentConfig } from '../environments/schema';
 import { AlarmTopic, SharedAlarms, sharedAlarmNamesOf } from '../modules/alarms';
 import { DeploymentTable } from '../modules/deployment-table';
 import { EcsPlatform, type EcsServiceProps } from '../modules/ecs';
+import { InitialImage } from '../modules/initial-image';
 import { databaseConnectStatement, PostgresDatabase } from '../modules/rds';
 import { CacheCluster, cacheAppUserId, cacheConnectStatement } from '../modules/redis';
 import { partitionOf } from '../modules/vpc/partition';
@@ -110,11 +111,30 @@ export function buildRuntime(
   });
 
   const alb = config.alb;
+  // Without `initialImageTag`, each service starts from the newest image pushed to its repository,
+  // pinned at the environment's first apply (modules/initial-image: no deadlock between the first build
+  // and the first apply, no task-definition churn on later pushes).
+  const initialImages = new Map(
+    config.services
+      .filter((s) => s.initialImageTag === undefined)
+      .map((s) => [
+        s.name,
+        new InitialImage(scope, `initial-image-${s.name}`, {
+          service: s.name,
+          environment,
+          repositoryName: s.imageRepository,
+          registryId: config.toolingAccountId,
+          region: config.state.region,
+        }).image,
+      ]),
+  );
   const services: EcsServiceProps[] = config.services.map((s) => ({
     name: s.name,
     repositoryName: s.imageRepository,
-    // The repositories live in the shared-services account (bootstrap); its policy lets this account pull.
+    // The repositories live in the shared-services account and region (bootstrap); its policy lets this
+    // account pull.
     repositoryAccountId: config.toolingAccountId,
+    repositoryRegion: config.state.region,
     containerPort: s.containerPort,
     cpu: s.cpu,
     memory: s.memory,
@@ -151,7 +171,9 @@ export function buildRuntime(
     containerHealthCheck: s.containerHealthCheck,
     secretsKmsKeyArns: s.secretsKmsKeyArns,
     writablePaths: s.writablePaths,
-    initialImageTag: s.initialImageTag,
+    ...(s.initialImageTag !== undefined
+      ? { initialImageTag: s.initialImageTag }
+      : { initialImage: initialImages.get(s.name)! }),
     taskRolePolicyStatements: [
       ...s.taskRolePolicyStatements,
       databaseConnectStatement(
@@ -197,6 +219,24 @@ export function buildRuntime(
       environment,
     ),
     alarmTopicArn: alarms.topicArn,
+    // Deploy notifications: the alarm topic (its subscribers hear of deploys) and/or a webhook whose URL the
+    // deploy job holds in the named environment variable (never the URL itself).
+    ...(config.notifications.sns || config.notifications.webhookUrlEnv
+      ? {
+          notifications: {
+            // built from names known at synth (not the token): the topology's size stays exact (SSM tier)
+            ...(config.notifications.sns
+              ? {
+                  snsTopicArn: `arn:${partitionOf(config.region)}:sns:${config.region}:${config.accountId}:${alarms.topicName}`,
+                }
+              : {}),
+            ...(config.notifications.webhookUrlEnv
+              ? { webhookUrlEnv: config.notifications.webhookUrlEnv }
+              : {}),
+            events: [...config.notifications.events],
+          },
+        }
+      : {}),
     // The environment- and service-wide alarms the platform stack creates (modules/alarms SharedAlarms) gate
     // every release of a service: the topology publishes them as `alarms.shared`.
     sharedAlarmNames: {

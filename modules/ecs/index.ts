@@ -9,6 +9,8 @@ import {
   deploymentSettingsSchema,
   type SmokeTest,
   smokeTestSchema,
+  notificationsSchema,
+  type TopologyNotifications,
 } from '../../services/topology';
 import { formatCidr, parseCidr } from '../vpc/subnet-plan';
 import { AccessLogsBucket } from './access-logs';
@@ -22,7 +24,7 @@ import {
   SCALING_TARGET_MIN,
 } from './limits';
 import { resourceAddressAt } from './legacy-ids';
-import { boundedName, DNS_LABEL } from './names';
+import { boundedName, DNS_LABEL, repositoryUriOf } from './names';
 import {
   BlueGreenService,
   type DataStoreAccess,
@@ -123,6 +125,12 @@ export interface EcsPlatformProps {
   readonly deploymentTableName: string;
   /** SNS topic of the environment's alarms. @default undefined (no service alarms: empty alarms.blue / .green) */
   readonly alarmTopicArn?: string;
+  /**
+   * Deploy notifications published in every service's topology (`notifications`): the SNS topic the
+   * deployer publishes to and the NAME of the environment variable holding a webhook URL (never the URL).
+   * @default undefined (no notifications)
+   */
+  readonly notifications?: TopologyNotifications;
   /** @default 5xx > 1 %, p95 > 3 s, for 5 min */
   readonly alarmThresholds?: ServiceAlarmThresholds;
   /**
@@ -355,10 +363,18 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
     if (!/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(repositoryName)) {
       bad('repositoryName', 'is not a valid ECR repository name', repositoryName);
     }
+    const repositoryRegion = s.repositoryRegion ?? props.region;
+    if (!REGION.test(repositoryRegion)) bad('repositoryRegion', 'must be an AWS region', repositoryRegion);
     const initialImageTag = s.initialImageTag ?? 'bootstrap';
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(initialImageTag)) {
       bad('initialImageTag', 'is not a valid image tag', initialImageTag);
     }
+    if (s.initialImage !== undefined && s.initialImage.trim() === '') {
+      bad('initialImage', 'must be an image reference', s.initialImage);
+    }
+    const initialImage =
+      s.initialImage ??
+      `${repositoryUriOf({ repositoryAccountId, repositoryRegion, repositoryName })}:${initialImageTag}`;
     const containerName = s.containerName ?? s.name;
     if (!/^[A-Za-z0-9_-]{1,255}$/.test(containerName))
       bad('containerName', 'is not a valid container name', containerName);
@@ -404,7 +420,8 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
       ...(smokeTest ? { smokeTest } : {}),
       repositoryName,
       repositoryAccountId,
-      initialImageTag,
+      repositoryRegion,
+      initialImage,
       user: s.user,
       writablePaths,
       containerHealthCheck: s.containerHealthCheck,
@@ -671,6 +688,7 @@ export class EcsPlatform extends Construct {
           deploymentTableName: props.deploymentTableName,
           permissionsBoundaryArn: props.permissionsBoundaryArn,
           alarmTopicArn: props.alarmTopicArn,
+          ...(props.notifications ? { notifications: notificationsSchema.parse(props.notifications) } : {}),
           alarmThresholds: props.alarmThresholds ?? {},
           sharedAlarmNames: [
             ...(props.sharedAlarmNames?.all ?? []),

@@ -15,3 +15,13 @@ export function boundedName(parts: readonly string[], max: number): string {
 
 /** Lower-case DNS-style name: starts with a letter, letters/digits/hyphens, no trailing hyphen. */
 export const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>` (ECR's registry host; China regions end in .com.cn). */
+export function repositoryUriOf(s: {
+  readonly repositoryAccountId: string;
+  readonly repositoryRegion: string;
+  readonly repositoryName: string;
+}): string {
+  const suffix = s.repositoryRegion.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `${s.repositoryAccountId}.dkr.ecr.${s.repositoryRegion}.${suffix}/${s.repositoryName}`;
+}

@@ -22,6 +22,7 @@ import {
   type ServiceTopology,
   TOPOLOGY_SCHEMA_VERSION,
   type TopologyAlarms,
+  type TopologyNotifications,
   topologyParameterName,
   type SmokeTest,
 } from '../../services/topology';
@@ -34,7 +35,7 @@ import {
   taskRoleStatements,
 } from './iam';
 import { DEPLOYER_OWNED_SCALING_FIELDS, INITIAL_LIVE_COLOUR, TRAFFIC_TAGS } from './limits';
-import { boundedName } from './names';
+import { boundedName, repositoryUriOf } from './names';
 import { maxResolvedBytes, SSM_ADVANCED_MAX_BYTES, ssmTierFor } from './topology-size';
 
 /** ALB target-group health check. Field names match `services[].healthCheck` in the YAML. */
@@ -133,10 +134,16 @@ export interface EcsServiceProps {
   readonly repositoryName?: string;
   /** Account holding the repository. @default the environment's account */
   readonly repositoryAccountId?: string;
+  /** Region of the repository (the shared-services region). @default the environment's region */
+  readonly repositoryRegion?: string;
   /**
-   * Tag of the image in the Terraform-managed task definition. Releases never change it (the deployer
-   * registers new revisions; the services ignore `task_definition`). @default 'bootstrap'
+   * Image of the Terraform-managed task definition, in full (`<repository URL>@sha256:…`, usually a
+   * Terraform reference such as modules/initial-image's pinned newest digest). Releases never change it
+   * (the deployer registers new revisions; the services ignore `task_definition`). Wins over
+   * `initialImageTag`. @default `<repository URL>:<initialImageTag>`
    */
+  readonly initialImage?: string;
+  /** Tag of that image when `initialImage` is not given. @default 'bootstrap' */
   readonly initialImageTag?: string;
   /** Container name in the task definition. @default name */
   readonly containerName?: string;
@@ -212,6 +219,8 @@ export interface ServiceContext {
   /** Permissions boundary of the execution and task roles. */
   readonly permissionsBoundaryArn?: string;
   readonly alarmTopicArn?: string;
+  /** Deploy notifications, published as the topology's `notifications`. */
+  readonly notifications?: TopologyNotifications;
   readonly alarmThresholds: ServiceAlarmThresholds;
   /**
    * Environment- or service-wide alarm names published as the topology's `alarms.shared` (they gate every
@@ -247,7 +256,9 @@ export interface ResolvedService {
   readonly smokeTest?: SmokeTest;
   readonly repositoryName: string;
   readonly repositoryAccountId: string;
-  readonly initialImageTag: string;
+  readonly repositoryRegion: string;
+  /** The task definition's image reference (a tag or a digest reference). */
+  readonly initialImage: string;
   readonly user?: string;
   readonly writablePaths: readonly string[];
   readonly containerHealthCheck?: ContainerHealthCheckProps;
@@ -357,8 +368,8 @@ export class BlueGreenService extends Construct {
       retentionInDays: svc.logRetentionDays ?? ctx.logRetentionDays,
       kmsKeyId: ctx.logKmsKeyArn,
     });
-    const repositoryArn = `arn:${partitionOf(ctx.region)}:ecr:${ctx.region}:${svc.repositoryAccountId}:repository/${svc.repositoryName}`;
-    const repositoryUri = `${svc.repositoryAccountId}.dkr.ecr.${ctx.region}.amazonaws.com/${svc.repositoryName}`;
+    const repositoryArn = `arn:${partitionOf(svc.repositoryRegion)}:ecr:${svc.repositoryRegion}:${svc.repositoryAccountId}:repository/${svc.repositoryName}`;
+    const repositoryUri = repositoryUriOf(svc);
 
     this.executionRole = new IamRole(this, 'execution-role', {
       name: boundedName([prefix, 'exec'], 64),
@@ -396,7 +407,7 @@ export class BlueGreenService extends Construct {
     const volumes = svc.writablePaths.map((path, i) => ({ name: `scratch-${i}`, path }));
     const container: Record<string, unknown> = {
       name: svc.containerName,
-      image: `${repositoryUri}:${svc.initialImageTag}`,
+      image: svc.initialImage,
       essential: true,
       readonlyRootFilesystem: true,
       portMappings: [{ containerPort: svc.containerPort, protocol: 'tcp' }],
@@ -747,6 +758,7 @@ export class BlueGreenService extends Construct {
         },
       },
       ...(svc.promoteFrom ? { promoteFrom: svc.promoteFrom } : {}),
+      ...(ctx.notifications ? { notifications: ctx.notifications } : {}),
       deployment: deploymentSettingsSchema.parse(svc.deploy),
     };
     this.topology = topology;

@@ -73,6 +73,28 @@ export const deploymentSettingsSchema = z.strictObject({
   holdAfter: z.enum(['none', 'canary']).optional(),
   /** How long a held deploy waits for `continue` before it is aborted (its lock's lease). @default 3600 */
   holdTimeoutSeconds: z.number().int().min(60).max(86400).optional(),
+  /**
+   * Latency gate: the new colour's p99 `TargetResponseTime` (its target group, over the 5xx gate's window)
+   * fails a bake when it is above BOTH this and the live colour's own p99 before the first shift ×
+   * `p99BaselineFactor` — so a service that is always slow is judged against itself, a fast one against
+   * this ceiling. 0 turns the latency gate off. @default tier (dev 5, staging 3, prod 2); core default 3
+   * for topologies published without it (services/deployer core/metric-gates.ts)
+   */
+  maxP99LatencySeconds: z.number().min(0).max(4000).optional(),
+  /** Headroom over the live colour's pre-deploy p99 (see maxP99LatencySeconds). @default tier (dev 3, staging 2, prod 1.5); core 2 */
+  p99BaselineFactor: z.number().min(1).max(100).optional(),
+  /**
+   * Requests the window must hold before a p99 is judged (the p99 of 50 requests is their slowest but
+   * one). Applies to the baseline too: a live colour with fewer gives no baseline. @default 200
+   */
+  minLatencySampleRequests: z.number().int().min(1).optional(),
+  /**
+   * Connection-error gate: `TargetConnectionErrorCount / (RequestCount + TargetConnectionErrorCount)` of
+   * the new colour's target group above this share fails a bake (judged from `min5xxSampleRequests`
+   * attempts on, like the 5xx share). A colour that refuses or drops connections shows here — the 502s
+   * the load balancer then answers are counted per load balancer only. 1 turns it off. @default 0.01
+   */
+  maxConnectionErrorRatio: z.number().min(0).max(1).optional(),
 });
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
 
@@ -174,6 +196,30 @@ export const smokeTestSchema = z
     error: 'needs http checks and/or a command',
   });
 export type SmokeTest = z.infer<typeof smokeTestSchema>;
+/** Deploy events a notification can be sent for (start, held for approval, deployed, rolled back, failed). */
+export const NOTIFICATION_EVENTS = ['start', 'hold', 'success', 'rollback', 'failure'] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/**
+ * Where the deployer announces its runs (environment YAML `notifications`). Best effort: a notification
+ * that cannot be sent is a warning, never a failed deploy. The webhook URL is a secret and is never
+ * published: only the NAME of the environment variable that holds it in the deployer's process (in CI a
+ * GitHub Environment secret mapped into the job's env).
+ */
+export const notificationsSchema = z.strictObject({
+  /** SNS topic to publish to (the environment's alarm topic, so its subscribers hear of deploys). @default none */
+  snsTopicArn: z.string().min(1).optional(),
+  /** Environment variable holding a Slack-compatible incoming-webhook URL (https). @default none */
+  webhookUrlEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, {
+      error: 'must be an environment variable name such as SLACK_WEBHOOK_URL',
+    })
+    .optional(),
+  /** Which events are sent. @default all of NOTIFICATION_EVENTS */
+  events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).optional(),
+});
+export type TopologyNotifications = z.infer<typeof notificationsSchema>;
 
 export const serviceTopologySchema = z.strictObject({
   schemaVersion: z.literal(TOPOLOGY_SCHEMA_VERSION),
@@ -245,6 +291,8 @@ export const serviceTopologySchema = z.strictObject({
     .optional(),
   /** Environment this one accepts promotions from (`promotion.from` in the YAML); absent for the first stage. */
   promoteFrom: z.string().min(1).optional(),
+  /** Deploy notifications (SNS and/or a webhook). Absent: none are sent. */
+  notifications: notificationsSchema.optional(),
   deployment: deploymentSettingsSchema,
 });
 export type ServiceTopology = z.infer<typeof serviceTopologySchema>;

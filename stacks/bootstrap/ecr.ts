@@ -64,7 +64,7 @@ export const REPOSITORY_MUTABILITY = {
   exclusionFilters: [{ filterType: 'WILDCARD', filter: RETENTION_MARK_PATTERN }],
 } as const;
 
-/** ECR actions an environment account needs on a repository of the shared-services account. */
+/** ECR actions an environment account's roles need to pull (execution roles) and resolve digests. */
 export const CROSS_ACCOUNT_PULL_ACTIONS = [
   'ecr:BatchCheckLayerAvailability',
   'ecr:BatchGetImage',
@@ -72,32 +72,73 @@ export const CROSS_ACCOUNT_PULL_ACTIONS = [
   'ecr:GetDownloadUrlForLayer',
 ] as const;
 
+/**
+ * ECR reads of a plan (and apply): the environment's first image is the newest pushed one
+ * (modules/initial-image: `aws_ecr_images` = ListImages, `aws_ecr_image` = DescribeImages +
+ * DescribeRepositories). Metadata only: no layer, no manifest.
+ */
+export const REGISTRY_READ_ACTIONS = [
+  'ecr:DescribeImages',
+  'ecr:DescribeRepositories',
+  'ecr:ListImages',
+] as const;
+
+/**
+ * What the release role needs to move its environment's retention marks: PutImage with the image's exact
+ * manifest, read with BatchGetImage (ECR User Guide, "Retagging an image").
+ */
+export const RETENTION_MARK_ACTIONS = ['ecr:BatchGetImage', 'ecr:PutImage'] as const;
+
 export interface PullGrant {
   readonly accountId: string;
   /** Role name patterns of that account allowed to pull (its environments' `<project>-<env>-*`). */
   readonly rolePatterns: readonly string[];
+  /** Role names that plan/apply its environments (`<project>-<env>-plan`, `-apply`). @default [] */
+  readonly planRoles?: readonly string[];
+  /** Role names that release its environments (`<project>-<env>-release`). @default [] */
+  readonly releaseRoles?: readonly string[];
 }
 
 /**
  * Repository policy letting environment accounts pull (the task execution roles) and resolve digests
- * (the release role's DescribeImages). Each account's root is the principal, narrowed to the
- * environment's roles by `aws:PrincipalArn` (a role ARN principal must exist when the policy is set;
- * the roles of an environment stack are created later). `GetAuthorizationToken` stays in the caller's
- * own account (ECR: the token works for "any Amazon ECR registry that your IAM principal has access to").
+ * (the release role's DescribeImages), their plan and apply roles read the image list (the first image),
+ * and their release roles move the retention marks. Each account's root is the principal, narrowed to
+ * the roles by `aws:PrincipalArn` (a role ARN principal must exist when the policy is set; the roles of
+ * an environment stack are created later). `GetAuthorizationToken` stays in the caller's own account
+ * (ECR: the token works for "any Amazon ECR registry that your IAM principal has access to").
+ *
+ * Limit: ECR authorizes PutImage per repository only — the action has no condition key naming the tag
+ * (Service Authorization Reference, Amazon ECR: PutImage, resource `repository`, condition keys
+ * `aws:ResourceTag/…` of the repository only). So a release role allowed to mark may move ANY `sy-*`
+ * tag of the repository, including another environment's marks, and may add new tags to manifests
+ * already there; it cannot move or overwrite any other tag (IMMUTABLE_WITH_EXCLUSION), upload layers
+ * or delete images. A wrongly moved mark only removes that image's shield from the lifecycle policy
+ * until the environment's next release marks it again (README, ECR retention).
  */
 export function repositoryPolicy(partition: string, grants: readonly PullGrant[]): Record<string, unknown> {
+  /** One statement: these actions to the account's roles matching `roles` (none: no statement). */
+  const allow = (sid: string, accountId: string, actions: readonly string[], roles: readonly string[]) =>
+    roles.length === 0
+      ? []
+      : [
+          {
+            Sid: `${sid}${accountId}`,
+            Effect: 'Allow',
+            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+            Action: [...actions],
+            Condition: {
+              ArnLike: {
+                'aws:PrincipalArn': roles.map((r) => `arn:${partition}:iam::${accountId}:role/${r}`),
+              },
+            },
+          },
+        ];
   return {
     Version: '2012-10-17',
-    Statement: grants.map((g) => ({
-      Sid: `PullFrom${g.accountId}`,
-      Effect: 'Allow',
-      Principal: { AWS: `arn:${partition}:iam::${g.accountId}:root` },
-      Action: [...CROSS_ACCOUNT_PULL_ACTIONS],
-      Condition: {
-        ArnLike: {
-          'aws:PrincipalArn': g.rolePatterns.map((r) => `arn:${partition}:iam::${g.accountId}:role/${r}`),
-        },
-      },
-    })),
+    Statement: grants.flatMap((g) => [
+      ...allow('PullFrom', g.accountId, CROSS_ACCOUNT_PULL_ACTIONS, g.rolePatterns),
+      ...allow('ListImagesFrom', g.accountId, REGISTRY_READ_ACTIONS, g.planRoles ?? []),
+      ...allow('RetentionMarksFrom', g.accountId, RETENTION_MARK_ACTIONS, g.releaseRoles ?? []),
+    ]),
   };
 }

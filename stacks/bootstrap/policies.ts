@@ -20,9 +20,11 @@ import {
   type ReleaseScope,
   readOnlyCommands,
   releasePolicyStatements,
+  releaseResources,
 } from '../../services/deployer/src/adapters/permissions';
 import { topologyParameterName } from '../../services/topology';
 import { bootstrapStateKey, ciBoundaryName, ciRoleNames } from '../names';
+import { REGISTRY_READ_ACTIONS } from './ecr';
 import { environmentServices } from './services';
 
 export interface Statement {
@@ -242,9 +244,22 @@ function noApplicationData(s: EnvironmentAccessScope, kind: 'plan' | 'apply'): S
   ];
 }
 
+/**
+ * The image list of the environment's repositories (shared-services account): the first apply starts
+ * each service from the newest pushed image (modules/initial-image; ListImages, DescribeImages,
+ * DescribeRepositories). Metadata only — no manifest, no layer (DATA_READS.images stay denied).
+ */
+function registryReads(s: EnvironmentAccessScope): Statement | undefined {
+  const { resources } = releaseResources('image-repositories', releaseScope(s));
+  return s.repositories.length > 0
+    ? { Sid: 'RegistryReads', Effect: 'Allow', Action: [...REGISTRY_READ_ACTIONS], Resource: resources }
+    : undefined;
+}
+
 export function planPolicy(s: EnvironmentAccessScope): PolicyDocument {
   return doc([
     { Sid: 'ReadConfiguration', Effect: 'Allow', Action: readConfigurationActions(), Resource: '*' },
+    registryReads(s),
     ...stateStatements(s, false),
     ...noApplicationData(s, 'plan'),
   ]);
@@ -271,6 +286,7 @@ export function applyPolicy(s: EnvironmentAccessScope): PolicyDocument {
   const iam = (kind: string) => `arn:${p}:iam::${s.accountId}:${kind}/${prefix}-*`;
   return doc([
     { Sid: 'ReadConfiguration', Effect: 'Allow', Action: readConfigurationActions(), Resource: '*' },
+    registryReads(s),
     {
       Sid: 'ManageEnvironment',
       Effect: 'Allow',

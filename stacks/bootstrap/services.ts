@@ -49,3 +49,16 @@ export function serviceOfTerraformType(type: string): string | undefined {
 export function environmentServices(): string[] {
   return [...new Set(Object.values(TERRAFORM_TYPE_SERVICES))].sort();
 }
+
+/**
+ * Types of the environment stacks that the wholesale service grants above deliberately do not cover, and
+ * how their plan reads are granted instead. ECR is not an environment service: its repositories are
+ * shared by every environment (in the shared-services account), so no environment role gets `ecr:*` or
+ * `ecr:Describe*` — only the three reads of modules/initial-image on its own repositories.
+ */
+export const SEPARATELY_GRANTED_TYPES: Readonly<Record<string, string>> = {
+  terraform_data: 'Terraform builtin resource: no AWS call',
+  aws_ecr_images: 'ecr:ListImages on the environment repositories (policies.ts RegistryReads)',
+  aws_ecr_image:
+    'ecr:DescribeImages and ecr:DescribeRepositories on the environment repositories (policies.ts RegistryReads)',
+};

@@ -9,11 +9,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  alarmTopicName,
   type ReleaseResource,
   RELEASE_COMMANDS,
   SDK_CLIENT_SERVICES,
 } from '../../services/deployer/src/adapters/permissions';
-import { evaluate, type Layout, loadLayout, MULTI_ACCOUNT_DIR, type RequestSpec } from './harness';
+import { Testing } from 'cdktf';
+import { AlarmTopic, alarmTopicKeyPolicy } from '../../modules/alarms';
+import {
+  evaluate,
+  type Layout,
+  loadLayout,
+  MULTI_ACCOUNT_DIR,
+  type Policy,
+  type RequestSpec,
+} from './harness';
 
 const ROOT = path.join(__dirname, '../../services/deployer/src');
 const SOURCE_DIRS = ['adapters', 'store'];
@@ -97,6 +107,17 @@ function example(l: Layout, env: string, kind: ReleaseResource): Omit<RequestSpe
         resource: `arn:aws:iam::${acct}:role/${c}-api-exec`,
         context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
       };
+    case 'switchyard-metrics':
+      return { resource: '*', context: { 'cloudwatch:namespace': 'Switchyard' } };
+    case 'notification-topic':
+      return { resource: `arn:aws:sns:${R}:${acct}:${c}-alarms` };
+    case 'notification-topic-key':
+      return {
+        resource: `arn:aws:kms:${R}:${acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+        context: { 'kms:ViaService': `sns.${R}.amazonaws.com`, 'kms:ResourceAliases': [`alias/${c}-alarms`] },
+        // the key's own policy (modules/alarms): the account administers it, so IAM policies decide
+        resourcePolicy: JSON.parse(alarmTopicKeyPolicy(acct, 'aws')) as Policy,
+      };
   }
 }
 
@@ -118,13 +139,13 @@ test('the scan sees a command added to an adapter (and it is not listed yet)', (
   fs.mkdirSync(path.join(root, 'adapters'));
   fs.writeFileSync(
     path.join(root, 'adapters', 'marks.ts'),
-    "import { type ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';\n" +
-      'export const mark = (c: ECRClient) => c.send(new PutImageCommand({ repositoryName: "r", imageManifest: "{}" }));\n',
+    "import { BatchDeleteImageCommand, type ECRClient } from '@aws-sdk/client-ecr';\n" +
+      'export const drop = (c: ECRClient) => c.send(new BatchDeleteImageCommand({ repositoryName: "r", imageIds: [] }));\n',
   );
   expect(sentCommands(root, ['adapters'])).toEqual([
-    { command: 'ecr:PutImage', file: path.join('adapters', 'marks.ts') },
+    { command: 'ecr:BatchDeleteImage', file: path.join('adapters', 'marks.ts') },
   ]);
-  expect(RELEASE_COMMANDS.some((c) => c.command === 'ecr:PutImage')).toBe(false);
+  expect(RELEASE_COMMANDS.some((c) => c.command === 'ecr:BatchDeleteImage')).toBe(false);
 });
 
 describe.each([
@@ -149,7 +170,8 @@ describe.each([
         if (
           g.resource === 'any' ||
           g.resource === 'image-repositories' ||
-          g.resource === 'ecs-scalable-targets'
+          g.resource === 'ecs-scalable-targets' ||
+          g.resource === 'switchyard-metrics' // no resource: one namespace for every environment
         )
           continue;
         const req = example(l, other, g.resource);
@@ -166,5 +188,75 @@ describe.each([
         });
       }
     }
+  });
+});
+
+describe('the notification and metric grants are scoped', () => {
+  const l = loadLayout();
+  const role = l.role('switchyard-dev-release');
+  const acct = l.accountOf('dev');
+  const R = l.region;
+  const key = `arn:aws:kms:${R}:${acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+  test('PutMetricData only in the Switchyard namespace (never AWS/… or another one)', async () => {
+    for (const ns of ['AWS/ApplicationELB', 'Other']) {
+      expect(
+        await evaluate(role, {
+          action: 'cloudwatch:PutMetricData',
+          resource: '*',
+          context: { 'cloudwatch:namespace': ns },
+        }),
+      ).not.toBe('Allowed');
+    }
+  });
+
+  test("the topic key only through SNS and only the environment's alarm-topic key", async () => {
+    const resourcePolicy = JSON.parse(alarmTopicKeyPolicy(acct, 'aws')) as Policy;
+    const ok = {
+      'kms:ViaService': `sns.${R}.amazonaws.com`,
+      'kms:ResourceAliases': ['alias/switchyard-dev-alarms'],
+    };
+    const decrypt = (context: Record<string, string | string[]>) =>
+      evaluate(role, { action: 'kms:Decrypt', resource: key, context, resourcePolicy });
+    expect(await decrypt(ok)).toBe('Allowed');
+    expect(await decrypt({ ...ok, 'kms:ViaService': `s3.${R}.amazonaws.com` })).not.toBe('Allowed');
+    expect(await decrypt({ ...ok, 'kms:ResourceAliases': ['alias/switchyard-dev-tfstate'] })).not.toBe(
+      'Allowed',
+    );
+    // without the SNS key grant of the release role, the key policy alone allows nothing
+    const bare = {
+      ...role,
+      identity: role.identity.map((p) => ({
+        ...p,
+        policy: {
+          ...p.policy,
+          Statement: p.policy.Statement.filter((st) => st.Sid !== 'NotificationTopicKey'),
+        },
+      })),
+    };
+    expect(
+      await evaluate(bare, { action: 'kms:Decrypt', resource: key, context: ok, resourcePolicy }),
+    ).not.toBe('Allowed');
+  });
+
+  test('sns:Publish only on the alarm topic', async () => {
+    expect(
+      await evaluate(role, {
+        action: 'sns:Publish',
+        resource: `arn:aws:sns:${R}:${acct}:switchyard-dev-other`,
+      }),
+    ).not.toBe('Allowed');
+  });
+
+  test("the topic name is modules/alarms AlarmTopic's", () => {
+    let name: string | undefined;
+    Testing.synthScope((scope) => {
+      name = new AlarmTopic(scope, 'alarms', {
+        project: 'switchyard',
+        environment: 'dev',
+        accountId: '111111111111',
+      }).topicName;
+    });
+    expect(name).toBe(alarmTopicName('switchyard', 'dev'));
   });
 });

@@ -553,7 +553,22 @@ function allowances(l: Layout, env: string): Case[] {
       context: tag(env),
     }),
     a('status reads the release history', 'status', { action: 'dynamodb:Query', resource: n.table }),
+    // the first apply starts from the newest pushed image (modules/initial-image)
+    ...(['plan', 'apply'] as const).flatMap((job) =>
+      ['ecr:ListImages', 'ecr:DescribeImages', 'ecr:DescribeRepositories'].map((action) =>
+        a(`${job} reads the image list (${action})`, job, { action, ...registry(l, n.repo, cross) }),
+      ),
+    ),
   ];
+}
+
+/** A request on the shared repository: in another account it needs the repository policy too. */
+function registry(l: Layout, repo: string, cross: boolean) {
+  return {
+    resource: repo,
+    resourceAccount: l.toolingAccountId,
+    ...(cross ? { resourcePolicy: l.repositoryPolicy('switchyard/api') } : {}),
+  };
 }
 
 describe.each(['single', 'multi'] as const)('%s account layout: allowed on its own environment', (kind) => {
@@ -569,6 +584,77 @@ describe.each(['single', 'multi'] as const)('%s account layout: allowed on its o
     const role = l.role('switchyard-prod-status');
     expect(await evaluate(role, { action: 'ecs:UpdateService', resource: n.service })).not.toBe('Allowed');
     expect(await evaluate(role, { action: 'dynamodb:PutItem', resource: n.table })).not.toBe('Allowed');
+  });
+  test('the image list is metadata only: no manifest, no tag write for plan and apply', async () => {
+    const n = names(l, 'prod');
+    const cross = l.accountOf('prod') !== l.toolingAccountId;
+    for (const job of ['plan', 'apply']) {
+      const role = l.role(`switchyard-prod-${job}`);
+      for (const action of ['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage']) {
+        expect({
+          job,
+          action,
+          d: await evaluate(role, { action, ...registry(l, n.repo, cross) }),
+        }).not.toEqual({
+          job,
+          action,
+          d: 'Allowed',
+        });
+      }
+    }
+  });
+  test('cross-account: only the plan and apply roles of an account may list the images', async () => {
+    if (kind === 'single') return;
+    const n = names(l, 'prod');
+    const lister = (name: string): RoleModel => ({
+      name,
+      arn: `arn:aws:iam::${n.acct}:role/${name}`,
+      accountId: n.acct,
+      trust: { Version: '2012-10-17', Statement: [] },
+      identity: [
+        {
+          name: 'list',
+          policy: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: ['ecr:ListImages'], Resource: n.repo }],
+          },
+        },
+      ],
+    });
+    const req = { action: 'ecr:ListImages', ...registry(l, n.repo, true) };
+    expect(await evaluate(lister('switchyard-prod-plan'), req)).toBe('Allowed');
+    // the repository policy grants the listing to the plan and apply roles only
+    expect(await evaluate(lister('switchyard-prod-api-exec'), req)).not.toBe('Allowed');
+  });
+  test('release moves retention marks but cannot upload layers or delete images; the ECR limit is documented, not hidden', async () => {
+    const n = names(l, 'dev');
+    const cross = l.accountOf('dev') !== l.toolingAccountId;
+    const role = l.role('switchyard-dev-release');
+    for (const action of ['ecr:BatchGetImage', 'ecr:PutImage']) {
+      expect(await evaluate(role, { action, ...registry(l, n.repo, cross) })).toBe('Allowed');
+    }
+    for (const action of [
+      'ecr:InitiateLayerUpload',
+      'ecr:UploadLayerPart',
+      'ecr:CompleteLayerUpload',
+      'ecr:BatchDeleteImage',
+      'ecr:SetRepositoryPolicy',
+      'ecr:PutLifecyclePolicy',
+      'ecr:PutImageTagMutability',
+    ]) {
+      expect({ action, d: await evaluate(role, { action, ...registry(l, n.repo, cross) }) }).not.toEqual({
+        action,
+        d: 'Allowed',
+      });
+    }
+    // ECR has no condition key naming the tag of a PutImage (Service Authorization Reference): the role
+    // may move any sy-* mark of the shared repository, another environment's too. The repository's
+    // IMMUTABLE_WITH_EXCLUSION keeps every other tag where it is (README, ECR retention).
+    if (cross) {
+      const policy = l.repositoryPolicy('switchyard/api')!;
+      const marks = policy.Statement.filter((st) => String(st.Sid).startsWith('RetentionMarksFrom'));
+      for (const st of marks) expect(st.Condition).not.toHaveProperty('StringLike');
+    }
   });
   test('build pushes images and does nothing else', async () => {
     const role = l.role('switchyard-build');

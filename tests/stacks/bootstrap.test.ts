@@ -153,15 +153,19 @@ describe('ECR', () => {
     );
   });
 
-  test('single account: no repository policy; multi-account: each environment account may pull', () => {
+  test('single account: no repository policy; multi-account: each environment account may pull, its plan/apply list, its release mark', () => {
     expect(single.resource.aws_ecr_repository_policy).toBeUndefined();
     const policy = JSON.parse(one(multi, 'aws_ecr_repository_policy').policy as string);
-    expect(policy.Statement.map((s: { Principal: { AWS: string } }) => s.Principal.AWS)).toEqual([
-      'arn:aws:iam::111111111111:root',
-      'arn:aws:iam::222222222222:root',
-      'arn:aws:iam::333333333333:root',
-    ]);
-    expect(policy.Statement[2]).toMatchObject({
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(
+      ['111111111111', '222222222222', '333333333333'].flatMap((a) => [
+        `PullFrom${a}`,
+        `ListImagesFrom${a}`,
+        `RetentionMarksFrom${a}`,
+      ]),
+    );
+    const prod = policy.Statement.slice(6);
+    for (const st of prod) expect(st.Principal).toEqual({ AWS: 'arn:aws:iam::333333333333:root' });
+    expect(prod[0]).toMatchObject({
       Action: [
         'ecr:BatchCheckLayerAvailability',
         'ecr:BatchGetImage',
@@ -169,6 +173,23 @@ describe('ECR', () => {
         'ecr:GetDownloadUrlForLayer',
       ],
       Condition: { ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::333333333333:role/switchyard-prod-*'] } },
+    });
+    expect(prod[1]).toMatchObject({
+      Action: ['ecr:DescribeImages', 'ecr:DescribeRepositories', 'ecr:ListImages'],
+      Condition: {
+        ArnLike: {
+          'aws:PrincipalArn': [
+            'arn:aws:iam::333333333333:role/switchyard-prod-plan',
+            'arn:aws:iam::333333333333:role/switchyard-prod-apply',
+          ],
+        },
+      },
+    });
+    expect(prod[2]).toMatchObject({
+      Action: ['ecr:BatchGetImage', 'ecr:PutImage'],
+      Condition: {
+        ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::333333333333:role/switchyard-prod-release'] },
+      },
     });
   });
 });

@@ -30,16 +30,14 @@ function build(service: Record<string, unknown>) {
   return { problems, config, container, td: td!, execPolicy: JSON.parse(execPolicy.policy as string) };
 }
 
-test('defaults: image USER, no container health check, /tmp writable, tag "bootstrap", no secret keys', () => {
+test('defaults: image USER, no container health check, /tmp writable, the newest pushed image, no secret keys', () => {
   const { config, container, td } = build({});
-  expect(config!.services[0]).toMatchObject({
-    writablePaths: ['/tmp'],
-    initialImageTag: 'bootstrap',
-    secretsKmsKeyArns: [],
-  });
+  expect(config!.services[0]).toMatchObject({ writablePaths: ['/tmp'], secretsKmsKeyArns: [] });
+  expect(config!.services[0]!.initialImageTag).toBeUndefined();
   expect(container.user).toBeUndefined();
   expect(container.healthCheck).toBeUndefined();
-  expect(container.image).toMatch(/:bootstrap$/);
+  // pinned at the first apply (tests/stacks/initial-image.test.ts)
+  expect(container.image).toMatch(/^\$\{terraform_data\.initial-image-api_pin_[0-9A-F]+\.output\.image\}$/);
   expect(container.mountPoints.map((m: { containerPath: string }) => m.containerPath)).toEqual(['/tmp']);
   expect((td!.volume as unknown[]).length).toBe(1);
 });

@@ -298,8 +298,8 @@ describe('each rule fails on a broken copy', () => {
         idTokenOnlyWithOidc,
         mutate(
           ROLLBACK,
-          '      contents: read\n      id-token: write\n    steps:',
-          '      contents: read\n    steps:',
+          '      contents: read\n      id-token: write\n      actions: read',
+          '      contents: read\n      actions: read',
         ),
       );
       expect(v).toEqual([

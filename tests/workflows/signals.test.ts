@@ -170,6 +170,7 @@ describe('Cancel of a deployer step (SIGINT to the step process, exact workflow 
         'inputs.environment': 'dev',
         'inputs.service': 'api',
         'inputs.image-tag': 'v1.2.0',
+        'secrets.SLACK_WEBHOOK_URL': '', // an unset secret reads as ""
       }),
     });
     await waitFor(() => SHIFTED.test(step.output()), 20_000, 'the first weight shift');
@@ -205,6 +206,7 @@ describe('Cancel of a deployer step (SIGINT to the step process, exact workflow 
         'inputs.to': 'staging',
         'inputs.tag': '',
         'inputs.allow-skip-stage': 'false',
+        'secrets.SLACK_WEBHOOK_URL': '', // an unset secret reads as ""
       }),
     });
     await waitFor(() => SHIFTED.test(step.output()), 20_000, 'the first weight shift');
@@ -228,6 +230,7 @@ describe('Cancel of a deployer step (SIGINT to the step process, exact workflow 
         'inputs.target-release': '',
         'inputs.force-unlock': 'false',
         'github.actor': 'octocat',
+        'secrets.SLACK_WEBHOOK_URL': '', // an unset secret reads as ""
         'github.triggering_actor': 'octocat',
       }),
     });

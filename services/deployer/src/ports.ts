@@ -147,6 +147,19 @@ export interface RequestCounts {
   readonly errors5xx: number;
 }
 
+/**
+ * Response statistics of one target group over a window read as ONE period (so the p99 is the window's,
+ * not a mean of per-minute p99s). Minutes CloudWatch has not published yet are simply missing.
+ */
+export interface LatencySample {
+  /** Sum of RequestCount. */
+  readonly requests: number;
+  /** Sum of TargetConnectionErrorCount (missing = 0: ALB reports the metric only when nonzero). */
+  readonly connectionErrors: number;
+  /** p99 of TargetResponseTime in seconds; undefined when CloudWatch has no datapoint. */
+  readonly p99Seconds?: number;
+}
+
 /** CloudWatch alarm state values. */
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
@@ -168,6 +181,16 @@ export interface MetricsPort {
     fromMs: number,
     toMs: number,
   ): Promise<RequestCounts>;
+  /**
+   * RequestCount (Sum), TargetConnectionErrorCount (Sum) and TargetResponseTime (p99) of one target group
+   * over [fromMs, toMs) — whole minutes — as one period (core/metric-gates.ts).
+   */
+  targetGroupLatency(
+    loadBalancerArnSuffix: string,
+    targetGroupArnSuffix: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<LatencySample>;
   /**
    * The state of each named alarm, in the order given (duplicates once). A name that matches no alarm is
    * an error (`PortError('not-found')` naming the missing alarm(s)): a misspelt alarm must not silently
@@ -249,11 +272,33 @@ export interface SmokePort {
 
 // -------------------------------------------------------------------------------- Image registry
 
+/** An image of a repository: its digest and every tag on it. */
+export interface ImageDetails {
+  readonly digest: string;
+  /** Sorted. */
+  readonly tags: readonly string[];
+  /** When it was pushed (epoch ms), when the registry says. */
+  readonly pushedAt?: number;
+}
+
+/** `tagged`: the tag now points at the image; `unchanged`: it already did. */
+export type TagResult = 'tagged' | 'unchanged';
+
 export interface RegistryPort {
   /** `sha256:…` digest a tag points to, or undefined when the tag does not exist. */
   resolveTag(repositoryName: string, tag: string): Promise<string | undefined>;
   /** Whether the repository holds an image with that digest. */
   hasDigest(repositoryName: string, digest: string): Promise<boolean>;
+  /**
+   * The image with that digest and its tags (e.g. the 40-hex commit SHA the build tagged it with), or
+   * undefined when the repository does not hold it. Optional: without it no source commit is recorded.
+   */
+  describeImage?(repositoryName: string, digest: string): Promise<ImageDetails | undefined>;
+  /**
+   * Points a movable tag (the `sy-*` retention marks) at the image with that digest, keeping the image
+   * itself (its exact manifest). Optional: without it the retention marks are skipped with a warning.
+   */
+  tagImage?(repositoryName: string, digest: string, tag: string): Promise<TagResult>;
 }
 
 // ------------------------------------------------------------------------------ Deployment store
@@ -308,6 +353,32 @@ export type DeployStep =
   | 'draining-old'
   | 'done';
 
+/**
+ * Who and what made a release, as GitHub Actions tells it (cli/context.ts `auditFromEnv`). Absent outside
+ * GitHub Actions. The record's `actor` stays GITHUB_ACTOR: who triggered the run's first attempt — "any
+ * workflow re-runs will use the privileges of github.actor" (GitHub docs, github context).
+ */
+export interface ReleaseAudit {
+  /** GITHUB_RUN_ATTEMPT: 1 for the run's first attempt, one more for each re-run. */
+  readonly runAttempt?: number;
+  /**
+   * GITHUB_TRIGGERING_ACTOR: who started this attempt — on a re-run, the re-runner, which "may differ
+   * from github.actor".
+   */
+  readonly triggeringActor?: string;
+  /**
+   * Logins whose review approved this run's job for the environment — GitHub's review history of the run
+   * (REST `GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals`, state `approved`, filtered to the
+   * environment; every attempt of the run). `[]`: looked up, nobody (the environment requires no
+   * review). Absent: not looked up or not readable.
+   */
+  readonly approvedBy?: readonly string[];
+  /** GITHUB_WORKFLOW_REF: the workflow file and ref that ran (e.g. `o/r/.github/workflows/deploy.yml@refs/heads/main`). */
+  readonly workflowRef?: string;
+  /** GITHUB_EVENT_NAME of the run (`workflow_dispatch`, `workflow_run` …). */
+  readonly event?: string;
+}
+
 export interface ReleaseRecord {
   readonly id: string;
   readonly environment: string;
@@ -354,8 +425,16 @@ export interface ReleaseRecord {
    */
   readonly note?: string;
   readonly actor: string;
+  /** Commit of the run that made the release (`--commit`, default GITHUB_SHA) — not the image's. */
   readonly commitSha?: string;
   readonly runUrl?: string;
+  /** CI audit trail: run attempt, re-runner, approvers (see ReleaseAudit). */
+  readonly audit?: ReleaseAudit;
+  /**
+   * The commit the image was built from: its 40-hex tag (build.yml tags each image with its commit SHA),
+   * recorded right after the release (ops/retention.ts).
+   */
+  readonly imageRevision?: string;
   /** For promotions and rollbacks: where the digest came from. */
   readonly sourceEnvironment?: string;
   readonly sourceReleaseId?: string;

@@ -3,9 +3,14 @@ import {
   CloudWatchServiceException,
   DescribeAlarmsCommand,
   GetMetricDataCommand,
+  PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AwsMetricsAdapter } from '../../../services/deployer/src/adapters/cloudwatch';
+import {
+  AwsMetricsAdapter,
+  AwsTrafficWeightPublisher,
+} from '../../../services/deployer/src/adapters/cloudwatch';
+import { trafficWeightData } from '../../../services/topology/metrics';
 import { sdkError } from './fixtures/sdk-error';
 
 const client = new CloudWatchClient({
@@ -115,6 +120,113 @@ describe('targetGroupRequests', () => {
       sdkError('Throttling', 'Rate exceeded', 400, CloudWatchServiceException),
     );
     await expect(adapter.targetGroupRequests(LB, TG, FROM, TO)).rejects.toMatchObject({ kind: 'throttled' });
+  });
+});
+
+describe('targetGroupLatency', () => {
+  const dims = [
+    { Name: 'LoadBalancer', Value: LB },
+    { Name: 'TargetGroup', Value: TG },
+  ];
+  const query = (Id: string, MetricName: string, Stat: string, Period: number) => ({
+    Id,
+    MetricStat: { Metric: { Namespace: 'AWS/ApplicationELB', MetricName, Dimensions: dims }, Period, Stat },
+    ReturnData: true,
+  });
+
+  it('sends one GetMetricData: RequestCount Sum, TargetConnectionErrorCount Sum, TargetResponseTime p99, the window as ONE period', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'requests', Values: [900], StatusCode: 'Complete' },
+        { Id: 'connectionErrors', Values: [4], StatusCode: 'Complete' },
+        { Id: 'p99', Values: [0.42], StatusCode: 'Complete' },
+      ],
+    });
+    const to = FROM + 3 * 60_000;
+    await expect(adapter.targetGroupLatency(LB, TG, FROM, to)).resolves.toEqual({
+      requests: 900,
+      connectionErrors: 4,
+      p99Seconds: 0.42,
+    });
+    const calls = cw.commandCalls(GetMetricDataCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].args[0].input).toEqual({
+      StartTime: new Date(FROM),
+      EndTime: new Date(to),
+      MetricDataQueries: [
+        query('requests', 'RequestCount', 'Sum', 180),
+        query('connectionErrors', 'TargetConnectionErrorCount', 'Sum', 180),
+        query('p99', 'TargetResponseTime', 'p99', 180),
+      ],
+    });
+  });
+
+  it('no datapoints: no requests, no connection errors, no p99 (the ALB reports nonzero values only)', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'requests', Values: [] },
+        { Id: 'connectionErrors', Values: [] },
+        { Id: 'p99', Values: [] },
+      ],
+    });
+    await expect(adapter.targetGroupLatency(LB, TG, FROM, FROM + 60_000)).resolves.toEqual({
+      requests: 0,
+      connectionErrors: 0,
+    });
+  });
+
+  it('refuses a window that is not whole minutes (a period must be a multiple of 60 s) without calling AWS', async () => {
+    await expect(adapter.targetGroupLatency(LB, TG, FROM, FROM + 90_000)).rejects.toMatchObject({
+      kind: 'invalid',
+    });
+    await expect(adapter.targetGroupLatency(LB, TG, FROM + 1_000, FROM + 61_000)).rejects.toMatchObject({
+      kind: 'invalid',
+    });
+    expect(cw.calls()).toHaveLength(0);
+  });
+
+  it('maps throttling', async () => {
+    cw.on(GetMetricDataCommand).rejects(
+      sdkError('Throttling', 'Rate exceeded', 400, CloudWatchServiceException),
+    );
+    await expect(adapter.targetGroupLatency(LB, TG, FROM, FROM + 60_000)).rejects.toMatchObject({
+      kind: 'throttled',
+    });
+  });
+});
+
+describe('AwsTrafficWeightPublisher', () => {
+  it('sends one PutMetricData in the Switchyard namespace with both colours of trafficWeightData', async () => {
+    cw.on(PutMetricDataCommand).resolves({});
+    const at = new Date('2026-11-23T12:00:05Z');
+    await new AwsTrafficWeightPublisher(client).publish(
+      trafficWeightData('dev', 'api', { blue: 90, green: 10 }, at),
+    );
+    const calls = cw.commandCalls(PutMetricDataCommand);
+    expect(calls).toHaveLength(1);
+    const dim = (colour: string) => [
+      { Name: 'Environment', Value: 'dev' },
+      { Name: 'Service', Value: 'api' },
+      { Name: 'Colour', Value: colour },
+    ];
+    expect(calls[0].args[0].input).toEqual({
+      Namespace: 'Switchyard',
+      MetricData: [
+        { MetricName: 'TrafficWeight', Dimensions: dim('blue'), Timestamp: at, Value: 90, Unit: 'Percent' },
+        { MetricName: 'TrafficWeight', Dimensions: dim('green'), Timestamp: at, Value: 10, Unit: 'Percent' },
+      ],
+    });
+  });
+
+  it('maps AccessDenied to a PortError', async () => {
+    cw.on(PutMetricDataCommand).rejects(
+      sdkError('AccessDenied', 'not authorized', 403, CloudWatchServiceException),
+    );
+    await expect(
+      new AwsTrafficWeightPublisher(client).publish(
+        trafficWeightData('dev', 'api', { blue: 0, green: 100 }, new Date()),
+      ),
+    ).rejects.toMatchObject({ name: 'PortError' });
   });
 });
 

@@ -5,7 +5,7 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAwsClients } from '../../../services/deployer/src/adapters/clients';
-import { createAwsPorts } from '../../../services/deployer/src/adapters/index';
+import { createAwsPorts, registryOf } from '../../../services/deployer/src/adapters/index';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' };
 
@@ -41,4 +41,21 @@ it('createAwsPorts builds region-bound clients itself when none are given', asyn
   // The adapters keep their client private; reach it to check the region without any network call.
   const client = (ports.ecs as unknown as { client: { config: { region: () => Promise<string> } } }).client;
   await expect(client.config.region()).resolves.toBe('ap-southeast-2');
+});
+
+it('createAwsPorts: ECR requests name the registry of the shared-services account', async () => {
+  const clients = createAwsClients({ region: 'eu-west-1', credentials, env: {} });
+  const ecr = mockClient(clients.ecr);
+  ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: 'sha256:1' }] });
+  const ports = createAwsPorts({
+    tableName: 't',
+    clients,
+    registry: registryOf('999999999999.dkr.ecr.eu-west-1.amazonaws.com/switchyard/api')!,
+  });
+  await ports.registry.resolveTag('switchyard/api', 'v1');
+  expect(ecr.commandCalls(DescribeImagesCommand)[0].args[0].input).toEqual({
+    registryId: '999999999999',
+    repositoryName: 'switchyard/api',
+    imageIds: [{ imageTag: 'v1' }],
+  });
 });

@@ -64,6 +64,11 @@ describe('loadTopologyFromSsm', () => {
     expect(err.message).toMatch(/no topology for environment "qa" in eu-west-1/);
     expect(err.message).toMatch(/unknown or not applied yet/);
     expect(err.message).toContain('--topology FILE');
+    // what to do, e.g. after the very first build (build.yml deploys to a dev that does not exist yet)
+    expect(err.message).toContain('Nothing was read or changed');
+    expect(err.message).toContain('apply qa first — GitHub: Actions → infra on main');
+    expect(err.message).toContain('cdktf.out/stacks/qa');
+    expect(err.message).toContain('Re-run failed jobs');
   });
 
   it('reports an invalid document with every problem', async () => {

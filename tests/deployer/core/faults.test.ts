@@ -4,9 +4,16 @@ import { CollectingSink } from '../../../services/deployer/src/core/events';
 import { effectiveSettings } from '../../../services/deployer/src/core/settings';
 import { createSimulation, type Fault, restoreStore } from '../../../services/deployer/src/sim';
 import { firstFailedSignalAt, firstShiftAt } from '../../../services/deployer/src/sim/signals';
-import { scenario } from './harness';
+import { exampleTopology, scenario } from './harness';
 
 const key = { environment: 'dev', service: 'api' };
+
+/**
+ * The example topology without its smoke test: the seeds below pin simulated CloudWatch publication
+ * delays relative to the weight shifts, which the smoke test's minute would move (smoke faults:
+ * smoke.test.ts).
+ */
+const { smokeTest: _smokeTest, ...withoutSmokeTest } = exampleTopology();
 
 async function runWith(
   faults: Fault[],
@@ -14,7 +21,7 @@ async function runWith(
   strategy: 'canary' | 'linear' | 'all-at-once' = 'canary',
   settings: Partial<DeploymentSettings> = {},
 ) {
-  const s = scenario({ faults, seed });
+  const s = scenario({ faults, seed, topology: withoutSmokeTest });
   const out = await deploy(s.sim.deps(s.events), s.request({ strategy, settings }));
   const [rec] = await s.sim.store.listReleases(key, 1);
   return { s, out, rec };
@@ -102,9 +109,8 @@ test.each([1, 2, 3])(
 );
 
 // seeds whose simulated publication delays keep the spike out of CloudWatch during the 120 s canary bake
-// (with others, e.g. 1, 3 and 5 since the smoke test shifted the timing, the canary bake already sees it
-// and the run never reaches 100%)
-test.each([2, 4, 6])(
+// (with others, e.g. 3 and 7, the canary bake already sees it and the run never reaches 100%)
+test.each([1, 2, 4])(
   '5xx spike during a 120 s canary bake (seed %i): CloudWatch shows it only after the shift to 100%; the final bake catches it (the plan warned)',
   async (seed) => {
     const r = await runWith([{ name: '5xx-spike', afterSeconds: 30 }], seed, 'canary', SHORT_BAKES);

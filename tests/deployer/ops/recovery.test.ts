@@ -74,8 +74,9 @@ const steps: {
   { step: 'final-bake', weights: { blue: 0, green: 100 }, greenChanged: true },
   {
     step: 'rolling-back',
-    faults: [{ name: '5xx-spike', afterSeconds: 30 }],
-    // CloudWatch shows the spike 1–2 min late: with 120 s bakes it is caught in the final bake, at 100%
+    faults: [{ name: '5xx-spike', afterSeconds: 90 }],
+    // CloudWatch shows the spike 1–2 min late: starting 90 s into the 120 s canary bake, it is caught once
+    // traffic is at 100% (at 30 s it was seen in the canary bake's last check or the next, by timing alone)
     weights: { blue: 0, green: 100 },
     greenChanged: true,
   },

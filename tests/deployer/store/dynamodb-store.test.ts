@@ -344,6 +344,39 @@ describe('release history', () => {
     expect(item.intendedWeights).toEqual({ M: { blue: { N: '100' }, green: { N: '0' } } });
   });
 
+  it('the audit trail and the image revision go to DynamoDB and come back as written', async () => {
+    const audited: ReleaseRecord = {
+      ...record,
+      audit: {
+        runAttempt: 2,
+        triggeringActor: 'carol',
+        approvedBy: ['dave', 'erin'],
+        workflowRef: 'example-org/switchyard/.github/workflows/deploy.yml@refs/heads/main',
+        event: 'workflow_dispatch',
+      },
+      imageRevision: '0123456789abcdef0123456789abcdef01234567',
+    };
+    ddb.on(PutItemCommand).resolves({});
+    await store.putRelease(audited);
+    const sent = ddb.commandCalls(PutItemCommand)[0].args[0].input.Item!;
+    expect(sent.audit).toEqual({
+      M: {
+        runAttempt: { N: '2' },
+        triggeringActor: { S: 'carol' },
+        approvedBy: { L: [{ S: 'dave' }, { S: 'erin' }] },
+        workflowRef: { S: 'example-org/switchyard/.github/workflows/deploy.yml@refs/heads/main' },
+        event: { S: 'workflow_dispatch' },
+      },
+    });
+    expect(sent.imageRevision).toEqual({ S: '0123456789abcdef0123456789abcdef01234567' });
+    // "looked up, nobody approved" ([]) stays distinct from "unknown" (absent)
+    expect(marshallItem({ approvedBy: [] })).toEqual({ approvedBy: { L: [] } });
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [sent] });
+    const [back] = await store.listReleases(KEY, 1);
+    expect(back).toEqual(audited);
+  });
+
   it('a duplicate id is a conflict', async () => {
     ddb.on(PutItemCommand).rejects(ccf());
     await expect(store.putRelease(record)).rejects.toMatchObject({ kind: 'conflict' });

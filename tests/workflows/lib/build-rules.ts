@@ -234,7 +234,8 @@ export function buildPermissions(repo: Repo): string[] {
     problems.push(`${BUILD}: workflow-level permissions must be {}`);
   const expected: Record<string, Record<string, string>> = {
     build: { contents: 'read', 'id-token': 'write', attestations: 'write' },
-    'deploy-dev': { contents: 'read', 'id-token': 'write' },
+    // actions: read — deploy.yml reads the run's review history (who approved, .github/scripts/approvers.sh)
+    'deploy-dev': { contents: 'read', 'id-token': 'write', actions: 'read' },
   };
   for (const job of jobsOf(wf)) {
     const want = expected[job.id];

@@ -63,6 +63,7 @@ export const ENDPOINT_URL_ENV = {
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
   ssm: 'AWS_ENDPOINT_URL_SSM',
   autoscaling: 'AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING',
+  sns: 'AWS_ENDPOINT_URL_SNS',
 } as const;
 
 export interface AwsClientOptions {
@@ -222,7 +223,8 @@ function tracked<C>(client: C, tracker: CallTracker | undefined): C {
   return client;
 }
 
-function build<C>(Ctor: new (config: never) => C, o: AwsClientOptions = {}): C {
+/** A client of any SDK v3 package with the common configuration (adapters/sns.ts creates its own with it). */
+export function build<C>(Ctor: new (config: never) => C, o: AwsClientOptions = {}): C {
   const config = { ...commonClientConfig(o), requestHandler: requestHandler(o) };
   return tracked(new Ctor(config as never), o.tracker);
 }

@@ -15,7 +15,7 @@ import { DynamoStore } from '../store/dynamodb-store';
 import { AwsScalingAdapter } from './autoscaling';
 import { type AwsClientOptions, type AwsClients, createAutoScalingClient, createAwsClients } from './clients';
 import { AwsMetricsAdapter } from './cloudwatch';
-import { AwsRegistryAdapter } from './ecr';
+import { AwsRegistryAdapter, type RegistryLocation } from './ecr';
 import { AwsEcsAdapter } from './ecs';
 import { AwsLoadBalancerAdapter } from './elbv2';
 
@@ -26,6 +26,11 @@ export interface AwsPortsOptions extends AwsClientOptions {
   readonly clock?: Pick<Clock, 'now'>;
   /** Pre-built clients (tests). @default `createAwsClients(options)` */
   readonly clients?: AwsClients;
+  /**
+   * Account (and region) of the ECR repositories — the shared-services account of the topology's
+   * `repositoryUri` (`registryOf`). Every ECR request names it. @default the caller's account
+   */
+  readonly registry?: RegistryLocation;
 }
 
 export interface AwsPorts {
@@ -44,7 +49,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     ecs: new AwsEcsAdapter(clients.ecs),
     lb: new AwsLoadBalancerAdapter(clients.elbv2),
     metrics: new AwsMetricsAdapter(clients.cloudwatch),
-    registry: new AwsRegistryAdapter(clients.ecr),
+    registry: new AwsRegistryAdapter(clients.ecr, options.registry),
     store: new DynamoStore({ client: clients.dynamodb, tableName: options.tableName, clock: options.clock }),
     scaling: new AwsScalingAdapter(clients.autoscaling ?? createAutoScalingClient(options)),
   };
@@ -65,8 +70,14 @@ export {
   DEFAULT_MAX_ATTEMPTS,
   ENDPOINT_URL_ENV,
 } from './clients';
-export { AwsMetricsAdapter } from './cloudwatch';
-export { AwsRegistryAdapter } from './ecr';
+export { AwsMetricsAdapter, AwsTrafficWeightPublisher } from './cloudwatch';
+export {
+  AwsRegistryAdapter,
+  MANIFEST_MEDIA_TYPES,
+  manifestDigest,
+  type RegistryLocation,
+  registryOf,
+} from './ecr';
 export { AwsEcsAdapter } from './ecs';
 export { AwsLoadBalancerAdapter } from './elbv2';
 export { portErrorKind, toPortError } from './errors';

@@ -8,6 +8,7 @@
  * Pure data + ARN builders; no SDK import (the bootstrap stack imports this file at synth time).
  */
 import { topologyParameterName } from '../../../topology';
+import { SWITCHYARD_METRICS_NAMESPACE } from '../../../topology/metrics';
 
 /** SDK v3 client package → IAM service prefix. */
 export const SDK_CLIENT_SERVICES: Readonly<Record<string, string>> = {
@@ -18,6 +19,7 @@ export const SDK_CLIENT_SERVICES: Readonly<Record<string, string>> = {
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-dynamodb': 'dynamodb',
   '@aws-sdk/client-application-auto-scaling': 'application-autoscaling',
+  '@aws-sdk/client-sns': 'sns',
 };
 
 /** Where an action may act, for one environment. */
@@ -37,7 +39,13 @@ export type ReleaseResource =
   /** Application Auto Scaling targets of ECS (`service-namespace` condition). */
   | 'ecs-scalable-targets'
   /** The environment's task and execution roles, passed to ECS tasks only. */
-  | 'task-roles';
+  | 'task-roles'
+  /** `*`, limited by the `cloudwatch:namespace` condition key to `Switchyard` (PutMetricData has no resources). */
+  | 'switchyard-metrics'
+  /** The environment's alarm topic `<project>-<env>-alarms` (modules/alarms), where notifications go. */
+  | 'notification-topic'
+  /** Its customer-managed key (`alias/<project>-<env>-alarms`), used only through SNS in the region. */
+  | 'notification-topic-key';
 
 export interface IamGrant {
   readonly action: string;
@@ -68,6 +76,11 @@ const cmd = (command: string, readOnly: boolean, ...grants: IamGrant[]): Command
  *   permission to tag resources on creation"), and `iam:PassRole` for the task and execution roles.
  * - DescribeTaskDefinition, DescribeRules, DescribeTargetHealth, GetMetricData and
  *   DescribeScalableTargets support no resource-level permissions (Service Authorization Reference).
+ * - PutMetricData has no resources either; the `cloudwatch:namespace` condition key limits it to one
+ *   namespace (CloudWatch docs, "Using condition keys to limit access to CloudWatch namespaces").
+ * - Publishing to an encrypted topic needs `kms:GenerateDataKey*` and `kms:Decrypt` on its key besides
+ *   `sns:Publish` (SNS docs, "Key management"); the key is created by the environment stack, so it is
+ *   named by its alias (`kms:ResourceAliases`) and only usable through SNS (`kms:ViaService`).
  */
 export const RELEASE_COMMANDS: readonly CommandPermission[] = [
   // ECS (adapters/ecs.ts)
@@ -90,8 +103,23 @@ export const RELEASE_COMMANDS: readonly CommandPermission[] = [
   // CloudWatch (adapters/cloudwatch.ts)
   cmd('cloudwatch:GetMetricData', true),
   cmd('cloudwatch:DescribeAlarms', true, grant('cloudwatch:DescribeAlarms', 'alarms')),
+  // the deploy's traffic weights on the dashboard (adapters/cloudwatch.ts AwsTrafficWeightPublisher)
+  cmd('cloudwatch:PutMetricData', false, grant('cloudwatch:PutMetricData', 'switchyard-metrics')),
+  // deploy notifications (adapters/sns.ts)
+  cmd(
+    'sns:Publish',
+    false,
+    grant('sns:Publish', 'notification-topic'),
+    grant('kms:GenerateDataKey', 'notification-topic-key'),
+    grant('kms:Decrypt', 'notification-topic-key'),
+  ),
   // ECR (adapters/ecr.ts): the repositories are in the shared-services account (repository policy)
   cmd('ecr:DescribeImages', true, grant('ecr:DescribeImages', 'image-repositories')),
+  // Retention marks (ops/retention.ts): the manifest is read to be put again with the `sy-*` tag. Writes
+  // only tags: no layer upload, no delete. ECR cannot scope PutImage to a tag (no condition key names
+  // it), so the role may move any `sy-*` mark of its repositories (README, ECR retention).
+  cmd('ecr:BatchGetImage', false, grant('ecr:BatchGetImage', 'image-repositories')),
+  cmd('ecr:PutImage', false, grant('ecr:PutImage', 'image-repositories')),
   // SSM (adapters/topology.ts)
   cmd('ssm:GetParameter', true, grant('ssm:GetParameter', 'topology-parameters')),
   cmd('ssm:GetParametersByPath', true, grant('ssm:GetParametersByPath', 'topology-parameters')),
@@ -188,12 +216,37 @@ export function releaseResources(
         resources: [arn('application-autoscaling', 'scalable-target/*')],
         condition: { StringEquals: { 'application-autoscaling:service-namespace': ['ecs'] } },
       };
+    case 'switchyard-metrics':
+      return {
+        resources: ['*'],
+        condition: { StringEquals: { 'cloudwatch:namespace': [SWITCHYARD_METRICS_NAMESPACE] } },
+      };
+    case 'notification-topic':
+      return { resources: [arn('sns', alarmTopicName(s.project, s.environment))] };
+    case 'notification-topic-key':
+      return {
+        resources: [arn('kms', 'key/*')],
+        condition: {
+          StringEquals: { 'kms:ViaService': [`sns.${s.region}.amazonaws.com`] },
+          'ForAnyValue:StringEquals': {
+            'kms:ResourceAliases': [`alias/${alarmTopicName(s.project, s.environment)}`],
+          },
+        },
+      };
     case 'task-roles':
       return {
         resources: [`arn:${s.partition}:iam::${s.accountId}:role/${cluster}-*`],
         condition: { StringEquals: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com'] } },
       };
   }
+}
+
+/**
+ * The environment's alarm topic (and its key's alias): `<project>-<env>-alarms`, as modules/alarms
+ * `AlarmTopic` names it (tests/iam checks that they agree).
+ */
+export function alarmTopicName(project: string, environment: string): string {
+  return `${project}-${environment}-alarms`;
 }
 
 /**

@@ -78,7 +78,11 @@ export async function loadTopologyFromSsm(
           `Services in ${environment}: ${services.join(', ')}. Check --service, or add the service to environments/${environment}.yaml and apply.`
         : `no topology for environment "${environment}"${where}: SSM parameter ${name} does not exist and no service is ` +
           `published under ${topologyParameterName(environment, '')}. The environment is unknown or not applied yet ` +
-          `(check --env and the region, or apply the ${environment} stack), or pass --topology FILE.`;
+          `(the very first build of a repository gets this for dev: it pushes before any environment exists). ` +
+          `Nothing was read or changed. Check --env and the region; otherwise apply ${environment} first — GitHub: ` +
+          `Actions → infra on main (or the infra run of a push); locally: npm run synth, then terraform init and ` +
+          `apply in cdktf.out/stacks/${environment} — and run this command again (GitHub: Re-run failed jobs, or ` +
+          `Actions → deploy with the same image tag). Or pass --topology FILE.`;
     throw new PortError('not-found', message, err);
   }
   const source = `ssm:${name}`;

@@ -2,7 +2,7 @@
  * What every CLI command receives. `run()` in main.ts builds it; tests pass their own `io`.
  */
 import type { CallControl, CallTracker } from '../calls';
-import type { DeployEvent } from '../ports';
+import type { DeployEvent, ReleaseAudit } from '../ports';
 
 export interface CliIO {
   /** Writes to standard output (text as given, no newline added). */
@@ -44,4 +44,41 @@ export class UsageError extends Error {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/**
+ * The CI audit trail of a release, from the environment GitHub Actions sets (default variables) and the
+ * workflows' approval lookup (`.github/scripts/approvers.sh` writes SWITCHYARD_APPROVERS: comma-separated
+ * logins; empty = looked up, no review required). Undefined outside GitHub Actions. Values are checked:
+ * anything malformed is left out rather than recorded.
+ */
+export function auditFromEnv(env: CommandContext['env']): ReleaseAudit | undefined {
+  if (env.GITHUB_ACTIONS !== 'true') return undefined;
+  const login = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
+  const attempt = Number(env.GITHUB_RUN_ATTEMPT);
+  const approvers = env.SWITCHYARD_APPROVERS;
+  const approvedBy =
+    approvers === undefined
+      ? undefined
+      : [
+          ...new Set(
+            approvers
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => login.test(s)),
+          ),
+        ].sort();
+  const workflowRef = env.GITHUB_WORKFLOW_REF;
+  const event = env.GITHUB_EVENT_NAME;
+  return {
+    ...(Number.isInteger(attempt) && attempt >= 1 ? { runAttempt: attempt } : {}),
+    ...(env.GITHUB_TRIGGERING_ACTOR && login.test(env.GITHUB_TRIGGERING_ACTOR)
+      ? { triggeringActor: env.GITHUB_TRIGGERING_ACTOR }
+      : {}),
+    ...(approvedBy ? { approvedBy } : {}),
+    ...(workflowRef && /^[\w.-]+\/[\w.-]+\/\.github\/workflows\/[\w./-]+@[\w./-]+$/.test(workflowRef)
+      ? { workflowRef }
+      : {}),
+    ...(event && /^[a-z_]+$/.test(event) ? { event } : {}),
+  };
 }

@@ -6,8 +6,15 @@
  *   one `::error::` annotation carrying the reason of a refusal / rollback / failure;
  * - json: one JSON object per line — every event, reports, then a final `{"type":"result",…}`.
  * Under GitHub Actions a Markdown summary is appended to `$GITHUB_STEP_SUMMARY` in every format.
+ *
+ * Every renderer also carries the run's observers (observers/run-observer.ts: the TrafficWeight metric,
+ * notifications), builds the release timeline from the events it shows (observers/timeline.ts: a chart in
+ * the job summary, `timeline` in the JSON result) and links the environment's dashboard (the `dashboard`
+ * event the runtime emits) from the job summary and the JSON result.
  */
 import { appendFileSync } from 'node:fs';
+import { OBSERVER_REQUEST_TIMEOUT_MS, type RunObserver } from '../observers/run-observer';
+import { type Timeline, TIMELINE_EVENTS, timelineFromEvents, timelineMarkdown } from '../observers/timeline';
 import type { DeployEvent, EventSink } from '../ports';
 import type { OutputFormat } from './args';
 import type { CommandContext } from './context';
@@ -26,6 +33,10 @@ export interface CommandResult {
   readonly data?: unknown;
   /** Markdown body for the GitHub job summary (a heading is added). */
   readonly summaryMarkdown?: string;
+  /** The release timeline (set by the renderer from the events; json: `timeline`). */
+  readonly timeline?: Timeline;
+  /** The environment's CloudWatch dashboard (set by the renderer from the `dashboard` event). */
+  readonly dashboard?: { readonly name: string; readonly url: string };
 }
 
 export interface Renderer extends EventSink {
@@ -33,7 +44,19 @@ export interface Renderer extends EventSink {
   report(title: string, lines: readonly string[], data?: unknown): void;
   /** Final line(s), the error annotation and the job summary. */
   finish(result: CommandResult): void;
+  /** Adds an observer of the run's events and result (cli/runtime.ts attaches them per service). */
+  attach(observer: RunObserver): void;
+  /**
+   * Shows the result to the observers and waits (at most OBSERVER_SETTLE_MS) for their background work;
+   * their failures are printed as warnings. Call once, before `finish`.
+   */
+  conclude(result: CommandResult): Promise<void>;
+  /** A warning line of the renderer's own (not seen by observers). */
+  warn(type: string, message: string): void;
 }
+
+/** Longest wait for observers (notifications, metric) at the end of a run: one request timeout + margin. */
+export const OBSERVER_SETTLE_MS = OBSERVER_REQUEST_TIMEOUT_MS + 1_000;
 
 export type RenderMode = 'text' | 'github' | 'json';
 
@@ -108,7 +131,14 @@ function appendSummary(ctx: CommandContext, result: CommandResult): void {
     { deployed: '✅', ok: '✅', 'dry-run': '📝', 'rolled-back': '↩️', refused: '⛔', failed: '❌' }[
       result.status
     ] ?? 'ℹ️';
-  const body = result.summaryMarkdown ?? (result.reason ? `**Reason:** ${result.reason}\n` : '');
+  const base = result.summaryMarkdown ?? (result.reason ? `**Reason:** ${result.reason}\n` : '');
+  const dashboard = result.dashboard
+    ? `\n**Dashboard:** [${result.dashboard.name}](${result.dashboard.url})\n`
+    : '';
+  const timeline = result.timeline
+    ? `\n<details open><summary>Release timeline</summary>\n\n${timelineMarkdown(result.timeline)}\n</details>\n`
+    : '';
+  const body = `${base}${dashboard}${timeline}`;
   try {
     appendFileSync(file, `### ${icon} switchyard ${result.command}: ${result.headline}\n\n${body}\n`);
   } catch (e) {
@@ -116,13 +146,83 @@ function appendSummary(ctx: CommandContext, result: CommandResult): void {
   }
 }
 
-export function createRenderer(format: OutputFormat, ctx: CommandContext): Renderer {
+export function createRenderer(
+  format: OutputFormat,
+  ctx: CommandContext,
+  settleMs: number = OBSERVER_SETTLE_MS,
+): Renderer {
   const mode = renderMode(format, ctx.env);
-  if (mode === 'json') return jsonRenderer(ctx);
-  return mode === 'github' ? githubRenderer(ctx) : textRenderer(ctx);
+  const base =
+    mode === 'json' ? jsonRenderer(ctx) : mode === 'github' ? githubRenderer(ctx) : textRenderer(ctx);
+  return withObservers(base, settleMs);
 }
 
-function jsonRenderer(ctx: CommandContext): Renderer {
+type BaseRenderer = Pick<Renderer, 'emit' | 'report' | 'finish'>;
+
+/** Adds observers, the timeline and the dashboard link to a renderer. */
+function withObservers(base: BaseRenderer, settleMs: number): Renderer {
+  const observers: RunObserver[] = [];
+  const kept: DeployEvent[] = [];
+  let first: DeployEvent | undefined;
+  let dashboard: { name: string; url: string } | undefined;
+  let lastAt = 0;
+  const warn = (type: string, message: string) => {
+    const e: DeployEvent = { at: lastAt, level: 'warn', type, message };
+    base.emit(e);
+  };
+  return {
+    emit(e) {
+      first ??= e;
+      lastAt = Math.max(lastAt, e.at);
+      if (TIMELINE_EVENTS.has(e.type)) kept.push(e);
+      if (e.type === 'dashboard' && typeof e.data?.url === 'string' && typeof e.data?.name === 'string')
+        dashboard = { name: e.data.name, url: e.data.url };
+      base.emit(e);
+      for (const o of observers) {
+        try {
+          o.emit(e);
+        } catch {
+          // an observer never breaks the run
+        }
+      }
+    },
+    report: (title, lines, data) => base.report(title, lines, data),
+    attach(o) {
+      observers.push(o);
+    },
+    warn,
+    async conclude(result) {
+      for (const o of observers) {
+        try {
+          o.conclude?.(result);
+        } catch {
+          // an observer never breaks the run
+        }
+      }
+      const deadline = Date.now() + settleMs;
+      let timer: NodeJS.Timeout | undefined;
+      // bounded even if an observer ignored its deadline: the run ends at most settleMs after its result
+      await Promise.race([
+        Promise.all(observers.map((o) => o.settle?.(deadline).catch(() => undefined))),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, settleMs);
+          timer.unref?.();
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+    finish(result) {
+      const timeline = first ? timelineFromEvents(kept[0] === first ? kept : [first, ...kept]) : undefined;
+      base.finish({
+        ...result,
+        ...(timeline ? { timeline } : {}),
+        ...(dashboard ? { dashboard } : {}),
+      });
+    },
+  };
+}
+
+function jsonRenderer(ctx: CommandContext): BaseRenderer {
   const line = (o: unknown) => ctx.io.stdout(`${JSON.stringify(o)}\n`);
   return {
     emit: (e: DeployEvent) =>
@@ -143,13 +243,15 @@ function jsonRenderer(ctx: CommandContext): Renderer {
         message: r.headline,
         ...(r.reason ? { reason: r.reason } : {}),
         ...(r.data !== undefined ? { data: r.data } : {}),
+        ...(r.timeline ? { timeline: r.timeline } : {}),
+        ...(r.dashboard ? { dashboard: r.dashboard } : {}),
       });
       appendSummary(ctx, r);
     },
   };
 }
 
-function textRenderer(ctx: CommandContext): Renderer {
+function textRenderer(ctx: CommandContext): BaseRenderer {
   const tty = ctx.io.isTTY === true;
   const c = (code: keyof typeof ANSI, s: string) => (tty ? `${ANSI[code]}${s}${ANSI.reset}` : s);
   const paint = (s: string) =>
@@ -194,7 +296,7 @@ function textRenderer(ctx: CommandContext): Renderer {
   };
 }
 
-function githubRenderer(ctx: CommandContext): Renderer {
+function githubRenderer(ctx: CommandContext): BaseRenderer {
   let start: number | undefined;
   let group: string | undefined;
   const out = (s: string) => ctx.io.stdout(`${s}\n`);

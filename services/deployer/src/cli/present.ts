@@ -1,5 +1,7 @@
 /** Human/Markdown presentation of deploy plans and outcomes (shared by deploy, rollback, promote). */
 import { type DeployOutcome, type DeployPlan, describeChanges } from '../core/deploy';
+import { seconds } from '../core/metric-gates';
+import { describeTraffic } from '../core/plan-traffic';
 import { describeCheck } from '../core/smoke';
 import { ExitCode } from '../exit-codes';
 import type { CommandResult } from './output';
@@ -53,6 +55,7 @@ export function planLines(plan: DeployPlan): string[] {
     `afterwards     ${plan.liveColour} kept running ${plan.terminationWaitSeconds}s, then scaled to 0 (task definitions are never deregistered)`,
     `gates          ECS deployment COMPLETED within ${g.deploymentTimeoutSeconds}s; all ${plan.idleColour} targets healthy (≥ ${plan.desiredCount}) within ${g.healthyTimeoutSeconds}s`,
     `               during bakes, every ${(g.gateCheckEveryMs / 1000).toFixed(1)}s: target health, 5xx ≤ ${(g.max5xxRatio * 100).toFixed(1)}% of ≥ ${g.min5xxSampleRequests} requests over the last ${g.fiveXxWindowSeconds / 60} whole minutes in CloudWatch (published 1–2 min late), alarms of ${plan.idleColour} + shared: ${g.alarms.length ? g.alarms.join(', ') : '(none configured)'}`,
+    ...responseGateLines(plan),
     ...(g.alarmsNotGating.length
       ? [
           `               not gating (${plan.liveColour}'s own, the colour being replaced): ${g.alarmsNotGating.join(', ')}`,
@@ -63,6 +66,7 @@ export function planLines(plan: DeployPlan): string[] {
           `               already in ALARM: ${g.alarmsPreFiring.join(', ')} — each fails a bake only if it goes to ALARM again after the start`,
         ]
       : []),
+    ...trafficLines(plan),
     `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s) of the gate seeing it (after scaling ${plan.liveColour} back to ${plan.desiredCount} healthy tasks if it lost any), retried until ${plan.restore.deadlineSeconds}s, read back; ${plan.idleColour} scaled to 0 ${plan.restore.settleSeconds}s after the restore is confirmed${plan.kind === 'rollback' ? `; once traffic moved, a rollback never goes back to ${plan.liveColour} (the release it moves away from): traffic stays on ${plan.idleColour}` : ''}`,
     `duration       at least ${plan.minimumSeconds}s plus ECS start-up`,
     ...(plan.warnings ?? []).map((w, i) => `${i === 0 ? 'warning        ' : '               '}${w}`),
@@ -83,6 +87,50 @@ function smokeLines(plan: DeployPlan): string[] {
       : []),
     `                 on failure: no production traffic moved; ${plan.idleColour} scaled back to 0; exit 3`,
   ];
+}
+
+/** The p99 / connection-error gates and the traffic they (and the 5xx gate) will see. */
+function responseGateLines(plan: DeployPlan): string[] {
+  const r = plan.responseGates;
+  const out: string[] = [];
+  if (r) {
+    const p99 =
+      r.maxP99LatencySeconds > 0
+        ? `p99 response time ≤ max(${seconds(r.maxP99LatencySeconds)}, ${plan.liveColour}'s p99 before the first shift × ${r.p99BaselineFactor})${r.p99LimitNowSeconds !== undefined ? ` — ${seconds(r.p99LimitNowSeconds)} with its p99 now` : ''} (judged from ${r.minLatencySampleRequests} requests)`
+        : 'p99 latency gate off (maxP99LatencySeconds 0)';
+    const conn =
+      r.maxConnectionErrorRatio < 1
+        ? `target connection errors ≤ ${(r.maxConnectionErrorRatio * 100).toFixed(1)}% of attempts`
+        : 'connection-error gate off';
+    out.push(
+      `               ${p99}; ${conn} — same window; ELB-generated 502/504 are per load balancer only (shared alarm)`,
+    );
+  }
+  return out;
+}
+
+/** The live colour's traffic before the deploy, as the plan read it. */
+function trafficLines(plan: DeployPlan): string[] {
+  const t = plan.traffic;
+  return t
+    ? [
+        `traffic        ${describeTraffic(t)}${t.quiet ? ' — TOO QUIET for the 5xx gate (see the warning)' : ''}`,
+      ]
+    : [];
+}
+
+/** The summary row of a quiet (or unknown-traffic) service, or undefined. */
+function trafficRow(plan: DeployPlan): [string, string | undefined] {
+  const t = plan.traffic;
+  if (!t) return ['Traffic', undefined];
+  if (t.perMinute === undefined)
+    return ['Traffic', `⚠️ unknown before the deploy: whether the 5xx gate could judge it is unknown`];
+  if (t.quiet)
+    return [
+      'Traffic',
+      `⚠️ too quiet to judge: ${describeTraffic(t)}; the 5xx gate needs ≥ ${Math.ceil(t.neededPerMinute)}/min — gated by target health and alarms only`,
+    ];
+  return ['Traffic', undefined];
 }
 
 function table(rows: [string, string | undefined][]): string {
@@ -137,6 +185,7 @@ export function outcomeResult(
           ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
           ['Colours', `${p.liveColour} → **${p.idleColour}**`],
           ['Strategy', `${p.strategy}: ${p.steps.map((s) => `${s.percent}%`).join(' → ')}`],
+          trafficRow(p),
           [
             'Task definition',
             outcome.release.taskDefinitionArn ? `\`${outcome.release.taskDefinitionArn}\`` : undefined,
@@ -170,6 +219,7 @@ export function outcomeResult(
               ? `${outcome.release.smokeTest.passed ? 'passed' : 'failed'}: ${outcome.release.smokeTest.checks.map((c) => `${c.request} ${c.passed ? 'ok' : (c.detail ?? 'failed')}`).join('; ')}${outcome.release.smokeTest.command ? `; command exit ${outcome.release.smokeTest.command.exitCode ?? 'none'}` : ''}`
               : undefined,
           ],
+          trafficRow(p),
           ['Reason', outcome.reason],
           [
             'Traffic',

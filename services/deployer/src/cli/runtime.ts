@@ -16,6 +16,7 @@ import type { Simulation } from '../sim';
 import { DEFAULT_SIM_STATE, openSimulation } from '../sim/state-file';
 import type { CommonFlags } from './args';
 import { type CommandContext, UsageError } from './context';
+import { type ObservedSink, observeService } from './observe';
 import type { CommandResult } from './output';
 
 /** Bundled example topologies used by `--simulate` without `--topology`. */
@@ -27,6 +28,16 @@ export interface ServiceHandle {
   readonly deps: DeployDeps;
 }
 
+export interface OpenOptions {
+  /** Read the topology from this file instead of --topology / SSM (promote's source env). */
+  readonly topologyFile?: string;
+  /**
+   * Attach the service's observers (TrafficWeight metric, notifications) and show its dashboard.
+   * @default true — false for a service only read (promote's source)
+   */
+  readonly observe?: boolean;
+}
+
 export interface Runtime {
   readonly simulated: boolean;
   /** The simulation (with --simulate): world inspection for reports and tests. */
@@ -35,7 +46,7 @@ export interface Runtime {
    * Loads and validates the topology of env/service (bad input → UsageError with one clear message)
    * and returns the ports for it. `topologyFile` overrides --topology (e.g. promote's source env).
    */
-  open(environment: string, service: string, opts?: { topologyFile?: string }): Promise<ServiceHandle>;
+  open(environment: string, service: string, opts?: OpenOptions): Promise<ServiceHandle>;
   /**
    * Awaits an operation, unless the simulated process is "killed" first (fault `kill`): then resolves
    * `{ killed: true }` and the operation is abandoned mid-flight, like a real `kill -9`.
@@ -122,9 +133,12 @@ function exampleFor(environment: string, service: string): string {
 export async function openRuntime(
   ctx: CommandContext,
   common: CommonFlags,
-  sink: EventSink,
+  sink: ObservedSink,
 ): Promise<Runtime> {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(ctx.cwd, p));
+  const dashboardsShown = new Set<string>();
+  const owner = ownerFromEnv(ctx.env, 'observe');
+  const webhookChannel = async () => (await import('../adapters/webhook')).webhookChannel;
   const observe = ctx.io.observe;
   const events: EventSink = observe
     ? {
@@ -169,6 +183,16 @@ export async function openRuntime(
         } catch (e) {
           throw new UsageError(`--simulate: ${(e as Error).message}`);
         }
+        if (opts.observe !== false)
+          await observeService({
+            sink,
+            topology,
+            env: ctx.env,
+            clock: sim.clock,
+            owner,
+            dashboardsShown,
+            webhookChannel: await webhookChannel(),
+          });
         return {
           topology,
           deps: { ...sim.portsFor(topology), store: sim.store, clock: sim.clock, events, signal },
@@ -253,7 +277,40 @@ export async function openRuntime(
         throw beforeAnyAnswer(e, environment, service);
       }
       const clients = clientsModule.createAwsClients({ ...clientOptions, region: region ?? topology.region });
-      const ports = adapters.createAwsPorts({ tableName: topology.deploymentTable, clients });
+      // ECR requests go to the repositories' account and region (the shared-services account; issue 11):
+      // both come from the topology's repository URI.
+      const registry = adapters.registryOf(topology.repositoryUri);
+      const clientRegion = region ?? topology.region;
+      const ecr =
+        registry && registry.region !== clientRegion
+          ? clientsModule.createEcrClient({ ...clientOptions, region: registry.region })
+          : clients.ecr;
+      const ports = adapters.createAwsPorts({
+        tableName: topology.deploymentTable,
+        clients: { ...clients, ecr },
+        ...(registry ? { registry } : {}),
+      });
+      if (opts.observe !== false) {
+        await observeService({
+          sink,
+          topology,
+          env: ctx.env,
+          clock: systemClock,
+          owner,
+          dashboardsShown,
+          aws: {
+            trafficWeight: new adapters.AwsTrafficWeightPublisher(clients.cloudwatch),
+            snsChannel: async (topicArn) => {
+              const sns = await import('../adapters/sns');
+              return sns.snsChannel(
+                sns.createSnsClient({ ...clientOptions, region: clientRegion }),
+                topicArn,
+              );
+            },
+          },
+          webhookChannel: await webhookChannel(),
+        });
+      }
       return {
         topology,
         deps: {

@@ -15,6 +15,7 @@ import type {
   LockOwner,
   MetricsPort,
   RegistryPort,
+  ReleaseAudit,
   ReleaseKey,
   ReleaseRecord,
   ScalingPort,
@@ -24,6 +25,7 @@ import type {
 } from '../ports';
 import type { GateName } from './gates';
 import type { KeepLock, LockFence } from './lock';
+import type { PlanTrafficExtras } from './plan-traffic';
 import type { PlanSmokeTest } from './smoke';
 import type { ConfigurationChanges } from './task-config';
 import type { Weights } from './traffic';
@@ -95,6 +97,8 @@ export interface DeployRequest {
   readonly owner: LockOwner;
   readonly commitSha?: string;
   readonly runUrl?: string;
+  /** CI audit trail recorded with the release (run attempt, re-runner, approvers). @default none */
+  readonly audit?: ReleaseAudit;
   /** @default 'deploy' */
   readonly kind?: DeployKind;
   /** Why (rollbacks, promotions); recorded. */
@@ -155,7 +159,7 @@ export interface PlanStep {
   readonly bakeSeconds: number;
 }
 
-export interface DeployPlan {
+export interface DeployPlan extends PlanTrafficExtras {
   readonly environment: string;
   readonly service: string;
   readonly kind: DeployKind;

@@ -7,11 +7,12 @@
  * API calls of one check and the restoring write), with the reads of one check in parallel, so the
  * restoring write lands within one poll interval of the first failing observation.
  */
-import type { Colour, DeploymentSettings, ServiceTopology } from '../../../topology';
+import { type Colour, type DeploymentSettings, otherColour, type ServiceTopology } from '../../../topology';
 import type {
   AlarmState,
   Clock,
   EcsPort,
+  LatencySample,
   LoadBalancerPort,
   MetricsPort,
   RequestCounts,
@@ -19,6 +20,17 @@ import type {
 } from '../ports';
 import type { AlarmBaseline } from './alarms';
 import type { Emitter } from './events';
+import {
+  connectionGateOn,
+  judgeConnectionErrors,
+  judgeLatency,
+  type LatencyBaseline,
+  latencyGateOn,
+  readLatencyBaseline,
+  responseGateSettings,
+  seconds,
+} from './metric-gates';
+import { judgedWindowMinutes } from './quiet';
 import { GATE_RETRY, withRetry } from './retry';
 import {
   FAILED_TASKS_TO_FAIL,
@@ -32,6 +44,10 @@ export type GateName =
   | 'ecs-deployment'
   | 'target-health'
   | '5xx'
+  /** p99 TargetResponseTime of the new colour's target group (core/metric-gates.ts). */
+  | 'latency'
+  /** TargetConnectionErrorCount share of the new colour's target group (core/metric-gates.ts). */
+  | 'connection-errors'
   | 'alarm'
   | 'weights'
   | 'interrupted'
@@ -48,6 +64,8 @@ export class GateFailure extends Error {
     message: string,
     /** Virtual/real time at which the failure was observed. */
     readonly detectedAt: number,
+    /** What the failing gate check observed (metric gates), for progress and the release timeline. */
+    readonly observation?: GateObservation,
   ) {
     super(message);
     this.name = 'GateFailure';
@@ -150,10 +168,10 @@ export function fiveXxDataDueAt(
   expectedPerMinute: number | undefined,
   minSample: number,
 ): number | undefined {
-  if (trafficSinceMs === undefined || expectedPerMinute === undefined || expectedPerMinute <= 0)
-    return undefined;
-  const minutes = Math.max(1, Math.ceil((2 * Math.max(1, minSample)) / expectedPerMinute));
-  if (minutes * METRIC_PERIOD_MS > FIVE_XX_WINDOW_MS) return undefined;
+  if (trafficSinceMs === undefined) return undefined;
+  // the same criterion as a quiet service (core/quiet.ts): undefined when the window can never be judged
+  const minutes = judgedWindowMinutes(expectedPerMinute, minSample);
+  if (minutes === undefined) return undefined;
   const firstFullMinute = Math.ceil(trafficSinceMs / METRIC_PERIOD_MS) * METRIC_PERIOD_MS;
   return firstFullMinute + minutes * METRIC_PERIOD_MS + METRIC_DELAY_MS;
 }
@@ -168,6 +186,20 @@ export function fiveXxInconclusive(
 ): boolean {
   const due = fiveXxDataDueAt(trafficSinceMs, expectedPerMinute, minSample);
   return due !== undefined && now >= due && observedRequests < Math.max(1, minSample);
+}
+
+/** `, p99 0.21s (≤ 3.00s), conn errors 0` for a progress line ('' when both gates are off). */
+function describeResponse(obs: GateObservation): string {
+  const p99 =
+    obs.latencyLimitSeconds === undefined
+      ? ''
+      : `, p99 ${obs.p99Seconds !== undefined && obs.latencyJudged ? seconds(obs.p99Seconds) : 'n/a'} (≤ ${seconds(obs.latencyLimitSeconds)})`;
+  const conn = obs.connectionJudged
+    ? `, conn errors ${(obs.connectionErrorRatio * 100).toFixed(1)}%`
+    : obs.connectionErrors > 0
+      ? `, conn errors ${obs.connectionErrors}`
+      : '';
+  return `${p99}${conn}`;
 }
 
 function describeTargets(targets: readonly TargetHealth[]): string {
@@ -190,6 +222,25 @@ export interface GateObservation {
   readonly alarms: readonly string[];
   /** Gating alarms still in the ALARM state the run started with (not failing; see core/alarms.ts). */
   readonly excusedAlarms: readonly string[];
+  /** p99 TargetResponseTime of the window (seconds), when CloudWatch had one. */
+  readonly p99Seconds?: number;
+  /** The p99 limit (seconds) with the baseline known so far; absent when the latency gate is off. */
+  readonly latencyLimitSeconds?: number;
+  /** The p99 was judged (enough requests). */
+  readonly latencyJudged: boolean;
+  /** The live colour's p99 before traffic moved (seconds), when known. */
+  readonly baselineP99Seconds?: number;
+  readonly connectionErrors: number;
+  readonly connectionErrorRatio: number;
+  readonly connectionJudged: boolean;
+}
+
+/**
+ * State of the response gates across the checks of one bake: the live colour's p99 baseline, read once
+ * (lazily, from the minutes CloudWatch published before traffic first moved — core/metric-gates.ts).
+ */
+export interface ResponseGateState {
+  baseline?: Promise<LatencyBaseline | undefined>;
 }
 
 /** Consecutive polls that saw an unhealthy / unavailable target (carried across the checks of a bake). */
@@ -209,6 +260,7 @@ export async function checkGates(
   deps: GateDeps,
   ctx: WatchContext,
   streak: HealthStreak = { unhealthyPolls: UNHEALTHY_POLLS_TO_FAIL },
+  response: ResponseGateState = {},
 ): Promise<GateObservation> {
   const { topology, settings, colour, emitter } = ctx;
   // short backoff: a throttled read must not push the check (and a rollback) past the poll interval
@@ -216,7 +268,27 @@ export async function checkGates(
     withRetry(deps.clock, label, fn, { emitter, policy: GATE_RETRY });
   const now = deps.clock.now();
   const window = fiveXxWindow(now, ctx.trafficSinceMs);
-  const [targets, counts, alarmStates] = await Promise.all([
+  const g = responseGateSettings(settings);
+  const responseOn = latencyGateOn(g) || connectionGateOn(g);
+  // the baseline: the OTHER (live) colour's minutes before traffic moved, read once per bake, never failing it
+  if (latencyGateOn(g) && ctx.trafficSinceMs !== undefined && response.baseline === undefined) {
+    response.baseline = readLatencyBaseline(
+      deps,
+      topology,
+      otherColour(colour),
+      ctx.trafficSinceMs,
+      g,
+      emitter,
+    ).catch((e: unknown) => {
+      emitter.warn(
+        'gate.baseline-unknown',
+        `cannot read ${otherColour(colour)}'s p99 before the shift (${(e as Error).message}); the latency gate judges ${colour} against the absolute ${seconds(g.maxP99Seconds)} only`,
+        { colour: otherColour(colour) },
+      );
+      return undefined;
+    });
+  }
+  const [targets, counts, alarmStates, sample, baseline] = await Promise.all([
     r('elbv2:DescribeTargetHealth', () => deps.lb.describeTargetHealth(topology.targetGroupArns[colour])),
     window
       ? r('cloudwatch:GetMetricData', () =>
@@ -231,6 +303,17 @@ export async function checkGates(
     ctx.alarms && ctx.alarms.names.length > 0
       ? r('cloudwatch:DescribeAlarms', () => deps.metrics.alarmStates(ctx.alarms!.names))
       : Promise.resolve([] as AlarmState[]),
+    window && responseOn
+      ? r('cloudwatch:GetMetricData', () =>
+          deps.metrics.targetGroupLatency(
+            topology.loadBalancerArnSuffix,
+            topology.targetGroupArnSuffixes[colour],
+            window.fromMs,
+            window.toMs,
+          ),
+        )
+      : Promise.resolve<LatencySample>({ requests: 0, connectionErrors: 0 }),
+    response.baseline ?? Promise.resolve(undefined),
   ]);
   const { failing: alarms, excused: excusedAlarms } = ctx.alarms
     ? ctx.alarms.baseline.judge(alarmStates)
@@ -255,21 +338,9 @@ export async function checkGates(
     );
   }
   const j = judge5xx(counts, settings);
-  if (j.failed) {
-    throw new GateFailure(
-      '5xx',
-      `5xx share of ${colour} is ${(j.ratio * 100).toFixed(1)}% (${counts.errors5xx} of ${counts.requests} requests in the ${window ? Math.round((window.toMs - window.fromMs) / 60_000) : 0} whole minute(s) up to ${window ? new Date(window.toMs).toISOString().slice(11, 16) : '-'} UTC), above the ${(settings.max5xxRatio * 100).toFixed(1)}% limit`,
-      at,
-    );
-  }
-  if (alarms.length > 0) {
-    throw new GateFailure(
-      'alarm',
-      `CloudWatch alarm in ALARM: ${alarms.join(', ')} (gating ${colour}: its own alarms and the shared ones)`,
-      at,
-    );
-  }
-  return {
+  const conn = judgeConnectionErrors(sample, g);
+  const lat = judgeLatency(sample, g, baseline?.p99Seconds);
+  const obs: GateObservation = {
     healthy,
     total: serving.length,
     requests: counts.requests,
@@ -278,7 +349,53 @@ export async function checkGates(
     judged: j.judged,
     alarms,
     excusedAlarms,
+    ...(lat.p99Seconds !== undefined ? { p99Seconds: lat.p99Seconds } : {}),
+    ...(latencyGateOn(g) ? { latencyLimitSeconds: lat.limitSeconds } : {}),
+    latencyJudged: lat.judged,
+    ...(baseline?.p99Seconds !== undefined ? { baselineP99Seconds: baseline.p99Seconds } : {}),
+    connectionErrors: sample.connectionErrors,
+    connectionErrorRatio: conn.ratio,
+    connectionJudged: conn.judged,
   };
+  if (j.failed) {
+    throw new GateFailure(
+      '5xx',
+      `5xx share of ${colour} is ${(j.ratio * 100).toFixed(1)}% (${counts.errors5xx} of ${counts.requests} requests in the ${window ? Math.round((window.toMs - window.fromMs) / 60_000) : 0} whole minute(s) up to ${window ? new Date(window.toMs).toISOString().slice(11, 16) : '-'} UTC), above the ${(settings.max5xxRatio * 100).toFixed(1)}% limit`,
+      at,
+      obs,
+    );
+  }
+  const windowText = window
+    ? `in the ${Math.round((window.toMs - window.fromMs) / 60_000)} whole minute(s) up to ${new Date(window.toMs).toISOString().slice(11, 16)} UTC`
+    : '';
+  if (conn.failed) {
+    throw new GateFailure(
+      'connection-errors',
+      `connection errors to ${colour}'s targets: ${(conn.ratio * 100).toFixed(1)}% of attempts (${sample.connectionErrors} TargetConnectionErrorCount vs ${sample.requests} requests ${windowText}), above the ${(g.maxConnectionErrorRatio * 100).toFixed(1)}% limit — the load balancer answers those with 502/503, counted per load balancer only`,
+      at,
+      obs,
+    );
+  }
+  if (lat.failed) {
+    const against = lat.fromBaseline
+      ? `${seconds(baseline!.p99Seconds!)} (${baseline!.colour}'s p99 before the shift) × ${g.baselineFactor}`
+      : `the ${seconds(g.maxP99Seconds)} limit${baseline?.p99Seconds !== undefined ? ` (${baseline.colour}'s p99 before the shift was ${seconds(baseline.p99Seconds)}, × ${g.baselineFactor} = ${seconds(baseline.p99Seconds * g.baselineFactor)})` : ''}`;
+    throw new GateFailure(
+      'latency',
+      `p99 response time of ${colour} is ${seconds(lat.p99Seconds!)} over ${sample.requests} requests ${windowText}, above ${against}`,
+      at,
+      obs,
+    );
+  }
+  if (alarms.length > 0) {
+    throw new GateFailure(
+      'alarm',
+      `CloudWatch alarm in ALARM: ${alarms.join(', ')} (gating ${colour}: its own alarms and the shared ones)`,
+      at,
+      obs,
+    );
+  }
+  return obs;
 }
 
 /**
@@ -304,17 +421,28 @@ export async function bake(
     ...extra,
   });
   const streak: HealthStreak = { unhealthyPolls: 0 };
+  const response: ResponseGateState = {};
+  const progress = (obs: GateObservation, remainingMs: number, failing?: GateName) =>
+    ctx.emitter.info(
+      'bake.progress',
+      `${label}: ${ctx.colour} ${obs.healthy}/${obs.total} healthy, 5xx ${obs.judged ? `${(obs.ratio * 100).toFixed(1)}%` : `n/a (${obs.requests} req)`}${describeResponse(obs)}, alarms ${obs.alarms.length === 0 ? 'OK' : obs.alarms.join(',')}${obs.excusedAlarms.length ? ` (still in ALARM since before the run: ${obs.excusedAlarms.join(',')})` : ''}, ${failing ? `${failing} gate FAILED` : `${Math.ceil(remainingMs / 1000)}s left`}`,
+      { colour: ctx.colour, label, remainingMs, ...obs, ...extra, ...(failing ? { failing } : {}) },
+    );
   for (;;) {
     throwIfAborted(ctx.signal, clock);
-    const obs = await checkGates(deps, ctx, streak);
+    let obs: GateObservation;
+    try {
+      obs = await checkGates(deps, ctx, streak, response);
+    } catch (e) {
+      // the failing check's observation is part of the record (timeline, JSON), then the caller rolls back
+      if (e instanceof GateFailure && e.observation)
+        progress(e.observation, Math.max(0, end - clock.now()), e.gate);
+      throw e;
+    }
     throwIfAborted(ctx.signal, clock);
     const now = clock.now();
     const remainingMs = Math.max(0, end - now);
-    ctx.emitter.info(
-      'bake.progress',
-      `${label}: ${ctx.colour} ${obs.healthy}/${obs.total} healthy, 5xx ${obs.judged ? `${(obs.ratio * 100).toFixed(1)}%` : `n/a (${obs.requests} req)`}, alarms ${obs.alarms.length === 0 ? 'OK' : obs.alarms.join(',')}${obs.excusedAlarms.length ? ` (still in ALARM since before the run: ${obs.excusedAlarms.join(',')})` : ''}, ${Math.ceil(remainingMs / 1000)}s left`,
-      { colour: ctx.colour, label, remainingMs, ...obs, ...extra },
-    );
+    progress(obs, remainingMs);
     if (now >= end && ctx.requireData && !obs.judged) {
       const min = ctx.settings.min5xxSampleRequests;
       const rateSince = ctx.rateSinceMs ?? ctx.trafficSinceMs;

@@ -36,6 +36,24 @@ export {
   waitForHealthyTargets,
 } from './gates';
 export {
+  baselineWindow,
+  judgeConnectionErrors,
+  judgeLatency,
+  type LatencyBaseline,
+  latencyLimit,
+  type ResponseGateSettings,
+  responseGateSettings,
+} from './metric-gates';
+export {
+  describeTraffic,
+  type PlanTraffic,
+  type PlanTrafficExtras,
+  type ResponseGatePlan,
+  trafficWarnings,
+  withTrafficCheck,
+} from './plan-traffic';
+export { judgedWindowMinutes, minJudgeablePerMinute, tooQuietToJudge, unjudgedPercents } from './quiet';
+export {
   type ColourState,
   classifyWeights,
   digestOfImage,

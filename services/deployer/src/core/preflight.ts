@@ -42,6 +42,7 @@ import {
 } from './settings';
 import { type ConfigurationChanges, configurationDiff } from './task-config';
 import { weightsFor } from './traffic';
+import { withTrafficCheck } from './plan-traffic';
 import { type PlanSmokeTest, planSmokeTest } from './smoke';
 import { credentialsProblem } from './worst-case';
 import type { Colour, ServiceTopology } from '../../../topology';
@@ -334,13 +335,14 @@ export async function preflight(
     );
   }
 
-  const built = buildPlan(req, settings, live, digest, {
+  const planned = buildPlan(req, settings, live, digest, {
     baseTaskDefinitionArn: baseArn,
     baseSource,
     ...(configurationChanges ? { configurationChanges } : {}),
     ...(planAutoscaling ? { autoscaling: planAutoscaling } : {}),
     alarmsPreFiring: alarmBaseline.preFiring(),
   });
+  const built = await withTrafficCheck(deps, t, settings, planned, emitter); // traffic + response gates (core/plan-traffic.ts)
   const sticky = await ruleStickiness(deps, t, emitter);
   const plan: DeployPlan = sticky
     ? { ...built, warnings: [...(built.warnings ?? []), stickinessWarning(sticky, 'deploy')] }

@@ -157,6 +157,7 @@ export async function startRun(
     actor: req.owner.actor,
     ...(req.commitSha ? { commitSha: req.commitSha } : {}),
     ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+    ...(req.audit ? { audit: req.audit } : {}),
     ...(req.reason ? { reason: req.reason } : {}),
     ...(req.sourceEnvironment ? { sourceEnvironment: req.sourceEnvironment } : {}),
     ...(req.sourceReleaseId ? { sourceReleaseId: req.sourceReleaseId } : {}),

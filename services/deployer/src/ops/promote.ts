@@ -20,7 +20,15 @@ import { readLiveState } from '../core/live-state';
 import type { LockOptions } from '../core/lock';
 import { withRetry } from '../core/retry';
 import { ExitCode } from '../exit-codes';
-import type { EcsPort, LoadBalancerPort, LockInfo, LockOwner, ReleaseRecord, StorePort } from '../ports';
+import type {
+  EcsPort,
+  LoadBalancerPort,
+  LockInfo,
+  LockOwner,
+  ReleaseAudit,
+  ReleaseRecord,
+  StorePort,
+} from '../ports';
 import { currentRelease, HISTORY_WINDOW, isKnownGood, releasesOfTag, shortDigest } from './history';
 import { SOURCE_STATUS_MAX_AGE_MS } from './source-status';
 
@@ -66,6 +74,8 @@ export interface PromoteRequest {
   readonly dryRun?: boolean;
   readonly commitSha?: string;
   readonly runUrl?: string;
+  /** CI audit trail recorded with the release. @default none */
+  readonly audit?: ReleaseAudit;
   readonly lock?: LockOptions;
 }
 
@@ -347,6 +357,7 @@ export async function promote(deps: PromoteDeps, req: PromoteRequest): Promise<P
       ...(req.dryRun ? { dryRun: true } : {}),
       ...(req.commitSha ? { commitSha: req.commitSha } : {}),
       ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+      ...(req.audit ? { audit: req.audit } : {}),
     },
     req.lock,
   );

@@ -43,7 +43,14 @@ import {
 import { RESTORE_SETTLE_MS, restoreDeadlineMs } from '../core/settings';
 import { restoreTraffic, weightsFor } from '../core/traffic';
 import { ExitCode } from '../exit-codes';
-import { type LockInfo, type LockOwner, PortError, type ReleaseKey, type ReleaseRecord } from '../ports';
+import {
+  type LockInfo,
+  type LockOwner,
+  PortError,
+  type ReleaseAudit,
+  type ReleaseKey,
+  type ReleaseRecord,
+} from '../ports';
 import {
   currentRelease,
   HISTORY_WINDOW,
@@ -78,6 +85,8 @@ export interface RollbackRequest {
   readonly settings?: Partial<DeploymentSettings>;
   readonly commitSha?: string;
   readonly runUrl?: string;
+  /** CI audit trail recorded with the rollback release. @default none */
+  readonly audit?: ReleaseAudit;
   /** Lease and heartbeat of the lock. @default withLock's defaults */
   readonly lock?: Omit<LockOptions, 'forceUnlock' | 'handOver'>;
 }
@@ -710,6 +719,7 @@ async function execute(
       ...(req.settings ? { settings: req.settings } : {}),
       ...(req.commitSha ? { commitSha: req.commitSha } : {}),
       ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+      ...(req.audit ? { audit: req.audit } : {}),
     });
     if (out.status === 'refused') return { status: 'refused', code: out.code, reason: out.reason };
     if (out.status === 'dry-run') return { status: 'dry-run', plan };
@@ -769,6 +779,7 @@ async function execute(
     actor: req.owner.actor,
     ...(req.commitSha ? { commitSha: req.commitSha } : {}),
     ...(req.runUrl ? { runUrl: req.runUrl } : {}),
+    ...(req.audit ? { audit: req.audit } : {}),
     ...(plan.target.releaseId ? { sourceReleaseId: plan.target.releaseId } : {}),
     startedAt,
     updatedAt: startedAt,

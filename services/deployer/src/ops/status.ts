@@ -34,6 +34,7 @@ import {
   shortDigest,
   shortTaskDef,
 } from './history';
+import { describeAudit } from './audit';
 
 export interface StatusDeps {
   readonly ecs: EcsPort;
@@ -640,7 +641,8 @@ export function formatStatusText(report: StatusReport): string {
       for (const r of s.releases) {
         out.push(
           `    ${pad(r.id, 34)} ${pad(r.kind, 8)} ${pad(r.imageTag, 12)} ${pad(r.colour, 5)} ${pad(r.outcome, 11)} ${pad(r.step, 26)} ${pad(r.actor, 12)} ${iso(r.startedAt)}` +
-            (r.reason ? `\n      reason: ${r.reason}` : ''),
+            (r.reason ? `\n      reason: ${r.reason}` : '') +
+            (describeAudit(r) ? `\n      ${describeAudit(r)}` : ''),
         );
       }
     }

@@ -7,6 +7,8 @@ export const FAULT_NAMES = [
   'task-crash',
   'unhealthy-targets',
   '5xx-spike',
+  'slow',
+  'connection-errors',
   'alarm',
   'incident',
   'throttle',
@@ -22,6 +24,9 @@ export const FAULT_HELP: Record<FaultName, string> = {
     "the new revision's tasks exit a few seconds after starting; ECS circuit breaker fails the deployment",
   'unhealthy-targets': "the new revision's targets never pass the load balancer health check",
   '5xx-spike': 'the new colour answers 30% of requests with 5xx once it receives traffic (after @SECONDS)',
+  slow: "5% of the new colour's requests take 4 s once it receives traffic (after @SECONDS): its p99 response time rises",
+  'connection-errors':
+    "5% of the load balancer's connections to the new colour's targets fail once it receives traffic (after @SECONDS); the load balancer answers them with 502",
   alarm:
     "the new colour's first own CloudWatch alarm goes to ALARM once it receives traffic (after @SECONDS)",
   incident:
@@ -46,7 +51,7 @@ export interface Fault {
   readonly afterSeconds?: number;
   /** For throttle: probability per call. @default 0.3 */
   readonly rate?: number;
-  /** For 5xx-spike: error share of the new colour. @default 0.3 */
+  /** For 5xx-spike: error share of the new colour (@default 0.3); for slow / connection-errors: share of requests / connections affected (@default 0.05). */
   readonly errorRatio?: number;
   /** For outage: how long the network stays down. @default 30 */
   readonly durationSeconds?: number;

@@ -256,6 +256,13 @@ export function simMetrics(ctl: SimControl): MetricsPort {
         const { requests, errors } = world.publishedCounts(tg, fromMs, toMs, world.state.lastTick);
         return { requests: Math.round(requests), errors5xx: Math.round(errors) };
       }),
+    targetGroupLatency: (lbSuffix, tgSuffix, fromMs, toMs) =>
+      call(ctl, 'cloudwatch:GetMetricData', false, { tgSuffix, fromMs, toMs, latency: true }, () => {
+        const tg = world.targetGroupBySuffix(lbSuffix, tgSuffix);
+        if (!tg) return { requests: 0, connectionErrors: 0 };
+        const l = world.publishedLatency(tg, fromMs, toMs, world.state.lastTick);
+        return { ...l, requests: Math.round(l.requests), connectionErrors: Math.round(l.connectionErrors) };
+      }),
     alarmStates: (names) =>
       call(ctl, 'cloudwatch:DescribeAlarms', false, { names }, () => {
         // like the AWS adapter: a name that matches no alarm is an error, not "not firing"
@@ -307,6 +314,40 @@ export function simRegistry(ctl: SimControl, repositoryUri: string): RegistryPor
         if (!r) throw new PortError('not-found', `RepositoryNotFoundException: ${repositoryName}`);
         return r.digests.includes(digest);
       }),
+    describeImage: (repositoryName, digest) =>
+      call(ctl, 'ecr:DescribeImages', false, { repositoryName, digest }, () => {
+        const r = repo(repositoryName);
+        if (!r) throw new PortError('not-found', `RepositoryNotFoundException: ${repositoryName}`);
+        if (!r.digests.includes(digest)) return undefined;
+        const tags = Object.entries(r.tags)
+          .filter(([, d]) => d === digest)
+          .map(([t]) => t)
+          .sort();
+        return { digest, tags };
+      }),
+    // ECR PutImage with the image's own manifest (BatchGetImage first): IMMUTABLE_WITH_EXCLUSION lets
+    // only `sy-*` tags move; an unchanged tag answers ImageAlreadyExistsException (→ 'unchanged').
+    tagImage: async (repositoryName, digest, tag) => {
+      await call(ctl, 'ecr:BatchGetImage', false, { repositoryName, digest }, () => {
+        const r = repo(repositoryName);
+        if (!r) throw new PortError('not-found', `RepositoryNotFoundException: ${repositoryName}`);
+        if (!r.digests.includes(digest))
+          throw new PortError('not-found', `ImageNotFound: ${repositoryName}@${digest}`);
+      });
+      // not in the write log: that log is the traffic-affecting writes (ECS, ELB, Auto Scaling)
+      return call(ctl, 'ecr:PutImage', false, { repositoryName, digest, tag }, () => {
+        const r = repo(repositoryName)!;
+        const current = r.tags[tag];
+        if (current === digest) return 'unchanged' as const;
+        if (current !== undefined && !tag.startsWith('sy-'))
+          throw new PortError(
+            'conflict',
+            `ImageTagAlreadyExistsException: tag ${tag} of ${repositoryName} is immutable and points at ${current}`,
+          );
+        r.tags[tag] = digest;
+        return 'tagged' as const;
+      });
+    },
   };
 }
 

@@ -13,7 +13,9 @@
  *   service back to its last completed task definition.
  * - Traffic: a fixed request rate split by the production rule's weights; a target group with weight
  *   but no healthy target answers with ELB 503s (not target 5xx); target 5xx follow a base error rate
- *   plus any injected spike. CloudWatch (GetMetricData) sees whole-minute datapoints only, each
+ *   plus any injected spike; a `slow` fault answers a share of requests after seconds (p99 = that delay once
+ *   the share passes 1 %, else SIM_BASE_P99_SECONDS), a `connection-errors` fault fails a share of the
+ *   connections to the targets (TargetConnectionErrorCount; the ALB answers them with ELB 502s). CloudWatch (GetMetricData) sees whole-minute datapoints only, each
  *   published 60–120 s after its minute ends (`metricDelayMs`, varies per minute), as the ALB does.
  * - Application Auto Scaling (topologies with `autoscaling`): one scalable target per colour, seeded like
  *   Terraform creates them (blue min = minCapacity, green min = 0, both max = maxCapacity). Whenever a
@@ -33,6 +35,8 @@ import { seededRandom } from './clock';
 export const SIM_METRIC_PERIOD_MS = 60_000;
 /** Shortest publication delay of a minute's ALB datapoint in the simulation (the longest is +60 s). */
 export const SIM_METRIC_DELAY_MIN_MS = 60_000;
+/** p99 TargetResponseTime of a healthy colour in the simulation. */
+export const SIM_BASE_P99_SECONDS = 0.12;
 import type { Fault } from './faults';
 
 export interface SimContainer {
@@ -117,6 +121,11 @@ export interface SimTargetGroup {
   errors5xx: number[];
   /** ELB-generated 5xx (traffic sent to a group with no healthy target). */
   elb5xx: number[];
+  /** Per second: requests answered slowly (fault `slow`), and failed connections (fault `connection-errors`). */
+  slow?: number[];
+  connErrors?: number[];
+  /** Response time of the slow requests (seconds). */
+  slowSeconds?: number;
   /**
    * The group served all of the service's traffic before the simulation started (the live colour when
    * the world was created): CloudWatch history before `startedAt` shows that traffic at the base error
@@ -184,8 +193,13 @@ export interface WorldState {
   /** `armedAt`: when the fault was armed; it counts from the group's first traffic AFTER that (a resumed world's group may have served before). */
   armedSpikes: {
     targetGroupArn: string;
+    /** What the spike raises: target 5xx (absent), slow responses, or failed connections. */
+    kind?: 'latency' | 'connection-errors';
     afterMs: number;
+    /** Share of the requests affected. */
     errorRatio: number;
+    /** kind latency: response time of the affected requests (seconds). */
+    latencySeconds?: number;
     startsAt?: number;
     armedAt?: number;
   }[];
@@ -499,6 +513,17 @@ export class SimWorld {
           ...(this.servesProduction(idleTg)
             ? { startsAt: this.state.lastTick + (fault.afterSeconds ?? 0) * 1000 }
             : {}),
+        });
+        break;
+      case 'slow':
+      case 'connection-errors':
+        this.state.armedSpikes.push({
+          targetGroupArn: idleTg,
+          kind: fault.name === 'slow' ? 'latency' : 'connection-errors',
+          afterMs: (fault.afterSeconds ?? 0) * 1000,
+          errorRatio: fault.errorRatio ?? 0.05,
+          ...(fault.name === 'slow' ? { latencySeconds: 4 } : {}),
+          armedAt: this.state.lastTick,
         });
         break;
       case 'alarm': {
@@ -925,18 +950,34 @@ export class SimWorld {
           continue;
         }
         let ratio = this.state.baseErrorRatio;
+        let slowShare = 0;
+        let connShare = 0;
         for (const s of this.state.armedSpikes) {
           if (
             s.targetGroupArn === entry.targetGroupArn &&
             s.startsAt !== undefined &&
             now - 1000 >= s.startsAt
           ) {
-            ratio = Math.max(ratio, s.errorRatio);
-            this.signal('5xx-spike', now);
+            if (s.kind === 'latency') {
+              slowShare = Math.max(slowShare, s.errorRatio);
+              tg.slowSeconds = Math.max(tg.slowSeconds ?? 0, s.latencySeconds ?? 0);
+              this.signal('slow', now);
+            } else if (s.kind === 'connection-errors') {
+              connShare = Math.max(connShare, s.errorRatio);
+              this.signal('connection-errors', now);
+            } else {
+              ratio = Math.max(ratio, s.errorRatio);
+              this.signal('5xx-spike', now);
+            }
           }
         }
         tg.requests[second] = (tg.requests[second] ?? 0) + req;
         tg.errors5xx[second] = (tg.errors5xx[second] ?? 0) + req * ratio;
+        if (slowShare > 0) (tg.slow ??= [])[second] = (tg.slow[second] ?? 0) + req * slowShare;
+        if (connShare > 0) {
+          (tg.connErrors ??= [])[second] = (tg.connErrors[second] ?? 0) + req * connShare;
+          tg.elb5xx[second] = (tg.elb5xx[second] ?? 0) + req * connShare;
+        }
       }
       void ruleArn;
     }
@@ -1029,14 +1070,7 @@ export class SimWorld {
   ): { requests: number; errors: number } {
     let requests = 0;
     let errors = 0;
-    for (
-      let m = Math.floor(fromMs / SIM_METRIC_PERIOD_MS) * SIM_METRIC_PERIOD_MS;
-      m < toMs;
-      m += SIM_METRIC_PERIOD_MS
-    ) {
-      if (m + SIM_METRIC_PERIOD_MS + this.metricDelayMs(m) > nowMs) continue;
-      const a = Math.max(m, fromMs);
-      const b = Math.min(m + SIM_METRIC_PERIOD_MS, toMs);
+    for (const [a, b] of this.publishedSpans(fromMs, toMs, nowMs)) {
       const c = this.requestCounts(tg, a, b);
       requests += c.requests;
       errors += c.errors;
@@ -1047,6 +1081,57 @@ export class SimWorld {
       }
     }
     return { requests, errors };
+  }
+
+  /**
+   * What GetMetricData returns at `nowMs` for the response statistics of [fromMs, toMs) read as one period
+   * (published minutes only, like `publishedCounts`): requests, failed connections, and the p99 — the slow
+   * requests' delay once they are more than 1 % of the window's requests, else SIM_BASE_P99_SECONDS.
+   */
+  publishedLatency(
+    tg: SimTargetGroup,
+    fromMs: number,
+    toMs: number,
+    nowMs: number,
+  ): { requests: number; connectionErrors: number; p99Seconds?: number } {
+    const start = this.state.startedAt;
+    let requests = 0;
+    let slow = 0;
+    let conn = 0;
+    for (const [a, b] of this.publishedSpans(fromMs, toMs, nowMs)) {
+      for (let i = Math.max(0, Math.floor((a - start) / 1000)); i < Math.floor((b - start) / 1000); i++) {
+        requests += tg.requests[i] ?? 0;
+        slow += tg.slow?.[i] ?? 0;
+        conn += tg.connErrors?.[i] ?? 0;
+      }
+      if (tg.servedBeforeStart && a < start)
+        requests += ((Math.min(b, start) - a) / 1000) * this.state.requestsPerSecond;
+    }
+    const p99Seconds =
+      requests <= 0
+        ? undefined
+        : slow / requests > 0.01
+          ? (tg.slowSeconds ?? SIM_BASE_P99_SECONDS)
+          : SIM_BASE_P99_SECONDS;
+    return {
+      requests,
+      connectionErrors: conn,
+      ...(p99Seconds !== undefined ? { p99Seconds } : {}),
+    };
+  }
+
+  /** The parts [a, b) of [fromMs, toMs) whose whole minute CloudWatch has published by `nowMs`. */
+  private publishedSpans(fromMs: number, toMs: number, nowMs: number): [number, number][] {
+    const spans: [number, number][] = [];
+    for (
+      let m = Math.floor(fromMs / SIM_METRIC_PERIOD_MS) * SIM_METRIC_PERIOD_MS;
+      m < toMs;
+      m += SIM_METRIC_PERIOD_MS
+    ) {
+      if (m + SIM_METRIC_PERIOD_MS + this.metricDelayMs(m) > nowMs) continue;
+      spans.push([Math.max(m, fromMs), Math.min(m + SIM_METRIC_PERIOD_MS, toMs)]);
+    }
+    return spans;
   }
 
   targetGroupBySuffix(lbSuffix: string, tgSuffix: string): SimTargetGroup | undefined {

@@ -131,6 +131,7 @@ export async function execute(
       };
     }
   }
+  await renderer.conclude(result); // observers: notifications, TrafficWeight (bounded wait)
   renderer.finish(result);
   return result.exitCode;
 }

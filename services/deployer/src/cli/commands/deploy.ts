@@ -1,7 +1,8 @@
 /** `switchyard deploy`: blue/green deploy of an image tag (or digest) to one service. */
 import { type DeployRequest, deploy } from '../../core/deploy';
 import { COMMON_HELP, optionalStrategy, required, requiredName } from '../args';
-import { type Command, UsageError } from '../context';
+import { afterCommand } from '../after-release';
+import { auditFromEnv, type Command, UsageError } from '../context';
 import { outcomeResult, planLines } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
 import { execute, parseCommand } from './common';
@@ -87,6 +88,7 @@ export const deployCommand: Command = {
         const pinned = /^sha256:/.test(tag);
         const owner = ownerFromEnv(ctx.env, 'deploy');
         const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;
+        const audit = auditFromEnv(ctx.env);
         const request: DeployRequest = {
           topology,
           imageTag: tag,
@@ -99,12 +101,14 @@ export const deployCommand: Command = {
           ...(owner.runUrl ? { runUrl: owner.runUrl } : {}),
           kind: 'deploy',
           ...(reason ? { reason } : {}),
+          ...(audit ? { audit } : {}),
         };
         const guarded = await runtime.guard(
           deploy(deps, request, forceUnlock && reason ? { forceUnlock: { reason } } : {}),
         );
         if (guarded.killed) return killedResult('deploy', where, runtime);
         const outcome = guarded.value;
+        await afterCommand(deps, topology, outcome); // source commit + retention marks (ops/retention.ts)
         if (outcome.status === 'dry-run')
           renderer.report(
             `Plan for ${where} (dry run — nothing will change)`,

@@ -6,7 +6,8 @@ import { shortDigest } from '../../ops/history';
 import { type PromoteDeps, type PromoteOutcome, promote, promoteExitCode } from '../../ops/promote';
 import { parseSourceStatus, type SourceSnapshot, snapshotStore } from '../../ops/source-status';
 import { COMMON_HELP, optionalStrategy, requiredName } from '../args';
-import { type Command, UsageError } from '../context';
+import { afterCommand } from '../after-release';
+import { auditFromEnv, type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { outcomeResult, planLines } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
@@ -155,7 +156,10 @@ export const promoteCommand: Command = {
             captured: { ...snap.live, capturedAt: snap.generatedAt, source: statusFile },
           };
         } else {
-          const source = await runtime.open(from, service, sourceFile ? { topologyFile: sourceFile } : {});
+          const source = await runtime.open(from, service, {
+            ...(sourceFile ? { topologyFile: sourceFile } : {}),
+            observe: false, // only read: its notifications and metric belong to its own deploys
+          });
           sourceDeps = { store: source.deps.store, live: { ecs: source.deps.ecs, lb: source.deps.lb } };
           sourceTopology = source.topology;
         }
@@ -164,6 +168,7 @@ export const promoteCommand: Command = {
         const owner = ownerFromEnv(ctx.env, 'promote');
         const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;
         const reason = (values.reason as string | undefined)?.trim();
+        const audit = auditFromEnv(ctx.env);
         const guarded = await runtime.guard(
           promote(
             { source: sourceDeps, target: target.deps },
@@ -181,11 +186,13 @@ export const promoteCommand: Command = {
               ...(values['dry-run'] === true ? { dryRun: true } : {}),
               ...(commitSha ? { commitSha } : {}),
               ...(owner.runUrl ? { runUrl: owner.runUrl } : {}),
+              ...(audit ? { audit } : {}),
             },
           ),
         );
         if (guarded.killed) return killedResult('promote', `${to}/${service}`, runtime);
         const out = guarded.value;
+        await afterCommand(target.deps, target.topology, out);
         if (out.status === 'deploy' && out.deploy.status === 'dry-run') {
           renderer.report(
             `Promotion plan for ${where} (dry run — nothing will change)`,

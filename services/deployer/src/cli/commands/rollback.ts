@@ -8,7 +8,8 @@ import {
   rollbackExitCode,
 } from '../../ops/rollback';
 import { COMMON_HELP, optionalStrategy, requiredName } from '../args';
-import { type Command, UsageError } from '../context';
+import { afterCommand } from '../after-release';
+import { auditFromEnv, type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { outcomeResult } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
@@ -179,6 +180,7 @@ export const rollbackCommand: Command = {
         scope.target(environment, service, deps);
         const owner = ownerFromEnv(ctx.env, 'rollback');
         const commitSha = (values.commit as string | undefined) ?? ctx.env.GITHUB_SHA;
+        const audit = auditFromEnv(ctx.env);
         const request: RollbackRequest = {
           topology,
           reason,
@@ -189,10 +191,12 @@ export const rollbackCommand: Command = {
           ...(strategy ? { strategy } : {}),
           ...(commitSha ? { commitSha } : {}),
           ...(owner.runUrl ? { runUrl: owner.runUrl } : {}),
+          ...(audit ? { audit } : {}),
         };
         const guarded = await runtime.guard(rollback(deps, request));
         if (guarded.killed) return killedResult('rollback', where, runtime);
         const out = guarded.value;
+        await afterCommand(deps, topology, out);
         if (out.status === 'dry-run') {
           renderer.report(
             `Rollback plan for ${where} (dry run — nothing will change)`,
