@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSmokePort, OutputTail } from '../../../services/deployer/src/adapters/smoke';
+import { createSmokePort, OutputTail, redactSecrets } from '../../../services/deployer/src/adapters/smoke';
 
 let server: Server;
 let base: string;
@@ -91,4 +91,23 @@ test('the output tail keeps the last ~4 KB from a line start', () => {
   expect(text.length).toBeLessThanOrEqual(101);
   expect(text.startsWith('…line ')).toBe(true);
   expect(text.endsWith('line 49\n')).toBe(true);
+});
+
+test('a secret the command prints never reaches the recorded tail; ordinary variables are left alone', async () => {
+  const withSecrets = createSmokePort({
+    env: {
+      PATH: process.env.PATH,
+      API_TOKEN: 'tok-1234567890',
+      DB_PASSWORD: 'hunter2hunter2',
+      REGION: 'eu-west-1',
+    },
+  });
+  const r = await withSecrets.run({
+    argv: node('console.log(process.env.API_TOKEN, process.env.DB_PASSWORD, process.env.REGION)'),
+    env: {},
+    timeoutMs: 10_000,
+  });
+  expect(r.exitCode).toBe(0);
+  expect(r.outputTail).toBe('*** *** eu-west-1\n');
+  expect(redactSecrets('x=short', { MY_TOKEN: 'short' })).toBe('x=short'); // too short to mask safely
 });

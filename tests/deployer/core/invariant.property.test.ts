@@ -32,6 +32,8 @@ const faultArb: fc.Arbitrary<Fault[]> = fc
     // pre-traffic faults end most runs early: keep them rarer so post-traffic rollbacks get exercised
     crash: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
     unhealthy: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
+    // the example topology has a smoke test: a release failing it must end with nothing moved
+    smokeFail: fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
     spike: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
     spikeRatio: fc.double({ min: 0.01, max: 0.6, noNaN: true }),
     alarm: fc.option(fc.integer({ min: 0, max: 600 }), { nil: undefined }),
@@ -42,6 +44,7 @@ const faultArb: fc.Arbitrary<Fault[]> = fc
     const out: Fault[] = [];
     if (f.crash) out.push({ name: 'task-crash' });
     if (f.unhealthy) out.push({ name: 'unhealthy-targets' });
+    if (f.smokeFail) out.push({ name: 'smoke-fail' });
     if (f.spike !== undefined)
       out.push({ name: '5xx-spike', afterSeconds: f.spike, errorRatio: f.spikeRatio });
     if (f.alarm !== undefined) out.push({ name: 'alarm', afterSeconds: f.alarm });
@@ -110,6 +113,17 @@ test(
             return;
           }
           expect(['deployed', 'rolled-back']).toContain(out.status);
+          if (faults.some((f) => f.name === 'smoke-fail')) {
+            // a release failing its smoke test never deploys, and no production weight ever moved to it
+            expect(out.status).toBe('rolled-back');
+            expect(
+              sim.world.state.weightHistory.filter(
+                (h) =>
+                  h.ruleArn === topology.productionRuleArn &&
+                  h.weights.some((w) => w.targetGroupArn !== blue && w.weight > 0),
+              ),
+            ).toEqual([]);
+          }
           if (out.status === 'deployed') expect(weights).toEqual({ blue: 0, green: 100 });
           if (out.status === 'rolled-back') {
             expect(weights).toEqual({ blue: 100, green: 0 });

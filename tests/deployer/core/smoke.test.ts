@@ -3,7 +3,7 @@
  * colour is healthy and BEFORE any production weight moves; a failure rolls back with no production
  * traffic moved and the new colour scaled to 0.
  */
-import { exitCodeOf, planLines } from '../../../services/deployer/src/cli/present';
+import { exitCodeOf, outcomeResult, planLines } from '../../../services/deployer/src/cli/present';
 import { deploy } from '../../../services/deployer/src/core/deploy';
 import { planSmokeTest, smokeWorstCaseSeconds } from '../../../services/deployer/src/core/smoke';
 import { worstCaseSeconds } from '../../../services/deployer/src/core/worst-case';
@@ -51,6 +51,9 @@ test('--fault smoke-fail: rolled back (exit 3) with NO production write, the new
   const out = await deploy(s.sim.deps(s.events), s.request());
   if (out.status !== 'rolled-back') throw new Error(JSON.stringify(out));
   expect(exitCodeOf(out)).toBe(ExitCode.RolledBack);
+  expect(outcomeResult('deploy', 'dev/api', out).headline).toBe(
+    'rolled back v1.1.0 on dev/api: 100% on blue (smoke test failed: no production traffic moved), green scaled to 0',
+  );
   expect(out.gate).toBe('smoke');
   expect(out.reason).toMatch(
     /smoke test of green failed before any production traffic moved: GET \/health \(attempt 1 of 3\) answered 500, expected 200/,

@@ -10,7 +10,9 @@
  *
  * Command: argv without a shell, in `cwd`, with the deployer's environment plus the SWITCHYARD_* variables;
  * stdout and stderr are kept as one tail of at most OUTPUT_TAIL_BYTES. On timeout (or the abort signal)
- * it gets SIGTERM, then SIGKILL 5 s later.
+ * it gets SIGTERM, then SIGKILL 5 s later. The tail is stored with the release (DynamoDB), where GitHub's
+ * log masking does not reach: values of the environment's secret-looking variables are replaced by ***
+ * (`redactSecrets`). The environment itself is never logged or recorded.
  */
 import { spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -114,14 +116,30 @@ export class OutputTail {
   }
 }
 
+/** Names of variables whose values are secrets (tokens, passwords, keys, webhook URLs…). */
+const SECRET_NAME =
+  /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY|SESSION|WEBHOOK|AUTH/i;
+/** Shorter values are not masked (they would mask ordinary words). */
+const MIN_SECRET_LENGTH = 8;
+
+/** `text` with the value of every secret-looking variable of `env` replaced by `***`. Pure. */
+export function redactSecrets(text: string, env: NodeJS.ProcessEnv): string {
+  const values = Object.entries(env)
+    .filter(([name, v]) => SECRET_NAME.test(name) && v !== undefined && v.length >= MIN_SECRET_LENGTH)
+    .map(([, v]) => v!)
+    .sort((a, b) => b.length - a.length);
+  return values.reduce((out, v) => out.split(v).join('***'), text);
+}
+
 function runCommand(cmd: SmokeCommandRun, options: NodeSmokeOptions): Promise<SmokeCommandResult> {
   return new Promise((resolve) => {
     const tail = new OutputTail();
     let timedOut = false;
     let done = false;
+    const env = { ...(options.env ?? process.env), ...cmd.env };
     const child = spawn(cmd.argv[0], cmd.argv.slice(1), {
       cwd: options.cwd ?? process.cwd(),
-      env: { ...(options.env ?? process.env), ...cmd.env },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const finish = (r: SmokeCommandResult) => {
@@ -130,7 +148,7 @@ function runCommand(cmd: SmokeCommandRun, options: NodeSmokeOptions): Promise<Sm
       clearTimeout(timer);
       clearTimeout(killer);
       cmd.signal?.removeEventListener('abort', stop);
-      resolve(r);
+      resolve({ ...r, outputTail: redactSecrets(r.outputTail, env) });
     };
     let killer: NodeJS.Timeout | undefined;
     const stop = () => {

@@ -206,7 +206,7 @@ export function outcomeResult(
         command,
         exitCode,
         status: 'rolled-back',
-        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}${rolledBackTail(outcome)}${suffix}`,
+        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}${outcome.gate === 'smoke' ? ' (smoke test failed: no production traffic moved)' : ''}${rolledBackTail(outcome)}${suffix}`,
         reason: outcome.reason,
         data: outcome,
         summaryMarkdown: table([
