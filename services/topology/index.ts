@@ -95,6 +95,14 @@ export const deploymentSettingsSchema = z.strictObject({
    * the load balancer then answers are counted per load balancer only. 1 turns it off. @default 0.01
    */
   maxConnectionErrorRatio: z.number().min(0).max(1).optional(),
+  /**
+   * A quiet service — too little traffic for the 5xx gate to judge a release (services/deployer
+   * core/quiet.ts) — deploys with target health and alarms as its only gates. `require-smoke-test` refuses
+   * such a deploy unless the service has a `smokeTest` (rollbacks are never refused); `allow` is the
+   * explicit opt-in (the plan still warns). @default tier (prod 'require-smoke-test', else 'allow'); core
+   * 'allow' for topologies published without it
+   */
+  quietTraffic: z.enum(['allow', 'require-smoke-test']).optional(),
 });
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeployRequest } from '../../../services/deployer/src/core/deploy';
 import { CollectingSink } from '../../../services/deployer/src/core/events';
+import type { MetricsPort } from '../../../services/deployer/src/ports';
 import { createSimulation, type Fault, type Simulation } from '../../../services/deployer/src/sim';
 import { parseTopology, type ServiceTopology } from '../../../services/topology';
 
@@ -53,3 +54,18 @@ export function scenario(
     }),
   };
 }
+
+/** Every request count of the metrics divided by `by` (a quieter world). */
+export const quieter =
+  (by: number) =>
+  (base: MetricsPort): MetricsPort => ({
+    ...base,
+    targetGroupRequests: async (...a) => {
+      const c = await base.targetGroupRequests(...a);
+      return { requests: Math.floor(c.requests / by), errors5xx: 0 };
+    },
+    targetGroupLatency: async (...a) => {
+      const c = await base.targetGroupLatency(...a);
+      return { ...c, requests: Math.floor(c.requests / by) };
+    },
+  });

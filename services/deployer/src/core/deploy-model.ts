@@ -142,6 +142,11 @@ export type RefusalCode =
   | 'interrupted'
   /** The credentials expire before the deploy's worst-case end (core/worst-case.ts). */
   | 'credentials-expire'
+  /**
+   * A service too quiet for the 5xx gate (core/quiet.ts) without a smoke test, where its settings require
+   * one (`quietTraffic: require-smoke-test`, the prod default).
+   */
+  | 'quiet-unverified'
   /** continue / abort: the newest release is not in progress (nothing held, nothing left by a dead runner). */
   | 'nothing-in-progress'
   /** continue / abort: the release cannot be picked up from its step (see core/resume.ts). */

@@ -42,7 +42,7 @@ import {
 } from './settings';
 import { type ConfigurationChanges, configurationDiff } from './task-config';
 import { weightsFor } from './traffic';
-import { withTrafficCheck } from './plan-traffic';
+import { describeTraffic, withTrafficCheck } from './plan-traffic';
 import { type PlanSmokeTest, planSmokeTest } from './smoke';
 import { credentialsProblem } from './worst-case';
 import type { Colour, ServiceTopology } from '../../../topology';
@@ -343,6 +343,8 @@ export async function preflight(
     alarmsPreFiring: alarmBaseline.preFiring(),
   });
   const built = await withTrafficCheck(deps, t, settings, planned, emitter); // traffic + response gates (core/plan-traffic.ts)
+  const quiet = quietProblem(`${t.environment}/${t.service}`, built, settings);
+  if (quiet) return refused('quiet-unverified', quiet, emitter);
   const sticky = await ruleStickiness(deps, t, emitter);
   const plan: DeployPlan = sticky
     ? { ...built, warnings: [...(built.warnings ?? []), stickinessWarning(sticky, 'deploy')] }
@@ -358,6 +360,23 @@ export async function preflight(
   const expiry = credentialsProblem(plan, deps.credentialsExpireAt, clock.now());
   if (expiry && req.dryRun) emitter.warn('plan.warning', expiry);
   return { plan, settings, live, baseArn, alarmBaseline, recent, ...(expiry ? { expiry } : {}) };
+}
+
+/**
+ * Why a deploy must be refused as a quiet service without a smoke test, or undefined: the traffic is known
+ * to be too quiet to judge (plan.traffic.quiet, core/quiet.ts's verdict), the service's rule is
+ * `require-smoke-test` and it has none. A rollback is never refused (it is the way out). Pure.
+ */
+export function quietProblem(
+  where: string,
+  plan: Pick<DeployPlan, 'kind' | 'traffic' | 'smokeTest'>,
+  settings: Pick<DeploymentSettings, 'quietTraffic' | 'min5xxSampleRequests'>,
+): string | undefined {
+  const traffic = plan.traffic;
+  if ((settings.quietTraffic ?? 'allow') !== 'require-smoke-test' || plan.kind === 'rollback')
+    return undefined;
+  if (!traffic?.quiet || plan.smokeTest) return undefined;
+  return `${where} is too quiet for the 5xx gate (${describeTraffic(traffic)}; a judged window needs ≥ ${Math.ceil(traffic.neededPerMinute)} requests/min), so a bad release would pass on target health and alarms alone — and it has no smoke test, which its settings require (deploy.quietTraffic: require-smoke-test, the prod default). Either add services[].smokeTest (http checks and/or a command, run through the test listener before any production traffic) to its environment YAML, or opt in explicitly with deploy.quietTraffic: allow; then apply the environment and deploy again`;
 }
 
 /** Tags that move by design: deploying them is not reproducible, so they are refused. */
