@@ -19,7 +19,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs a step script as the runner does (`bash -e`), unpaced; returns its exit code, output and outputs. */
-function step(file: string, marker: string, context: Record<string, string>) {
+function step(
+  file: string,
+  marker: string,
+  context: Record<string, string>,
+  extra: Record<string, string> = {},
+) {
   const { run, env } = stepOf(file, marker);
   const script = join(dir, 'step.sh');
   const outputs = join(dir, 'github-output');
@@ -32,6 +37,7 @@ function step(file: string, marker: string, context: Record<string, string>) {
       ...simEnv(dir),
       SWITCHYARD_SIM_PACE: '',
       GITHUB_OUTPUT: outputs,
+      ...extra,
       ...resolveEnv(env, { 'secrets.SLACK_WEBHOOK_URL': '', ...context }),
     },
     encoding: 'utf8',
@@ -106,4 +112,39 @@ test('held, then rollback.yml abort-held: traffic back on the live colour; hold-
   expect(aborted.out).toContain('aborted v1.2.0 on prod/api: 100% on green, blue scaled to 0');
   expect(aborted.code).toBe(0);
   expect(weights()).toEqual({ blue: 0, green: 100 });
+}, 60_000);
+
+test('promote.yml into prod holds after the canary too; its full-shift step finishes it', () => {
+  // prod serves v1.1.0 (a simulated world has traffic history from its first deploy on), staging v1.2.0
+  expect(
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0']).code,
+  ).toBe(0);
+  expect(cli(['deploy', '--env', 'staging', '--service', 'api', '--image-tag', 'v1.2.0']).code).toBe(0);
+  const capture = cli([
+    'status',
+    '--env',
+    'staging',
+    '--service',
+    'api',
+    '--releases',
+    '100',
+    '--output',
+    'json',
+  ]);
+  expect(capture.code).toBe(0);
+  writeFileSync(join(dir, 'source-status.jsonl'), capture.out);
+  const context = {
+    'inputs.service': 'api',
+    'inputs.from': 'staging',
+    'inputs.to': 'prod',
+    'inputs.tag': '',
+    'inputs.allow-skip-stage': 'false',
+  };
+  const before = weights();
+  const held = step('promote.yml', 'run-switchyard.sh "${args[@]}"', context, { RUNNER_TEMP: dir });
+  expect(held.code).toBe(0);
+  expect(held.outputs).toBe('held=true\nexit-code=4\n');
+  expect(weights()).not.toEqual(before);
+  expect(step('promote.yml', 'run-switchyard.sh continue', context).code).toBe(0);
+  expect(weights()).toEqual({ blue: before.green, green: before.blue });
 }, 60_000);

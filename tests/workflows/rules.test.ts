@@ -496,6 +496,7 @@ describe('each rule fails on a broken copy', () => {
       );
       expect(v).toEqual([
         '.github/workflows/promote.yml: job promote: bound to ${{ inputs.from }}, expected ${{ inputs.to }}',
+        '.github/workflows/promote.yml: job full-shift: bound to ${{ inputs.from }}, expected ${{ inputs.to }}',
       ]);
     });
     it('flags applying staging without waiting for dev', () => {

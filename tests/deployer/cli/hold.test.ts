@@ -80,3 +80,14 @@ test.each(['continue', 'abort'])('%s --help', async (cmd) => {
   expect(r.code).toBe(0);
   expect(r.out).toMatch(new RegExp(`^Usage: switchyard ${cmd}`));
 });
+
+test('promote --hold-after canary holds too (exit 4); continue finishes it in the target environment', async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  const held = await sy('promote --simulate --service api --from dev --to staging --hold-after canary');
+  expect(held.code).toBe(4);
+  expect(held.out).toMatch(/held v1\.1\.0 on api dev → staging for approval: 10% on green/);
+  expect((await sy('continue --simulate --env staging --service api')).code).toBe(0);
+  expect((await sy('promote --simulate --service api --from dev --to staging --hold-after later')).code).toBe(
+    2,
+  );
+});

@@ -156,6 +156,20 @@ export function requiredName(
 }
 
 /** `--strategy`, when given, must be one of STRATEGIES. */
+/** `--hold-after canary|none` (deploy, promote), or undefined (the service's holdAfter). */
+export function optionalHoldAfter(
+  command: string,
+  values: Record<string, unknown>,
+): 'canary' | 'none' | undefined {
+  const holdAfter = values['hold-after'] as string | undefined;
+  if (holdAfter !== undefined && holdAfter !== 'canary' && holdAfter !== 'none') {
+    throw new UsageError(
+      `switchyard ${command}: --hold-after must be "canary" (hold for approval after the canary step) or "none" (got "${holdAfter}")`,
+    );
+  }
+  return holdAfter;
+}
+
 export function optionalStrategy(command: string, values: Record<string, unknown>): Strategy | undefined {
   const strategy = values.strategy as string | undefined;
   if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {

@@ -1,6 +1,6 @@
 /** `switchyard deploy`: blue/green deploy of an image tag (or digest) to one service. */
 import { type DeployRequest, deploy } from '../../core/deploy';
-import { COMMON_HELP, optionalStrategy, required, requiredName } from '../args';
+import { COMMON_HELP, optionalHoldAfter, optionalStrategy, required, requiredName } from '../args';
 import { afterCommand } from '../after-release';
 import { auditFromEnv, type Command, UsageError } from '../context';
 import { outcomeResult, planLines } from '../present';
@@ -66,12 +66,7 @@ export const deployCommand: Command = {
       const service = requiredName('deploy', values, 'service', 'the service to deploy');
       const tag = required('deploy', values, 'image-tag', 'an immutable tag or sha256: digest');
       const strategy = optionalStrategy('deploy', values);
-      const holdAfter = values['hold-after'] as string | undefined;
-      if (holdAfter !== undefined && holdAfter !== 'canary' && holdAfter !== 'none') {
-        throw new UsageError(
-          `switchyard deploy: --hold-after must be "canary" (hold for approval after the canary step) or "none" (got "${holdAfter}")`,
-        );
-      }
+      const holdAfter = optionalHoldAfter('deploy', values);
       const reason = (values.reason as string | undefined)?.trim();
       const forceUnlock = values['force-unlock'] === true;
       if (forceUnlock && !reason) {
