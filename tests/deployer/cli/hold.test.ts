@@ -37,7 +37,7 @@ test('held (exit 4) → status shows the hold → continue deploys (exit 0)', as
   expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
   const held = await sy(`deploy ${ENV} --image-tag v1.2.0 --hold-after canary`);
   expect(held.code).toBe(4);
-  expect(held.out).toMatch(/held v1\.2\.0 on dev\/api for approval: 10% on blue/);
+  expect(held.out).toMatch(/⏸ held v1\.2\.0 on dev\/api for approval: 10% on blue/); // not a failure mark
   expect(held.out).toMatch(/switchyard continue --env dev --service api/);
   expect(weights()).toEqual([10, 90]);
   const st = await sy(`status ${ENV}`);
