@@ -187,6 +187,22 @@ export class DynamoStore implements StorePort {
     return { [PARTITION_KEY]: { S: pkOf(key) }, [SORT_KEY]: { S: LOCK_SORT_KEY } };
   }
 
+  /** The lock item of `lock` (key, type, owner, token, lease). */
+  private lockItem(lock: LockInfo): Item {
+    return {
+      ...this.lockKey(lock.key),
+      ...marshallItem({
+        [ITEM_TYPE]: 'lock',
+        environment: lock.key.environment,
+        service: lock.key.service,
+        token: lock.token,
+        owner: lock.owner,
+        acquiredAt: lock.acquiredAt,
+        expiresAt: lock.expiresAt,
+      }),
+    };
+  }
+
   /** The transaction item fencing a release write: the lock item must still carry the token. */
   private fenceCheck(key: ReleaseKey, fence: StoreFence) {
     return {
@@ -232,18 +248,7 @@ export class DynamoStore implements StorePort {
       const out = await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: {
-            ...this.lockKey(key),
-            ...marshallItem({
-              [ITEM_TYPE]: 'lock',
-              environment: key.environment,
-              service: key.service,
-              token: lock.token,
-              owner,
-              acquiredAt: lock.acquiredAt,
-              expiresAt: lock.expiresAt,
-            }),
-          },
+          Item: this.lockItem(lock),
           ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#expiresAt': 'expiresAt' },
           ExpressionAttributeValues: { ':now': { N: String(now) } },
@@ -322,18 +327,7 @@ export class DynamoStore implements StorePort {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: {
-            ...this.lockKey(key),
-            ...marshallItem({
-              [ITEM_TYPE]: 'lock',
-              environment: key.environment,
-              service: key.service,
-              token: lock.token,
-              owner,
-              acquiredAt: lock.acquiredAt,
-              expiresAt: lock.expiresAt,
-            }),
-          },
+          Item: this.lockItem(lock),
           ConditionExpression: '#token = :token',
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: { ':token': { S: token } },

@@ -1,8 +1,8 @@
 /** `switchyard continue`: finish a deploy held for approval, or one whose runner died, from its recorded step. */
 import { continueDeploy, type ResumeOutcome } from '../../core/resume';
 import { ExitCode } from '../../exit-codes';
-import { COMMON_HELP, requiredName } from '../args';
-import { type Command, UsageError } from '../context';
+import { COMMON_HELP, forceUnlockAndReason, requiredName } from '../args';
+import type { Command } from '../context';
 import type { CommandResult } from '../output';
 import { outcomeResult } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
@@ -73,12 +73,7 @@ export const continueCommand: Command = {
     return execute(ctx, 'continue', common.output, async (renderer, scope) => {
       const environment = requiredName('continue', values, 'env', 'the environment');
       const service = requiredName('continue', values, 'service', 'the service');
-      const forceUnlock = values['force-unlock'] === true;
-      const reason = (values.reason as string | undefined)?.trim();
-      if (forceUnlock && !reason)
-        throw new UsageError(
-          'switchyard continue: --force-unlock needs --reason "…" saying why the lock is taken over (it is recorded)',
-        );
+      const { forceUnlock, reason } = forceUnlockAndReason('continue', values);
       scope.target(environment, service);
       const where = `${environment}/${service}`;
       const runtime = await openRuntime(ctx, common, renderer);

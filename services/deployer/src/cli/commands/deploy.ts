@@ -1,8 +1,15 @@
 /** `switchyard deploy`: blue/green deploy of an image tag (or digest) to one service. */
 import { type DeployRequest, deploy } from '../../core/deploy';
-import { COMMON_HELP, optionalHoldAfter, optionalStrategy, required, requiredName } from '../args';
+import {
+  COMMON_HELP,
+  forceUnlockAndReason,
+  optionalHoldAfter,
+  optionalStrategy,
+  required,
+  requiredName,
+} from '../args';
 import { afterCommand } from '../after-release';
-import { auditFromEnv, type Command, UsageError } from '../context';
+import { auditFromEnv, type Command } from '../context';
 import { outcomeResult, planLines } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
 import { execute, parseCommand } from './common';
@@ -67,13 +74,7 @@ export const deployCommand: Command = {
       const tag = required('deploy', values, 'image-tag', 'an immutable tag or sha256: digest');
       const strategy = optionalStrategy('deploy', values);
       const holdAfter = optionalHoldAfter('deploy', values);
-      const reason = (values.reason as string | undefined)?.trim();
-      const forceUnlock = values['force-unlock'] === true;
-      if (forceUnlock && !reason) {
-        throw new UsageError(
-          'switchyard deploy: --force-unlock needs --reason "…" saying why the lock is taken over (it is recorded)',
-        );
-      }
+      const { forceUnlock, reason } = forceUnlockAndReason('deploy', values);
       scope.target(environment, service);
       const where = `${environment}/${service}`;
       const runtime = await openRuntime(ctx, common, renderer);
