@@ -8,7 +8,12 @@ import { deploy } from '../../../services/deployer/src/core/deploy';
 import { planSmokeTest, smokeWorstCaseSeconds } from '../../../services/deployer/src/core/smoke';
 import { worstCaseSeconds } from '../../../services/deployer/src/core/worst-case';
 import { ExitCode } from '../../../services/deployer/src/exit-codes';
-import type { SmokeCommandRun, SmokeHttpRequest, SmokePort } from '../../../services/deployer/src/ports';
+import {
+  PortError,
+  type SmokeCommandRun,
+  type SmokeHttpRequest,
+  type SmokePort,
+} from '../../../services/deployer/src/ports';
 import type { ServiceTopology } from '../../../services/topology';
 import { exampleTopology, plainTopology, scenario } from './harness';
 
@@ -128,10 +133,10 @@ test('checks use the method, path, host, timeout and count; body mismatch fails 
 
 test('a request that fails (timeout, refused) fails the smoke test', async () => {
   const s = scenario({ topology: withSmoke({ http: [{ path: '/health' }] }) });
-  const f = fakeSmoke(() => new Error('no answer within 5000 ms'));
+  const f = fakeSmoke(() => new PortError('unavailable', 'no answer within 5000 ms'));
   const out = await deploy({ ...s.sim.deps(s.events), smoke: f.port }, s.request());
   expect(out.status === 'rolled-back' && out.reason).toMatch(
-    /GET \/health \(attempt 1 of 3\) failed: no answer within 5000 ms/,
+    /GET \/health \(attempt 1 of 3\) failed: no answer within 5000 ms — can this host reach the test listener\? It admits the VPC's NAT addresses and alb\.testListener\.allowedCidrs only/,
   );
   expect(f.requests).toHaveLength(1); // stops at the first failure
 });

@@ -11,7 +11,7 @@
  * reach the new colour and not the one the test rule pointed at before.
  */
 import type { Colour, ServiceTopology, SmokeCheck } from '../../../topology';
-import type { Clock, SmokePort, SmokeTestResult } from '../ports';
+import { type Clock, PortError, type SmokePort, type SmokeTestResult } from '../ports';
 import type { Emitter } from './events';
 import { RESTORE_SETTLE_MS } from './settings';
 
@@ -126,7 +126,9 @@ export async function runSmokeTest(
         else if (re && !re.test(res.body))
           detail = `answered ${res.status}, but the body does not match /${c.bodyMatch}/: ${JSON.stringify(res.body.slice(0, 160))}`;
       } catch (e) {
-        detail = `failed: ${(e as Error).message}`;
+        // no answer at all: most often this host is not allowed through the test listener's security group
+        const unreachable = e instanceof PortError && e.kind === 'unavailable';
+        detail = `failed: ${(e as Error).message}${unreachable ? ` — can this host reach the test listener? It admits the VPC's NAT addresses and alb.testListener.allowedCidrs only` : ''}`;
       }
     }
     const passed = detail === undefined;
