@@ -91,3 +91,15 @@ test('promote --hold-after canary holds too (exit 4); continue finishes it in th
     2,
   );
 });
+
+test('--fault smoke-fail: exit 3 with nothing moved; status shows the smoke test under the release', async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  const before = weights();
+  const failed = await sy(`deploy ${ENV} --image-tag v1.2.0 --fault smoke-fail`);
+  expect(failed.code).toBe(3);
+  expect(failed.out).toMatch(/smoke test failed: no production traffic moved/);
+  expect(weights()).toEqual(before);
+  const st = await sy(`status ${ENV}`);
+  expect(st.out).toMatch(/smoke test: failed: GET \/health answered 500, expected 200/);
+  expect(st.out).toMatch(/smoke test: passed: GET \/health ok/); // the first release's
+});

@@ -2,7 +2,7 @@
 import { type DeployOutcome, type DeployPlan, describeChanges } from '../core/deploy';
 import { seconds } from '../core/metric-gates';
 import { describeTraffic } from '../core/plan-traffic';
-import { describeCheck } from '../core/smoke';
+import { describeCheck, describeSmokeResult } from '../core/smoke';
 import { ExitCode } from '../exit-codes';
 import type { CommandResult } from './output';
 
@@ -215,9 +215,7 @@ export function outcomeResult(
           ['Failed gate', outcome.gate],
           [
             'Smoke test',
-            outcome.release.smokeTest
-              ? `${outcome.release.smokeTest.passed ? 'passed' : 'failed'}: ${outcome.release.smokeTest.checks.map((c) => `${c.request} ${c.passed ? 'ok' : (c.detail ?? 'failed')}`).join('; ')}${outcome.release.smokeTest.command ? `; command exit ${outcome.release.smokeTest.command.exitCode ?? 'none'}` : ''}`
-              : undefined,
+            outcome.release.smokeTest ? describeSmokeResult(outcome.release.smokeTest) : undefined,
           ],
           trafficRow(p),
           ['Reason', outcome.reason],

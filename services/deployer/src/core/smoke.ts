@@ -85,6 +85,15 @@ export function describeCheck(c: PlannedCheck): string {
   return `${c.count}× ${c.method} ${c.path} → ${c.expectStatus}${c.bodyMatch ? `, body /${c.bodyMatch}/` : ''} (${c.timeoutSeconds}s timeout)`;
 }
 
+/** One line for people: `passed: GET /ready ok` / `failed: GET /ready answered 500, …; command exit 1`. */
+export function describeSmokeResult(r: SmokeTestResult): string {
+  const checks = r.checks.map((c) => `${c.request} ${c.passed ? 'ok' : (c.detail ?? 'failed')}`);
+  const command = r.command
+    ? [`command ${r.command.timedOut ? 'timed out' : `exit ${r.command.exitCode ?? 'none'}`}`]
+    : [];
+  return `${r.passed ? 'passed' : 'failed'}: ${[...checks, ...command].join('; ')}`;
+}
+
 export interface SmokeDeps {
   readonly smoke: SmokePort;
   readonly clock: Clock;

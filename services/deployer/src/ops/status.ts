@@ -10,6 +10,7 @@ import { type LiveState, readLiveState } from '../core/live-state';
 import { describeHolder } from '../core/lock';
 import { withRetry } from '../core/retry';
 import { liveRange, managedAutoscaling, readScalingState } from '../core/scaling';
+import { describeSmokeResult } from '../core/smoke';
 import {
   type AlarmState,
   type Clock,
@@ -642,6 +643,7 @@ export function formatStatusText(report: StatusReport): string {
         out.push(
           `    ${pad(r.id, 34)} ${pad(r.kind, 8)} ${pad(r.imageTag, 12)} ${pad(r.colour, 5)} ${pad(r.outcome, 11)} ${pad(r.step, 26)} ${pad(r.actor, 12)} ${iso(r.startedAt)}` +
             (r.reason ? `\n      reason: ${r.reason}` : '') +
+            (r.smokeTest ? `\n      smoke test: ${describeSmokeResult(r.smokeTest)}` : '') +
             (describeAudit(r) ? `\n      ${describeAudit(r)}` : ''),
         );
       }
