@@ -11,7 +11,12 @@ import { z } from 'zod';
 import { MAX_SERVICE_NAME_LENGTH, SCALING_TARGET_MAX, SCALING_TARGET_MIN } from '../modules/ecs/limits';
 import { emailEndpointProblem, httpsEndpointProblem } from '../modules/alarms/subscriptions';
 import { MIN_REASON_LENGTH } from '../modules/guardrails/suppressions';
-import { deploymentSettingsSchema, NOTIFICATION_EVENTS, notificationsSchema } from '../services/topology';
+import {
+  deploymentSettingsSchema,
+  NOTIFICATION_EVENTS,
+  notificationsSchema,
+  smokeTestSchema,
+} from '../services/topology';
 import { TIERS, type Tier } from './tiers';
 
 // ---------------------------------------------------------------------------------------------------
@@ -371,6 +376,11 @@ export const serviceSchema = z.strictObject({
     /** @default deregistrationDelaySeconds + bakeSeconds */
     terminationWaitSeconds: deploymentSettingsSchema.shape.terminationWaitSeconds.optional(),
   }),
+  /**
+   * Pre-traffic smoke test of every release, sent through the test listener to the new colour before any
+   * production traffic moves (`http` checks and/or a `command`); see the README. @default none
+   */
+  smokeTest: smokeTestSchema.optional(),
   /** Extra IAM statements for the task role (least privilege: empty by default). @default [] */
   taskRolePolicyStatements: z.array(policyStatementSchema),
   /**

@@ -74,6 +74,8 @@ export function serviceDefaults(tier: Tier): Record<string, unknown> {
       p99BaselineFactor: prod ? 1.5 : staging ? 2 : 3,
       minLatencySampleRequests: 200,
       maxConnectionErrorRatio: 0.01,
+      // prod: a service too quiet for the 5xx gate deploys only with a smoke test (or `quietTraffic: allow`)
+      quietTraffic: prod ? 'require-smoke-test' : 'allow',
     },
   };
 }

@@ -16,6 +16,7 @@ import { databaseConnectStatement, PostgresDatabase } from '../modules/rds';
 import { CacheCluster, cacheAppUserId, cacheConnectStatement } from '../modules/redis';
 import { partitionOf } from '../modules/vpc/partition';
 import { permissionsBoundaryArn } from './names';
+import type { SmokeTest } from '../services/topology';
 
 /** What the runtime needs from the VPC module. */
 export interface RuntimeNetwork {
@@ -165,6 +166,7 @@ export function buildRuntime(
     },
     routing: s.routing,
     deploy: s.deploy,
+    ...(s.smokeTest ? { smokeTest: s.smokeTest as SmokeTest } : {}),
     user: s.user,
     containerHealthCheck: s.containerHealthCheck,
     secretsKmsKeyArns: s.secretsKmsKeyArns,

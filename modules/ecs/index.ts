@@ -7,6 +7,8 @@ import { Construct } from 'constructs';
 import {
   type DeploymentSettings,
   deploymentSettingsSchema,
+  type SmokeTest,
+  smokeTestSchema,
   notificationsSchema,
   type TopologyNotifications,
 } from '../../services/topology';
@@ -345,6 +347,15 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
       }
     }
 
+    let smokeTest: SmokeTest | undefined;
+    if (s.smokeTest) {
+      const st = smokeTestSchema.safeParse(s.smokeTest);
+      if (st.success) smokeTest = st.data;
+      else
+        for (const issue of st.error.issues)
+          bad(`smokeTest.${issue.path.join('.')}`, issue.message, s.smokeTest);
+    }
+
     const repositoryAccountId = s.repositoryAccountId ?? props.accountId;
     if (!ACCOUNT.test(repositoryAccountId))
       bad('repositoryAccountId', 'must be a 12-digit account id', repositoryAccountId);
@@ -406,6 +417,7 @@ export function resolveServices(id: string, props: EcsPlatformProps): ResolvedSe
       pathPattern,
       priority,
       deploy: (parsed.success ? parsed.data : deployInput) as DeploymentSettings,
+      ...(smokeTest ? { smokeTest } : {}),
       repositoryName,
       repositoryAccountId,
       repositoryRegion,
@@ -669,6 +681,8 @@ export class EcsPlatform extends Construct {
           albSecurityGroupId: this.albSecurityGroup.id,
           productionListenerArn: this.productionListener.arn,
           testListenerArn: this.testListener.arn,
+          // AWS: an ALB's DNS name is its `dns_name` attribute; the test listener answers on its own port
+          testListenerUrl: `${https ? 'https' : 'http'}://${this.loadBalancer.dnsName}:${this.testListenerPort}`,
           logRetentionDays: props.logRetentionDays ?? 30,
           logKmsKeyArn: props.logKmsKeyArn,
           deploymentTableName: props.deploymentTableName,

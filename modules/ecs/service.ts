@@ -24,6 +24,7 @@ import {
   type TopologyAlarms,
   type TopologyNotifications,
   topologyParameterName,
+  type SmokeTest,
 } from '../../services/topology';
 import { partitionOf } from '../vpc/partition';
 import {
@@ -123,6 +124,12 @@ export interface EcsServiceProps {
   readonly routing?: RoutingProps;
   /** Deployer defaults for this service. @default DEFAULT_DEPLOYMENT_SETTINGS (terminationWait = deregistration delay + bake) */
   readonly deploy?: Partial<DeploymentSettings>;
+  /**
+   * Pre-traffic smoke test of every release, published in the topology (services/topology
+   * `smokeTestSchema`); its `host` defaults to the routing's host header when that names one host.
+   * @default none
+   */
+  readonly smokeTest?: SmokeTest;
   /** ECR repository name. @default `<project>/<name>` */
   readonly repositoryName?: string;
   /** Account holding the repository. @default the environment's account */
@@ -204,6 +211,8 @@ export interface ServiceContext {
   readonly albSecurityGroupId: string;
   readonly productionListenerArn: string;
   readonly testListenerArn: string;
+  /** `http(s)://<ALB DNS name>:<test port>`, published for smoke tests. */
+  readonly testListenerUrl: string;
   readonly logRetentionDays: number;
   readonly logKmsKeyArn?: string;
   readonly deploymentTableName: string;
@@ -244,6 +253,7 @@ export interface ResolvedService {
   readonly pathPattern: readonly string[];
   readonly priority: number;
   readonly deploy: DeploymentSettings;
+  readonly smokeTest?: SmokeTest;
   readonly repositoryName: string;
   readonly repositoryAccountId: string;
   readonly repositoryRegion: string;
@@ -724,6 +734,8 @@ export class BlueGreenService extends Construct {
       productionRuleArn: this.productionRule.arn,
       testListenerArn: ctx.testListenerArn,
       testRuleArn: this.testRule.arn,
+      testListenerUrl: ctx.testListenerUrl,
+      ...(svc.smokeTest ? { smokeTest: smokeTestOf(svc) } : {}),
       containerName: svc.containerName,
       containerPort: svc.containerPort,
       repositoryName: svc.repositoryName,
@@ -775,4 +787,12 @@ export class BlueGreenService extends Construct {
     });
     this.topologyOutput.overrideLogicalId(`topology_${svc.name}`);
   }
+}
+
+/** The published smoke test: `host` defaults to the routing's single literal host header. */
+function smokeTestOf(svc: ResolvedService): SmokeTest | undefined {
+  const t = svc.smokeTest;
+  if (!t) return undefined;
+  const host = svc.hostHeader.length === 1 && !/[*?]/.test(svc.hostHeader[0]) ? svc.hostHeader[0] : undefined;
+  return t.host || !host ? t : { ...t, host };
 }

@@ -6,6 +6,7 @@
  * can return for that field (ARNs and names are bounded), then the JSON is measured in bytes.
  */
 import { Token } from 'cdktf';
+import { MAX_SERVICE_NAME_LENGTH } from './limits';
 
 export const SSM_STANDARD_MAX_BYTES = 4096;
 export const SSM_ADVANCED_MAX_BYTES = 8192;
@@ -16,12 +17,16 @@ export const SSM_ADVANCED_MAX_BYTES = 8192;
  * ≤ 255, task-definition family ≤ 255 plus a revision.
  */
 const BOUNDS: Readonly<Record<string, number>> = {
-  ecsServices: 255,
+  // the ECS service's `name` attribute is the name modules/ecs gives it: `<service>-<colour>`
+  ecsServices: MAX_SERVICE_NAME_LENGTH + '-green'.length,
   targetGroupArns: 160, // arn:<p>:elasticloadbalancing:<r>:<acct>:targetgroup/<32>/<16>
   targetGroupArnSuffixes: 80, // targetgroup/<32>/<16>
   loadBalancerArnSuffix: 80, // app/<32>/<16>
   listenerArn: 200, // …:listener/app/<32>/<16>/<16>
   testListenerArn: 200,
+  // AWS: "internal-name-123456789.region.elb.amazonaws.com" (ELB docs, internal load balancers): the
+  // first label is a DNS label (≤ 63), so https://<≤63>.<region ≤20>.elb.amazonaws.com.cn:<port> ≤ 120
+  testListenerUrl: 120,
   productionRuleArn: 220, // …:listener-rule/app/<32>/<16>/<16>/<16>
   testRuleArn: 220,
   baseTaskDefinitionArn: 340, // arn:<p>:ecs:<r>:<acct>:task-definition/<family ≤255>:<revision>

@@ -66,6 +66,14 @@ export const deploymentSettingsSchema = z.strictObject({
    */
   restoreDeadlineSeconds: z.number().int().min(30).max(3600).optional(),
   /**
+   * Hold for approval: `canary` stops after the first weight step's bake (canary or linear strategy) with
+   * the canary serving and the deployment lock kept; `switchyard continue` finishes the deploy,
+   * `switchyard abort` restores traffic. `--hold-after` overrides it per run. @default 'none'
+   */
+  holdAfter: z.enum(['none', 'canary']).optional(),
+  /** How long a held deploy waits for `continue` before it is aborted (its lock's lease). @default 3600 */
+  holdTimeoutSeconds: z.number().int().min(60).max(86400).optional(),
+  /**
    * Latency gate: the new colour's p99 `TargetResponseTime` (its target group, over the 5xx gate's window)
    * fails a bake when it is above BOTH this and the live colour's own p99 before the first shift ×
    * `p99BaselineFactor` — so a service that is always slow is judged against itself, a fast one against
@@ -87,6 +95,14 @@ export const deploymentSettingsSchema = z.strictObject({
    * the load balancer then answers are counted per load balancer only. 1 turns it off. @default 0.01
    */
   maxConnectionErrorRatio: z.number().min(0).max(1).optional(),
+  /**
+   * A quiet service — too little traffic for the 5xx gate to judge a release (services/deployer
+   * core/quiet.ts) — deploys with target health and alarms as its only gates. `require-smoke-test` refuses
+   * such a deploy unless the service has a `smokeTest` (rollbacks are never refused); `allow` is the
+   * explicit opt-in (the plan still warns). @default tier (prod 'require-smoke-test', else 'allow'); core
+   * 'allow' for topologies published without it
+   */
+  quietTraffic: z.enum(['allow', 'require-smoke-test']).optional(),
 });
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
 
@@ -123,6 +139,71 @@ export const alarmsSchema = z
   });
 export type TopologyAlarms = z.infer<typeof alarmsSchema>;
 
+/** Whether `s` compiles as a JavaScript regular expression. */
+function compiles(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One built-in HTTP check of a smoke test, sent through the test listener to the idle colour. */
+export const smokeCheckSchema = z.strictObject({
+  /** Path (and query) requested, e.g. "/health". It must match the service's routing (the test rule has the production rule's conditions). */
+  path: z.string().regex(/^\/\S*$/, { error: 'must start with "/" and contain no spaces' }),
+  /** @default "GET" */
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).optional(),
+  /** Status every response must have. @default 200 */
+  expectStatus: z.number().int().min(100).max(599).optional(),
+  /** Regular expression the response body (its first 64 KiB) must match. @default none (not checked) */
+  bodyMatch: z
+    .string()
+    .min(1)
+    .max(500)
+    .refine(compiles, { error: 'must be a valid regular expression' })
+    .optional(),
+  /** How many times the request is sent; every one must pass (they spread over the colour's targets). @default 3 */
+  count: z.number().int().min(1).max(100).optional(),
+  /** Timeout of each request. @default 5 */
+  timeoutSeconds: z.number().int().min(1).max(60).optional(),
+});
+export type SmokeCheck = z.infer<typeof smokeCheckSchema>;
+
+/**
+ * Pre-traffic verification of a release: after the new colour is healthy and the test listener points at
+ * it, and BEFORE any production weight moves, the deployer sends `http` checks through the test listener
+ * and/or runs `command` (exit 0 = pass). A failure ends the deploy with no production traffic moved.
+ */
+export const smokeTestSchema = z
+  .strictObject({
+    /**
+     * Host header and TLS server name of the requests (the test rule matches the production rule's
+     * host-header condition; an HTTPS test listener's certificate must cover it).
+     * @default the service's routing.hostHeader, when it names one host
+     */
+    host: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+$/, { error: 'must be a host name (no scheme, port, path or wildcard)' })
+      .max(253)
+      .optional(),
+    /** Built-in HTTP checks, run in order. @default [] */
+    http: z.array(smokeCheckSchema).max(20).optional(),
+    /**
+     * A command run after the HTTP checks pass (argv, no shell), in the deployer's working directory,
+     * with SWITCHYARD_TEST_URL (the test listener), SWITCHYARD_TEST_HOST, SWITCHYARD_COLOUR,
+     * SWITCHYARD_ENVIRONMENT, SWITCHYARD_SERVICE and SWITCHYARD_IMAGE in its environment. Exit 0 passes;
+     * the tail of its output is recorded with the release (print no secrets). @default none
+     */
+    command: z.array(z.string().min(1)).min(1).max(50).optional(),
+    /** Time the command may take before it is killed (and fails). @default 300 */
+    commandTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
+  })
+  .refine((s) => (s.http?.length ?? 0) > 0 || s.command !== undefined, {
+    error: 'needs http checks and/or a command',
+  });
+export type SmokeTest = z.infer<typeof smokeTestSchema>;
 /** Deploy events a notification can be sent for (start, held for approval, deployed, rolled back, failed). */
 export const NOTIFICATION_EVENTS = ['start', 'hold', 'success', 'rollback', 'failure'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
@@ -171,6 +252,16 @@ export const serviceTopologySchema = z.strictObject({
   /** Test listener (restricted by CIDR) and its rule; the deployer points it at the idle colour. */
   testListenerArn: z.string().min(1),
   testRuleArn: z.string().min(1),
+  /**
+   * Where the test listener answers: `http(s)://<ALB DNS name>:<port>` (no path). Smoke tests send their
+   * requests here. Absent in topologies published before it existed (a smoke test then refuses the deploy).
+   */
+  testListenerUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+$/, { error: 'must be http(s)://host:port without a path' })
+    .optional(),
+  /** Pre-traffic smoke test of every release (see `smokeTestSchema`). Absent: none. */
+  smokeTest: smokeTestSchema.optional(),
   /** Name of the container whose image a release replaces. */
   containerName: z.string().min(1),
   containerPort: z.number().int().min(1).max(65535),

@@ -23,6 +23,8 @@ export const GITHUB_AUDIENCE = 'sts.amazonaws.com';
 export const ROLE_WORKFLOWS = {
   apply: ['infra-environment.yml'],
   release: ['deploy.yml', 'promote.yml', 'rollback.yml'],
+  /** The release role's second statement: the scheduled hold-expiry enforcer (`<env>-hold-expiry`). */
+  holdExpiry: ['hold-expiry.yml'],
   status: ['promote.yml'],
   build: ['build.yml'],
 } as const;
@@ -102,17 +104,42 @@ export function ciTrusts(
       subjects: subjects(github, [env]),
       workflowRefs: workflowRefs(github, ROLE_WORKFLOWS.apply),
     }),
-    release: githubTrustPolicy({
-      providerArn,
-      subjects: subjects(github, [env]),
-      workflowRefs: workflowRefs(github, ROLE_WORKFLOWS.release),
-    }),
+    release: withStatement(
+      githubTrustPolicy({
+        providerArn,
+        subjects: subjects(github, [env]),
+        workflowRefs: workflowRefs(github, ROLE_WORKFLOWS.release),
+      }),
+      // hold-expiry.yml aborts expired holds on a schedule: no reviewer is there to approve it, so it runs
+      // in its own GitHub Environment `<env>-hold-expiry` (no required reviewers; main only). A separate
+      // statement, so neither the deploy workflows in that environment nor hold-expiry.yml in `<env>`
+      // match it (one statement would accept every sub × workflow pair).
+      'HoldExpiry',
+      githubTrustPolicy({
+        providerArn,
+        subjects: subjects(github, [`${env}-hold-expiry`]),
+        workflowRefs: workflowRefs(github, ROLE_WORKFLOWS.holdExpiry),
+      }),
+    ),
     // The promote job is bound to the target's GitHub Environment: its token carries that subject.
     status: githubTrustPolicy({
       providerArn,
       subjects: subjects(github, [main, ...promotedTo.map((t) => `environment:${t}`)]),
       workflowRefs: workflowRefs(github, ROLE_WORKFLOWS.status),
     }),
+  };
+}
+
+/** `policy` with the statement of `extra` appended under `sid`. */
+function withStatement(
+  policy: Record<string, unknown>,
+  sid: string,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  const [statement] = extra['Statement'] as Record<string, unknown>[];
+  return {
+    ...policy,
+    Statement: [...(policy['Statement'] as unknown[]), { ...statement, Sid: sid }],
   };
 }
 

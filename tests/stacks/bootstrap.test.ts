@@ -228,6 +228,24 @@ describe('GitHub OIDC', () => {
         ],
       },
     });
+    // the scheduled hold-expiry enforcer: its own statement, its own environment, its own workflow file
+    expect(trust.Statement[1]).toMatchObject({
+      Sid: 'HoldExpiry',
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: {
+          'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+          'token.actions.githubusercontent.com:sub': [
+            'repo:example-org/switchyard:environment:prod-hold-expiry',
+            'repo:example-org@1234567/switchyard@765432109:environment:prod-hold-expiry',
+          ],
+          'token.actions.githubusercontent.com:job_workflow_ref': [
+            'example-org/switchyard/.github/workflows/hold-expiry.yml@refs/heads/main',
+          ],
+        },
+      },
+    });
+    expect(trust.Statement).toHaveLength(2);
     const gh = { repository: 'o/r', mainBranch: 'trunk', existingOidcProviderAccounts: [] } as const;
     expect(subjects({ ...gh, subjectFormat: 'name' }, ['pull_request'])).toEqual(['repo:o/r:pull_request']);
     expect(

@@ -50,6 +50,7 @@ describe('the real workflows', () => {
       'build.yml',
       'ci.yml',
       'deploy.yml',
+      'hold-expiry.yml',
       'infra-environment.yml',
       'infra.yml',
       'promote.yml',
@@ -509,6 +510,7 @@ describe('each rule fails on a broken copy', () => {
       );
       expect(v).toEqual([
         '.github/workflows/promote.yml: job promote: bound to ${{ inputs.from }}, expected ${{ inputs.to }}',
+        '.github/workflows/promote.yml: job full-shift: bound to ${{ inputs.from }}, expected ${{ inputs.to }}',
       ]);
     });
     it('flags applying staging without waiting for dev', () => {
@@ -527,7 +529,9 @@ describe('each rule fails on a broken copy', () => {
       );
       expect(v).toEqual([
         '.github/workflows/deploy.yml: job deploy: bound to no environment, expected ${{ inputs.environment }}',
+        '.github/workflows/deploy.yml: job full-shift: bound to no environment, expected ${{ inputs.environment }}',
         '.github/workflows/deploy.yml: job deploy: assumes the release role without an environment binding',
+        '.github/workflows/deploy.yml: job full-shift: assumes the release role without an environment binding',
       ]);
     });
     it('flags a role assumed from a workflow its trust does not pin (job_workflow_ref)', () => {
@@ -541,6 +545,7 @@ describe('each rule fails on a broken copy', () => {
       );
       expect(v).toEqual([
         '.github/workflows/deploy.yml: job deploy: assumes the apply role, whose trust pins infra-environment.yml (job_workflow_ref)',
+        '.github/workflows/deploy.yml: job full-shift: assumes the apply role, whose trust pins infra-environment.yml (job_workflow_ref)',
       ]);
     });
   });
@@ -602,6 +607,7 @@ describe('each rule fails on a broken copy', () => {
       );
       expect(v).toEqual([
         '.github/workflows/deploy.yml: job deploy: step switchyard deploy interpolates an expression into run:; pass it via env:',
+        '.github/workflows/deploy.yml: job full-shift: step switchyard continue interpolates an expression into run:; pass it via env:',
       ]);
     });
     it('flags a checkout that keeps the token', () => {
@@ -658,9 +664,15 @@ describe('signalsReachCommands and roleSessions fail on broken copies', () => {
   it.each([
     [
       DEPLOY,
-      'exec bash .github/scripts/run-switchyard.sh deploy',
-      'bash .github/scripts/run-switchyard.sh deploy',
+      'exec bash .github/scripts/run-switchyard.sh "${args[@]}"',
+      'bash .github/scripts/run-switchyard.sh "${args[@]}"',
       'deploy.yml: job deploy: step "switchyard deploy" must end with `exec bash …/run-switchyard.sh …`',
+    ],
+    [
+      DEPLOY,
+      'exec bash .github/scripts/run-switchyard.sh continue',
+      'bash .github/scripts/run-switchyard.sh continue',
+      'deploy.yml: job full-shift: step "switchyard continue" must end with',
     ],
     [
       PROMOTE,
@@ -691,6 +703,7 @@ describe('signalsReachCommands and roleSessions fail on broken copies', () => {
       violations(roleSessions, mutate(DEPLOY, 'role-duration-seconds: 5400', 'role-duration-seconds: 3600')),
     ).toEqual([
       ".github/workflows/deploy.yml: job deploy: role session 3600s is shorter than the job's timeout 5400s",
+      ".github/workflows/deploy.yml: job full-shift: role session 3600s is shorter than the job's timeout 5400s",
     ]);
     expect(
       violations(

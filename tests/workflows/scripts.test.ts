@@ -157,15 +157,19 @@ describe('run-switchyard.sh', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  function run(code: number, args: string[]) {
+  function run(code: number, args: string[], extraEnv: Record<string, string> = {}) {
     const summary = join(dir, 'summary.md');
+    const output = join(dir, 'output');
     writeFileSync(summary, '');
+    writeFileSync(output, '');
     const res = spawnSync('bash', [RUN, ...args], {
       env: {
         PATH: `${dir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
         STUB_EXIT: String(code),
         STUB_ARGS: join(dir, 'args'),
         GITHUB_STEP_SUMMARY: summary,
+        GITHUB_OUTPUT: output,
+        ...extraEnv,
       },
       encoding: 'utf8',
     });
@@ -174,6 +178,7 @@ describe('run-switchyard.sh', () => {
       stdout: res.stdout,
       args: readFileSync(join(dir, 'args'), 'utf8').trimEnd().split('\n'),
       summary: readFileSync(summary, 'utf8'),
+      output: readFileSync(output, 'utf8'),
     };
   }
 
@@ -212,5 +217,30 @@ describe('run-switchyard.sh', () => {
     expect(r.status).toBe(code);
     expect(r.stdout).toContain(`::error title=${title}::`);
     expect(r.summary).toContain(`exited with code ${code}`);
+  });
+
+  it('exit 4 (held): held=true for the next job; the step succeeds only with SWITCHYARD_HOLD_OK=true', () => {
+    const args = [
+      'deploy',
+      '--env',
+      'prod',
+      '--service',
+      'api',
+      '--image-tag',
+      'abc',
+      '--hold-after',
+      'canary',
+    ];
+    const ok = run(4, args, { SWITCHYARD_HOLD_OK: 'true' });
+    expect(ok.status).toBe(0);
+    expect(ok.output).toBe('held=true\nexit-code=4\n');
+    expect(ok.stdout).toContain('::notice title=switchyard deploy held for approval (exit 4)::');
+    expect(ok.summary).toContain('exited with code 4 — held for approval');
+    const strict = run(4, args);
+    expect(strict.status).toBe(4);
+    expect(strict.stdout).toContain('::error title=switchyard deploy held for approval (exit 4)::');
+    const done = run(0, args, { SWITCHYARD_HOLD_OK: 'true' });
+    expect(done.output).toBe('held=false\nexit-code=0\n');
+    expect(run(3, args, { SWITCHYARD_HOLD_OK: 'true' }).status).toBe(3); // only 4 is excused
   });
 });

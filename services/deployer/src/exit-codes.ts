@@ -14,6 +14,11 @@ export const ExitCode = {
   Refused: 2,
   /** A deploy failed a health gate (or was interrupted) and traffic was put back on the last known good colour. */
   RolledBack: 3,
+  /**
+   * Held for approval (`--hold-after canary` or the service's `holdAfter`): the canary serves, the lock is
+   * kept until the hold expires; `switchyard continue` finishes the deploy, `switchyard abort` restores.
+   */
+  Held: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -6,7 +6,8 @@
  * Errors: adapters throw `PortError` (below) with a `kind` so the core can tell a throttle (retry
  * later) from a missing resource (refuse) from anything else (internal error).
  */
-import type { Colour, Strategy } from '../../topology';
+import type { Colour, DeploymentSettings, Strategy } from '../../topology';
+import type { DeployPlan } from './core/deploy-model';
 
 export type PortErrorKind = 'throttled' | 'not-found' | 'conflict' | 'invalid' | 'unavailable' | 'internal';
 
@@ -226,6 +227,49 @@ export interface ScalingPort {
   describeCapacity(resourceId: string): Promise<ScalableTargetState | undefined>;
 }
 
+// ----------------------------------------------------------------------------- Smoke tests
+
+export interface SmokeHttpRequest {
+  /** Full URL: the test listener (`http(s)://host:port`) + the check's path. */
+  readonly url: string;
+  readonly method: string;
+  /** Host header and TLS server name. @default the URL's host */
+  readonly host?: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface SmokeHttpResponse {
+  readonly status: number;
+  /** The body's first 64 KiB, as text. */
+  readonly body: string;
+}
+
+export interface SmokeCommandRun {
+  readonly argv: readonly string[];
+  /** Added to the deployer's own environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface SmokeCommandResult {
+  /** Exit code; null when killed (timeout, signal) or it could not start. */
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** The last lines of stdout + stderr (interleaved as they came), at most ~4 KB. */
+  readonly outputTail: string;
+  /** Why it could not start (ENOENT …). */
+  readonly error?: string;
+}
+
+/** Pre-traffic smoke tests: HTTP requests through the test listener, and a command. */
+export interface SmokePort {
+  /** One request. Network failures and timeouts throw (PortError `unavailable`). */
+  http(req: SmokeHttpRequest): Promise<SmokeHttpResponse>;
+  run(cmd: SmokeCommandRun): Promise<SmokeCommandResult>;
+}
+
 // -------------------------------------------------------------------------------- Image registry
 
 /** An image of a repository: its digest and every tag on it. */
@@ -300,6 +344,10 @@ export type DeployStep =
   | 'waiting-healthy'
   | 'shifting'
   | 'baking'
+  /** Smoke test through the test listener, before any production traffic (topology `smokeTest`). */
+  | 'smoke-testing'
+  /** Held for approval after a weight step: the canary serves, the lock is kept with a lease (`hold`). */
+  | 'held'
   | 'final-bake'
   | 'rolling-back'
   | 'draining-old'
@@ -358,6 +406,18 @@ export interface ReleaseRecord {
   readonly intendedCapacity?: { readonly blue?: CapacityRange; readonly green?: CapacityRange };
   /** Task-definition revision the new revision was copied from (topology `baseTaskDefinitionArn` or the live one). */
   readonly baseTaskDefinitionArn?: string;
+  /**
+   * The plan a deploy follows and its effective settings, written when it starts: with `step` and
+   * `progress` it is everything another process needs to continue or abort the run (core/run.ts).
+   * Absent on rollback flips and on releases recorded before the step machine.
+   */
+  readonly plan?: RecordedPlan;
+  /** What the run learnt so far (core/run.ts), written with every step. */
+  readonly progress?: RunProgress;
+  /** The smoke test's result (pass/fail, per check, the command's output tail), when one ran. */
+  readonly smokeTest?: SmokeTestResult;
+  /** Set when the deploy was held for approval (step `held`); kept after it continued or was aborted. */
+  readonly hold?: HoldRecord;
   readonly reason?: string;
   /**
    * What the deployer could not do and why, in words (e.g. the old colour was left running because it
@@ -381,6 +441,66 @@ export interface ReleaseRecord {
   readonly startedAt: number;
   readonly updatedAt: number;
   readonly endedAt?: number;
+}
+
+/** A deploy's plan as recorded with its release (core/deploy-model.ts `DeployPlan`, plain JSON). */
+export interface RecordedPlan {
+  readonly deploy: DeployPlan;
+  readonly settings: DeploymentSettings;
+}
+
+/** What a smoke test found (core/smoke.ts), recorded with the release. */
+export interface SmokeTestResult {
+  readonly passed: boolean;
+  readonly at: number;
+  readonly durationMs: number;
+  /** The test listener URL it used and the colour it reached. */
+  readonly url: string;
+  readonly colour: Colour;
+  readonly checks: readonly {
+    readonly request: string;
+    readonly passed: boolean;
+    /** Requests sent (stops at the first failure). */
+    readonly attempts: number;
+    readonly detail?: string;
+  }[];
+  readonly command?: {
+    readonly argv: readonly string[];
+    readonly exitCode: number | null;
+    readonly timedOut: boolean;
+    readonly outputTail: string;
+  };
+  /** One line: why it failed. */
+  readonly reason?: string;
+}
+
+/** A deploy held for approval (core/steps.ts `held`). */
+export interface HoldRecord {
+  /** The weight step (index into the plan's steps) after whose bake it holds. */
+  readonly afterStep: number;
+  readonly heldAt: number;
+  /** When the hold expires: after it, `continue` is refused and the hold is aborted (`abort --expired`). */
+  readonly until: number;
+  /**
+   * Token of the deployment lock the held run left behind (its lease ends at `until`): `continue` /
+   * `abort` take it over only while the lock still carries it (`StorePort.handOverLock`). Not a secret:
+   * the lock item in the same table carries it too.
+   */
+  readonly lockToken: string;
+}
+
+/** Progress of a deploy beyond its `step`, written with every step (core/run.ts). */
+export interface RunProgress {
+  /** The weight step (index into the plan's steps) being shifted to / baked. */
+  readonly stepIndex?: number;
+  /** When the new colour first got production traffic (the 5xx window's start). */
+  readonly trafficSinceMs?: number;
+  /** When the current weights were written (a judged 5xx window is due relative to it). */
+  readonly weightsSinceMs?: number;
+  /** Requests per minute the live colour served before the shift (the 5xx gate's expectation). */
+  readonly livePerMinute?: number;
+  /** Gating alarms in ALARM at the preflight, excused until they fire again (core/alarms.ts). */
+  readonly excusedAlarms?: readonly AlarmState[];
 }
 
 /**
@@ -413,6 +533,12 @@ export interface StorePort {
   acquireLock(key: ReleaseKey, owner: LockOwner, leaseMs: number): Promise<AcquireResult>;
   /** Extends the lease; throws PortError('conflict') when the lock is no longer ours. */
   renewLock(lock: LockInfo, leaseMs: number): Promise<LockInfo>;
+  /**
+   * Hands a lock over to a new holder: replaces it (new token, owner and lease) only if it still carries
+   * `token`, expired or not — how `switchyard continue` / `abort` take the lock a held deploy left behind.
+   * Throws `LockFenceError` (kind `conflict`) when the lock is gone or carries another token.
+   */
+  handOverLock(key: ReleaseKey, token: string, owner: LockOwner, leaseMs: number): Promise<LockInfo>;
   /** Deletes the lock only if it is still ours (token matches). Idempotent. */
   releaseLock(lock: LockInfo): Promise<void>;
   /** Removes whatever lock exists and records who forced it and why. Returns the lock removed. */

@@ -4,9 +4,16 @@ import { CollectingSink } from '../../../services/deployer/src/core/events';
 import { effectiveSettings } from '../../../services/deployer/src/core/settings';
 import { createSimulation, type Fault, restoreStore } from '../../../services/deployer/src/sim';
 import { firstFailedSignalAt, firstShiftAt } from '../../../services/deployer/src/sim/signals';
-import { scenario } from './harness';
+import { exampleTopology, scenario } from './harness';
 
 const key = { environment: 'dev', service: 'api' };
+
+/**
+ * The example topology without its smoke test: the seeds below pin simulated CloudWatch publication
+ * delays relative to the weight shifts, which the smoke test's minute would move (smoke faults:
+ * smoke.test.ts).
+ */
+const { smokeTest: _smokeTest, ...withoutSmokeTest } = exampleTopology();
 
 async function runWith(
   faults: Fault[],
@@ -14,7 +21,7 @@ async function runWith(
   strategy: 'canary' | 'linear' | 'all-at-once' = 'canary',
   settings: Partial<DeploymentSettings> = {},
 ) {
-  const s = scenario({ faults, seed });
+  const s = scenario({ faults, seed, topology: withoutSmokeTest });
   const out = await deploy(s.sim.deps(s.events), s.request({ strategy, settings }));
   const [rec] = await s.sim.store.listReleases(key, 1);
   return { s, out, rec };

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeployRequest } from '../../../services/deployer/src/core/deploy';
 import { CollectingSink } from '../../../services/deployer/src/core/events';
+import type { MetricsPort } from '../../../services/deployer/src/ports';
 import { createSimulation, type Fault, type Simulation } from '../../../services/deployer/src/sim';
 import { parseTopology, type ServiceTopology } from '../../../services/topology';
 
@@ -14,15 +15,16 @@ export function exampleTopology(env = 'dev'): ServiceTopology {
 }
 
 /**
- * The topology without the optional fields `baseTaskDefinitionArn` and `autoscaling`, whatever the
- * example files carry: for tests of the behaviour without them (built here, not assumed from the files).
+ * The topology without the optional fields `baseTaskDefinitionArn`, `autoscaling` and `smokeTest`,
+ * whatever the example files carry: for tests of the behaviour without them (built here, not assumed
+ * from the files).
  */
 export function withoutOptional(t: ServiceTopology): ServiceTopology {
-  const { baseTaskDefinitionArn: _base, autoscaling: _as, ...rest } = t;
+  const { baseTaskDefinitionArn: _base, autoscaling: _as, smokeTest: _smoke, ...rest } = t;
   return rest;
 }
 
-/** `exampleTopology(env)` without `baseTaskDefinitionArn` and `autoscaling`. */
+/** `exampleTopology(env)` without `baseTaskDefinitionArn`, `autoscaling` and `smokeTest`. */
 export function plainTopology(env = 'dev'): ServiceTopology {
   return withoutOptional(exampleTopology(env));
 }
@@ -52,3 +54,18 @@ export function scenario(
     }),
   };
 }
+
+/** Every request count of the metrics divided by `by` (a quieter world). */
+export const quieter =
+  (by: number) =>
+  (base: MetricsPort): MetricsPort => ({
+    ...base,
+    targetGroupRequests: async (...a) => {
+      const c = await base.targetGroupRequests(...a);
+      return { requests: Math.floor(c.requests / by), errors5xx: 0 };
+    },
+    targetGroupLatency: async (...a) => {
+      const c = await base.targetGroupLatency(...a);
+      return { ...c, requests: Math.floor(c.requests / by) };
+    },
+  });

@@ -11,7 +11,7 @@ import {
   unjudgedPercents,
 } from '../../../services/deployer/src/core/quiet';
 import type { MetricsPort } from '../../../services/deployer/src/ports';
-import { plainTopology, scenario } from './harness';
+import { plainTopology, quieter, scenario } from './harness';
 
 describe('tooQuietToJudge (pure)', () => {
   test('a judged window needs twice min5xxSampleRequests within the 3-minute window', () => {
@@ -38,21 +38,6 @@ describe('tooQuietToJudge (pure)', () => {
     expect(unjudgedPercents(undefined, [10], 50)).toEqual([]);
   });
 });
-
-/** Every request count of the metrics divided by `by` (a quieter world). */
-const quieter =
-  (by: number) =>
-  (base: MetricsPort): MetricsPort => ({
-    ...base,
-    targetGroupRequests: async (...a) => {
-      const c = await base.targetGroupRequests(...a);
-      return { requests: Math.floor(c.requests / by), errors5xx: 0 };
-    },
-    targetGroupLatency: async (...a) => {
-      const c = await base.targetGroupLatency(...a);
-      return { ...c, requests: Math.floor(c.requests / by) };
-    },
-  });
 
 test('a service too quiet to judge: the plan says so, the deploy still runs and says so again', async () => {
   const s = scenario({ topology: plainTopology() });

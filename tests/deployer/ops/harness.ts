@@ -16,11 +16,11 @@ export function topology(env: 'dev' | 'staging' | 'prod' = 'dev'): ServiceTopolo
 }
 
 /**
- * `topology(env)` without the optional `baseTaskDefinitionArn` and `autoscaling`, whatever the example
- * files carry: for scenarios written for the behaviour without them.
+ * `topology(env)` without the optional `baseTaskDefinitionArn`, `autoscaling` and `smokeTest`, whatever
+ * the example files carry: for scenarios written for the behaviour without them.
  */
 export function plainTopology(env: 'dev' | 'staging' | 'prod' = 'dev'): ServiceTopology {
-  const { baseTaskDefinitionArn: _base, autoscaling: _as, ...rest } = topology(env);
+  const { baseTaskDefinitionArn: _base, autoscaling: _as, smokeTest: _smoke, ...rest } = topology(env);
   return rest;
 }
 

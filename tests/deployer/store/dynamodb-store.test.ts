@@ -192,6 +192,40 @@ describe('renewLock (heartbeat) and releaseLock', () => {
     });
   });
 
+  it('hands a lock over with ONE PutItem conditioned on the old token (new token, owner, lease)', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    clock.t = T0 + 7_200_000; // a held deploy's lease may have run out: the token still names it
+    const next: LockOwner = { ...OWNER, actor: 'bob', operation: 'continue' };
+    const lockOut = await store.handOverLock(KEY, 'tok-1', next, 120_000);
+    expect(lockOut).toMatchObject({
+      key: KEY,
+      owner: next,
+      acquiredAt: clock.t,
+      expiresAt: clock.t + 120_000,
+    });
+    expect(lockOut.token).not.toBe('tok-1');
+    expect(ddb.commandCalls(PutItemCommand)[0].args[0].input).toEqual({
+      TableName: TABLE,
+      Item: lockItem(lockOut.token, next, clock.t, clock.t + 120_000),
+      ConditionExpression: '#token = :token',
+      ExpressionAttributeNames: { '#token': 'token' },
+      ExpressionAttributeValues: { ':token': { S: 'tok-1' } },
+    });
+  });
+
+  it('a failed hand-over condition is LockFenceError (conflict); throttling stays retryable', async () => {
+    ddb.on(PutItemCommand).rejectsOnce(ccf());
+    const err = await store.handOverLock(KEY, 'tok-1', OWNER, 60_000).catch((e) => e);
+    expect(err).toBeInstanceOf(LockFenceError);
+    expect(err.kind).toBe('conflict');
+    ddb
+      .on(PutItemCommand)
+      .rejects(sdkError('ThrottlingException', 'slow down', 400, DynamoDBServiceException));
+    await expect(store.handOverLock(KEY, 'tok-1', OWNER, 60_000)).rejects.toMatchObject({
+      kind: 'throttled',
+    });
+  });
+
   it('other release failures surface', async () => {
     ddb.on(DeleteItemCommand).rejects(sdkError('InternalServerError', 'boom', 500, DynamoDBServiceException));
     await expect(store.releaseLock(lock)).rejects.toMatchObject({ kind: 'unavailable' });

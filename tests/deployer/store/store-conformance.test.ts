@@ -163,6 +163,26 @@ describe.each(subjects)('%s', (_name, make) => {
       await expect(s.store.renewLock(r.lock, 60_000)).rejects.toMatchObject({ kind: 'conflict' });
     });
 
+    it('hand-over replaces the lock only while it carries the token (expired or not); one of two wins', async () => {
+      const r = await s.store.acquireLock(KEY, ALICE, 1_000);
+      if (!r.acquired) throw new Error('not acquired');
+      s.clock.t += 5_000; // expired: a held deploy's lease may have run out, its token still names it
+      const bob = await s.other().handOverLock(KEY, r.lock.token, BOB, 60_000);
+      expect(bob).toMatchObject({ owner: BOB, acquiredAt: s.clock.t, expiresAt: s.clock.t + 60_000 });
+      expect(bob.token).not.toBe(r.lock.token);
+      expect((await s.store.getLock(KEY))?.token).toBe(bob.token);
+      // a second hand-over of the same (old) token loses: the lock carries Bob's token now
+      await expect(s.store.handOverLock(KEY, r.lock.token, ALICE, 60_000)).rejects.toMatchObject({
+        kind: 'conflict',
+      });
+      await expect(s.store.renewLock(r.lock, 60_000)).rejects.toMatchObject({ kind: 'conflict' });
+      await s.other().forceUnlock(KEY, 'carol', 'gone');
+      await expect(s.other().handOverLock(KEY, bob.token, ALICE, 60_000)).rejects.toMatchObject({
+        kind: 'conflict',
+      });
+      expect(await s.store.getLock(KEY)).toBeUndefined();
+    });
+
     it('force-unlock of a free lock returns undefined', async () => {
       await expect(s.store.forceUnlock(KEY, 'bob', 'clean up')).resolves.toBeUndefined();
     });

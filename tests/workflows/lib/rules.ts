@@ -280,7 +280,10 @@ export function expr(inner: string): string {
 /** `terraform apply` directly or through run-terraform.sh (which forwards the cancel signal to it). */
 const APPLY_RE = /(?:\bterraform|run-terraform\.sh"?) apply\b/;
 
-export function releaseConcurrencyGroup(envInput: string, family: 'deploy' | 'rollback' = 'deploy'): string {
+export function releaseConcurrencyGroup(
+  envInput: string,
+  family: 'deploy' | 'rollback' | 'continue' = 'deploy',
+): string {
   return `switchyard-${family}-${expr(`inputs.${envInput}`)}-${expr('inputs.service')}`;
 }
 
@@ -312,7 +315,12 @@ export function concurrencyGroups(repo: Repo): string[] {
     if (runners.length === 0) problems.push(`${wf.path}: no job runs run-switchyard.sh`);
     for (const job of runners) {
       const c = asRecord(job.def['concurrency']);
-      const expected = releaseConcurrencyGroup(envInput, group);
+      // deploy.yml's full-shift job (`switchyard continue` after a hold) waits for approval in its own
+      // group: in the deploy group a later deploy dispatch would cancel it (one pending job per group)
+      const continues = stepsOf(job.def).some((x) =>
+        /run-switchyard\.sh continue\b/.test(String(x['run'] ?? '').replace(/\s+/g, ' ')),
+      );
+      const expected = releaseConcurrencyGroup(envInput, continues ? 'continue' : group);
       if (c) groupsOf[group].add(String(c['group']).replace(/\$\{\{ inputs\.(environment|to) \}\}/, '<env>'));
       if (!c) {
         problems.push(`${where(job)}: no job-level concurrency (expected group ${expected})`);
@@ -541,6 +549,7 @@ export function environmentBindings(repo: Repo): string[] {
     'deploy.yml': expr('inputs.environment'),
     'promote.yml': expr('inputs.to'),
     'rollback.yml': expr('inputs.environment'),
+    'hold-expiry.yml': `${expr('matrix.environment')}-hold-expiry`,
   };
   for (const [file, expected] of Object.entries(expectedBinding)) {
     const wf = repo.workflows.get(file);
@@ -561,7 +570,12 @@ export function environmentBindings(repo: Repo): string[] {
     bound: 'yes' | 'no' | 'any';
   }[] = [
     { pattern: /APPLY_ROLE/, name: 'apply', files: ROLE_WORKFLOWS.apply, bound: 'yes' },
-    { pattern: /RELEASE_ROLE/, name: 'release', files: ROLE_WORKFLOWS.release, bound: 'yes' },
+    {
+      pattern: /RELEASE_ROLE/,
+      name: 'release',
+      files: [...ROLE_WORKFLOWS.release, ...ROLE_WORKFLOWS.holdExpiry],
+      bound: 'yes',
+    },
     { pattern: /STATUS_ROLE|status-role/, name: 'status', files: ROLE_WORKFLOWS.status, bound: 'any' },
     { pattern: /BUILD_ROLE/, name: 'build', files: ROLE_WORKFLOWS.build, bound: 'no' },
     { pattern: /plan-role|PLAN_ROLE/, name: 'plan', bound: 'no' },

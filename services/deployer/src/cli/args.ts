@@ -156,6 +156,35 @@ export function requiredName(
 }
 
 /** `--strategy`, when given, must be one of STRATEGIES. */
+/** `--force-unlock` and `--reason` (deploy, continue): a forced take-over must say why (it is recorded). */
+export function forceUnlockAndReason(
+  command: string,
+  values: Record<string, unknown>,
+): { readonly forceUnlock: boolean; readonly reason: string | undefined } {
+  const forceUnlock = values['force-unlock'] === true;
+  const reason = (values.reason as string | undefined)?.trim();
+  if (forceUnlock && !reason) {
+    throw new UsageError(
+      `switchyard ${command}: --force-unlock needs --reason "…" saying why the lock is taken over (it is recorded)`,
+    );
+  }
+  return { forceUnlock, reason };
+}
+
+/** `--hold-after canary|none` (deploy, promote), or undefined (the service's holdAfter). */
+export function optionalHoldAfter(
+  command: string,
+  values: Record<string, unknown>,
+): 'canary' | 'none' | undefined {
+  const holdAfter = values['hold-after'] as string | undefined;
+  if (holdAfter !== undefined && holdAfter !== 'canary' && holdAfter !== 'none') {
+    throw new UsageError(
+      `switchyard ${command}: --hold-after must be "canary" (hold for approval after the canary step) or "none" (got "${holdAfter}")`,
+    );
+  }
+  return holdAfter;
+}
+
 export function optionalStrategy(command: string, values: Record<string, unknown>): Strategy | undefined {
   const strategy = values.strategy as string | undefined;
   if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {

@@ -37,6 +37,17 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/promote')).promoteCommand,
   },
   {
+    name: 'continue',
+    summary: 'finish a deploy held for approval (or left by a dead runner) from its recorded step',
+    load: async () => (await import('./commands/continue')).continueCommand,
+  },
+  {
+    name: 'abort',
+    summary:
+      'end a held deploy (or a dead runner’s): traffic back on the live colour, the canary scaled down',
+    load: async () => (await import('./commands/abort')).abortCommand,
+  },
+  {
     name: 'status',
     summary: 'show colours, weights, lock, last releases and drift / killed-deployer warnings',
     load: async () => (await import('./commands/status')).statusCommand,
@@ -55,7 +66,8 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 Run \`switchyard <command> --help\` for a command's options. Every command accepts --simulate to run
 against an offline simulation of ECS, ALB and CloudWatch (no AWS account needed).
 
-Exit codes: 0 ok, 1 internal error (traffic state unknown: run switchyard status), 2 refused (nothing changed), 3 rolled back.
+Exit codes: 0 ok, 1 internal error (traffic state unknown: run switchyard status), 2 refused (nothing changed), 3 rolled back,
+4 held for approval (switchyard continue / abort).
 `;
 }
 

@@ -128,9 +128,15 @@ function appendSummary(ctx: CommandContext, result: CommandResult): void {
   const file = ctx.env.GITHUB_STEP_SUMMARY;
   if (ctx.env.GITHUB_ACTIONS !== 'true' || !file) return;
   const icon =
-    { deployed: '✅', ok: '✅', 'dry-run': '📝', 'rolled-back': '↩️', refused: '⛔', failed: '❌' }[
-      result.status
-    ] ?? 'ℹ️';
+    {
+      deployed: '✅',
+      ok: '✅',
+      'dry-run': '📝',
+      'rolled-back': '↩️',
+      held: '⏸️',
+      refused: '⛔',
+      failed: '❌',
+    }[result.status] ?? 'ℹ️';
   const base = result.summaryMarkdown ?? (result.reason ? `**Reason:** ${result.reason}\n` : '');
   const dashboard = result.dashboard
     ? `\n**Dashboard:** [${result.dashboard.name}](${result.dashboard.url})\n`
@@ -287,7 +293,13 @@ function textRenderer(ctx: CommandContext): BaseRenderer {
     finish: (r) => {
       closeProgress();
       const mark =
-        r.exitCode === 0 ? c('green', '✔') : r.status === 'rolled-back' ? c('yellow', '↩') : c('red', '✖');
+        r.exitCode === 0
+          ? c('green', '✔')
+          : r.status === 'rolled-back'
+            ? c('yellow', '↩')
+            : r.status === 'held'
+              ? c('yellow', '⏸')
+              : c('red', '✖');
       out(`${mark} ${paint(r.headline)}\n`);
       if (r.reason && r.exitCode !== 0)
         (r.status === 'rolled-back' ? out : ctx.io.stderr)(`  reason: ${r.reason}\n`);

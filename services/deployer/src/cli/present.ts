@@ -2,6 +2,7 @@
 import { type DeployOutcome, type DeployPlan, describeChanges } from '../core/deploy';
 import { seconds } from '../core/metric-gates';
 import { describeTraffic } from '../core/plan-traffic';
+import { describeCheck, describeSmokeResult } from '../core/smoke';
 import { ExitCode } from '../exit-codes';
 import type { CommandResult } from './output';
 
@@ -44,7 +45,13 @@ export function planLines(plan: DeployPlan): string[] {
     `                 every other field copied unchanged from the base; ${plan.idleColour} currently runs ${td.idleCurrent}`,
     `tasks          ${plan.desiredCount} on ${plan.idleColour} (the live desired count)`,
     ...scalingLines,
+    ...smokeLines(plan),
     `weights        ${plan.strategy}: ${schedule}, then final bake ${plan.finalBakeSeconds}s`,
+    ...(plan.hold
+      ? [
+          `hold           after step ${plan.hold.afterStep + 1} (${plan.hold.percent}% on ${plan.idleColour}): exit 4 with the lock kept for ${plan.hold.timeoutSeconds}s — switchyard continue / abort (an expired hold is aborted)`,
+        ]
+      : []),
     `afterwards     ${plan.liveColour} kept running ${plan.terminationWaitSeconds}s, then scaled to 0 (task definitions are never deregistered)`,
     `gates          ECS deployment COMPLETED within ${g.deploymentTimeoutSeconds}s; all ${plan.idleColour} targets healthy (≥ ${plan.desiredCount}) within ${g.healthyTimeoutSeconds}s`,
     `               during bakes, every ${(g.gateCheckEveryMs / 1000).toFixed(1)}s: target health, 5xx ≤ ${(g.max5xxRatio * 100).toFixed(1)}% of ≥ ${g.min5xxSampleRequests} requests over the last ${g.fiveXxWindowSeconds / 60} whole minutes in CloudWatch (published 1–2 min late), alarms of ${plan.idleColour} + shared: ${g.alarms.length ? g.alarms.join(', ') : '(none configured)'}`,
@@ -63,6 +70,22 @@ export function planLines(plan: DeployPlan): string[] {
     `on failure     one write: 100% back on ${plan.liveColour} within one poll interval (${g.pollIntervalSeconds}s) of the gate seeing it (after scaling ${plan.liveColour} back to ${plan.desiredCount} healthy tasks if it lost any), retried until ${plan.restore.deadlineSeconds}s, read back; ${plan.idleColour} scaled to 0 ${plan.restore.settleSeconds}s after the restore is confirmed${plan.kind === 'rollback' ? `; once traffic moved, a rollback never goes back to ${plan.liveColour} (the release it moves away from): traffic stays on ${plan.idleColour}` : ''}`,
     `duration       at least ${plan.minimumSeconds}s plus ECS start-up`,
     ...(plan.warnings ?? []).map((w, i) => `${i === 0 ? 'warning        ' : '               '}${w}`),
+  ];
+}
+
+/** The smoke test part of a plan (none: no line). */
+function smokeLines(plan: DeployPlan): string[] {
+  const s = plan.smokeTest;
+  if (!s) return [];
+  return [
+    `smoke test     before any production traffic, through the test listener ${s.url}${s.host ? ` (Host ${s.host})` : ''}, ${s.settleSeconds}s after it points at ${plan.idleColour}:`,
+    ...s.checks.map((c) => `                 ${describeCheck(c)}`),
+    ...(s.command
+      ? [
+          `                 then: ${s.command.join(' ')} (SWITCHYARD_TEST_URL, SWITCHYARD_COLOUR in its environment; ${s.commandTimeoutSeconds}s)`,
+        ]
+      : []),
+    `                 on failure: no production traffic moved; ${plan.idleColour} scaled back to 0; exit 3`,
   ];
 }
 
@@ -135,6 +158,8 @@ export function exitCodeOf(outcome: DeployOutcome): number {
       return ExitCode.Refused;
     case 'rolled-back':
       return ExitCode.RolledBack;
+    case 'held':
+      return ExitCode.Held;
   }
 }
 
@@ -181,13 +206,17 @@ export function outcomeResult(
         command,
         exitCode,
         status: 'rolled-back',
-        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}${rolledBackTail(outcome)}${suffix}`,
+        headline: `rolled back ${p.imageTag} on ${where}: 100% on ${outcome.restoredColour}${outcome.gate === 'smoke' ? ' (smoke test failed: no production traffic moved)' : ''}${rolledBackTail(outcome)}${suffix}`,
         reason: outcome.reason,
         data: outcome,
         summaryMarkdown: table([
           ['Service', where],
           ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
           ['Failed gate', outcome.gate],
+          [
+            'Smoke test',
+            outcome.release.smokeTest ? describeSmokeResult(outcome.release.smokeTest) : undefined,
+          ],
           trafficRow(p),
           ['Reason', outcome.reason],
           [
@@ -230,6 +259,31 @@ export function outcomeResult(
           ['Changes', 'none'],
         ]),
       };
+    case 'held': {
+      const p = outcome.plan;
+      const [env, service] = where.split('/');
+      const args = `--env ${env} --service ${service}`;
+      const until = new Date(outcome.until).toISOString().replace('.000Z', 'Z');
+      return {
+        command,
+        exitCode,
+        status: 'held',
+        headline: `held ${p.imageTag} on ${where} for approval: ${outcome.weights[p.idleColour]}% on ${p.idleColour} (release ${outcome.release.id}) until ${until}${suffix}`,
+        reason: `continue with \`switchyard continue ${args}\`, or restore with \`switchyard abort ${args} --reason "…"\`; an expired hold is aborted`,
+        data: outcome,
+        summaryMarkdown: table([
+          ['Service', where],
+          ['Image', `\`${p.imageTag}\` = \`${short(p.image)}\``],
+          [
+            'Traffic',
+            `${outcome.weights[p.idleColour]}% on ${p.idleColour} (canary), ${outcome.weights[p.liveColour]}% on ${p.liveColour}`,
+          ],
+          ['Held until', `${until} (then aborted: traffic back on ${p.liveColour})`],
+          ['Next', `\`switchyard continue ${args}\` or \`switchyard abort ${args} --reason "…"\``],
+          ['Release', `\`${outcome.release.id}\` (in progress, step held)`],
+        ]),
+      };
+    }
     case 'dry-run':
       return {
         command,

@@ -211,6 +211,7 @@ export async function openRuntime(
   // real AWS: loaded lazily so --simulate and tests never load the SDK
   const adapters = await import('../adapters');
   const clientsModule = await import('../adapters/clients');
+  const smokeModule = await import('../adapters/smoke');
   const region = common.region ?? ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
   const tracker = ctx.io.calls?.tracker ?? new clientsModule.CallTracker();
   const clientOptions = {
@@ -314,6 +315,8 @@ export async function openRuntime(
         topology,
         deps: {
           ...ports,
+          // smoke tests run here, in the command's working directory (no AWS call)
+          smoke: smokeModule.createSmokePort({ cwd: ctx.cwd, env: { ...process.env, ...ctx.env } }),
           clock: systemClock,
           events,
           ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),

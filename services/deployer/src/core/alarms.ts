@@ -66,6 +66,13 @@ export class AlarmBaseline {
     return [...this.excused.keys()];
   }
 
+  /** The excused alarms as states (recorded with a release, so a resumed run keeps the same excuses). */
+  states(): AlarmState[] {
+    return [...this.excused].map(([name, since]) =>
+      since === undefined ? { name, state: 'ALARM' as const } : { name, state: 'ALARM' as const, since },
+    );
+  }
+
   /**
    * Splits the gating alarms in ALARM into `failing` (fail the bake) and `excused` (still the alarm state
    * the run started with). An alarm seen in OK / INSUFFICIENT_DATA loses its excuse.

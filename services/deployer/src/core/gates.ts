@@ -51,7 +51,11 @@ export type GateName =
   | 'alarm'
   | 'weights'
   | 'interrupted'
-  | 'error';
+  | 'error'
+  /** `switchyard abort` (or an expired hold): not a gate, the same way out. */
+  | 'aborted'
+  /** The pre-traffic smoke test (core/smoke.ts) failed: no production traffic moved. */
+  | 'smoke';
 
 /** A failed gate (or interrupt): the deploy must put traffic back on the last known good colour. */
 export class GateFailure extends Error {

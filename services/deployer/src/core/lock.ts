@@ -7,7 +7,7 @@
  * to call right before each write: one cheap `getLock` read that throws `LockLostError` when the lock is
  * no longer ours (another run force-unlocked it between two heartbeats).
  */
-import type { Clock, EventSink, LockInfo, LockOwner, ReleaseKey, StorePort } from '../ports';
+import type { AcquireResult, Clock, EventSink, LockInfo, LockOwner, ReleaseKey, StorePort } from '../ports';
 import { isLockFenceError, PortError } from '../ports';
 import { Emitter } from './events';
 import { withRetry } from './retry';
@@ -19,7 +19,20 @@ export interface LockOptions {
   readonly heartbeatMs?: number;
   /** Remove whatever lock exists first, recording who and why (`--force-unlock --reason`). */
   readonly forceUnlock?: { readonly reason: string };
+  /**
+   * Take over the lock a held deploy left behind (`switchyard continue` / `abort`): `handOverLock` with
+   * this token instead of `acquireLock`. When the lock no longer carries it (forced, taken over after its
+   * lease ran out, released), `fn` does not run: `{ status: 'not-handed-over', current }`.
+   */
+  readonly handOver?: { readonly token: string };
 }
+
+/**
+ * Passed to `fn`: leave the lock held when `fn` returns, its lease renewed to end at `untilMs` (a deploy
+ * held for approval; `switchyard continue` takes it over with `handOverLock`). Stops the heartbeat.
+ * Throws `LockFenceError` when the lock is no longer ours.
+ */
+export type KeepLock = (untilMs: number) => Promise<LockInfo>;
 
 export interface LockDeps {
   readonly store: StorePort;
@@ -29,8 +42,16 @@ export interface LockDeps {
 }
 
 export type LockResult<T> =
-  | { readonly status: 'acquired'; readonly value: T; readonly lock: LockInfo; readonly tookOver?: LockInfo }
-  | { readonly status: 'held'; readonly heldBy: LockInfo };
+  | {
+      readonly status: 'acquired';
+      readonly value: T;
+      readonly lock: LockInfo;
+      readonly tookOver?: LockInfo;
+      /** `fn` kept the lock (KeepLock): it was not released. */
+      readonly kept?: boolean;
+    }
+  | { readonly status: 'held'; readonly heldBy: LockInfo }
+  | { readonly status: 'not-handed-over'; readonly current?: LockInfo };
 
 export const DEFAULT_LEASE_MS = 120_000;
 
@@ -100,7 +121,21 @@ export async function withLock<T>(
   deps: LockDeps,
   key: ReleaseKey,
   owner: LockOwner,
-  fn: (lock: LockInfo, signal: AbortSignal, fence: LockFence) => Promise<T>,
+  fn: (lock: LockInfo, signal: AbortSignal, fence: LockFence, keep: KeepLock) => Promise<T>,
+  opts?: Omit<LockOptions, 'handOver'> & { readonly handOver?: undefined },
+): Promise<Exclude<LockResult<T>, { status: 'not-handed-over' }>>;
+export async function withLock<T>(
+  deps: LockDeps,
+  key: ReleaseKey,
+  owner: LockOwner,
+  fn: (lock: LockInfo, signal: AbortSignal, fence: LockFence, keep: KeepLock) => Promise<T>,
+  opts: LockOptions,
+): Promise<LockResult<T>>;
+export async function withLock<T>(
+  deps: LockDeps,
+  key: ReleaseKey,
+  owner: LockOwner,
+  fn: (lock: LockInfo, signal: AbortSignal, fence: LockFence, keep: KeepLock) => Promise<T>,
   opts: LockOptions = {},
 ): Promise<LockResult<T>> {
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
@@ -123,9 +158,25 @@ export async function withLock<T>(
     );
   }
 
-  const acquired = await withRetry(deps.clock, 'store.acquireLock', () =>
-    deps.store.acquireLock(key, owner, leaseMs),
-  );
+  let acquired: AcquireResult;
+  if (opts.handOver) {
+    const token = opts.handOver.token;
+    try {
+      const lock = await withRetry(deps.clock, 'store.handOverLock', () =>
+        deps.store.handOverLock(key, token, owner, leaseMs),
+      );
+      acquired = { acquired: true, lock };
+      emitter.info('lock.handed-over', `took over the held lock of ${key.environment}/${key.service}`, {});
+    } catch (e) {
+      if (!isLockFenceError(e)) throw e;
+      const current = await withRetry(deps.clock, 'store.getLock', () => deps.store.getLock(key));
+      return current ? { status: 'not-handed-over', current } : { status: 'not-handed-over' };
+    }
+  } else {
+    acquired = await withRetry(deps.clock, 'store.acquireLock', () =>
+      deps.store.acquireLock(key, owner, leaseMs),
+    );
+  }
   if (!acquired.acquired) {
     emitter.error(
       'lock.held',
@@ -189,30 +240,49 @@ export async function withLock<T>(
     }
   })();
 
+  let kept = false;
+  const keep: KeepLock = async (untilMs) => {
+    stopHeartbeat.abort();
+    await heartbeat;
+    lock = await withRetry(deps.clock, 'store.renewLock', () =>
+      deps.store.renewLock(lock, Math.max(1, untilMs - deps.clock.now())),
+    );
+    kept = true;
+    emitter.info(
+      'lock.kept',
+      `lock of ${key.environment}/${key.service} kept until ${new Date(lock.expiresAt).toISOString()}`,
+      { expiresAt: lock.expiresAt },
+    );
+    return lock;
+  };
   try {
     const value = await fn(
       lock,
       inner.signal,
       lockFence(deps, () => lock),
+      keep,
     );
     return {
       status: 'acquired',
       value,
       lock,
       ...(acquired.tookOverExpired ? { tookOver: acquired.tookOverExpired } : {}),
+      ...(kept ? { kept } : {}),
     };
   } finally {
     stopHeartbeat.abort();
     deps.signal?.removeEventListener('abort', onOuterAbort);
     await heartbeat;
-    try {
-      await withRetry(deps.clock, 'store.releaseLock', () => deps.store.releaseLock(lock));
-      emitter.info('lock.released', `lock released for ${key.environment}/${key.service}`);
-    } catch (e) {
-      emitter.warn(
-        'lock.release-failed',
-        `could not release the lock (it expires by itself): ${(e as Error).message}`,
-      );
+    if (!kept) {
+      try {
+        await withRetry(deps.clock, 'store.releaseLock', () => deps.store.releaseLock(lock));
+        emitter.info('lock.released', `lock released for ${key.environment}/${key.service}`);
+      } catch (e) {
+        emitter.warn(
+          'lock.release-failed',
+          `could not release the lock (it expires by itself): ${(e as Error).message}`,
+        );
+      }
     }
   }
 }

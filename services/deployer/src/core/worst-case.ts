@@ -6,6 +6,7 @@
  * leave traffic where it is when they do (possibly split), so the deployer refuses to start then.
  */
 import { FIVE_XX_WINDOW_MS, METRIC_DELAY_MS, METRIC_PERIOD_MS } from './settings';
+import { type PlanSmokeTest, smokeWorstCaseSeconds } from './smoke';
 
 /** The plan fields the worst case depends on (a DeployPlan has them all). */
 export interface WorstCasePlan {
@@ -17,6 +18,8 @@ export interface WorstCasePlan {
     readonly deploymentTimeoutSeconds: number;
     readonly healthyTimeoutSeconds: number;
   };
+  /** The smoke test (DeployPlan.smokeTest): its settle time, every request at its timeout, the command. */
+  readonly smokeTest?: PlanSmokeTest;
   /** The automatic restore's deadline and settle time (DeployPlan.restore); absent: the default reserve. */
   readonly restore?: { readonly deadlineSeconds: number; readonly settleSeconds: number };
 }
@@ -64,10 +67,12 @@ export function worstCaseSeconds(
   const bakes = plan.steps.reduce((s, step) => s + step.bakeSeconds + poll, 0);
   const finalBake = Math.max(plan.finalBakeSeconds, FINAL_BAKE_EXTENSION_SECONDS) + poll;
   const end = Math.max(restoreReserveSeconds, plan.terminationWaitSeconds + SETUP_SECONDS);
+  const smoke = plan.smokeTest ? smokeWorstCaseSeconds(plan.smokeTest) : 0;
   const parts = [
     `set-up ${SETUP_SECONDS}s`,
     `ECS deployment ${plan.gates.deploymentTimeoutSeconds}s`,
     `healthy targets ${plan.gates.healthyTimeoutSeconds}s`,
+    ...(plan.smokeTest ? [`smoke test ${smoke}s`] : []),
     `${plan.steps.length} bake(s) ${bakes}s`,
     `final bake ${finalBake}s`,
     `then restore or termination wait ${end}s`,
@@ -77,6 +82,7 @@ export function worstCaseSeconds(
       SETUP_SECONDS +
       plan.gates.deploymentTimeoutSeconds +
       plan.gates.healthyTimeoutSeconds +
+      smoke +
       bakes +
       finalBake +
       end,

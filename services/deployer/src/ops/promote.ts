@@ -70,6 +70,8 @@ export interface PromoteRequest {
   readonly reason?: string;
   readonly owner: LockOwner;
   readonly strategy?: Strategy;
+  /** Hold for approval after the canary (DeployRequest.holdAfter). @default the target service's holdAfter */
+  readonly holdAfter?: 'canary' | 'none';
   readonly settings?: Partial<DeploymentSettings>;
   readonly dryRun?: boolean;
   readonly commitSha?: string;
@@ -116,6 +118,8 @@ export function promoteExitCode(o: PromoteOutcome): number {
       return ExitCode.RolledBack;
     case 'refused':
       return ExitCode.Refused;
+    case 'held':
+      return ExitCode.Held;
   }
 }
 
@@ -351,6 +355,7 @@ export async function promote(deps: PromoteDeps, req: PromoteRequest): Promise<P
       sourceReleaseId: source.id,
       owner: { ...req.owner, operation: 'promote' },
       ...(req.strategy ? { strategy: req.strategy } : {}),
+      ...(req.holdAfter ? { holdAfter: req.holdAfter } : {}),
       ...(req.settings ? { settings: req.settings } : {}),
       ...(req.dryRun ? { dryRun: true } : {}),
       ...(req.commitSha ? { commitSha: req.commitSha } : {}),

@@ -88,7 +88,7 @@ export interface RollbackRequest {
   /** CI audit trail recorded with the rollback release. @default none */
   readonly audit?: ReleaseAudit;
   /** Lease and heartbeat of the lock. @default withLock's defaults */
-  readonly lock?: Omit<LockOptions, 'forceUnlock'>;
+  readonly lock?: Omit<LockOptions, 'forceUnlock' | 'handOver'>;
 }
 
 export type RollbackRefusalCode =
@@ -633,7 +633,15 @@ async function lockHeld(deps: DeployDeps, t: ServiceTopology, held: LockInfo): P
     'Wait for it to finish; if its deployer died, rerun once the lease expired (then this rollback recovers what it left), or take over now with --force-unlock --reason "…".';
   try {
     const [newest] = await deps.store.listReleases(keyOf(t), 1);
-    if (newest?.outcome === 'deployed' && newest.step === 'draining-old') {
+    if (
+      newest?.outcome === 'in-progress' &&
+      newest.step === 'held' &&
+      newest.hold?.lockToken === held.token
+    ) {
+      hint =
+        `It is release ${newest.id}, held for approval with ${newest.intendedWeights ? pct(newest.intendedWeights) : 'its canary serving'}: ` +
+        `\`switchyard abort --env ${t.environment} --service ${t.service} --reason "…"\` puts traffic back on ${newest.previousColour} and scales the canary down (or \`switchyard continue\` finishes it). ${hint}`;
+    } else if (newest?.outcome === 'deployed' && newest.step === 'draining-old') {
       hint =
         `It is release ${newest.id}, already deployed and in its termination wait (${otherColour(newest.colour)} still runs the previous revision). ` +
         `For an instant rollback, stop that run (SIGINT/cancel: it then leaves ${otherColour(newest.colour)} running) and rerun this command; ` +

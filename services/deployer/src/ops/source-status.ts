@@ -122,6 +122,7 @@ export function snapshotStore(snap: SourceSnapshot): StorePort {
   return {
     acquireLock: readOnly,
     renewLock: readOnly,
+    handOverLock: readOnly,
     releaseLock: readOnly,
     forceUnlock: readOnly,
     putRelease: readOnly,

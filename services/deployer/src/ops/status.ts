@@ -10,6 +10,7 @@ import { type LiveState, readLiveState } from '../core/live-state';
 import { describeHolder } from '../core/lock';
 import { withRetry } from '../core/retry';
 import { liveRange, managedAutoscaling, readScalingState } from '../core/scaling';
+import { describeSmokeResult } from '../core/smoke';
 import {
   type AlarmState,
   type Clock,
@@ -128,6 +129,10 @@ export type WarningCode =
   | 'alarm-firing'
   /** A name in the topology's alarms matches no CloudWatch alarm: the next deploy would be refused. */
   | 'alarm-missing'
+  /** A deploy held for approval whose hold expired: the canary still serves until it is aborted. */
+  | 'hold-expired'
+  /** A deploy held for approval whose lock was forced or taken over: the hold is void. */
+  | 'hold-lost'
   | 'unreadable';
 
 export interface StatusWarning {
@@ -150,6 +155,14 @@ export interface ServiceStatus {
   readonly lock?: LockStatus;
   /** An operation currently running (in-progress release with a live lock). */
   readonly running?: { readonly releaseId: string; readonly step: ReleaseRecord['step'] };
+  /** A deploy held for approval (`switchyard continue` / `abort`). */
+  readonly held?: {
+    readonly releaseId: string;
+    readonly until: number;
+    readonly expired: boolean;
+    /** The lock it kept is still its own (not forced or taken over). */
+    readonly lockKept: boolean;
+  };
   readonly dead?: DeadRelease;
   /** Colour and release that are known good now (where a rollback with no --to restores to when in doubt). */
   readonly lastKnownGood?: {
@@ -389,7 +402,30 @@ export async function serviceStatus(
   const newestInProgress = leading[0];
   let dead: DeadRelease | undefined;
   let running: ServiceStatus['running'];
-  if (newestInProgress && lockLive) {
+  let held: ServiceStatus['held'];
+  const hold = newestInProgress?.step === 'held' ? newestInProgress.hold : undefined;
+  if (newestInProgress && hold) {
+    const args = `--env ${topology.environment} --service ${topology.service}`;
+    const lockKept = lock?.token === hold.lockToken;
+    held = { releaseId: newestInProgress.id, until: hold.until, expired: now >= hold.until, lockKept };
+    const w = newestInProgress.intendedWeights;
+    const serving = w ? `${w[newestInProgress.colour]}% on ${newestInProgress.colour}` : 'the canary';
+    if (held.expired) {
+      warnings.push({
+        code: 'hold-expired',
+        message: `release ${newestInProgress.id} (${newestInProgress.imageTag}) was held for approval until ${iso(hold.until)}: the hold expired and ${serving} still serves until it is aborted — the scheduled hold-expiry run does it, or now: \`switchyard abort ${args} --reason "hold expired"\``,
+      });
+    } else if (lockKept) {
+      notes.push(
+        `release ${newestInProgress.id} (${newestInProgress.imageTag}) is held for approval: ${serving}, until ${iso(hold.until)} (${Math.ceil((hold.until - now) / 60_000)} min left). \`switchyard continue ${args}\` finishes it; \`switchyard abort ${args} --reason "…"\` restores ${newestInProgress.previousColour}`,
+      );
+    } else {
+      warnings.push({
+        code: 'hold-lost',
+        message: `release ${newestInProgress.id} (${newestInProgress.imageTag}) is held for approval (${serving}), but its lock was forced or taken over${lock ? ` (now: ${lockSt!.description})` : ''}: the hold is void and cannot be continued. Recover: \`switchyard rollback ${args} --reason "…"\` (or \`switchyard abort ${args} --reason "…"\` once the lock is free)`,
+      });
+    }
+  } else if (newestInProgress && lockLive) {
     running = { releaseId: newestInProgress.id, step: newestInProgress.step };
     notes.push(
       `${newestInProgress.kind} ${newestInProgress.id} is running (step "${newestInProgress.step}"): ${lockSt!.description}. ` +
@@ -534,6 +570,7 @@ export async function serviceStatus(
       : {}),
     ...(lockSt ? { lock: lockSt } : {}),
     ...(running ? { running } : {}),
+    ...(held ? { held } : {}),
     ...(dead ? { dead } : {}),
     ...(lastKnownGood ? { lastKnownGood } : {}),
     ...(alarmRead.alarms ? { alarms: alarmRead.alarms } : {}),
@@ -606,6 +643,7 @@ export function formatStatusText(report: StatusReport): string {
         out.push(
           `    ${pad(r.id, 34)} ${pad(r.kind, 8)} ${pad(r.imageTag, 12)} ${pad(r.colour, 5)} ${pad(r.outcome, 11)} ${pad(r.step, 26)} ${pad(r.actor, 12)} ${iso(r.startedAt)}` +
             (r.reason ? `\n      reason: ${r.reason}` : '') +
+            (r.smokeTest ? `\n      smoke test: ${describeSmokeResult(r.smokeTest)}` : '') +
             (describeAudit(r) ? `\n      ${describeAudit(r)}` : ''),
         );
       }

@@ -15,6 +15,7 @@ export const FAULT_NAMES = [
   'interrupt',
   'kill',
   'outage',
+  'smoke-fail',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
@@ -34,6 +35,8 @@ export const FAULT_HELP: Record<FaultName, string> = {
   interrupt:
     'SIGINT reaches the deployer at @SECONDS after the start (default: just after the first weight shift)',
   kill: 'the deployer process dies (no cleanup) at @SECONDS after the start (default: just after the first weight shift)',
+  'smoke-fail':
+    'the new revision fails its smoke test: the test listener answers 500 from it and the smoke command exits 1 (topologies with a smokeTest)',
   outage:
     'every AWS call (ECS, ELB, CloudWatch, DynamoDB…) fails with a network error (EHOSTUNREACH) for 30 s, from @SECONDS after the start (default: the moment the deployer starts restoring traffic)',
 };

@@ -21,6 +21,7 @@ import type {
   RegistryPort,
   ReleaseRecord,
   ScalingPort,
+  SmokePort,
   StorePort,
 } from '../ports';
 import { MemoryStore } from '../store/memory-store';
@@ -34,6 +35,7 @@ import {
   simMetrics,
   simRegistry,
   simScaling,
+  simSmoke,
 } from './ports';
 import { type SeedOptions, SimWorld, type WorldState, type WriteCall } from './world';
 
@@ -58,6 +60,8 @@ export interface SimPorts {
   readonly registry: RegistryPort;
   /** Application Auto Scaling; only topologies with `autoscaling` have scalable targets. */
   readonly scaling: ScalingPort;
+  /** Smoke tests through the simulated test listener (fault `smoke-fail`). */
+  readonly smoke: SmokePort;
 }
 
 /** Serializable state of a simulation (world + store + virtual time), for `--simulate` state files. */
@@ -228,6 +232,7 @@ export function createSimulation(opts: SimulationOptions): Simulation {
     metrics: simMetrics(ctl),
     registry: simRegistry(ctl, t.repositoryUri),
     scaling: simScaling(ctl),
+    smoke: simSmoke(ctl, t),
   });
   const first = opts.topologies[0];
   const base: SimPorts = first
@@ -238,6 +243,10 @@ export function createSimulation(opts: SimulationOptions): Simulation {
         metrics: simMetrics(ctl),
         registry: simRegistry(ctl, ''),
         scaling: simScaling(ctl),
+        smoke: {
+          http: () => Promise.reject(new Error('no simulated service')),
+          run: () => Promise.reject(new Error('no simulated service')),
+        },
       };
 
   const topologies: ServiceTopology[] = [...opts.topologies];

@@ -14,11 +14,13 @@ import type {
   MetricsPort,
   RegistryPort,
   ScalingPort,
+  SmokePort,
   TargetHealth,
   TaskDefinitionSummary,
   WeightedTarget,
 } from '../ports';
 import { PortError } from '../ports';
+import type { ServiceTopology } from '../../../topology';
 import type { FakeClock } from './clock';
 import { registryKey, type SimTaskDefinition, type SimWorld } from './world';
 
@@ -346,5 +348,46 @@ export function simRegistry(ctl: SimControl, repositoryUri: string): RegistryPor
         return 'tagged' as const;
       });
     },
+  };
+}
+
+/**
+ * Smoke tests against the simulated test listener of `t`: a request to `t.testListenerUrl` reaches the
+ * colour the test rule points at — 200 `{"status":"ok"}` while it has healthy targets, 503 without; 500
+ * from a colour armed with the `smoke-fail` fault. Any other URL is refused (ECONNREFUSED). The command
+ * is not run: it "passes" (exit 0), or exits 1 against a `smoke-fail` colour, with a line saying so.
+ */
+export function simSmoke(ctl: SimControl, t: ServiceTopology): SmokePort {
+  const { world } = ctl;
+  const reached = () => {
+    const rule = world.state.rules[t.testRuleArn] ?? [];
+    const tgArn = rule.find((x) => x.weight > 0)?.targetGroupArn;
+    const tg = tgArn ? world.state.targetGroups[tgArn] : undefined;
+    const colour =
+      tgArn === t.targetGroupArns.blue ? 'blue' : tgArn === t.targetGroupArns.green ? 'green' : '?';
+    const healthy = tg ? tg.targets.filter((x) => x.state === 'healthy').length : 0;
+    return { colour, healthy, failing: tgArn !== undefined && world.smokeFails(tgArn) };
+  };
+  return {
+    http: (req) =>
+      call(ctl, 'smoke:http', false, { url: req.url, method: req.method }, () => {
+        if (!t.testListenerUrl || !req.url.startsWith(t.testListenerUrl))
+          throw new PortError(
+            'unavailable',
+            `connect ECONNREFUSED (${req.url} is not the simulated test listener)`,
+          );
+        const r = reached();
+        if (r.failing) return { status: 500, body: `simulated smoke failure on ${r.colour}` };
+        if (r.healthy === 0) return { status: 503, body: '<html>503 Service Temporarily Unavailable</html>' };
+        return { status: 200, body: JSON.stringify({ status: 'ok', colour: r.colour }) };
+      }),
+    run: (cmd) =>
+      call(ctl, 'smoke:command', false, { argv: cmd.argv }, () => {
+        const r = reached();
+        const line = `simulated: ${cmd.argv.join(' ')} against ${cmd.env.SWITCHYARD_TEST_URL} (${r.colour})`;
+        return r.failing
+          ? { exitCode: 1, timedOut: false, outputTail: `${line}\nFAIL GET /health → 500` }
+          : { exitCode: 0, timedOut: false, outputTail: `${line}\nok` };
+      }),
   };
 }

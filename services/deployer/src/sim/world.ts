@@ -187,6 +187,8 @@ export interface WorldState {
   images: Record<string, { tags: Record<string, string>; digests: string[] }>;
   /** Faults armed for task definitions registered from now on (the new revision). */
   armedTaskFaults: { crash: boolean; unhealthy: boolean };
+  /** Target groups whose colour fails smoke tests (fault `smoke-fail`). @default [] */
+  armedSmokeFail?: string[];
   /** 5xx spike / alarm armed on a target group: starts `afterMs` after the group first gets traffic. */
   /** `armedAt`: when the fault was armed; it counts from the group's first traffic AFTER that (a resumed world's group may have served before). */
   armedSpikes: {
@@ -498,12 +500,19 @@ export class SimWorld {
       case 'unhealthy-targets':
         this.state.armedTaskFaults.unhealthy = true;
         break;
+      case 'smoke-fail':
+        this.state.armedSmokeFail = [...(this.state.armedSmokeFail ?? []), idleTg];
+        break;
       case '5xx-spike':
         this.state.armedSpikes.push({
           targetGroupArn: idleTg,
           afterMs: (fault.afterSeconds ?? 0) * 1000,
           errorRatio: fault.errorRatio ?? 0.3,
           armedAt: this.state.lastTick,
+          // already serving (a held canary another process continues): counts from now
+          ...(this.servesProduction(idleTg)
+            ? { startsAt: this.state.lastTick + (fault.afterSeconds ?? 0) * 1000 }
+            : {}),
         });
         break;
       case 'slow':
@@ -527,6 +536,9 @@ export class SimWorld {
           alarmName,
           afterMs: (fault.afterSeconds ?? 0) * 1000,
           armedAt: this.state.lastTick,
+          ...(this.servesProduction(idleTg)
+            ? { firesAt: this.state.lastTick + (fault.afterSeconds ?? 0) * 1000 }
+            : {}),
         });
         break;
       }
@@ -553,12 +565,25 @@ export class SimWorld {
   clearFaults(now: number): void {
     this.state.armedTaskFaults = { crash: false, unhealthy: false };
     this.state.armedSpikes = [];
+    this.state.armedSmokeFail = [];
     this.state.armedAlarms = [];
     this.state.incidents = [];
     this.state.faultSignals = [];
     this.state.throttleRuns = {};
     for (const a of Object.values(this.state.alarms))
       if (a.state !== 'OK') Object.assign(a, { state: 'OK', since: now });
+  }
+
+  /** Whether the `smoke-fail` fault is armed against a target group (its colour fails smoke tests). */
+  smokeFails(tgArn: string): boolean {
+    return (this.state.armedSmokeFail ?? []).includes(tgArn);
+  }
+
+  /** Whether a target group has weight > 0 in a production (weighted, two-group) rule now. */
+  private servesProduction(tgArn: string): boolean {
+    return Object.values(this.state.rules).some(
+      (r) => r.length >= 2 && r.some((x) => x.targetGroupArn === tgArn && x.weight > 0),
+    );
   }
 
   liveColourOf(t: ServiceTopology): Colour {

@@ -187,6 +187,22 @@ export class DynamoStore implements StorePort {
     return { [PARTITION_KEY]: { S: pkOf(key) }, [SORT_KEY]: { S: LOCK_SORT_KEY } };
   }
 
+  /** The lock item of `lock` (key, type, owner, token, lease). */
+  private lockItem(lock: LockInfo): Item {
+    return {
+      ...this.lockKey(lock.key),
+      ...marshallItem({
+        [ITEM_TYPE]: 'lock',
+        environment: lock.key.environment,
+        service: lock.key.service,
+        token: lock.token,
+        owner: lock.owner,
+        acquiredAt: lock.acquiredAt,
+        expiresAt: lock.expiresAt,
+      }),
+    };
+  }
+
   /** The transaction item fencing a release write: the lock item must still carry the token. */
   private fenceCheck(key: ReleaseKey, fence: StoreFence) {
     return {
@@ -232,18 +248,7 @@ export class DynamoStore implements StorePort {
       const out = await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: {
-            ...this.lockKey(key),
-            ...marshallItem({
-              [ITEM_TYPE]: 'lock',
-              environment: key.environment,
-              service: key.service,
-              token: lock.token,
-              owner,
-              acquiredAt: lock.acquiredAt,
-              expiresAt: lock.expiresAt,
-            }),
-          },
+          Item: this.lockItem(lock),
           ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#expiresAt': 'expiresAt' },
           ExpressionAttributeValues: { ':now': { N: String(now) } },
@@ -302,6 +307,37 @@ export class DynamoStore implements StorePort {
       if (isConditionFailure(err)) {
         throw new LockFenceError(
           `lock for ${label(lock.key)} is no longer held by this deployer (released, forced or taken over)`,
+          err,
+        );
+      }
+      throw toPortError(err, what);
+    }
+  }
+
+  async handOverLock(key: ReleaseKey, token: string, owner: LockOwner, leaseMs: number): Promise<LockInfo> {
+    if (!(leaseMs > 0)) throw new PortError('invalid', `lock lease must be positive (got ${leaseMs} ms)`);
+    const now = this.clock.now();
+    const lock: LockInfo = { key, owner, token: randomUUID(), acquiredAt: now, expiresAt: now + leaseMs };
+    const what = `DynamoDB PutItem lock hand-over ${label(key)} in ${this.table}`;
+    try {
+      // One conditional PutItem: the item is replaced only while it still carries the old token, so of two
+      // concurrent hand-overs (two `continue`s) exactly one wins. // AWS: "PutItem … ConditionExpression:
+      // A condition that must be satisfied in order for a conditional PutItem operation to succeed."
+      // (DynamoDB API Reference, PutItem)
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: this.lockItem(lock),
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':token': { S: token } },
+        }),
+      );
+      return lock;
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new LockFenceError(
+          `lock hand-over refused — the lock for ${label(key)} is no longer the one handed over (released, forced or taken over)`,
           err,
         );
       }

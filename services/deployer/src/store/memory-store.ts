@@ -58,6 +58,20 @@ export class MemoryStore implements StorePort {
     return renewed;
   }
 
+  async handOverLock(key: ReleaseKey, token: string, owner: LockOwner, leaseMs: number): Promise<LockInfo> {
+    const current = this.locks.get(keyOf(key));
+    if (!current || current.token !== token) {
+      throw new LockFenceError(
+        `lock hand-over refused — the lock for ${keyOf(key)} ${current ? 'carries another token (taken over or forced)' : 'is no longer held'}`,
+      );
+    }
+    this.writes++;
+    const now = this.clock.now();
+    const lock: LockInfo = { key, owner, token: randomUUID(), acquiredAt: now, expiresAt: now + leaseMs };
+    this.locks.set(keyOf(key), lock);
+    return lock;
+  }
+
   async releaseLock(lock: LockInfo): Promise<void> {
     const current = this.locks.get(keyOf(lock.key));
     if (current && current.token === lock.token) {

@@ -1,8 +1,15 @@
 /** `switchyard deploy`: blue/green deploy of an image tag (or digest) to one service. */
 import { type DeployRequest, deploy } from '../../core/deploy';
-import { COMMON_HELP, optionalStrategy, required, requiredName } from '../args';
+import {
+  COMMON_HELP,
+  forceUnlockAndReason,
+  optionalHoldAfter,
+  optionalStrategy,
+  required,
+  requiredName,
+} from '../args';
 import { afterCommand } from '../after-release';
-import { auditFromEnv, type Command, UsageError } from '../context';
+import { auditFromEnv, type Command } from '../context';
 import { outcomeResult, planLines } from '../present';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
 import { execute, parseCommand } from './common';
@@ -20,6 +27,10 @@ Options:
   --image-tag TAG        immutable image tag (a version or git SHA; "latest" and other moving tags
                          are refused), or a digest sha256:… to deploy exactly that image
   --strategy S           all-at-once | canary | linear (default: the service's deploy.strategy)
+  --hold-after canary|none
+                         hold for approval after the canary step's bake (default: the service's
+                         holdAfter): exit 4 with the canary serving and the lock kept until the hold
+                         expires; then \`switchyard continue\` or \`switchyard abort\`
   --dry-run              print the plan (colours, task-definition diff, weight schedule, gates) and
                          change nothing
   --force-unlock         take over a lock held by a dead deployer (needs --reason; recorded)
@@ -30,7 +41,7 @@ ${COMMON_HELP}
 
 Exit codes: 0 deployed (or dry run), 1 internal error (traffic state unknown: run
             switchyard status), 2 refused (nothing changed: bad input, lock held, dead release…),
-            3 rolled back (traffic is on the last known good colour).
+            3 rolled back (traffic is on the last known good colour), 4 held for approval.
 
 Examples:
   switchyard deploy --env dev --service api --image-tag v1.1.0 --simulate
@@ -42,6 +53,7 @@ const OPTIONS = {
   service: { type: 'string' },
   'image-tag': { type: 'string' },
   strategy: { type: 'string' },
+  'hold-after': { type: 'string' },
   'dry-run': { type: 'boolean' },
   'force-unlock': { type: 'boolean' },
   reason: { type: 'string' },
@@ -61,13 +73,8 @@ export const deployCommand: Command = {
       const service = requiredName('deploy', values, 'service', 'the service to deploy');
       const tag = required('deploy', values, 'image-tag', 'an immutable tag or sha256: digest');
       const strategy = optionalStrategy('deploy', values);
-      const reason = (values.reason as string | undefined)?.trim();
-      const forceUnlock = values['force-unlock'] === true;
-      if (forceUnlock && !reason) {
-        throw new UsageError(
-          'switchyard deploy: --force-unlock needs --reason "…" saying why the lock is taken over (it is recorded)',
-        );
-      }
+      const holdAfter = optionalHoldAfter('deploy', values);
+      const { forceUnlock, reason } = forceUnlockAndReason('deploy', values);
       scope.target(environment, service);
       const where = `${environment}/${service}`;
       const runtime = await openRuntime(ctx, common, renderer);
@@ -83,6 +90,7 @@ export const deployCommand: Command = {
           imageTag: tag,
           ...(pinned ? { imageDigest: tag } : {}),
           ...(strategy ? { strategy } : {}),
+          ...(holdAfter ? { holdAfter } : {}),
           dryRun: values['dry-run'] === true,
           owner,
           ...(commitSha ? { commitSha } : {}),

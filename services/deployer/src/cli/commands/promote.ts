@@ -5,7 +5,7 @@ import type { ServiceTopology } from '../../../../topology';
 import { shortDigest } from '../../ops/history';
 import { type PromoteDeps, type PromoteOutcome, promote, promoteExitCode } from '../../ops/promote';
 import { parseSourceStatus, type SourceSnapshot, snapshotStore } from '../../ops/source-status';
-import { COMMON_HELP, optionalStrategy, requiredName } from '../args';
+import { COMMON_HELP, optionalHoldAfter, optionalStrategy, requiredName } from '../args';
 import { afterCommand } from '../after-release';
 import { auditFromEnv, type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
@@ -34,6 +34,8 @@ Options:
   --allow-skip-stage       allow --from to differ from --to's promotion.from (recorded)
   --reason TEXT            extra reason recorded with the release
   --strategy S             all-at-once | canary | linear (default: the target service's)
+  --hold-after canary|none hold for approval after the canary step's bake (default: the target
+                           service's holdAfter): exit 4; then \`switchyard continue\` or \`switchyard abort\`
   --dry-run                print the plan; change nothing
   --source-topology FILE   topology of --from (default: SSM, or with --simulate the examples)
   --source-status FILE     read --from from a status capture instead of its AWS account (for
@@ -62,6 +64,7 @@ const OPTIONS = {
   'allow-skip-stage': { type: 'boolean' },
   reason: { type: 'string' },
   strategy: { type: 'string' },
+  'hold-after': { type: 'string' },
   'dry-run': { type: 'boolean' },
   'source-topology': { type: 'string' },
   'source-status': { type: 'string' },
@@ -122,6 +125,7 @@ export const promoteCommand: Command = {
         );
       }
       const strategy = optionalStrategy('promote', values);
+      const holdAfter = optionalHoldAfter('promote', values);
       scope.target(to, service);
       const where = `${service} ${from} → ${to}`;
       const runtime = await openRuntime(ctx, common, renderer);
@@ -183,6 +187,7 @@ export const promoteCommand: Command = {
               ...(values['allow-skip-stage'] === true ? { allowSkipStage: true } : {}),
               ...(reason ? { reason } : {}),
               ...(strategy ? { strategy } : {}),
+              ...(holdAfter ? { holdAfter } : {}),
               ...(values['dry-run'] === true ? { dryRun: true } : {}),
               ...(commitSha ? { commitSha } : {}),
               ...(owner.runUrl ? { runUrl: owner.runUrl } : {}),

@@ -1,7 +1,6 @@
 /** `switchyard status`: colours, weights, lock, last releases and warnings (incl. a killed deployer) per service. */
 import { readdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { ServiceTopology } from '../../../../topology';
 import { ExitCode } from '../../exit-codes';
 import {
   DEFAULT_STATUS_RELEASES,
@@ -13,7 +12,7 @@ import {
 import { COMMON_HELP, type CommonFlags, requiredName } from '../args';
 import { type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
-import { EXAMPLES_DIR, openRuntime, type Runtime, readTopologyFile } from '../runtime';
+import { EXAMPLES_DIR, openRuntime, type Runtime, readTopologyFile, type ServiceHandle } from '../runtime';
 import { execute, parseCommand } from './common';
 
 export const STATUS_HELP = `Usage: switchyard status --env ENV [--service SERVICE] [--releases N] [options]
@@ -62,13 +61,13 @@ const OPTIONS = {
 } as const;
 
 /** Services of `environment` to show: explicit, from --topology, from the simulation, from SSM. */
-async function servicesOf(
+export async function servicesOf(
   runtime: Runtime,
   common: CommonFlags,
   environment: string,
   service: string | undefined,
   cwd: string,
-): Promise<{ topology: ServiceTopology; deps: Parameters<typeof serviceStatus>[0] }[]> {
+): Promise<ServiceHandle[]> {
   if (service || common.topology) {
     const name =
       service ??

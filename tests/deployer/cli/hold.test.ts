@@ -1,0 +1,105 @@
+/** `deploy --hold-after canary` → exit 4, then `continue` / `abort` from new processes (simulation). */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../../services/deployer/src/cli/main';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'switchyard-hold-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function sy(args: string): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const argv = args.match(/"[^"]*"|\S+/g)!.map((a) => a.replace(/^"|"$/g, ''));
+  const code = await run(
+    argv,
+    { USER: 'tester', SWITCHYARD_SIM_WALL_CLOCK: 'off' },
+    { stdout: (s) => (out += s), stderr: (s) => (err += s) },
+    dir,
+  );
+  return { code, out, err };
+}
+
+const weights = () => {
+  const w = JSON.parse(readFileSync(join(dir, '.switchyard-sim/state.json'), 'utf8')).snapshot.world;
+  const rule = Object.entries(w.rules).find(([k]) => k.endsWith('/0000000000000001'))![1] as {
+    weight: number;
+  }[];
+  return rule.map((x) => x.weight);
+};
+
+const ENV = '--simulate --env dev --service api';
+
+test('held (exit 4) → status shows the hold → continue deploys (exit 0)', async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  const held = await sy(`deploy ${ENV} --image-tag v1.2.0 --hold-after canary`);
+  expect(held.code).toBe(4);
+  expect(held.out).toMatch(/⏸ held v1\.2\.0 on dev\/api for approval: 10% on blue/); // not a failure mark
+  expect(held.out).toMatch(/switchyard continue --env dev --service api/);
+  expect(weights()).toEqual([10, 90]);
+  const st = await sy(`status ${ENV}`);
+  expect(st.out).toMatch(/held for approval/);
+  const other = await sy(`deploy ${ENV} --image-tag v1.3.0`);
+  expect(other.code).toBe(2);
+  const cont = await sy(`continue ${ENV}`);
+  expect(cont.code).toBe(0);
+  expect(cont.out).toMatch(/deployed v1\.2\.0 to dev\/api on blue/);
+  expect(weights()).toEqual([100, 0]);
+});
+
+test('held → abort (exit 0): traffic back, nothing left to continue (exit 2)', async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  expect((await sy(`deploy ${ENV} --image-tag v1.2.0 --hold-after canary`)).code).toBe(4);
+  expect((await sy(`abort ${ENV}`)).code).toBe(2); // --reason is required
+  const ab = await sy(`abort ${ENV} --reason "canary p99 too high"`);
+  expect(ab.code).toBe(0);
+  expect(ab.out).toMatch(/aborted v1\.2\.0 on dev\/api: 100% on green, blue scaled to 0/);
+  expect(weights()).toEqual([0, 100]);
+  const again = await sy(`continue ${ENV}`);
+  expect(again.code).toBe(2);
+  expect(again.out + again.err).toMatch(/nothing-in-progress/);
+});
+
+test('abort --expired without --service: leaves a live hold alone (exit 0), --hold-after bad value is a usage error', async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  expect((await sy(`deploy ${ENV} --image-tag v1.2.0 --hold-after canary`)).code).toBe(4);
+  const r = await sy('abort --simulate --env dev --expired --reason "hold expired"');
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/not expired yet; nothing to abort/);
+  expect(weights()).toEqual([10, 90]);
+  const bad = await sy(`deploy ${ENV} --image-tag v1.3.0 --hold-after maybe`);
+  expect(bad.code).toBe(2);
+  expect(bad.out + bad.err).toMatch(/--hold-after must be "canary"/);
+});
+
+test.each(['continue', 'abort'])('%s --help', async (cmd) => {
+  const r = await sy(`${cmd} --help`);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(new RegExp(`^Usage: switchyard ${cmd}`));
+});
+
+test('promote --hold-after canary holds too (exit 4); continue finishes it in the target environment', async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  const held = await sy('promote --simulate --service api --from dev --to staging --hold-after canary');
+  expect(held.code).toBe(4);
+  expect(held.out).toMatch(/held v1\.1\.0 on api dev → staging for approval: 10% on green/);
+  expect((await sy('continue --simulate --env staging --service api')).code).toBe(0);
+  expect((await sy('promote --simulate --service api --from dev --to staging --hold-after later')).code).toBe(
+    2,
+  );
+});
+
+test('--fault smoke-fail: exit 3 with nothing moved; status shows the smoke test under the release', async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  const before = weights();
+  const failed = await sy(`deploy ${ENV} --image-tag v1.2.0 --fault smoke-fail`);
+  expect(failed.code).toBe(3);
+  expect(failed.out).toMatch(/smoke test failed: no production traffic moved/);
+  expect(weights()).toEqual(before);
+  const st = await sy(`status ${ENV}`);
+  expect(st.out).toMatch(/smoke test: failed: GET \/health answered 500, expected 200/);
+  expect(st.out).toMatch(/smoke test: passed: GET \/health ok/); // the first release's
+});
