@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../services/deployer/src/cli/main';
+import { FAULT_NAMES } from '../../../services/deployer/src/sim/faults';
 
 const EXAMPLE = join(__dirname, '../../../services/deployer/examples/topology.dev.api.json');
 
@@ -387,6 +388,13 @@ describe('help and dispatch', () => {
       /0 deployed .* 1 internal error \(traffic state unknown: run\n\s+switchyard status\), 2 refused/,
     );
     expect(r.out).toMatch(/3 rolled back/);
+  });
+
+  test('the common help names every simulation fault', async () => {
+    const r = await sy('deploy --help');
+    const listed = r.out.split('inject a fault (repeatable):')[1]?.split('--seed')[0] ?? '';
+    const names = listed.split(/[\s,]+/).filter(Boolean);
+    expect([...names].sort()).toEqual([...FAULT_NAMES].sort());
   });
 
   test('--help lists the commands; unknown command is exit 2; no command is exit 2', async () => {

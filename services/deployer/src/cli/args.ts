@@ -32,7 +32,8 @@ export const COMMON_HELP = `Common options:
                          services/deployer/examples/topology.<env>.<svc>.json; state kept in
                          --sim-state (default .switchyard-sim/state.json) so commands compose
   --fault NAME[@SECONDS] with --simulate, inject a fault (repeatable): task-crash,
-                         unhealthy-targets, 5xx-spike, alarm, throttle, interrupt, kill
+                         unhealthy-targets, 5xx-spike, slow, connection-errors, smoke-fail,
+                         alarm, incident, throttle, interrupt, kill, outage
   --seed N               with --simulate, seed of the simulation's randomness (default 1)
   --sim-reset            with --simulate, start from a fresh simulated world
   -h, --help             this help`;

@@ -17,9 +17,10 @@ import { execute, parseCommand } from './common';
 export const DEPLOY_HELP = `Usage: switchyard deploy --env ENV --service SERVICE --image-tag TAG [options]
 
 Blue/green deploy: registers a task-definition revision pinned to the tag's digest on the idle colour,
-waits for its ECS deployment and healthy targets, shifts ALB weights by strategy while watching target
-health, the 5xx share and CloudWatch alarms, and on any failed gate or SIGINT/SIGTERM puts 100% back
-on the last known good colour in one write.
+waits for its ECS deployment and healthy targets, runs the service's smoke test through the test
+listener (before any production traffic), shifts ALB weights by strategy while watching target health,
+the 5xx share, p99 latency, connection errors and CloudWatch alarms, and on any failed gate or
+SIGINT/SIGTERM puts 100% back on the last known good colour in one write.
 
 Options:
   --env ENV              environment (dev, staging, prod, …)
