@@ -6,6 +6,7 @@
  */
 import { CollectingSink } from '../../../services/deployer/src/core/events';
 import { deploy, type DeployOutcome } from '../../../services/deployer/src/core/deploy';
+import { continueDeploy } from '../../../services/deployer/src/core/resume';
 import { rollback } from '../../../services/deployer/src/ops/rollback';
 import { serviceStatus } from '../../../services/deployer/src/ops/status';
 import { createSimulation, restoreStore, type Simulation } from '../../../services/deployer/src/sim';
@@ -156,4 +157,18 @@ test('lost hold (lock forced, now free): status and deploy say it is void and ab
   const r = await deploy(deps(sim), { topology: t, imageTag: 'v1.2.0', owner: DEPLOYER });
   expect(r).toMatchObject({ status: 'refused', code: 'held-for-approval' });
   expect(reasonOf(r)).toMatch(/hold is void.*switchyard abort.*then deploy v1\.2\.0 again$/);
+});
+
+test('continue of a lost hold (lock free): refused hold-lost, pointing at abort, not rollback', async () => {
+  const { sim } = await held();
+  await sim.store.forceUnlock(KEY, 'mallory', 'cleaning up');
+  const r = await continueDeploy(deps(sim), {
+    topology: t,
+    owner: { actor: 'approver', host: 'runner-2', operation: 'continue' },
+  });
+  expect(r).toMatchObject({ status: 'refused', code: 'hold-lost' });
+  expect(reasonOf(r)).toMatch(
+    /the hold is void and was not continued\. `switchyard abort --env dev --service api --reason "…"` puts 100% back on blue and scales green down$/,
+  );
+  expect(reasonOf(r)).not.toMatch(/switchyard rollback/);
 });
