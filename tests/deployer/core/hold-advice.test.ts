@@ -172,3 +172,21 @@ test('continue of a lost hold (lock free): refused hold-lost, pointing at abort,
   );
   expect(reasonOf(r)).not.toMatch(/switchyard rollback/);
 });
+
+test('rollback after the hold expired: recovers it (as abort would) and says it was a hold, not a dead deployer', async () => {
+  const { sim, out } = await held();
+  await sim.clock.sleep(out.until - sim.clock.now() + 1000);
+  const events = new CollectingSink();
+  const r = await rollback(
+    { ...sim.deps(events), signal: undefined },
+    { topology: t, reason: 'x', owner: ONCALL },
+  );
+  expect(r.status).toBe('rolled-back');
+  expect(sim.world.trafficWeights(t)).toEqual({ blue: 100, green: 0 });
+  const text = events.events.map((e) => e.message).join('\n');
+  expect(text).toMatch(/release \S+ was held for approval until \S+ and nobody continued it/);
+  expect(text).not.toMatch(/died at step "held"/);
+  const old = (await sim.store.listReleases(KEY, 2)).find((x) => x.id === out.release.id)!;
+  expect(old.outcome).toBe('failed');
+  expect(old.reason).toMatch(/^was held for approval until/);
+});

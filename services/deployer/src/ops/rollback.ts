@@ -381,7 +381,7 @@ export async function planRollback(
       restoreTo(
         safe.colour,
         safe.taskDefinitionArn,
-        `release ${newest.id} died at step "${newest.step}" (intended ${newest.intendedWeights ? pct(newest.intendedWeights) : 'no weight change'})`,
+        `release ${newest.id} ${leftAt(newest)} (intended ${newest.intendedWeights ? pct(newest.intendedWeights) : 'no weight change'})`,
         dead,
       ),
     );
@@ -629,6 +629,16 @@ export async function rollback(deps: DeployDeps, req: RollbackRequest): Promise<
   return res.value;
 }
 
+/**
+ * How a release was left in progress: a deploy held for approval whose hold expired or lost its lock
+ * (recovering it is what `abort` does too; core/hold.ts), or a deployer that died at its step.
+ */
+function leftAt(r: ReleaseRecord): string {
+  return r.step === 'held' && r.hold
+    ? `was held for approval until ${new Date(r.hold.until).toISOString()} and nobody continued it (expired or its lock was lost)`
+    : `died at step "${r.step}"`;
+}
+
 async function lockHeld(deps: DeployDeps, t: ServiceTopology, held: LockInfo): Promise<Refusal> {
   const now = deps.clock.now();
   const where = `${t.environment}/${t.service}`;
@@ -856,7 +866,7 @@ async function execute(
           {
             outcome: 'failed',
             reason:
-              `deployer died at step "${d.step}"` +
+              (d.step === 'held' ? leftAt(d) : `deployer died at step "${d.step}"`) +
               (d.intendedWeights ? ` (intended ${pct(d.intendedWeights)})` : '') +
               `; recovered by ${release.id} (${req.owner.actor}): ${reason}`,
             updatedAt: clock.now(),
@@ -866,7 +876,7 @@ async function execute(
         ),
       );
       recovered.push(d.id);
-      emitter.info('recovery.marked-failed', `release ${d.id} marked failed (died at step "${d.step}")`, {
+      emitter.info('recovery.marked-failed', `release ${d.id} marked failed (${leftAt(d)})`, {
         releaseId: d.id,
         step: d.step,
       });
