@@ -190,3 +190,15 @@ test('rollback after the hold expired: recovers it (as abort would) and says it 
   expect(old.outcome).toBe('failed');
   expect(old.reason).toMatch(/^was held for approval until/);
 });
+
+test('an alarm firing during a healthy hold: status says do not continue, abort — not rollback', async () => {
+  const { sim } = await held();
+  const name = t.alarms.green[0] ?? t.alarms.shared[0];
+  sim.world.state.alarms[name] = { state: 'ALARM', since: sim.clock.now() };
+  const st = await serviceStatus(deps(sim), t);
+  const w = st.warnings.find((x) => x.code === 'alarm-firing');
+  expect(w?.message).toMatch(
+    /is held for approval with its canary on green: do not continue it if the canary is to blame — `switchyard abort --env dev --service api --reason "…"` puts 100% back on blue$/,
+  );
+  expect(st.warnings.map((x) => x.message).join('\n')).not.toMatch(/switchyard rollback/);
+});
