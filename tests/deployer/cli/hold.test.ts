@@ -103,3 +103,39 @@ test('--fault smoke-fail: exit 3 with nothing moved; status shows the smoke test
   expect(st.out).toMatch(/smoke test: failed: GET \/health answered 500, expected 200/);
   expect(st.out).toMatch(/smoke test: passed: GET \/health ok/); // the first release's
 });
+
+test('while held: status, deploy, deploy --force-unlock and rollback name the hold and continue/abort, never rollback or --force-unlock', async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  expect((await sy(`deploy ${ENV} --image-tag v1.2.0 --hold-after canary`)).code).toBe(4);
+  const advice =
+    /is held for approval with blue 10% \/ green 90% until \S+ \(\d+ min left; the lock is kept until then\)\. Finish it first: `switchyard continue --env dev --service api` approves it \(goes on to 100% on blue\), or `switchyard abort --env dev --service api --reason "…"` puts 100% back on green and scales blue down/;
+  const st = await sy(`status ${ENV}`);
+  expect(st.code).toBe(0);
+  expect(st.out).toMatch(/live: SPLIT \(blue 10% \/ green 90%\) — canary held for approval/);
+  expect(st.out).toMatch(
+    new RegExp(`note: release \\S+ \\(deploy of v1\\.2\\.0 to blue by tester\\) ${advice.source}`),
+  );
+  expect(st.out).not.toMatch(/WARNING|split-weights|switchyard rollback/);
+  for (const cmd of [
+    `deploy ${ENV} --image-tag v1.3.0`,
+    `deploy ${ENV} --image-tag v1.3.0 --force-unlock --reason x`,
+  ]) {
+    const r = await sy(cmd);
+    expect(r.code).toBe(2);
+    const text = r.out + r.err;
+    expect(text).toMatch(/refused \(held-for-approval\); nothing was changed/);
+    expect(text).toMatch(new RegExp(`${advice.source}, then deploy v1\\.3\\.0 again`));
+    expect(text).not.toMatch(/split-weights|--force-unlock --reason|switchyard rollback/);
+  }
+  const rb = await sy(`rollback ${ENV} --reason x`);
+  expect(rb.code).toBe(2);
+  expect(rb.out + rb.err).toMatch(/refused \(held-for-approval\)/);
+  expect(rb.out + rb.err).toMatch(
+    new RegExp(
+      `${advice.source} — aborting is the rollback of a held deploy \\(it takes over the hold's lock; nothing needs forcing; no rollback is needed after it\\)`,
+    ),
+  );
+  expect(rb.out + rb.err).not.toMatch(/--force-unlock --reason/);
+  expect(weights()).toEqual([10, 90]); // nothing moved, the hold intact
+  expect((await sy(`continue ${ENV}`)).code).toBe(0);
+});

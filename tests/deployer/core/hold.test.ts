@@ -70,7 +70,7 @@ test('held: the canary serves, the lock is kept until the hold expires, exit 4; 
   expect(lock).toMatchObject({ token: rec.hold!.lockToken, expiresAt: out.until });
   // nobody else gets in meanwhile: a deploy or a rollback without --force-unlock is refused
   const other = await deploy(deps(sim), { topology: t, imageTag: 'v1.2.0', owner: DEPLOYER });
-  expect(other).toMatchObject({ status: 'refused', code: 'lock-held' });
+  expect(other).toMatchObject({ status: 'refused', code: 'held-for-approval' });
 });
 
 test('continue: takes the held lock over, shifts to 100 %, bakes and deploys; the lock is released', async () => {
@@ -263,11 +263,13 @@ test('a rollback refused by a held deploy names abort; status explains the hold,
   );
   const st = await serviceStatus(deps(sim), t);
   expect(st.held).toMatchObject({ releaseId: out.release.id, expired: false, lockKept: true });
-  expect(st.notes.join('\n')).toMatch(/held for approval: 10% on green, until .* \(30 min left\)/);
+  expect(st.notes.join('\n')).toMatch(
+    /held for approval with blue 90% \/ green 10% until .* \(30 min left; the lock is kept until then\)/,
+  );
   expect(st.warnings.map((w) => w.code)).not.toContain('killed-deployer');
   await sim.clock.sleep(out.until - sim.clock.now());
   const late = await serviceStatus(deps(sim), t);
   expect(late.warnings.find((w) => w.code === 'hold-expired')?.message).toMatch(
-    /hold expired .*switchyard abort --env dev --service api --reason "hold expired"/,
+    /hold EXPIRED.*switchyard abort --env dev --service api --reason "hold expired"/,
   );
 });

@@ -156,7 +156,12 @@ export type RefusalCode =
   /** continue: the held deploy's lock was taken over or forced while it was held. */
   | 'hold-lost'
   /** continue: the world no longer matches the record (weights moved by hand). */
-  | 'unsafe';
+  | 'unsafe'
+  /**
+   * deploy / promote / rollback: the newest release is a deploy held for approval (core/hold.ts) — its
+   * canary serves and it keeps the lock; `switchyard continue` / `abort` finish it first.
+   */
+  | 'held-for-approval';
 
 export interface PlanStep {
   readonly percent: number;

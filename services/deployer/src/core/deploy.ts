@@ -15,6 +15,7 @@
  */
 import { CollectingSink, Emitter } from './events';
 import { type DeployDeps, type DeployOutcome, type DeployRequest, keyOf } from './deploy-model';
+import { holdAdvice, holdOf } from './hold';
 import { describeHolder, type LockOptions, withLock } from './lock';
 import { preflight, refused, tagProblem } from './preflight';
 import { withRetry } from './retry';
@@ -126,8 +127,29 @@ export async function deploy(
   return res.value;
 }
 
-function lockHeld(req: DeployRequest, heldBy: LockInfo, deps: DeployDeps, emitter?: Emitter): DeployOutcome {
-  const reason = `another operation holds the lock for ${req.topology.environment}/${req.topology.service}: ${describeHolder(heldBy, deps.clock.now())}. Wait for it to finish; if it died, its lease expires by itself, or take over with --force-unlock --reason "…"`;
+/**
+ * The refusal for a lock someone else holds: a deploy held for approval (the lock is its hold's) is named
+ * with its expiry and `continue`/`abort` (core/hold.ts), never --force-unlock; anything else is a running
+ * or dead operation.
+ */
+async function lockHeld(
+  req: DeployRequest,
+  heldBy: LockInfo,
+  deps: DeployDeps,
+  emitter?: Emitter,
+): Promise<DeployOutcome> {
+  const t = req.topology;
+  const now = deps.clock.now();
+  const newest = await withRetry(deps.clock, 'store.listReleases', () => deps.store.listReleases(keyOf(t), 1))
+    .then((r) => r[0])
+    .catch(() => undefined); // the hint is best effort: the refusal stands either way
+  const hold = holdOf(newest, heldBy, now);
+  if (hold?.state === 'held') {
+    const reason = holdAdvice(hold, t, now, `${req.kind ?? 'deploy'} ${req.imageTag}`);
+    emitter?.error('refused', reason, { code: 'held-for-approval' });
+    return { status: 'refused', code: 'held-for-approval', reason, heldBy };
+  }
+  const reason = `another operation holds the lock for ${t.environment}/${t.service}: ${describeHolder(heldBy, now)}. Wait for it to finish; if it died, its lease expires by itself, or take over with --force-unlock --reason "…"`;
   emitter?.error('refused', reason, { code: 'lock-held' });
   return { status: 'refused', code: 'lock-held', reason, heldBy };
 }

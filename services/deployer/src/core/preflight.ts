@@ -27,6 +27,7 @@ import {
 } from './deploy-model';
 import type { Emitter } from './events';
 import { gatePeriodMs } from './gates';
+import { holdAdvice, holdOf } from './hold';
 import { type LiveState, readLiveState } from './live-state';
 import { withRetry } from './retry';
 import { bakeFloor, heldFloor, idleRange, liveRange, managedAutoscaling, readScalingState } from './scaling';
@@ -161,6 +162,20 @@ export async function preflight(
       },
     },
   );
+  // ---- the release history: a deploy held for approval explains split weights (its canary) and a held
+  // lock better than "split weights" does — and its way out is continue/abort, not a rollback
+  const key = keyOf(t);
+  const recent = await r('store.listReleases', () => store.listReleases(key, 5));
+  if (kind !== 'rollback' && recent[0]?.outcome === 'in-progress' && recent[0].step === 'held') {
+    const lock = await r('store.getLock', () => store.getLock(key));
+    const hold = holdOf(recent[0], lock, clock.now());
+    if (hold)
+      return refused(
+        'held-for-approval',
+        holdAdvice(hold, t, clock.now(), `${kind} ${req.imageTag}`),
+        emitter,
+      );
+  }
   if (live.status !== 'ok') {
     return refused(live.status === 'split' ? 'split-weights' : live.status, live.problem!, emitter);
   }
@@ -322,15 +337,11 @@ export async function preflight(
   }
 
   // ---- a dead release (newest still in progress) must be recovered first (rollbacks are the recovery)
-  const key = keyOf(t);
-  const recent = await r('store.listReleases', () => store.listReleases(key, 5));
   if (kind !== 'rollback' && recent[0]?.outcome === 'in-progress') {
     const dead = recent[0];
     return refused(
       'dead-release',
-      dead.step === 'held' && dead.hold
-        ? `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is held for approval${clock.now() >= dead.hold.until ? ` — its hold expired at ${new Date(dead.hold.until).toISOString()}` : ` until ${new Date(dead.hold.until).toISOString()}`}: finish it first with \`switchyard continue --env ${t.environment} --service ${t.service}\`${clock.now() >= dead.hold.until ? ' (refused once expired)' : ''} or \`switchyard abort --env ${t.environment} --service ${t.service} --reason "…"\`, then deploy again`
-        : `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is still in progress at step "${dead.step}": its deployer is either still running (then wait for it) or died / lost its lock. Its colour ${dead.colour} never passed its final bake, so it is not a known-good release; ${dead.previousColour} is. Recover first: \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` (add --force-unlock --reason "…" if its lock is still held), then deploy again`,
+      `release ${dead.id} (${dead.kind} of ${dead.imageTag} to ${dead.colour} by ${dead.actor}) is still in progress at step "${dead.step}": its deployer is either still running (then wait for it) or died / lost its lock. Its colour ${dead.colour} never passed its final bake, so it is not a known-good release; ${dead.previousColour} is. Recover first: \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` (add --force-unlock --reason "…" if its lock is still held), then deploy again`,
       emitter,
     );
   }

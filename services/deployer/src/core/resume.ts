@@ -11,7 +11,7 @@
  * The lock: a held deploy left its lock behind with a lease ending when the hold expires, its token on the
  * record; continue/abort take it over only while it still carries that token (`handOverLock`, one
  * conditional write: of two concurrent `continue`s one wins). A hold whose lock was forced or taken over
- * meanwhile is void: `continue` is refused (`hold-lost`) and `rollback` recovers the release. A dead
+ * meanwhile is void: `continue` is refused (`hold-lost`) and `abort` recovers the release. A dead
  * runner's lock is acquired as usual (its lease expired) or with --force-unlock.
  *
  * Hold expiry: after `hold.until`, `continue` is refused (`hold-expired`) and `abort --expired` (the
@@ -191,9 +191,14 @@ async function pickUp(deps: DeployDeps, req: ResumeRequest, op: Op): Promise<Res
     if (res.status === 'held') return lockHeldRefusal(deps, where, res.heldBy, emitter);
     const current = res.current;
     if (op === 'continue' || (current && current.expiresAt > deps.clock.now())) {
+      const taken = current !== undefined && current.expiresAt > deps.clock.now();
+      // the way out of a void hold: abort takes a free lock as usual (below); a live holder owns the service
+      const next = taken
+        ? `Whoever holds it now owns the service: wait for it to finish, then \`switchyard status --env ${t.environment} --service ${t.service}\` shows what is left`
+        : `\`switchyard abort --env ${t.environment} --service ${t.service} --reason "…"\` puts 100% back on ${rel.previousColour} and scales ${rel.colour} down`;
       return refused(
         'hold-lost',
-        `the held deploy ${rel.id} of ${where} no longer holds its lock (${current ? `now: ${describeHolder(current, deps.clock.now())}` : 'it was released or forced'}): the hold is void and was not ${op === 'continue' ? 'continued' : 'aborted'}. ${current && current.expiresAt > deps.clock.now() ? 'Whoever holds it now owns the service; wait for it, then' : ''} \`switchyard status --env ${t.environment} --service ${t.service}\` shows the state; \`switchyard rollback --env ${t.environment} --service ${t.service} --reason "…"\` recovers the release`,
+        `the held deploy ${rel.id} of ${where} no longer holds its lock (${current ? `now: ${describeHolder(current, deps.clock.now())}` : 'it was released or forced'}): the hold is void and was not ${op === 'continue' ? 'continued' : 'aborted'}. ${next}`,
         emitter,
       );
     }

@@ -364,7 +364,7 @@ export async function promote(deps: PromoteDeps, req: PromoteRequest): Promise<P
     },
     req.lock,
   );
-  if (out.status === 'refused' && out.code === 'lock-held') {
+  if (out.status === 'refused' && (out.code === 'lock-held' || out.code === 'held-for-approval')) {
     return {
       status: 'refused',
       code: out.code,

@@ -31,6 +31,7 @@ import {
 } from '../core/deploy';
 import { Emitter } from '../core/events';
 import { digestOfImage, type LiveState, readLiveState } from '../core/live-state';
+import { holdAdvice, holdOf } from '../core/hold';
 import { asLockLost, describeHolder, type LockOptions, withLock } from '../core/lock';
 import { withRetry } from '../core/retry';
 import {
@@ -101,7 +102,9 @@ export type RollbackRefusalCode =
   | 'nothing-to-do'
   | 'recover-first'
   | 'unsafe'
-  | 'not-found';
+  | 'not-found'
+  /** The newest release is a deploy held for approval: `switchyard abort` is its rollback (core/hold.ts). */
+  | 'held-for-approval';
 
 /** What the rollback goes back to. */
 export interface RollbackTarget {
@@ -378,7 +381,7 @@ export async function planRollback(
       restoreTo(
         safe.colour,
         safe.taskDefinitionArn,
-        `release ${newest.id} died at step "${newest.step}" (intended ${newest.intendedWeights ? pct(newest.intendedWeights) : 'no weight change'})`,
+        `release ${newest.id} ${leftAt(newest)} (intended ${newest.intendedWeights ? pct(newest.intendedWeights) : 'no weight change'})`,
         dead,
       ),
     );
@@ -626,6 +629,16 @@ export async function rollback(deps: DeployDeps, req: RollbackRequest): Promise<
   return res.value;
 }
 
+/**
+ * How a release was left in progress: a deploy held for approval whose hold expired or lost its lock
+ * (recovering it is what `abort` does too; core/hold.ts), or a deployer that died at its step.
+ */
+function leftAt(r: ReleaseRecord): string {
+  return r.step === 'held' && r.hold
+    ? `was held for approval until ${new Date(r.hold.until).toISOString()} and nobody continued it (expired or its lock was lost)`
+    : `died at step "${r.step}"`;
+}
+
 async function lockHeld(deps: DeployDeps, t: ServiceTopology, held: LockInfo): Promise<Refusal> {
   const now = deps.clock.now();
   const where = `${t.environment}/${t.service}`;
@@ -633,15 +646,12 @@ async function lockHeld(deps: DeployDeps, t: ServiceTopology, held: LockInfo): P
     'Wait for it to finish; if its deployer died, rerun once the lease expired (then this rollback recovers what it left), or take over now with --force-unlock --reason "…".';
   try {
     const [newest] = await deps.store.listReleases(keyOf(t), 1);
-    if (
-      newest?.outcome === 'in-progress' &&
-      newest.step === 'held' &&
-      newest.hold?.lockToken === held.token
-    ) {
-      hint =
-        `It is release ${newest.id}, held for approval with ${newest.intendedWeights ? pct(newest.intendedWeights) : 'its canary serving'}: ` +
-        `\`switchyard abort --env ${t.environment} --service ${t.service} --reason "…"\` puts traffic back on ${newest.previousColour} and scales the canary down (or \`switchyard continue\` finishes it). ${hint}`;
-    } else if (newest?.outcome === 'deployed' && newest.step === 'draining-old') {
+    const hold = holdOf(newest, held, now);
+    if (hold?.state === 'held') {
+      // a held deploy's lock is its hold: abort (not --force-unlock + rollback) is its rollback
+      return refusal('held-for-approval', holdAdvice(hold, t, now, 'rollback'), held);
+    }
+    if (newest?.outcome === 'deployed' && newest.step === 'draining-old') {
       hint =
         `It is release ${newest.id}, already deployed and in its termination wait (${otherColour(newest.colour)} still runs the previous revision). ` +
         `For an instant rollback, stop that run (SIGINT/cancel: it then leaves ${otherColour(newest.colour)} running) and rerun this command; ` +
@@ -856,7 +866,7 @@ async function execute(
           {
             outcome: 'failed',
             reason:
-              `deployer died at step "${d.step}"` +
+              (d.step === 'held' ? leftAt(d) : `deployer died at step "${d.step}"`) +
               (d.intendedWeights ? ` (intended ${pct(d.intendedWeights)})` : '') +
               `; recovered by ${release.id} (${req.owner.actor}): ${reason}`,
             updatedAt: clock.now(),
@@ -866,7 +876,7 @@ async function execute(
         ),
       );
       recovered.push(d.id);
-      emitter.info('recovery.marked-failed', `release ${d.id} marked failed (died at step "${d.step}")`, {
+      emitter.info('recovery.marked-failed', `release ${d.id} marked failed (${leftAt(d)})`, {
         releaseId: d.id,
         step: d.step,
       });

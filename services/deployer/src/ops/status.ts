@@ -7,6 +7,7 @@ import type { Colour, ServiceTopology } from '../../../topology';
 import { allAlarmNames, otherColour } from '../../../topology';
 import { alarmPreflight, alarmScope } from '../core/alarms';
 import { type LiveState, readLiveState } from '../core/live-state';
+import { holdAdvice, holdOf, weightsAreTheHold } from '../core/hold';
 import { describeHolder } from '../core/lock';
 import { withRetry } from '../core/retry';
 import { liveRange, managedAutoscaling, readScalingState } from '../core/scaling';
@@ -257,6 +258,8 @@ function alarmWarnings(
   topology: ServiceTopology,
   read: AlarmState[] | Error | undefined,
   live: LiveState | undefined,
+  /** A deploy held for approval (its canary splits the traffic): abort, not rollback, is the way back. */
+  held?: ReleaseRecord,
 ): { alarms?: ScopedAlarm[]; warnings: StatusWarning[] } {
   if (read === undefined) return { warnings: [] };
   const states = read instanceof Error ? undefined : read;
@@ -287,7 +290,9 @@ function alarmWarnings(
       alarms,
       warnings: firing.map((a) => ({
         code: 'alarm-firing' as const,
-        message: `alarm ${a.name} (${a.scope === 'shared' ? 'shared' : `${a.scope}'s own`}) is in ALARM${since(a)}; traffic of ${where} is not whole on one colour, so a deploy would be refused anyway: recover with \`${rollbackCmd}\``,
+        message: held
+          ? `alarm ${a.name} (${a.scope === 'shared' ? 'shared' : `${a.scope}'s own`}) is in ALARM${since(a)} while release ${held.id} is held for approval with its canary on ${held.colour}: do not continue it if the canary is to blame — \`switchyard abort --env ${topology.environment} --service ${topology.service} --reason "…"\` puts 100% back on ${held.previousColour}`
+          : `alarm ${a.name} (${a.scope === 'shared' ? 'shared' : `${a.scope}'s own`}) is in ALARM${since(a)}; traffic of ${where} is not whole on one colour, so a deploy would be refused anyway: recover with \`${rollbackCmd}\``,
       })),
     };
   }
@@ -381,11 +386,6 @@ export async function serviceStatus(
     readScalingState(deps, topology).catch((e: unknown) => e as Error),
     readAlarms(deps, topology),
   ]);
-  const alarmRead = alarmWarnings(
-    topology,
-    alarmStates,
-    liveOrError instanceof Error ? undefined : liveOrError,
-  );
   const ranges = scaling instanceof Error || !scaling.managed ? undefined : scaling.ranges;
   const now = deps.clock.now();
   const live = liveOrError instanceof Error ? undefined : liveOrError;
@@ -403,28 +403,33 @@ export async function serviceStatus(
   let dead: DeadRelease | undefined;
   let running: ServiceStatus['running'];
   let held: ServiceStatus['held'];
-  const hold = newestInProgress?.step === 'held' ? newestInProgress.hold : undefined;
-  if (newestInProgress && hold) {
-    const args = `--env ${topology.environment} --service ${topology.service}`;
-    const lockKept = lock?.token === hold.lockToken;
-    held = { releaseId: newestInProgress.id, until: hold.until, expired: now >= hold.until, lockKept };
-    const w = newestInProgress.intendedWeights;
-    const serving = w ? `${w[newestInProgress.colour]}% on ${newestInProgress.colour}` : 'the canary';
-    if (held.expired) {
+  const holdView = newestInProgress ? holdOf(newestInProgress, lock, now) : undefined;
+  // split weights that are the held step's own are the hold (its canary), not damage: no split warning
+  const holdSplit = holdView !== undefined && live !== undefined && weightsAreTheHold(holdView, live.weights);
+  if (newestInProgress && holdView) {
+    const hold = holdView.release.hold;
+    held = {
+      releaseId: newestInProgress.id,
+      until: hold.until,
+      expired: holdView.state === 'expired',
+      lockKept: lock?.token === hold.lockToken,
+    };
+    const advice = holdAdvice(holdView, topology, now);
+    const moved =
+      live && !holdSplit
+        ? ` — but production is now ${pct(live.weights)}, not the held step's ${holdView.weights ? pct(holdView.weights) : 'weights'}: someone moved traffic, so \`switchyard continue\` is refused; \`switchyard abort --env ${topology.environment} --service ${topology.service} --reason "…"\` restores ${newestInProgress.previousColour}`
+        : '';
+    if (holdView.state === 'held' && !moved) notes.push(advice);
+    else
       warnings.push({
-        code: 'hold-expired',
-        message: `release ${newestInProgress.id} (${newestInProgress.imageTag}) was held for approval until ${iso(hold.until)}: the hold expired and ${serving} still serves until it is aborted — the scheduled hold-expiry run does it, or now: \`switchyard abort ${args} --reason "hold expired"\``,
+        code:
+          holdView.state === 'lost'
+            ? 'hold-lost'
+            : holdView.state === 'expired'
+              ? 'hold-expired'
+              : 'split-weights',
+        message: advice + moved,
       });
-    } else if (lockKept) {
-      notes.push(
-        `release ${newestInProgress.id} (${newestInProgress.imageTag}) is held for approval: ${serving}, until ${iso(hold.until)} (${Math.ceil((hold.until - now) / 60_000)} min left). \`switchyard continue ${args}\` finishes it; \`switchyard abort ${args} --reason "…"\` restores ${newestInProgress.previousColour}`,
-      );
-    } else {
-      warnings.push({
-        code: 'hold-lost',
-        message: `release ${newestInProgress.id} (${newestInProgress.imageTag}) is held for approval (${serving}), but its lock was forced or taken over${lock ? ` (now: ${lockSt!.description})` : ''}: the hold is void and cannot be continued. Recover: \`switchyard rollback ${args} --reason "…"\` (or \`switchyard abort ${args} --reason "…"\` once the lock is free)`,
-      });
-    }
   } else if (newestInProgress && lockLive) {
     running = { releaseId: newestInProgress.id, step: newestInProgress.step };
     notes.push(
@@ -458,7 +463,7 @@ export async function serviceStatus(
     notes.push(`lock held: ${lockSt!.description}`);
   }
 
-  if (live && live.status !== 'ok') {
+  if (live && live.status !== 'ok' && !holdSplit && !(holdView && live.status === 'split')) {
     warnings.push({ code: live.status === 'split' ? 'split-weights' : live.status, message: live.problem! });
   }
 
@@ -509,6 +514,12 @@ export async function serviceStatus(
       message: `the live colour ${live.liveColour}'s autoscaling floor is ${ranges[live.liveColour!]!.min}, below the service's minimum ${liveRange(a).min}: autoscaling may scale it in (a rollback or the next deploy resets it)`,
     });
   }
+  const alarmRead = alarmWarnings(
+    topology,
+    alarmStates,
+    liveOrError instanceof Error ? undefined : liveOrError,
+    holdView && holdView.state !== 'lost' ? holdView.release : undefined,
+  );
   warnings.push(...alarmRead.warnings);
   if (live && live.status === 'ok' && !colourCanServe(live, live.liveColour!)) {
     const cs = live.colours[live.liveColour!];
@@ -607,7 +618,7 @@ export function formatStatusText(report: StatusReport): string {
     const head = s.live
       ? s.live.status === 'ok'
         ? `live: ${s.live.liveColour} (${pct(s.live.weights)})`
-        : `live: ${s.live.status.toUpperCase()} (${pct(s.live.weights)})`
+        : `live: ${s.live.status.toUpperCase()} (${pct(s.live.weights)})${s.held && !s.held.expired && s.held.lockKept ? ' — canary held for approval' : ''}`
       : 'live: unknown';
     out.push(`${s.environment}/${s.service}  ${head}`);
     if (s.colours) {
