@@ -374,6 +374,19 @@ describe('each rule fails on a broken copy', () => {
         ]),
       );
     });
+    it('flags a full-shift job in a shared group (a stale approval would hold it for every later run)', () => {
+      const v = violations(
+        concurrencyGroups,
+        mutate(
+          DEPLOY,
+          '    # No concurrency group: a job waiting',
+          '    concurrency:\n      group: switchyard-continue-${{ inputs.environment }}-${{ inputs.service }}\n      cancel-in-progress: false\n    # No concurrency group: a job waiting',
+        ),
+      );
+      expect(v).toEqual([
+        expect.stringContaining('deploy.yml: job full-shift: concurrency group switchyard-continue-'),
+      ]);
+    });
     it('flags a cancellable ci whose plans would hold the state lock', () => {
       const v = violations(concurrencyGroups, mutate(CI, 'lock: "false"', 'lock: "true"'));
       expect(v).toEqual([

@@ -280,10 +280,7 @@ export function expr(inner: string): string {
 /** `terraform apply` directly or through run-terraform.sh (which forwards the cancel signal to it). */
 const APPLY_RE = /(?:\bterraform|run-terraform\.sh"?) apply\b/;
 
-export function releaseConcurrencyGroup(
-  envInput: string,
-  family: 'deploy' | 'rollback' | 'continue' = 'deploy',
-): string {
+export function releaseConcurrencyGroup(envInput: string, family: 'deploy' | 'rollback' = 'deploy'): string {
   return `switchyard-${family}-${expr(`inputs.${envInput}`)}-${expr('inputs.service')}`;
 }
 
@@ -315,12 +312,20 @@ export function concurrencyGroups(repo: Repo): string[] {
     if (runners.length === 0) problems.push(`${wf.path}: no job runs run-switchyard.sh`);
     for (const job of runners) {
       const c = asRecord(job.def['concurrency']);
-      // deploy.yml's full-shift job (`switchyard continue` after a hold) waits for approval in its own
-      // group: in the deploy group a later deploy dispatch would cancel it (one pending job per group)
+      // The full-shift job (`switchyard continue` after a hold) waits for approval: such a job holds its
+      // group until answered (up to 30 days), so a shared group would let a stale approval block every
+      // later run's full-shift. It has no group, or one per run; the deployer's lock serializes runs.
       const continues = stepsOf(job.def).some((x) =>
         /run-switchyard\.sh continue\b/.test(String(x['run'] ?? '').replace(/\s+/g, ' ')),
       );
-      const expected = releaseConcurrencyGroup(envInput, continues ? 'continue' : group);
+      if (continues) {
+        if (c && !String(c['group']).includes(expr('github.run_id')))
+          problems.push(
+            `${where(job)}: concurrency group ${String(c['group'])}: a job waiting for approval holds its group, so a stale approval would block later runs; use no group, or one keyed by ${expr('github.run_id')}`,
+          );
+        continue;
+      }
+      const expected = releaseConcurrencyGroup(envInput, group);
       if (c) groupsOf[group].add(String(c['group']).replace(/\$\{\{ inputs\.(environment|to) \}\}/, '<env>'));
       if (!c) {
         problems.push(`${where(job)}: no job-level concurrency (expected group ${expected})`);
