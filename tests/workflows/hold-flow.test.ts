@@ -55,6 +55,9 @@ function cli(args: string[]): { code: number | null; out: string } {
 
 const PROD = { 'inputs.environment': 'prod', 'inputs.service': 'api', 'inputs.image-tag': 'v1.2.0' };
 
+/** Setting up the live release: the prod tier would hold it too (its holdAfter defaults to canary). */
+const NO_HOLD = ['--hold-after', 'none'];
+
 /** The step outputs a run wrote, as a map. */
 const parseOutputs = (text: string) =>
   Object.fromEntries(
@@ -80,7 +83,8 @@ function weights(): { blue: number; green: number } {
 
 test('prod: the deploy step holds after the canary (held=true, step ok); the full-shift step finishes it', () => {
   expect(
-    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0']).code,
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0', ...NO_HOLD])
+      .code,
   ).toBe(0);
   const live = weights(); // v1.1.0 on green
   expect(live).toEqual({ blue: 0, green: 100 });
@@ -105,7 +109,8 @@ test('prod: the deploy step holds after the canary (held=true, step ok); the ful
 
 test('held, then rollback.yml abort-held: traffic back on the live colour; hold-expiry leaves a fresh hold alone', () => {
   expect(
-    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0']).code,
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0', ...NO_HOLD])
+      .code,
   ).toBe(0);
   expect(step('deploy.yml', 'run-switchyard.sh "${args[@]}"', PROD).outputs).toContain('held=true');
 
@@ -132,7 +137,8 @@ test('held, then rollback.yml abort-held: traffic back on the live colour; hold-
 test('promote.yml into prod holds after the canary too; its full-shift step finishes it', () => {
   // prod serves v1.1.0 (a simulated world has traffic history from its first deploy on), staging v1.2.0
   expect(
-    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0']).code,
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0', ...NO_HOLD])
+      .code,
   ).toBe(0);
   expect(cli(['deploy', '--env', 'staging', '--service', 'api', '--image-tag', 'v1.2.0']).code).toBe(0);
   const capture = cli([
@@ -172,7 +178,8 @@ test('promote.yml into prod holds after the canary too; its full-shift step fini
 
 test('a stale full-shift (its hold aborted, a newer run holds now) is refused (exit 2) and moves nothing', () => {
   expect(
-    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0']).code,
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0', ...NO_HOLD])
+      .code,
   ).toBe(0);
   const first = parseOutputs(step('deploy.yml', 'run-switchyard.sh "${args[@]}"', PROD).outputs);
   const abort = cli(['abort', '--env', 'prod', '--service', 'api', '--reason', 'rejected']);
@@ -217,6 +224,13 @@ describe.each([
     const cont = stepsOf(fullShift).find((s) => String(s['run']).includes('run-switchyard.sh continue'))!;
     expect(String(cont['run'])).toMatch(/--release "\$RELEASE_ID"/);
     expect(String(asRecord(cont['env'])?.['RELEASE_ID'])).toContain(`needs.${holder}.outputs.release-id`);
+  });
+
+  test("the hold is decided by tier (the topology's holdAfter), never by the environment's name", () => {
+    const script = String(
+      stepsOf(jobs[holder]!).find((x) => String(x['run']).includes('run-switchyard.sh'))!['run'],
+    );
+    expect(script).not.toMatch(/= *"?prod"?|--hold-after/);
   });
 
   test('records who approved it (approvers.sh, actions: read)', () => {

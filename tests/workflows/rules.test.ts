@@ -12,6 +12,7 @@ import {
   concurrencyGroups,
   environmentBindings,
   environmentCoverage,
+  holdExpiryTriggers,
   idTokenOnlyWithOidc,
   leastPrivilege,
   mainBranch,
@@ -76,6 +77,7 @@ describe('the real workflows', () => {
     ['scriptHygiene', scriptHygiene],
     ['signalsReachCommands', signalsReachCommands],
     ['roleSessions', roleSessions],
+    ['holdExpiryTriggers', holdExpiryTriggers],
   ] as Array<[string, Rule]>)('satisfy %s', (_name, rule) => {
     expect(rule(real)).toEqual([]);
   });
@@ -643,12 +645,29 @@ describe('each rule fails on a broken copy', () => {
     });
   });
 
+  describe('holdExpiryTriggers', () => {
+    it.each(['workflow_call:', 'push:', 'workflow_run:\n    workflows: [deploy]'])('flags %s', (trigger) => {
+      const v = violations(
+        holdExpiryTriggers,
+        mutate(
+          '.github/workflows/hold-expiry.yml',
+          '  workflow_dispatch:\n',
+          `  workflow_dispatch:\n  ${trigger}\n`,
+        ),
+      );
+      expect(v).toEqual([expect.stringContaining('hold-expiry.yml: triggers ')]);
+    });
+  });
+
   describe('environmentCoverage', () => {
     const files = environmentFiles();
     it('flags a new environment the workflows do not know', () => {
       const more = [...files, 'zz-new'].sort();
       const v = environmentCoverage(real, more);
-      expect(v).toHaveLength(5);
+      expect(v).toHaveLength(6);
+      expect(v).toContain(
+        `.github/workflows/hold-expiry.yml matrix: environments [${files.join(',')}] differ from environments/*.yaml [${more.join(',')}]`,
+      );
       expect(v[0]).toBe(
         `.github/workflows/ci.yml plan matrix: environments [${files.join(',')}] differ from environments/*.yaml [${more.join(',')}]`,
       );

@@ -804,7 +804,30 @@ export function environmentCoverage(repo: Repo, defined: readonly string[]): str
     return Array.isArray(o) ? o : [];
   };
   compare([...new Set([...opts('from'), ...opts('to')])], '.github/workflows/promote.yml from/to choices');
+  // the hold-expiry enforcer runs per environment: a new one must be listed, or its holds never expire
+  const expiry = repo.workflows.get('hold-expiry.yml');
+  const job = expiry ? jobsOf(expiry).find((j) => j.id === 'abort-expired') : undefined;
+  const envs = asRecord(asRecord(job?.def['strategy'])?.['matrix'])?.['environment'];
+  compare(Array.isArray(envs) ? envs : [], '.github/workflows/hold-expiry.yml matrix');
   return problems;
+}
+
+/**
+ * hold-expiry.yml is trusted by the release roles (stacks/bootstrap/github.ts `HoldExpiry`, pinned by
+ * job_workflow_ref to this file on main): it must only run on its own schedule or by hand. A
+ * `workflow_call` trigger would let any workflow of the repository call hold-expiry.yml@main and present
+ * that job_workflow_ref ("job_workflow_ref … the ref path to the reusable workflow", GitHub docs "OpenID
+ * Connect reference"), and push / pull_request would run it on untrusted events.
+ */
+export function holdExpiryTriggers(repo: Repo): string[] {
+  const wf = repo.workflows.get('hold-expiry.yml');
+  if (!wf) return ['.github/workflows/hold-expiry.yml: missing'];
+  const extra = Object.keys(triggers(wf)).filter((t) => t !== 'schedule' && t !== 'workflow_dispatch');
+  return extra.length > 0
+    ? [
+        `${wf.path}: triggers ${extra.join(', ')}: only schedule and workflow_dispatch (its trust statement accepts any run of this file on main, so a caller could borrow it)`,
+      ]
+    : [];
 }
 
 /**
