@@ -816,8 +816,9 @@ export function environmentCoverage(repo: Repo, defined: readonly string[]): str
  * hold-expiry.yml is trusted by the release roles (stacks/bootstrap/github.ts `HoldExpiry`, pinned by
  * job_workflow_ref to this file on main): it must only run on its own schedule or by hand. A
  * `workflow_call` trigger would let any workflow of the repository call hold-expiry.yml@main and present
- * that job_workflow_ref ("job_workflow_ref … the ref path to the reusable workflow", GitHub docs "OpenID
- * Connect reference"), and push / pull_request would run it on untrusted events.
+ * that job_workflow_ref (for a called workflow "the job_workflow_ref will reference the shared workflow
+ * instead the actual calling workflow", sigstore/fulcio#306; GitHub docs "OpenID Connect reference"), and
+ * push / pull_request would run it on other events.
  */
 export function holdExpiryTriggers(repo: Repo): string[] {
   const wf = repo.workflows.get('hold-expiry.yml');
