@@ -158,6 +158,16 @@ export function crossFieldProblems(doc: unknown, ctx: RuleContext): Problem[] {
     ) {
       add(at('memory'), `must be ${describeMemoryChoices(svc.cpu)} for cpu ${svc.cpu} (Fargate)`, svc.memory);
     }
+    // A hold after the canary needs a step before 100 %: all-at-once has none, so the deployer would refuse
+    // every deploy of such a service (the prod tier holds by default: environments/tiers.ts).
+    const dep = isObj(svc.deploy) ? svc.deploy : undefined;
+    if (dep && dep.strategy === 'all-at-once' && dep.holdAfter === 'canary') {
+      add(
+        at('deploy', 'strategy'),
+        `"all-at-once" has no step before 100%, so it cannot hold for approval after a canary (holdAfter: canary${prod ? ', the prod tier default' : ''}); use strategy "canary" or "linear", or set deploy.holdAfter: none to deploy without the second approval`,
+        dep.strategy,
+      );
+    }
     const hc = isObj(svc.healthCheck) ? svc.healthCheck : undefined;
     if (
       hc &&

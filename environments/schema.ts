@@ -582,10 +582,20 @@ export const alarmSubscriptionSchema = z.discriminatedUnion(
   { error: 'must be "email" or "https" (plain http is refused: alarm contents would travel unencrypted)' },
 );
 
+/** Suffix of the hold-expiry workflow's GitHub Environments (`prod-hold-expiry`); reserved in names. */
+export const HOLD_EXPIRY_SUFFIX = '-hold-expiry';
+
 /** The whole `environments/<name>.yaml` after tier defaults are merged in. */
 export const environmentSchema = z.strictObject({
-  /** Environment name; must equal the file name (`prod` for prod.yaml). */
-  name: nameField,
+  /**
+   * Environment name; must equal the file name (`prod` for prod.yaml). Names ending in `-hold-expiry` are
+   * reserved: `<env>-hold-expiry` is the GitHub Environment of the scheduled hold-expiry enforcer, which the
+   * release role of `<env>` trusts (stacks/bootstrap/github.ts HoldExpiry) — an environment of that name
+   * would bind its deploy jobs to the same GitHub Environment.
+   */
+  name: nameField.refine((n) => !n.endsWith(HOLD_EXPIRY_SUFFIX), {
+    error: `must not end in "${HOLD_EXPIRY_SUFFIX}": <env>-hold-expiry is reserved for the GitHub Environment of the scheduled hold-expiry workflow of <env>; choose another name`,
+  }),
   /** Tier whose defaults and rules apply. @default the name, when it is dev, staging or prod */
   tier: z.enum(TIERS, { error: `must be one of ${TIERS.join(', ')} (required when the name is not a tier)` }),
   /** AWS account of this environment: its own account (recommended) or the project.yaml account. */

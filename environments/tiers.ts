@@ -76,6 +76,10 @@ export function serviceDefaults(tier: Tier): Record<string, unknown> {
       maxConnectionErrorRatio: 0.01,
       // prod: a service too quiet for the 5xx gate deploys only with a smoke test (or `quietTraffic: allow`)
       quietTraffic: prod ? 'require-smoke-test' : 'allow',
+      // prod tier: the full shift needs a second approval — every deploy/promote holds after its canary
+      // (CI's full-shift job continues it once the Environment's reviewers approve); `holdAfter: none`
+      // or `--hold-after none` opts out. Decided by tier, so a new prod-tier environment gets it too.
+      ...(prod ? { holdAfter: 'canary' } : {}),
     },
   };
 }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib/repo';
+import { asRecord, jobsOf, loadRepo, ROOT, stepsOf } from './lib/repo';
 import { baseEnv, resolveEnv, simEnv, stepOf } from './lib/steps';
 
 const BIN = join(ROOT, 'bin/switchyard.js');
@@ -55,6 +55,19 @@ function cli(args: string[]): { code: number | null; out: string } {
 
 const PROD = { 'inputs.environment': 'prod', 'inputs.service': 'api', 'inputs.image-tag': 'v1.2.0' };
 
+/** Setting up the live release: the prod tier would hold it too (its holdAfter defaults to canary). */
+const NO_HOLD = ['--hold-after', 'none'];
+
+/** The step outputs a run wrote, as a map. */
+const parseOutputs = (text: string) =>
+  Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+
 /** Production weights of prod/api now. */
 function weights(): { blue: number; green: number } {
   const r = cli(['status', '--env', 'prod', '--service', 'api', '--output', 'json']);
@@ -70,7 +83,8 @@ function weights(): { blue: number; green: number } {
 
 test('prod: the deploy step holds after the canary (held=true, step ok); the full-shift step finishes it', () => {
   expect(
-    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0']).code,
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0', ...NO_HOLD])
+      .code,
   ).toBe(0);
   const live = weights(); // v1.1.0 on green
   expect(live).toEqual({ blue: 0, green: 100 });
@@ -78,19 +92,25 @@ test('prod: the deploy step holds after the canary (held=true, step ok); the ful
   const held = step('deploy.yml', 'run-switchyard.sh "${args[@]}"', PROD);
   expect(held.out).toContain('held for approval (exit 4)');
   expect(held.code).toBe(0);
-  expect(held.outputs).toBe('held=true\nexit-code=4\n');
+  const out = parseOutputs(held.outputs);
+  expect(out).toMatchObject({ held: 'true', 'exit-code': '4' });
+  expect(out['release-id']).toMatch(/^\d{8}T\d{6}Z-deploy-/);
   const canary = weights();
   expect(canary.blue).toBeGreaterThan(0);
   expect(canary.blue).toBeLessThan(100);
 
-  const done = step('deploy.yml', 'run-switchyard.sh continue', PROD);
+  const done = step('deploy.yml', 'run-switchyard.sh continue', {
+    ...PROD,
+    'needs.deploy.outputs.release-id': out['release-id']!,
+  });
   expect(done.code).toBe(0);
   expect(weights()).toEqual({ blue: 100, green: 0 });
 }, 60_000);
 
 test('held, then rollback.yml abort-held: traffic back on the live colour; hold-expiry leaves a fresh hold alone', () => {
   expect(
-    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0']).code,
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0', ...NO_HOLD])
+      .code,
   ).toBe(0);
   expect(step('deploy.yml', 'run-switchyard.sh "${args[@]}"', PROD).outputs).toContain('held=true');
 
@@ -117,7 +137,8 @@ test('held, then rollback.yml abort-held: traffic back on the live colour; hold-
 test('promote.yml into prod holds after the canary too; its full-shift step finishes it', () => {
   // prod serves v1.1.0 (a simulated world has traffic history from its first deploy on), staging v1.2.0
   expect(
-    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0']).code,
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0', ...NO_HOLD])
+      .code,
   ).toBe(0);
   expect(cli(['deploy', '--env', 'staging', '--service', 'api', '--image-tag', 'v1.2.0']).code).toBe(0);
   const capture = cli([
@@ -143,8 +164,81 @@ test('promote.yml into prod holds after the canary too; its full-shift step fini
   const before = weights();
   const held = step('promote.yml', 'run-switchyard.sh "${args[@]}"', context, { RUNNER_TEMP: dir });
   expect(held.code).toBe(0);
-  expect(held.outputs).toBe('held=true\nexit-code=4\n');
+  const out = parseOutputs(held.outputs);
+  expect(out).toMatchObject({ held: 'true', 'exit-code': '4' });
   expect(weights()).not.toEqual(before);
-  expect(step('promote.yml', 'run-switchyard.sh continue', context).code).toBe(0);
+  expect(
+    step('promote.yml', 'run-switchyard.sh continue', {
+      ...context,
+      'needs.promote.outputs.release-id': out['release-id']!,
+    }).code,
+  ).toBe(0);
   expect(weights()).toEqual({ blue: before.green, green: before.blue });
 }, 60_000);
+
+test('a stale full-shift (its hold aborted, a newer run holds now) is refused (exit 2) and moves nothing', () => {
+  expect(
+    cli(['deploy', '--sim-reset', '--env', 'prod', '--service', 'api', '--image-tag', 'v1.1.0', ...NO_HOLD])
+      .code,
+  ).toBe(0);
+  const first = parseOutputs(step('deploy.yml', 'run-switchyard.sh "${args[@]}"', PROD).outputs);
+  const abort = cli(['abort', '--env', 'prod', '--service', 'api', '--reason', 'rejected']);
+  expect(abort.code).toBe(0);
+  const second = parseOutputs(step('deploy.yml', 'run-switchyard.sh "${args[@]}"', PROD).outputs);
+  expect(second['release-id']).not.toBe(first['release-id']);
+  const canary = weights();
+
+  // the first run's full-shift, approved late
+  const stale = step('deploy.yml', 'run-switchyard.sh continue', {
+    ...PROD,
+    'needs.deploy.outputs.release-id': first['release-id']!,
+  });
+  expect(stale.code).toBe(2);
+  expect(stale.out).toContain(`release ${first['release-id']} is not the newest release of prod/api`);
+  expect(weights()).toEqual(canary);
+  // a full-shift without the id continues nothing either
+  const none = step('deploy.yml', 'run-switchyard.sh continue', {
+    ...PROD,
+    'needs.deploy.outputs.release-id': '',
+  });
+  expect(none.code).toBe(2);
+  expect(weights()).toEqual(canary);
+  // the second run's full-shift finishes its own release
+  const done = step('deploy.yml', 'run-switchyard.sh continue', {
+    ...PROD,
+    'needs.deploy.outputs.release-id': second['release-id']!,
+  });
+  expect(done.code).toBe(0);
+}, 60_000);
+
+describe.each([
+  ['deploy.yml', 'deploy', 'steps.deploy.outputs.release-id'],
+  ['promote.yml', 'promote', 'steps.promote.outputs.release-id'],
+])('%s full-shift', (file, holder, output) => {
+  const wf = loadRepo().workflows.get(file)!;
+  const jobs = Object.fromEntries(jobsOf(wf).map((j) => [j.id, j.def]));
+  const fullShift = jobs['full-shift']!;
+
+  test(`${holder} exposes the held release id; full-shift continues exactly it`, () => {
+    expect(String(asRecord(jobs[holder]!['outputs'])?.['release-id'])).toContain(output);
+    const cont = stepsOf(fullShift).find((s) => String(s['run']).includes('run-switchyard.sh continue'))!;
+    expect(String(cont['run'])).toMatch(/--release "\$RELEASE_ID"/);
+    expect(String(asRecord(cont['env'])?.['RELEASE_ID'])).toContain(`needs.${holder}.outputs.release-id`);
+  });
+
+  test("the hold is decided by tier (the topology's holdAfter), never by the environment's name", () => {
+    const script = String(
+      stepsOf(jobs[holder]!).find((x) => String(x['run']).includes('run-switchyard.sh'))!['run'],
+    );
+    expect(script).not.toMatch(/= *"?prod"?|--hold-after/);
+  });
+
+  test('records who approved it (approvers.sh, actions: read)', () => {
+    expect(asRecord(fullShift['permissions'])?.['actions']).toBe('read');
+    const steps = stepsOf(fullShift).map((s) => String(s['run'] ?? ''));
+    const approvers = steps.findIndex((r) => r.includes('.github/scripts/approvers.sh'));
+    const cont = steps.findIndex((r) => r.includes('run-switchyard.sh continue'));
+    expect(approvers).toBeGreaterThanOrEqual(0);
+    expect(approvers).toBeLessThan(cont);
+  });
+});

@@ -12,6 +12,7 @@ import {
   concurrencyGroups,
   environmentBindings,
   environmentCoverage,
+  holdExpiryTriggers,
   idTokenOnlyWithOidc,
   leastPrivilege,
   mainBranch,
@@ -76,6 +77,7 @@ describe('the real workflows', () => {
     ['scriptHygiene', scriptHygiene],
     ['signalsReachCommands', signalsReachCommands],
     ['roleSessions', roleSessions],
+    ['holdExpiryTriggers', holdExpiryTriggers],
   ] as Array<[string, Rule]>)('satisfy %s', (_name, rule) => {
     expect(rule(real)).toEqual([]);
   });
@@ -374,6 +376,19 @@ describe('each rule fails on a broken copy', () => {
         ]),
       );
     });
+    it('flags a full-shift job in a shared group (a stale approval would hold it for every later run)', () => {
+      const v = violations(
+        concurrencyGroups,
+        mutate(
+          DEPLOY,
+          '    # No concurrency group: a job waiting',
+          '    concurrency:\n      group: switchyard-continue-${{ inputs.environment }}-${{ inputs.service }}\n      cancel-in-progress: false\n    # No concurrency group: a job waiting',
+        ),
+      );
+      expect(v).toEqual([
+        expect.stringContaining('deploy.yml: job full-shift: concurrency group switchyard-continue-'),
+      ]);
+    });
     it('flags a cancellable ci whose plans would hold the state lock', () => {
       const v = violations(concurrencyGroups, mutate(CI, 'lock: "false"', 'lock: "true"'));
       expect(v).toEqual([
@@ -630,12 +645,29 @@ describe('each rule fails on a broken copy', () => {
     });
   });
 
+  describe('holdExpiryTriggers', () => {
+    it.each(['workflow_call:', 'push:', 'workflow_run:\n    workflows: [deploy]'])('flags %s', (trigger) => {
+      const v = violations(
+        holdExpiryTriggers,
+        mutate(
+          '.github/workflows/hold-expiry.yml',
+          '  workflow_dispatch:\n',
+          `  workflow_dispatch:\n  ${trigger}\n`,
+        ),
+      );
+      expect(v).toEqual([expect.stringContaining('hold-expiry.yml: triggers ')]);
+    });
+  });
+
   describe('environmentCoverage', () => {
     const files = environmentFiles();
     it('flags a new environment the workflows do not know', () => {
       const more = [...files, 'zz-new'].sort();
       const v = environmentCoverage(real, more);
-      expect(v).toHaveLength(5);
+      expect(v).toHaveLength(6);
+      expect(v).toContain(
+        `.github/workflows/hold-expiry.yml matrix: environments [${files.join(',')}] differ from environments/*.yaml [${more.join(',')}]`,
+      );
       expect(v[0]).toBe(
         `.github/workflows/ci.yml plan matrix: environments [${files.join(',')}] differ from environments/*.yaml [${more.join(',')}]`,
       );

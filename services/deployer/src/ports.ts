@@ -379,6 +379,21 @@ export interface ReleaseAudit {
   readonly event?: string;
 }
 
+/**
+ * One `switchyard continue` / `switchyard abort` of a release (e.g. the approval of CI's full-shift job):
+ * who, when, from which run, and that run's audit (its approvers: the review history of the run, which
+ * covers all its jobs for the environment — the canary's approval and the full shift's).
+ */
+export interface ReleaseResume extends ReleaseAudit {
+  readonly op: 'continue' | 'abort';
+  /** When it took over the release (ms since the epoch). */
+  readonly at: number;
+  /** Who ran it (GITHUB_ACTOR, else the OS user). */
+  readonly actor: string;
+  /** The CI run that did it. */
+  readonly runUrl?: string;
+}
+
 export interface ReleaseRecord {
   readonly id: string;
   readonly environment: string;
@@ -430,6 +445,8 @@ export interface ReleaseRecord {
   readonly runUrl?: string;
   /** CI audit trail: run attempt, re-runner, approvers (see ReleaseAudit). */
   readonly audit?: ReleaseAudit;
+  /** Each continue / abort that took the release over, oldest first (absent: none). */
+  readonly resumes?: readonly ReleaseResume[];
   /**
    * The commit the image was built from: its 40-hex tag (build.yml tags each image with its commit SHA),
    * recorded right after the release (ops/retention.ts).

@@ -1,5 +1,5 @@
 /** `deploy --hold-after canary` → exit 4, then `continue` / `abort` from new processes (simulation). */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../services/deployer/src/cli/main';
@@ -10,13 +10,16 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function sy(args: string): Promise<{ code: number; out: string; err: string }> {
+async function sy(
+  args: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const argv = args.match(/"[^"]*"|\S+/g)!.map((a) => a.replace(/^"|"$/g, ''));
   const code = await run(
     argv,
-    { USER: 'tester', SWITCHYARD_SIM_WALL_CLOCK: 'off' },
+    { USER: 'tester', SWITCHYARD_SIM_WALL_CLOCK: 'off', ...env },
     { stdout: (s) => (out += s), stderr: (s) => (err += s) },
     dir,
   );
@@ -138,4 +141,74 @@ test('while held: status, deploy, deploy --force-unlock and rollback name the ho
   expect(rb.out + rb.err).not.toMatch(/--force-unlock --reason/);
   expect(weights()).toEqual([10, 90]); // nothing moved, the hold intact
   expect((await sy(`continue ${ENV}`)).code).toBe(0);
+});
+
+const releaseOf = (out: string) => /\(release (\S+)\)/.exec(out)![1];
+
+test("continue --release: an old run's approval never continues a newer release (exit 2, nothing changed)", async () => {
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`)).code).toBe(0);
+  const first = await sy(`deploy ${ENV} --image-tag v1.2.0 --hold-after canary`);
+  expect(first.code).toBe(4);
+  const old = releaseOf(first.out);
+  expect(first.out + first.err).toContain(`switchyard continue --env dev --service api --release ${old}`);
+  expect((await sy(`abort ${ENV} --release ${old} --reason "not today"`)).code).toBe(0);
+  const second = await sy(`deploy ${ENV} --image-tag v1.2.0 --hold-after canary`); // a new run, a new release
+  expect(second.code).toBe(4);
+  const current = releaseOf(second.out);
+  expect(current).not.toBe(old);
+  const canary = weights();
+
+  // the first run's full-shift job approved late: refused, naming the release held now
+  const stale = await sy(`continue ${ENV} --release ${old}`);
+  expect(stale.code).toBe(2);
+  expect(stale.out + stale.err).toContain(`release ${old} is not the newest release of dev/api`);
+  expect(stale.out + stale.err).toContain(`the newest release is ${current}`);
+  expect(weights()).toEqual(canary);
+  // so is an abort aimed at the old one
+  expect((await sy(`abort ${ENV} --release ${old} --reason "stale"`)).code).toBe(2);
+  expect(weights()).toEqual(canary);
+  // bad ids and --release without --service are usage errors
+  expect((await sy(`continue ${ENV} --release "a b"`)).code).toBe(2);
+  expect((await sy(`abort --simulate --env dev --expired --release ${current} --reason x`)).code).toBe(2);
+  expect(weights()).toEqual(canary);
+
+  const done = await sy(`continue ${ENV} --release ${current}`);
+  expect(done.code).toBe(0);
+  expect(weights()).toEqual([100, 0]);
+});
+
+test('under GitHub Actions: a hold writes release-id to $GITHUB_OUTPUT; continue records its approval on the release (status shows it)', async () => {
+  const outputs = join(dir, 'github-output');
+  writeFileSync(outputs, '');
+  const GH = {
+    GITHUB_ACTIONS: 'true',
+    GITHUB_OUTPUT: outputs,
+    GITHUB_ACTOR: 'alice',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'example-org/switchyard',
+  };
+  expect((await sy(`deploy ${ENV} --sim-reset --image-tag v1.1.0`, GH)).code).toBe(0);
+  expect(readFileSync(outputs, 'utf8')).toBe(''); // only a hold names a release to continue
+  const held = await sy(`deploy ${ENV} --image-tag v1.2.0 --hold-after canary`, GH);
+  expect(held.code).toBe(4);
+  const id = releaseOf(held.out);
+  expect(readFileSync(outputs, 'utf8')).toBe(`release-id=${id}\n`);
+
+  const cont = await sy(`continue ${ENV} --release ${id}`, {
+    ...GH,
+    GITHUB_ACTOR: 'bob',
+    GITHUB_RUN_ATTEMPT: '2',
+    SWITCHYARD_APPROVERS: 'erin,dave',
+  });
+  expect(cont.code).toBe(0);
+  const st = await sy(`status ${ENV}`);
+  expect(st.out).toMatch(
+    new RegExp(
+      `continued by bob at \\S+ \\(approved by dave, erin; run attempt 2; https://github\\.com/example-org/switchyard/actions/runs/4242`,
+    ),
+  );
+  const state = JSON.parse(readFileSync(join(dir, '.switchyard-sim/state.json'), 'utf8'));
+  expect(JSON.stringify(state)).toContain('"resumes"');
 });

@@ -20,7 +20,11 @@ const prod = (rule: 'allow' | 'require-smoke-test' = 'require-smoke-test', t = p
 async function quietDeploy(topology: ServiceTopology, dryRun = false) {
   const s = scenario({ topology });
   const deps = s.sim.deps(s.events);
-  const out = await deploy({ ...deps, metrics: quieter(100)(deps.metrics) }, s.request({ dryRun }));
+  // the prod tier holds after the canary by default; these tests are about the quiet-traffic rule
+  const out = await deploy(
+    { ...deps, metrics: quieter(100)(deps.metrics) },
+    s.request({ dryRun, holdAfter: 'none' }),
+  );
   return { s, out };
 }
 
@@ -58,7 +62,9 @@ test('the explicit opt-in (quietTraffic: allow) deploys with the warning; a busy
     true,
   );
   const busy = scenario({ topology: prod() });
-  expect((await deploy(busy.sim.deps(busy.events), busy.request())).status).toBe('deployed');
+  expect((await deploy(busy.sim.deps(busy.events), busy.request({ holdAfter: 'none' }))).status).toBe(
+    'deployed',
+  );
 });
 
 test('quietProblem: rollbacks, unknown traffic and the default rule are never refused', () => {

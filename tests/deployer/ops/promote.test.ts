@@ -73,7 +73,8 @@ test('dev → staging → prod carries the same digest, each env with its own st
   );
   expect(await env.stores.dev.listReleases({ environment: 'staging', service: 'api' }, 5)).toHaveLength(0);
 
-  const p = await promote(promoteDeps(env, 'staging', 'prod'), req('staging', 'prod'));
+  // prod holds after the canary by default (tier); this test is about the promotion itself
+  const p = await promote(promoteDeps(env, 'staging', 'prod'), req('staging', 'prod', { holdAfter: 'none' }));
   if (p.status !== 'deploy' || p.deploy.status !== 'deployed') throw new Error(JSON.stringify(p));
   expect(p.deploy.release).toMatchObject({
     imageDigest: digest,
@@ -233,7 +234,7 @@ test('--allow-skip-stage promotes dev → prod and records the skip', async () =
   const d = await deployOk(env, dev, 'v1.1.0');
   const out = await promote(
     promoteDeps(env, 'dev', 'prod'),
-    req('dev', 'prod', { allowSkipStage: true, reason: 'hotfix' }),
+    req('dev', 'prod', { allowSkipStage: true, reason: 'hotfix', holdAfter: 'none' }),
   );
   if (out.status !== 'deploy' || out.deploy.status !== 'deployed') throw new Error(JSON.stringify(out));
   expect(out.skippedStage).toBe('staging');

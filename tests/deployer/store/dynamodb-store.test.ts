@@ -377,6 +377,31 @@ describe('release history', () => {
     expect(back).toEqual(audited);
   });
 
+  it('continue/abort records (resumes: who, when, approvers, run) go to DynamoDB and come back as written', async () => {
+    const resumed: ReleaseRecord = {
+      ...record,
+      resumes: [
+        {
+          op: 'continue',
+          at: 1_767_225_600_000,
+          actor: 'bob',
+          runUrl: 'https://github.com/example-org/switchyard/actions/runs/4242',
+          runAttempt: 1,
+          approvedBy: ['dave'],
+        },
+        { op: 'abort', at: 1_767_225_700_000, actor: 'carol', approvedBy: [] },
+      ],
+    };
+    ddb.on(PutItemCommand).resolves({});
+    await store.putRelease(resumed);
+    const sent = ddb.commandCalls(PutItemCommand)[0].args[0].input.Item!;
+    expect(sent.resumes?.L?.[0]?.M?.approvedBy).toEqual({ L: [{ S: 'dave' }] });
+    ddb.on(GetItemCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [sent] });
+    const [back] = await store.listReleases(KEY, 1);
+    expect(back).toEqual(resumed);
+  });
+
   it('a duplicate id is a conflict', async () => {
     ddb.on(PutItemCommand).rejects(ccf());
     await expect(store.putRelease(record)).rejects.toMatchObject({ kind: 'conflict' });

@@ -280,10 +280,7 @@ export function expr(inner: string): string {
 /** `terraform apply` directly or through run-terraform.sh (which forwards the cancel signal to it). */
 const APPLY_RE = /(?:\bterraform|run-terraform\.sh"?) apply\b/;
 
-export function releaseConcurrencyGroup(
-  envInput: string,
-  family: 'deploy' | 'rollback' | 'continue' = 'deploy',
-): string {
+export function releaseConcurrencyGroup(envInput: string, family: 'deploy' | 'rollback' = 'deploy'): string {
   return `switchyard-${family}-${expr(`inputs.${envInput}`)}-${expr('inputs.service')}`;
 }
 
@@ -315,12 +312,20 @@ export function concurrencyGroups(repo: Repo): string[] {
     if (runners.length === 0) problems.push(`${wf.path}: no job runs run-switchyard.sh`);
     for (const job of runners) {
       const c = asRecord(job.def['concurrency']);
-      // deploy.yml's full-shift job (`switchyard continue` after a hold) waits for approval in its own
-      // group: in the deploy group a later deploy dispatch would cancel it (one pending job per group)
+      // The full-shift job (`switchyard continue` after a hold) waits for approval: such a job holds its
+      // group until answered (up to 30 days), so a shared group would let a stale approval block every
+      // later run's full-shift. It has no group, or one per run; the deployer's lock serializes runs.
       const continues = stepsOf(job.def).some((x) =>
         /run-switchyard\.sh continue\b/.test(String(x['run'] ?? '').replace(/\s+/g, ' ')),
       );
-      const expected = releaseConcurrencyGroup(envInput, continues ? 'continue' : group);
+      if (continues) {
+        if (c && !String(c['group']).includes(expr('github.run_id')))
+          problems.push(
+            `${where(job)}: concurrency group ${String(c['group'])}: a job waiting for approval holds its group, so a stale approval would block later runs; use no group, or one keyed by ${expr('github.run_id')}`,
+          );
+        continue;
+      }
+      const expected = releaseConcurrencyGroup(envInput, group);
       if (c) groupsOf[group].add(String(c['group']).replace(/\$\{\{ inputs\.(environment|to) \}\}/, '<env>'));
       if (!c) {
         problems.push(`${where(job)}: no job-level concurrency (expected group ${expected})`);
@@ -799,7 +804,31 @@ export function environmentCoverage(repo: Repo, defined: readonly string[]): str
     return Array.isArray(o) ? o : [];
   };
   compare([...new Set([...opts('from'), ...opts('to')])], '.github/workflows/promote.yml from/to choices');
+  // the hold-expiry enforcer runs per environment: a new one must be listed, or its holds never expire
+  const expiry = repo.workflows.get('hold-expiry.yml');
+  const job = expiry ? jobsOf(expiry).find((j) => j.id === 'abort-expired') : undefined;
+  const envs = asRecord(asRecord(job?.def['strategy'])?.['matrix'])?.['environment'];
+  compare(Array.isArray(envs) ? envs : [], '.github/workflows/hold-expiry.yml matrix');
   return problems;
+}
+
+/**
+ * hold-expiry.yml is trusted by the release roles (stacks/bootstrap/github.ts `HoldExpiry`, pinned by
+ * job_workflow_ref to this file on main): it must only run on its own schedule or by hand. A
+ * `workflow_call` trigger would let any workflow of the repository call hold-expiry.yml@main and present
+ * that job_workflow_ref (for a called workflow "the job_workflow_ref will reference the shared workflow
+ * instead the actual calling workflow", sigstore/fulcio#306; GitHub docs "OpenID Connect reference"), and
+ * push / pull_request would run it on other events.
+ */
+export function holdExpiryTriggers(repo: Repo): string[] {
+  const wf = repo.workflows.get('hold-expiry.yml');
+  if (!wf) return ['.github/workflows/hold-expiry.yml: missing'];
+  const extra = Object.keys(triggers(wf)).filter((t) => t !== 'schedule' && t !== 'workflow_dispatch');
+  return extra.length > 0
+    ? [
+        `${wf.path}: triggers ${extra.join(', ')}: only schedule and workflow_dispatch (its trust statement accepts any run of this file on main, so a caller could borrow it)`,
+      ]
+    : [];
 }
 
 /**

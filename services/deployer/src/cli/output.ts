@@ -37,6 +37,11 @@ export interface CommandResult {
   readonly timeline?: Timeline;
   /** The environment's CloudWatch dashboard (set by the renderer from the `dashboard` event). */
   readonly dashboard?: { readonly name: string; readonly url: string };
+  /**
+   * The release a held deploy left in progress: under GitHub Actions written to `$GITHUB_OUTPUT` as
+   * `release-id=<id>`, so the approval job continues exactly that release (`continue --release`).
+   */
+  readonly releaseId?: string;
 }
 
 export interface Renderer extends EventSink {
@@ -123,6 +128,28 @@ export function progressThrottle(): (e: DeployEvent) => boolean {
 
 /** Events whose message the final result repeats (not printed twice in text/github). */
 const REPEATED_BY_RESULT = new Set(['refused', 'lock.held', 'deploy.rolled-back']);
+
+/** Under GitHub Actions: the job summary, and the step outputs a later job needs. */
+function appendGithub(ctx: CommandContext, result: CommandResult): void {
+  appendSummary(ctx, result);
+  appendOutputs(ctx, result);
+}
+
+/**
+ * `release-id=<id>` into `$GITHUB_OUTPUT` (GitHub: "Steps can create outputs by writing to the
+ * GITHUB_OUTPUT file", docs "Workflow commands for GitHub Actions", Setting an output parameter). The id
+ * is the store's own (letters, digits, `-`, `:`, `.`), checked anyway: a newline would forge an output.
+ */
+function appendOutputs(ctx: CommandContext, result: CommandResult): void {
+  const file = ctx.env.GITHUB_OUTPUT;
+  if (ctx.env.GITHUB_ACTIONS !== 'true' || !file || result.releaseId === undefined) return;
+  if (!/^[\w.:-]+$/.test(result.releaseId)) return;
+  try {
+    appendFileSync(file, `release-id=${result.releaseId}\n`);
+  } catch (e) {
+    ctx.io.stderr(`warning: could not append to GITHUB_OUTPUT (${file}): ${(e as Error).message}\n`);
+  }
+}
 
 function appendSummary(ctx: CommandContext, result: CommandResult): void {
   const file = ctx.env.GITHUB_STEP_SUMMARY;
@@ -252,7 +279,7 @@ function jsonRenderer(ctx: CommandContext): BaseRenderer {
         ...(r.timeline ? { timeline: r.timeline } : {}),
         ...(r.dashboard ? { dashboard: r.dashboard } : {}),
       });
-      appendSummary(ctx, r);
+      appendGithub(ctx, r);
     },
   };
 }
@@ -303,7 +330,7 @@ function textRenderer(ctx: CommandContext): BaseRenderer {
       out(`${mark} ${paint(r.headline)}\n`);
       if (r.reason && r.exitCode !== 0)
         (r.status === 'rolled-back' ? out : ctx.io.stderr)(`  reason: ${r.reason}\n`);
-      appendSummary(ctx, r);
+      appendGithub(ctx, r);
     },
   };
 }
@@ -348,7 +375,7 @@ function githubRenderer(ctx: CommandContext): BaseRenderer {
         );
       }
       out(r.headline);
-      appendSummary(ctx, r);
+      appendGithub(ctx, r);
     },
   };
 }

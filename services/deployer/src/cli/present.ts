@@ -268,8 +268,9 @@ export function outcomeResult(
         command,
         exitCode,
         status: 'held',
+        releaseId: outcome.release.id,
         headline: `held ${p.imageTag} on ${where} for approval: ${outcome.weights[p.idleColour]}% on ${p.idleColour} (release ${outcome.release.id}) until ${until}${suffix}`,
-        reason: `continue with \`switchyard continue ${args}\`, or restore with \`switchyard abort ${args} --reason "…"\`; an expired hold is aborted`,
+        reason: `continue with \`switchyard continue ${args} --release ${outcome.release.id}\`, or restore with \`switchyard abort ${args} --reason "…"\`; an expired hold is aborted`,
         data: outcome,
         summaryMarkdown: table([
           ['Service', where],

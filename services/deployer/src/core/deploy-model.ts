@@ -138,6 +138,11 @@ export type RefusalCode =
    * could scale away the only proven colour. `switchyard rollback` recovers it first.
    */
   | 'dead-release'
+  /**
+   * continue/abort `--release ID`: the newest release is another one (the named one's hold ended and a
+   * newer deploy started): nothing was done.
+   */
+  | 'release-mismatch'
   /** SIGINT/SIGTERM arrived before anything was recorded or changed (no release record). */
   | 'interrupted'
   /** The credentials expire before the deploy's worst-case end (core/worst-case.ts). */

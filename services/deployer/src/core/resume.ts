@@ -19,7 +19,7 @@
  * is checked against the record: production weights moved by hand refuse a `continue` (`unsafe`).
  */
 import type { ServiceTopology } from '../../../topology';
-import type { LockOwner, ReleaseRecord } from '../ports';
+import type { LockOwner, ReleaseAudit, ReleaseRecord, ReleaseResume } from '../ports';
 import { type DeployDeps, type DeployOutcome, keyOf } from './deploy-model';
 import { Emitter } from './events';
 import { GateFailure } from './gates';
@@ -40,6 +40,16 @@ export interface ResumeRequest {
   readonly forceUnlock?: boolean;
   /** abort: only a held deploy whose hold has expired (the scheduled enforcer); anything else is left alone. @default false */
   readonly expiredOnly?: boolean;
+  /**
+   * The release this call is about (the held run's `release-id` output): refused (`release-mismatch`)
+   * unless it is the newest release of the service. @default the newest release, whichever it is
+   */
+  readonly releaseId?: string;
+  /**
+   * CI audit of this continue / abort (run attempt, approvers …): recorded with actor, time and run URL
+   * on the release (`resumes`) before anything is changed. @default only actor, time and run URL
+   */
+  readonly audit?: ReleaseAudit;
   /** Lease and heartbeat of the lock. @default withLock's defaults */
   readonly lock?: Omit<LockOptions, 'forceUnlock' | 'handOver'>;
 }
@@ -155,6 +165,8 @@ async function pickUp(deps: DeployDeps, req: ResumeRequest, op: Op): Promise<Res
       await withRetry(deps.clock, 'store.listReleases', () => deps.store.listReleases(key, 1), { emitter })
     )[0];
   const release = await newest();
+  if (req.releaseId !== undefined && release?.id !== req.releaseId)
+    return refused('release-mismatch', releaseMismatch(req.releaseId, release, op, where), emitter);
   const expired = (r: ReleaseRecord | undefined) =>
     r?.step === 'held' && r.hold !== undefined && deps.clock.now() >= r.hold.until;
   if (req.expiredOnly && !expired(release)) {
@@ -210,6 +222,24 @@ async function pickUp(deps: DeployDeps, req: ResumeRequest, op: Op): Promise<Res
   return res.value;
 }
 
+/** Why `continue/abort --release wanted` is refused: the newest release is `newest`. Pure. */
+export function releaseMismatch(
+  wanted: string,
+  newest: ReleaseRecord | undefined,
+  op: Op,
+  where: string,
+): string {
+  const [env, service] = where.split('/');
+  const now = newest
+    ? `the newest release is ${newest.id} (${newest.kind} of ${newest.imageTag}, ${newest.outcome}${newest.outcome === 'in-progress' ? `, step "${newest.step}"` : ''})`
+    : 'no release is recorded';
+  const other =
+    newest?.outcome === 'in-progress'
+      ? ` It belongs to another run: approve or reject that run's job, or \`switchyard ${op} --env ${env} --service ${service} --release ${newest.id}${op === 'abort' ? ' --reason "…"' : ''}\` if you mean it.`
+      : '';
+  return `release ${wanted} is not the newest release of ${where} — ${now} — so it was not ${op === 'continue' ? 'continued' : 'aborted'} and nothing was changed: its hold ended (aborted, expired or superseded); deploy it again to ship it.${other} \`switchyard status --env ${env} --service ${service}\` shows the history`;
+}
+
 function lockHeldRefusal(
   deps: DeployDeps,
   where: string,
@@ -256,7 +286,19 @@ async function underLock(
     rel as ReleaseRecord & { plan: NonNullable<ReleaseRecord['plan']> },
     emitter,
   );
+  /** Who took the release over, recorded (fenced by the lock) before the machine acts. */
+  const recordResume = () => {
+    const entry: ReleaseResume = {
+      ...(req.audit ?? {}),
+      op,
+      at: deps.clock.now(),
+      actor: req.owner.actor,
+      ...(req.owner.runUrl ? { runUrl: req.owner.runUrl } : {}),
+    };
+    return run.record({ resumes: [...(rel.resumes ?? []), entry] });
+  };
   if (op === 'abort') {
+    await recordResume();
     const expiredHold = rel.step === 'held' && rel.hold && deps.clock.now() >= rel.hold.until;
     const why = expiredHold
       ? `hold expired at ${iso(rel.hold!.until)} (nobody continued it); ${req.reason?.trim() ?? ''}`.replace(
@@ -279,6 +321,7 @@ async function underLock(
       emitter,
     );
   }
+  await recordResume();
   const at = resumeAt(rel)!;
   emitter.info('continue.from', `continuing at ${at.step}${'index' in at ? ` ${at.index + 1}` : ''}`, {
     releaseId: rel.id,

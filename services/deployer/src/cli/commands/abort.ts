@@ -2,14 +2,14 @@
 import { abortDeploy, type ResumeOutcome } from '../../core/resume';
 import { ExitCode } from '../../exit-codes';
 import { COMMON_HELP, requiredName } from '../args';
-import { type Command, UsageError } from '../context';
+import { auditFromEnv, type Command, UsageError } from '../context';
 import type { CommandResult } from '../output';
 import { killedResult, openRuntime, ownerFromEnv } from '../runtime';
-import { resumeResult } from './continue';
+import { releaseOption, resumeResult } from './continue';
 import { execute, parseCommand } from './common';
 import { servicesOf } from './status';
 
-export const ABORT_HELP = `Usage: switchyard abort --env ENV [--service SERVICE] --reason "…" [--expired] [options]
+export const ABORT_HELP = `Usage: switchyard abort --env ENV [--service SERVICE] --reason "…" [--expired] [--release ID] [options]
 
 Ends the newest release of a service that is held for approval or was left in progress by a dead
 runner: ONE write puts 100% back on the live colour (scaling it up first if it lost capacity; read
@@ -27,13 +27,15 @@ Options:
   --service SERVICE      service (required unless --expired)
   --reason TEXT          why (required; recorded)
   --expired              only holds that expired (see above)
+  --release ID           only this release (needs --service): refused (exit 2, nothing changed) if the
+                         newest release is another one
   --force-unlock         take over the lock of a dead runner whose lease has not expired
 
 ${COMMON_HELP}
 
 Exit codes: 0 aborted (traffic on the live colour) or nothing to do, 1 internal error (traffic
             state unknown: run switchyard status), 2 refused (nothing changed: nothing in progress,
-            already deployed, lock held by another run).
+            already deployed, lock held by another run, --release is not the newest release).
 
 Examples:
   switchyard abort --env prod --service api --reason "canary p99 too high"
@@ -44,6 +46,7 @@ const OPTIONS = {
   service: { type: 'string' },
   reason: { type: 'string' },
   expired: { type: 'boolean' },
+  release: { type: 'string' },
   'force-unlock': { type: 'boolean' },
 } as const;
 
@@ -80,6 +83,12 @@ export const abortCommand: Command = {
           'switchyard abort: --reason "…" is required (why the deploy is aborted; it is recorded with the release)',
         );
       const forceUnlock = values['force-unlock'] === true;
+      const releaseId = releaseOption('abort', values);
+      const audit = auditFromEnv(ctx.env);
+      if (releaseId && !service)
+        throw new UsageError(
+          'switchyard abort: --release needs --service (a release belongs to one service)',
+        );
       if (service) scope.target(environment, service);
       const runtime = await openRuntime(ctx, common, renderer);
       const suffix = runtime.simulated ? ' [simulated]' : '';
@@ -96,6 +105,9 @@ export const abortCommand: Command = {
               reason,
               ...(expiredOnly ? { expiredOnly } : {}),
               ...(forceUnlock ? { forceUnlock } : {}),
+              ...(releaseId ? { releaseId } : {}),
+              ...(audit ? { audit } : {}),
+              ...(audit ? { audit } : {}),
             }),
           );
           if (guarded.killed) return killedResult('abort', where, runtime);
