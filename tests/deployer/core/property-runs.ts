@@ -12,8 +12,15 @@
  * (`npm run test:explore` = random seeds, 1000 runs each.) A failure prints fast-check's `seed` and `path`;
  * replay it with SWITCHYARD_PROPERTY_SEED (the path narrows it to the shrunk case: add it by hand to
  * `propertyParams`' result while debugging). Turn a real find into a deterministic scenario test.
+ *
+ * Every run has a real-time limit (`RUN_TIMEOUT_MS`): the simulation runs on a virtual clock, so a run
+ * that waits on a promise nothing will settle would otherwise idle until jest's whole-test timeout, with
+ * no counterexample; with the limit fast-check reports and shrinks it like any other failure.
  */
 import type fc from 'fast-check';
+
+/** Real time one run may take (a run takes milliseconds of CPU; this only catches hangs). */
+export const RUN_TIMEOUT_MS = 30_000;
 
 /** Parameters for `fc.assert`: the property's fixed seed unless the environment says otherwise. */
 export function propertyParams<T>(
@@ -36,7 +43,7 @@ export function propertyParams<T>(
     if (!Number.isInteger(runs) || runs < 1)
       throw new Error(`SWITCHYARD_PROPERTY_RUNS must be a positive integer (got "${runsVar}")`);
   }
-  return { seed, numRuns: runs };
+  return { seed, numRuns: runs, timeout: RUN_TIMEOUT_MS };
 }
 
 /** Jest timeout of a property: `baseMs` for its default `numRuns`, scaled up with SWITCHYARD_PROPERTY_RUNS. */
