@@ -1,10 +1,15 @@
 /** Shared setup for deployer core scenarios: example topology + simulation + a deploy request. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DeployRequest } from '../../../services/deployer/src/core/deploy';
+import { deploy, type DeployOutcome, type DeployRequest } from '../../../services/deployer/src/core/deploy';
 import { CollectingSink } from '../../../services/deployer/src/core/events';
 import type { MetricsPort } from '../../../services/deployer/src/ports';
-import { createSimulation, type Fault, type Simulation } from '../../../services/deployer/src/sim';
+import {
+  createSimulation,
+  type Fault,
+  restoreStore,
+  type Simulation,
+} from '../../../services/deployer/src/sim';
 import { parseTopology, type ServiceTopology } from '../../../services/topology';
 
 export const EXAMPLES = join(__dirname, '../../../services/deployer/examples');
@@ -69,3 +74,39 @@ export const quieter =
       return { ...c, requests: Math.floor(c.requests / by) };
     },
   });
+
+/** A canary topology for hold-for-approval scenarios: 10 % canary, 240 s bakes, holds expire after 30 min. */
+export function heldTopology(): ServiceTopology {
+  const base = plainTopology();
+  return {
+    ...base,
+    deployment: {
+      ...base.deployment,
+      strategy: 'canary',
+      canaryPercent: 10,
+      bakeSeconds: 240,
+      finalBakeSeconds: 240,
+      terminationWaitSeconds: 60,
+      holdTimeoutSeconds: 1800,
+    },
+  };
+}
+
+/** Deploys v1.1.0 of `t` held after the canary; returns a NEW process (simulation) on the world it left. */
+export async function heldDeploy(
+  t: ServiceTopology,
+  owner: DeployRequest['owner'],
+  opts: { faults?: Fault[] } = {},
+): Promise<{ sim: Simulation; out: DeployOutcome }> {
+  const first = createSimulation({ topologies: [t], seed: 3 });
+  const out = await deploy(first.deps(new CollectingSink()), {
+    topology: t,
+    imageTag: 'v1.1.0',
+    holdAfter: 'canary',
+    owner,
+  });
+  const snap = await first.snapshot();
+  const sim = createSimulation({ topologies: [t], snapshot: snap, faults: opts.faults, seed: 4 });
+  await restoreStore(sim, snap);
+  return { sim, out };
+}

@@ -9,39 +9,18 @@ import { deploy, type DeployOutcome } from '../../../services/deployer/src/core/
 import { continueDeploy } from '../../../services/deployer/src/core/resume';
 import { rollback } from '../../../services/deployer/src/ops/rollback';
 import { serviceStatus } from '../../../services/deployer/src/ops/status';
-import { createSimulation, restoreStore, type Simulation } from '../../../services/deployer/src/sim';
+import type { Simulation } from '../../../services/deployer/src/sim';
 import type { ServiceTopology } from '../../../services/topology';
-import { plainTopology } from './harness';
+import { heldDeploy, heldTopology } from './harness';
 
 const KEY = { environment: 'dev', service: 'api' };
-const base = plainTopology();
-const t: ServiceTopology = {
-  ...base,
-  deployment: {
-    ...base.deployment,
-    strategy: 'canary',
-    canaryPercent: 10,
-    bakeSeconds: 240,
-    finalBakeSeconds: 240,
-    terminationWaitSeconds: 60,
-    holdTimeoutSeconds: 1800,
-  },
-};
+const t: ServiceTopology = heldTopology();
 const DEPLOYER = { actor: 'ci', host: 'runner', operation: 'deploy' } as const;
 const ONCALL = { actor: 'oncall', host: 'pager', operation: 'rollback' } as const;
 
 async function held(): Promise<{ sim: Simulation; out: Extract<DeployOutcome, { status: 'held' }> }> {
-  const first = createSimulation({ topologies: [t], seed: 3 });
-  const out = await deploy(first.deps(new CollectingSink()), {
-    topology: t,
-    imageTag: 'v1.1.0',
-    holdAfter: 'canary',
-    owner: DEPLOYER,
-  });
+  const { sim, out } = await heldDeploy(t, DEPLOYER);
   if (out.status !== 'held') throw new Error(JSON.stringify(out));
-  const snap = await first.snapshot();
-  const sim = createSimulation({ topologies: [t], snapshot: snap, seed: 4 });
-  await restoreStore(sim, snap);
   return { sim, out };
 }
 const deps = (sim: Simulation) => ({ ...sim.deps(new CollectingSink()), signal: undefined });

@@ -4,52 +4,23 @@
  * hold is aborted; a hold whose lock was lost is void.
  */
 import { CollectingSink } from '../../../services/deployer/src/core/events';
-import { deploy, type DeployOutcome } from '../../../services/deployer/src/core/deploy';
+import { deploy } from '../../../services/deployer/src/core/deploy';
 import { abortDeploy, continueDeploy } from '../../../services/deployer/src/core/resume';
 import { rollback } from '../../../services/deployer/src/ops/rollback';
 import { serviceStatus } from '../../../services/deployer/src/ops/status';
 import { exitCodeOf } from '../../../services/deployer/src/cli/present';
 import { ExitCode } from '../../../services/deployer/src/exit-codes';
-import {
-  createSimulation,
-  type Fault,
-  restoreStore,
-  type Simulation,
-} from '../../../services/deployer/src/sim';
+import { createSimulation, type Fault, type Simulation } from '../../../services/deployer/src/sim';
 import type { ServiceTopology } from '../../../services/topology';
-import { plainTopology } from './harness';
+import { heldDeploy, heldTopology } from './harness';
 
 const KEY = { environment: 'dev', service: 'api' };
-const base = plainTopology();
-const t: ServiceTopology = {
-  ...base,
-  deployment: {
-    ...base.deployment,
-    strategy: 'canary',
-    canaryPercent: 10,
-    bakeSeconds: 240,
-    finalBakeSeconds: 240,
-    terminationWaitSeconds: 60,
-    holdTimeoutSeconds: 1800,
-  },
-};
+const t: ServiceTopology = heldTopology();
 const DEPLOYER = { actor: 'ci', host: 'runner', operation: 'deploy' } as const;
 const APPROVER = { actor: 'approver', host: 'runner-2', operation: 'continue' } as const;
 
 /** Deploys v1.1.0 held after the canary; returns a NEW process (simulation) on the world it left. */
-async function held(opts: { faults?: Fault[] } = {}): Promise<{ sim: Simulation; out: DeployOutcome }> {
-  const first = createSimulation({ topologies: [t], seed: 3 });
-  const out = await deploy(first.deps(new CollectingSink()), {
-    topology: t,
-    imageTag: 'v1.1.0',
-    holdAfter: 'canary',
-    owner: DEPLOYER,
-  });
-  const snap = await first.snapshot();
-  const sim = createSimulation({ topologies: [t], snapshot: snap, faults: opts.faults, seed: 4 });
-  await restoreStore(sim, snap);
-  return { sim, out };
-}
+const held = (opts: { faults?: Fault[] } = {}) => heldDeploy(t, DEPLOYER, opts);
 
 const deps = (sim: Simulation, events = new CollectingSink()) => ({ ...sim.deps(events), signal: undefined });
 
